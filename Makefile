@@ -1,0 +1,34 @@
+# Entry points. Each target installs what it needs (scripts/setup.sh is
+# idempotent), configures with a CMake preset and builds.
+PRESET ?= release
+JOBS ?= $(shell nproc)
+BUILD_DIR := build/$(PRESET)
+
+.PHONY: all setup build demo test test-asan format tidy clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cmake --preset $(PRESET) -DMCUSPLIT_WERROR=ON > /dev/null
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD_DIR)
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+test-asan:
+	$(MAKE) test PRESET=asan
+
+format:
+	find src tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+tidy: build
+	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet
+
+clean:
+	rm -rf build
