@@ -9,6 +9,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
   libonnx-testdata
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
 )
 
 missing=()

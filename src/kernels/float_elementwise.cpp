@@ -22,4 +22,11 @@ void add_f32(const BroadcastShape& shape, const float* a, const float* b, float*
   }
 }
 
+void clamp_f32(int64_t count, float min, float max, const float* in, float* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float v = in[i];
+    out[i] = v < min ? min : (v > max ? max : v);
+  }
+}
+
 }  // namespace mcusplit::kernels

@@ -19,4 +19,7 @@ struct BroadcastShape {
 // out[i] = a[ia] + b[ib] over the broadcast output shape.
 void add_f32(const BroadcastShape& shape, const float* a, const float* b, float* out);
 
+// out[i] = in[i] clamped to [min, max] (Relu is [0, inf)); in may equal out.
+void clamp_f32(int64_t count, float min, float max, const float* in, float* out);
+
 }  // namespace mcusplit::kernels

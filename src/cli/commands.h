@@ -1,0 +1,12 @@
+// Each verb of the mcusplit command registers itself on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mcusplit::cli {
+
+void add_zoo_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+void add_infer_command(CLI::App& app);
+
+}  // namespace mcusplit::cli

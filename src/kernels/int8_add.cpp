@@ -1,0 +1,79 @@
+#include "kernels/int8_add.h"
+
+namespace mcusplit::kernels {
+
+Int8AddParams make_int8_add_params(const TensorShape3& shape, const core::QuantParams& input1,
+                                   const core::QuantParams& input2, const core::QuantParams& output,
+                                   const ActivationRange& act) {
+  Int8AddParams p;
+  p.shape = shape;
+  p.input1_offset = -input1.zero_point;
+  p.input2_offset = -input2.zero_point;
+  p.output_offset = output.zero_point;
+  p.activation = act;
+  const double scale1 = input1.scale;
+  const double scale2 = input2.scale;
+  const double twice_max_input_scale = 2.0 * (scale1 > scale2 ? scale1 : scale2);
+  const auto m1 = core::quantize_multiplier(scale1 / twice_max_input_scale);
+  const auto m2 = core::quantize_multiplier(scale2 / twice_max_input_scale);
+  const auto mo = core::quantize_multiplier(
+      twice_max_input_scale / (static_cast<double>(int64_t{1} << p.left_shift) * output.scale));
+  p.input1_multiplier = m1.multiplier;
+  p.input1_shift = m1.shift;
+  p.input2_multiplier = m2.multiplier;
+  p.input2_shift = m2.shift;
+  p.output_multiplier = mo.multiplier;
+  p.output_shift = mo.shift;
+  return p;
+}
+
+namespace {
+
+bool valid_add_params(const Int8AddParams& p) {
+  return valid_shape(p.shape) && valid_zero_point(-p.input1_offset) &&
+         valid_zero_point(-p.input2_offset) && valid_zero_point(p.output_offset) &&
+         valid_activation(p.activation) && p.left_shift >= 0 && p.left_shift <= 23 &&
+         p.input1_shift <= 0 && p.input2_shift <= 0;
+}
+
+KernelStatus check_input(const TensorShape3& shape, const InputTile& t, const Box& out_box) {
+  if (t.box.empty() || !core::contains(t.box, out_box)) return KernelStatus::InputBoxTooSmall;
+  if (t.data == nullptr || !core::inside(shape, t.box)) return KernelStatus::BadParams;
+  return KernelStatus::Ok;
+}
+
+}  // namespace
+
+KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputTile& in2,
+                      const OutputTile& out) {
+  if (!valid_add_params(p)) return KernelStatus::BadParams;
+  if (out.box.empty()) return KernelStatus::Ok;
+  const ResolvedStrides os = resolve_strides(out);
+  if (!core::inside(p.shape, out.box) || out.data == nullptr || !os.ok) {
+    return KernelStatus::BadParams;
+  }
+  if (const KernelStatus s1 = check_input(p.shape, in1, out.box); s1 != KernelStatus::Ok) return s1;
+  if (const KernelStatus s2 = check_input(p.shape, in2, out.box); s2 != KernelStatus::Ok) return s2;
+
+  const int32_t channels = out.box.channels();
+  const int32_t scale_up = int32_t{1} << p.left_shift;
+  for (int32_t y = out.box.y0; y < out.box.y1; ++y) {
+    for (int32_t x = out.box.x0; x < out.box.x1; ++x) {
+      const int8_t* a = in1.data + core::dense_offset(in1.box, out.box.c0, y, x);
+      const int8_t* b = in2.data + core::dense_offset(in2.box, out.box.c0, y, x);
+      int8_t* o = out.data + (y - out.box.y0) * os.row + (x - out.box.x0) * os.pixel;
+      for (int32_t c = 0; c < channels; ++c) {
+        const int32_t scaled1 = core::multiply_by_quantized_multiplier(
+            (a[c] + p.input1_offset) * scale_up, p.input1_multiplier, p.input1_shift);
+        const int32_t scaled2 = core::multiply_by_quantized_multiplier(
+            (b[c] + p.input2_offset) * scale_up, p.input2_multiplier, p.input2_shift);
+        const int32_t sum = core::multiply_by_quantized_multiplier(
+            scaled1 + scaled2, p.output_multiplier, p.output_shift);
+        o[c] = clamp_to_int8(sum + p.output_offset, p.activation);
+      }
+    }
+  }
+  return KernelStatus::Ok;
+}
+
+}  // namespace mcusplit::kernels

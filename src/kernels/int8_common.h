@@ -1,0 +1,120 @@
+// Shared vocabulary of the int8 kernels: status codes, input/output tiles and
+// the requantize-and-clamp step. Freestanding.
+#pragma once
+
+#include <cstdint>
+
+#include "core/box.h"
+#include "core/fixed_point.h"
+#include "core/quant_params.h"
+
+namespace mcusplit::kernels {
+
+using core::ActivationRange;
+using core::Box;
+using core::TensorShape3;
+
+enum class KernelStatus : int32_t {
+  Ok = 0,
+  InputBoxTooSmall,  // the input tile does not cover required_input_box(...)
+  BadParams,         // inconsistent shapes, boxes outside tensors, missing weights, ...
+};
+
+// An input tile: the part `box` (input tensor coordinates) of a tensor,
+// stored densely NHWC over the box (see core::dense_offset).
+struct InputTile {
+  const int8_t* data = nullptr;
+  Box box;
+};
+
+// An output tile: element (c, y, x) of `box` (output tensor coordinates) is
+// written at data[(y - y0) * row_stride + (x - x0) * pixel_stride + (c - c0)].
+// Strides of 0 mean dense (pixel_stride = box.channels(), row_stride =
+// box.width() * pixel_stride), so {ptr, box} is a dense tile; larger strides
+// let a kernel write straight into a region of a bigger buffer.
+struct OutputTile {
+  int8_t* data = nullptr;
+  Box box;
+  int32_t pixel_stride = 0;
+  int32_t row_stride = 0;
+};
+
+// Strides of an output tile with the dense defaults resolved; ok is false if
+// explicit strides would make pixels or rows overlap.
+struct ResolvedStrides {
+  int32_t pixel = 0;
+  int32_t row = 0;
+  bool ok = false;
+};
+
+inline ResolvedStrides resolve_strides(const OutputTile& t) {
+  ResolvedStrides s;
+  s.pixel = t.pixel_stride != 0 ? t.pixel_stride : t.box.channels();
+  s.row = t.row_stride != 0 ? t.row_stride : t.box.width() * s.pixel;
+  s.ok = s.pixel >= t.box.channels() && s.row >= t.box.width() * s.pixel;
+  return s;
+}
+
+inline int8_t clamp_to_int8(int32_t v, const ActivationRange& act) {
+  if (v < act.min) v = act.min;
+  if (v > act.max) v = act.max;
+  return static_cast<int8_t>(v);
+}
+
+// The TFLite output stage: acc -> multiplier/shift -> + zero point -> clamp.
+inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
+                         const ActivationRange& act) {
+  return clamp_to_int8(
+      core::multiply_by_quantized_multiplier(acc, multiplier, static_cast<int>(shift)) +
+          output_zero_point,
+      act);
+}
+
+inline bool valid_activation(const ActivationRange& act) {
+  return -128 <= act.min && act.min <= act.max && act.max <= 127;
+}
+
+inline bool valid_zero_point(int32_t zp) {
+  return -128 <= zp && zp <= 127;
+}
+
+inline bool valid_shape(const TensorShape3& s) {
+  return s.c > 0 && s.h > 0 && s.w > 0;
+}
+
+// Taps [begin, end) of a kernel axis whose input position origin + k * dilation
+// falls inside [0, size); padding taps are skipped, not read.
+struct TapRange {
+  int32_t begin = 0;
+  int32_t end = 0;
+};
+
+inline TapRange valid_taps(int32_t origin, int32_t size, int32_t kernel, int32_t dilation) {
+  TapRange r;
+  r.begin = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
+  r.end = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+  if (r.end > kernel) r.end = kernel;
+  if (r.begin > r.end) r.begin = r.end;
+  return r;
+}
+
+// sum_i a[i] * b[i].
+inline int32_t dot_s8(const int8_t* a, const int8_t* b, int32_t n) {
+  int32_t acc = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    acc += static_cast<int32_t>(a[i]) * static_cast<int32_t>(b[i]);
+  }
+  return acc;
+}
+
+// sum_i (a[i] + a_offset) * b[i]; the hot loop of every conv-like kernel.
+// (a + offset) fits int16 and the products int32, which compilers vectorise.
+inline int32_t dot_s8_offset(const int8_t* a, const int8_t* b, int32_t n, int32_t a_offset) {
+  int32_t acc = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    acc += (static_cast<int32_t>(a[i]) + a_offset) * static_cast<int32_t>(b[i]);
+  }
+  return acc;
+}
+
+}  // namespace mcusplit::kernels

@@ -1,0 +1,62 @@
+// int8 2-D convolution (TFLite int8 spec) over boxes: the general kernel,
+// also the shared parameter block, validation and receptive field of the
+// depthwise and 1x1 variants (int8_depthwise_conv.h, int8_conv_1x1.h) and the
+// dispatcher (int8_conv_dispatch.h).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/int8_common.h"
+
+namespace mcusplit::kernels {
+
+// Weights, bias and requantization arrays hold output channels
+// [weights_c0, weights_c1) and each pointer addresses channel weights_c0, so a
+// device that stores only its slice of the kernels passes its slice. The
+// kernel indexes them with (oc - weights_c0).
+//
+// Weight layout, every variant: OHWI, [Cout][kernel_h][kernel_w][Cin/groups].
+// Depthwise (groups == Cin, Cout = Cin * multiplier) is therefore
+// [Cout][kernel_h][kernel_w], i.e. each channel's taps contiguous, the same
+// order as ONNX's [Cout][1][kh][kw]. Output channel oc reads group
+// oc / (Cout/groups); with a depth multiplier m that is input channel oc / m.
+struct Int8ConvParams {
+  TensorShape3 input;   // the full input tensor
+  TensorShape3 output;  // the full output tensor
+  int32_t kernel_h = 1;
+  int32_t kernel_w = 1;
+  int32_t stride_h = 1;
+  int32_t stride_w = 1;
+  int32_t dilation_h = 1;
+  int32_t dilation_w = 1;
+  // Bottom/right padding only shows in the output dims: positions outside
+  // [0,H) x [0,W) are padding and contribute nothing (as input == zero point).
+  int32_t pad_top = 0;
+  int32_t pad_left = 0;
+  int32_t groups = 1;
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  ActivationRange activation;
+  const int8_t* weights = nullptr;
+  const int32_t* bias = nullptr;  // optional; scale input_scale * weight_scale[oc]
+  core::PerChannelRequant requant;
+  int32_t weights_c0 = 0;
+  int32_t weights_c1 = 0;
+};
+
+// The smallest input box needed to compute out_box: all input channels of the
+// groups that out_box's channels belong to, and the span of rows/columns its
+// windows actually read (padding excluded). Empty if nothing is read.
+Box required_input_box(const Int8ConvParams& p, const Box& out_box);
+
+// Checks shared by all variants: params, boxes inside their tensors, channels
+// inside the weight slice, output strides, then that the input tile covers
+// the required box (InputBoxTooSmall).
+KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+
+// out = clamp(MBQM(bias + sum (in - in_zp) * w) + out_zp) for every element of
+// out.box, reading only positions inside in.box. Any groups, strides,
+// dilations, padding.
+KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+
+}  // namespace mcusplit::kernels

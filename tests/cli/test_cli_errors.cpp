@@ -1,0 +1,99 @@
+// Bad input on the command line: one clear line on stderr and exit code 2.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli/cli_runner.h"
+
+namespace mcusplit::testing {
+namespace {
+
+const std::string kNodeTests = ONNX_NODE_TEST_DIR;
+
+void expect_one_line_error(const CliResult& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, UnknownFlag) {
+  ScratchDir dir("unknown_flag");
+  expect_one_line_error(run_cli("inspect x.onnx --no-such-flag", dir), "--no-such-flag");
+}
+
+TEST(CliErrors, UnknownVerb) {
+  ScratchDir dir("unknown_verb");
+  expect_one_line_error(run_cli("frobnicate", dir), "frobnicate");
+}
+
+TEST(CliErrors, MissingModelFile) {
+  ScratchDir dir("missing");
+  expect_one_line_error(run_cli("inspect '" + dir.file("absent.onnx") + "'", dir), "absent.onnx");
+}
+
+TEST(CliErrors, RandomBytes) {
+  ScratchDir dir("random");
+  const std::string path = dir.file("random.onnx");
+  std::ofstream f(path, std::ios::binary);
+  for (int i = 0; i < 4096; ++i) f.put(static_cast<char>((i * 2654435761u) >> 13));
+  f.close();
+  expect_one_line_error(run_cli("inspect '" + path + "'", dir), "random.onnx");
+}
+
+TEST(CliErrors, TruncatedModel) {
+  ScratchDir dir("truncated");
+  const std::string bytes = read_text_file(kNodeTests + "/test_conv_with_strides_padding/model.onnx");
+  ASSERT_GT(bytes.size(), 40u);
+  const std::string path = dir.file("truncated.onnx");
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expect_one_line_error(run_cli("inspect '" + path + "'", dir), "truncated.onnx");
+}
+
+TEST(CliErrors, UnsupportedOperatorNamesNodeOpAndOpset) {
+  ScratchDir dir("unsupported");
+  const CliResult r = run_cli("inspect '" + kNodeTests + "/test_abs/model.onnx'", dir);
+  expect_one_line_error(r, "Abs");
+  EXPECT_NE(r.err.find("opset"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Conv"), std::string::npos) << "should list what is supported: " << r.err;
+}
+
+TEST(CliErrors, WrongInputShape) {
+  ScratchDir dir("wrong_shape");
+  // test_relu takes [3, 4, 5]; feed it the [1, 1, 5, 5] input of a conv case.
+  const CliResult r = run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" +
+                                  kNodeTests + "/test_basic_conv_with_padding/test_data_set_0/input_0.pb'",
+                              dir);
+  expect_one_line_error(r, "[3, 4, 5]");
+}
+
+TEST(CliErrors, UndecodableInputFile) {
+  ScratchDir dir("bad_image");
+  const std::string path = dir.file("not_an_image.png");
+  std::ofstream(path) << "this is neither an image nor a tensor";
+  const CliResult r = run_cli(
+      "infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + path + "'", dir);
+  expect_one_line_error(r, "not_an_image.png");
+}
+
+TEST(CliErrors, WrongInputCount) {
+  ScratchDir dir("input_count");
+  const std::string in = kNodeTests + "/test_relu/test_data_set_0/input_0.pb";
+  const CliResult r = run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + in +
+                                  "' --input '" + in + "'",
+                              dir);
+  expect_one_line_error(r, "input");
+}
+
+TEST(CliErrors, FailedRunLeavesExistingOutputUntouched) {
+  ScratchDir dir("keep_output");
+  const std::string out = dir.file("keep.pb");
+  std::ofstream(out) << "precious";
+  const CliResult r = run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" +
+                                  dir.file("absent.pb") + "' --output '" + out + "'",
+                              dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(read_text_file(out), "precious");
+}
+
+}  // namespace
+}  // namespace mcusplit::testing

@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "int8_reference.h"
+#include "int8_test_util.h"
+#include "kernels/int8_add.h"
+
+namespace mcusplit::kernels {
+namespace {
+
+using testing::Rng;
+
+float random_scale(Rng& rng) {
+  return static_cast<float>(std::ldexp(1.0 + rng.uniform(0, 999) / 1000.0, rng.uniform(-9, -2)));
+}
+
+TEST(Int8Add, ParamsFollowTfliteAddPrepare) {
+  const core::QuantParams q{0.05f, 3};
+  const Int8AddParams p = make_int8_add_params({4, 2, 2}, q, q, q, {});
+  EXPECT_EQ(p.input1_offset, -3);
+  EXPECT_EQ(p.output_offset, 3);
+  EXPECT_EQ(p.input1_multiplier, 1 << 30);  // 0.5
+  EXPECT_EQ(p.input1_shift, 0);
+  EXPECT_EQ(p.output_multiplier, 1 << 30);  // 2 / 2^20 = 0.5 * 2^-18
+  EXPECT_EQ(p.output_shift, -18);
+}
+
+TEST(Int8Add, RandomBoxesMatchReference) {
+  Rng rng(31);
+  for (int i = 0; i < 300; ++i) {
+    const reference::Shape shape{rng.uniform(1, 19), rng.uniform(1, 9), rng.uniform(1, 9)};
+    const TensorShape3 core_shape = testing::to_core(shape);
+    const core::QuantParams q1{random_scale(rng), rng.uniform(-128, 127)};
+    const core::QuantParams q2{random_scale(rng), rng.uniform(-128, 127)};
+    const core::QuantParams qo{random_scale(rng), rng.uniform(-128, 127)};
+    ActivationRange act;
+    if (rng.chance(0.3)) act = {rng.uniform(-128, 0), rng.uniform(0, 127)};
+    const Int8AddParams p = make_int8_add_params(core_shape, q1, q2, qo, act);
+
+    reference::AddSpec s;
+    s.in1_zp = q1.zero_point;
+    s.in2_zp = q2.zero_point;
+    s.out_zp = qo.zero_point;
+    s.left_shift = p.left_shift;
+    s.m1 = p.input1_multiplier;
+    s.s1 = p.input1_shift;
+    s.m2 = p.input2_multiplier;
+    s.s2 = p.input2_shift;
+    s.mo = p.output_multiplier;
+    s.so = p.output_shift;
+    s.act_min = act.min;
+    s.act_max = act.max;
+    const std::vector<int8_t> a = rng.int8s(static_cast<size_t>(shape.size()));
+    const std::vector<int8_t> b = rng.int8s(static_cast<size_t>(shape.size()));
+    const std::vector<int8_t> expected = reference::add(s, a, b);
+
+    const Box out_box =
+        i % 4 == 0 ? core::full_box(core_shape) : testing::random_box(rng, core_shape);
+    const Box box1 = rng.chance(0.5) ? out_box : testing::grow_box(rng, out_box, core_shape);
+    const Box box2 = rng.chance(0.5) ? out_box : testing::grow_box(rng, out_box, core_shape);
+    const std::vector<int8_t> tile1 = testing::extract(a, shape, box1);
+    const std::vector<int8_t> tile2 = testing::extract(b, shape, box2);
+    testing::OutputBuffer out(rng, out_box);
+    ASSERT_EQ(int8_add(p, {tile1.data(), box1}, {tile2.data(), box2},
+                       {out.data.data(), out_box, out.pixel_stride, out.row_stride}),
+              KernelStatus::Ok);
+    SCOPED_TRACE("case " + std::to_string(i));
+    testing::expect_matches(expected, shape, out);
+    if (HasFailure()) return;
+  }
+}
+
+TEST(Int8Add, InputNotCoveringTheOutputBoxIsRefused) {
+  const core::QuantParams q{0.1f, 0};
+  const Int8AddParams p = make_int8_add_params({2, 3, 3}, q, q, q, {});
+  const std::vector<int8_t> a(18, 1), b(12, 2);
+  std::vector<int8_t> out(18);
+  const Box full{0, 2, 0, 3, 0, 3};
+  EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}}, {out.data(), full}),
+            KernelStatus::InputBoxTooSmall);
+  EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}},
+                     {out.data(), {0, 2, 0, 2, 0, 3}}),
+            KernelStatus::Ok);
+  EXPECT_EQ(out[0], 3);
+}
+
+}  // namespace
+}  // namespace mcusplit::kernels

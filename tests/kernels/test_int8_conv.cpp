@@ -1,0 +1,372 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "int8_reference.h"
+#include "int8_test_util.h"
+#include "kernels/int8_conv.h"
+#include "kernels/int8_conv_1x1.h"
+#include "kernels/int8_conv_dispatch.h"
+#include "kernels/int8_depthwise_conv.h"
+
+namespace mcusplit::kernels {
+namespace {
+
+using testing::Rng;
+using Kernel = KernelStatus (*)(const Int8ConvParams&, const InputTile&, const OutputTile&);
+
+enum class Mode { General, Grouped, Depthwise, Pointwise };
+
+int effective(int k, int d) {
+  return (k - 1) * d + 1;
+}
+
+// A random convolution of the given kind; weights etc. for all channels.
+reference::ConvSpec random_conv(Rng& rng, Mode mode) {
+  for (;;) {
+    reference::ConvSpec s;
+    s.in.h = rng.uniform(1, 11);
+    s.in.w = rng.uniform(1, 11);
+    switch (mode) {
+      case Mode::General:
+        s.in.c = rng.chance(0.2) ? rng.uniform(20, 40) : rng.uniform(1, 9);
+        s.out.c = rng.uniform(1, 13);
+        break;
+      case Mode::Grouped: {
+        s.groups = rng.uniform(2, 4);
+        s.in.c = s.groups * rng.uniform(1, 4);
+        s.out.c = s.groups * rng.uniform(1, 3);
+        break;
+      }
+      case Mode::Depthwise:
+        s.in.c = rng.uniform(1, 13);
+        s.groups = s.in.c;
+        s.out.c = s.in.c * rng.uniform(1, 3);
+        break;
+      case Mode::Pointwise:
+        s.in.c = rng.chance(0.3) ? rng.uniform(30, 80) : rng.uniform(1, 17);
+        s.out.c = rng.chance(0.3) ? rng.uniform(33, 70) : rng.uniform(1, 13);
+        break;
+    }
+    int pad_bottom = 0, pad_right = 0;
+    if (mode != Mode::Pointwise) {
+      s.kh = rng.uniform(1, 5);
+      s.kw = rng.uniform(1, 5);
+      s.sh = rng.chance(0.1) ? 3 : rng.uniform(1, 2);
+      s.sw = rng.chance(0.1) ? 3 : rng.uniform(1, 2);
+      if (rng.chance(0.2)) s.dh = 2;
+      if (rng.chance(0.2)) s.dw = 2;
+      // Mostly ordinary pads, sometimes so large a window is all padding.
+      const int extra = rng.chance(0.1) ? 1 : 0;
+      s.pad_top = rng.uniform(0, effective(s.kh, s.dh) - 1 + extra);
+      pad_bottom = rng.uniform(0, effective(s.kh, s.dh) - 1 + extra);
+      s.pad_left = rng.uniform(0, effective(s.kw, s.dw) - 1 + extra);
+      pad_right = rng.uniform(0, effective(s.kw, s.dw) - 1 + extra);
+    }
+    s.out.h = (s.in.h + s.pad_top + pad_bottom - effective(s.kh, s.dh)) / s.sh + 1;
+    s.out.w = (s.in.w + s.pad_left + pad_right - effective(s.kw, s.dw)) / s.sw + 1;
+    if (s.in.h + s.pad_top + pad_bottom < effective(s.kh, s.dh) || s.out.h < 1) continue;
+    if (s.in.w + s.pad_left + pad_right < effective(s.kw, s.dw) || s.out.w < 1) continue;
+
+    s.in_zp = rng.uniform(-128, 127);
+    s.out_zp = rng.uniform(-128, 127);
+    if (rng.chance(0.3)) {
+      s.act_min = rng.uniform(-128, 0);
+      s.act_max = rng.uniform(s.act_min, 127);
+    }
+    const int taps = s.kh * s.kw * (s.in.c / s.groups);
+    s.weights = rng.int8s(static_cast<size_t>(s.out.c) * taps, -127, 127);
+    const int bias_range = std::min(30000, 1500 * taps);
+    if (!rng.chance(0.15))
+      s.bias = rng.int32s(static_cast<size_t>(s.out.c), -bias_range, bias_range);
+    s.mult.resize(static_cast<size_t>(s.out.c));
+    s.shift.resize(static_cast<size_t>(s.out.c));
+    // Accumulators grow like sqrt(taps) * 128 * 73; aim the scale at +-100.
+    const int typical = -6 - (taps > 16 ? 2 : 0) - (taps > 200 ? 2 : 0);
+    for (int oc = 0; oc < s.out.c; ++oc) rng.requant(s.mult[oc], s.shift[oc], typical - 3, typical);
+    return s;
+  }
+}
+
+// Owns the weight slice a device would hold and the params pointing at it.
+struct ConvCall {
+  Int8ConvParams params;
+  std::vector<int8_t> weights;
+  std::vector<int32_t> bias, mult, shift;
+
+  ConvCall(const reference::ConvSpec& s, int wc0, int wc1) {
+    const int taps = s.kh * s.kw * (s.in.c / s.groups);
+    weights.assign(s.weights.begin() + wc0 * taps, s.weights.begin() + wc1 * taps);
+    if (!s.bias.empty()) bias.assign(s.bias.begin() + wc0, s.bias.begin() + wc1);
+    mult.assign(s.mult.begin() + wc0, s.mult.begin() + wc1);
+    shift.assign(s.shift.begin() + wc0, s.shift.begin() + wc1);
+    Int8ConvParams& p = params;
+    p.input = testing::to_core(s.in);
+    p.output = testing::to_core(s.out);
+    p.kernel_h = s.kh;
+    p.kernel_w = s.kw;
+    p.stride_h = s.sh;
+    p.stride_w = s.sw;
+    p.dilation_h = s.dh;
+    p.dilation_w = s.dw;
+    p.pad_top = s.pad_top;
+    p.pad_left = s.pad_left;
+    p.groups = s.groups;
+    p.input_zero_point = s.in_zp;
+    p.output_zero_point = s.out_zp;
+    p.activation = {s.act_min, s.act_max};
+    p.weights = weights.data();
+    p.bias = bias.empty() ? nullptr : bias.data();
+    p.requant = {mult.data(), shift.data()};
+    p.weights_c0 = wc0;
+    p.weights_c1 = wc1;
+  }
+};
+
+// The tightest input box, found by visiting every tap of every output.
+Box touched_input_box(const reference::ConvSpec& s, const Box& out) {
+  Box b{1 << 30, -1, 1 << 30, -1, 1 << 30, -1};
+  bool any = false;
+  const int ipg = s.in.c / s.groups, opg = s.out.c / s.groups;
+  for (int oy = out.y0; oy < out.y1; ++oy) {
+    for (int ox = out.x0; ox < out.x1; ++ox) {
+      for (int ky = 0; ky < s.kh; ++ky) {
+        for (int kx = 0; kx < s.kw; ++kx) {
+          const int iy = oy * s.sh - s.pad_top + ky * s.dh;
+          const int ix = ox * s.sw - s.pad_left + kx * s.dw;
+          if (iy < 0 || iy >= s.in.h || ix < 0 || ix >= s.in.w) continue;
+          any = true;
+          b.y0 = std::min(b.y0, iy);
+          b.y1 = std::max(b.y1, iy + 1);
+          b.x0 = std::min(b.x0, ix);
+          b.x1 = std::max(b.x1, ix + 1);
+        }
+      }
+    }
+  }
+  if (!any) return Box{};
+  b.c0 = out.c0 / opg * ipg;
+  b.c1 = ((out.c1 - 1) / opg + 1) * ipg;
+  return b;
+}
+
+std::vector<Kernel> kernels_for(Mode mode) {
+  std::vector<Kernel> k = {&int8_conv, &int8_conv_dispatch};
+  if (mode == Mode::Depthwise) k.push_back(&int8_depthwise_conv);
+  if (mode == Mode::Pointwise) k.push_back(&int8_conv_1x1);
+  return k;
+}
+
+void run_random_cases(Mode mode, uint32_t seed, int cases) {
+  Rng rng(seed);
+  int64_t values = 0, unclamped = 0;
+  for (int i = 0; i < cases; ++i) {
+    const reference::ConvSpec s = random_conv(rng, mode);
+    const std::vector<int8_t> input = rng.int8s(static_cast<size_t>(s.in.size()));
+    const std::vector<int8_t> expected = reference::conv(s, input);
+    for (int8_t v : expected) {
+      ++values;
+      unclamped += v > s.act_min && v < s.act_max ? 1 : 0;
+    }
+    const TensorShape3 out_shape = testing::to_core(s.out);
+    for (int trial = 0; trial < 3; ++trial) {
+      const Box out_box =
+          trial == 0 ? core::full_box(out_shape) : testing::random_box(rng, out_shape);
+      const int wc0 = rng.chance(0.5) ? out_box.c0 : rng.uniform(0, out_box.c0);
+      const int wc1 = rng.chance(0.5) ? out_box.c1 : rng.uniform(out_box.c1, s.out.c);
+      const ConvCall call(s, wc0, wc1);
+      const Box required = required_input_box(call.params, out_box);
+      SCOPED_TRACE("case " + std::to_string(i) + " out " + testing::describe(out_box) + " in " +
+                   std::to_string(s.in.c) + "x" + std::to_string(s.in.h) + "x" +
+                   std::to_string(s.in.w) + " k" + std::to_string(s.kh) + "x" +
+                   std::to_string(s.kw) + " s" + std::to_string(s.sh) + "," + std::to_string(s.sw) +
+                   " d" + std::to_string(s.dh) + "," + std::to_string(s.dw) + " g" +
+                   std::to_string(s.groups));
+      ASSERT_EQ(required, touched_input_box(s, out_box));
+      const Box in_box =
+          trial == 2 ? testing::grow_box(rng, required, testing::to_core(s.in)) : required;
+      const std::vector<int8_t> in_data = testing::extract(input, s.in, in_box);
+      for (Kernel kernel : kernels_for(mode)) {
+        testing::OutputBuffer out(rng, out_box);
+        ASSERT_EQ(kernel(call.params, InputTile{in_data.data(), in_box},
+                         OutputTile{out.data.data(), out_box, out.pixel_stride, out.row_stride}),
+                  KernelStatus::Ok);
+        testing::expect_matches(expected, s.out, out);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+  // The random scales keep most results off the clamp, so rounding is tested.
+  EXPECT_GT(unclamped * 5, values * 2);
+}
+
+class Int8ConvRandom : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(Int8ConvRandom, GeneralMatchesReference) {
+  run_random_cases(Mode::General, GetParam(), 100);
+}
+TEST_P(Int8ConvRandom, GroupedMatchesReference) {
+  run_random_cases(Mode::Grouped, GetParam(), 100);
+}
+TEST_P(Int8ConvRandom, DepthwiseMatchesReference) {
+  run_random_cases(Mode::Depthwise, GetParam(), 100);
+}
+TEST_P(Int8ConvRandom, PointwiseMatchesReference) {
+  run_random_cases(Mode::Pointwise, GetParam(), 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, Int8ConvRandom, ::testing::Range<uint32_t>(1, 11));
+
+// Shapes of MobileNetV2 at reduced resolution, whole tensors and row bands.
+TEST(Int8Conv, MobileNetLikeLayersMatchReference) {
+  Rng rng(99);
+  struct Layer {
+    int cin, h, w, cout, k, stride, groups;
+  };
+  const Layer layers[] = {{3, 33, 33, 32, 3, 2, 1},   {32, 17, 17, 32, 3, 1, 32},
+                          {32, 17, 17, 16, 1, 1, 1},  {16, 17, 17, 96, 1, 1, 1},
+                          {96, 17, 17, 96, 3, 2, 96}, {160, 4, 4, 960, 1, 1, 1}};
+  for (const Layer& l : layers) {
+    reference::ConvSpec s;
+    s.in = {l.cin, l.h, l.w};
+    s.kh = s.kw = l.k;
+    s.sh = s.sw = l.stride;
+    s.pad_top = s.pad_left = l.k / 2;
+    s.groups = l.groups;
+    s.out = {l.cout, (l.h + 2 * (l.k / 2) - l.k) / l.stride + 1,
+             (l.w + 2 * (l.k / 2) - l.k) / l.stride + 1};
+    s.in_zp = -3;
+    s.out_zp = 5;
+    s.act_min = -128 + 0;
+    s.act_max = 127;
+    const int taps = l.k * l.k * (l.cin / l.groups);
+    s.weights = rng.int8s(static_cast<size_t>(l.cout) * taps, -127, 127);
+    s.bias = rng.int32s(static_cast<size_t>(l.cout), -5000, 5000);
+    s.mult.resize(static_cast<size_t>(l.cout));
+    s.shift.resize(static_cast<size_t>(l.cout));
+    for (int oc = 0; oc < l.cout; ++oc) rng.requant(s.mult[oc], s.shift[oc], -12, -9);
+    const std::vector<int8_t> input = rng.int8s(static_cast<size_t>(s.in.size()));
+    const std::vector<int8_t> expected = reference::conv(s, input);
+    const ConvCall call(s, 0, l.cout);
+    // Three row bands, as a spatial split would compute them.
+    for (int band = 0; band < 3; ++band) {
+      const Box out_box{0, s.out.c, s.out.h * band / 3, s.out.h * (band + 1) / 3, 0, s.out.w};
+      if (out_box.empty()) continue;
+      const Box in_box = required_input_box(call.params, out_box);
+      const std::vector<int8_t> in_data = testing::extract(input, s.in, in_box);
+      testing::OutputBuffer out(rng, out_box, false);
+      ASSERT_EQ(
+          int8_conv_dispatch(call.params, {in_data.data(), in_box}, {out.data.data(), out_box}),
+          KernelStatus::Ok);
+      testing::expect_matches(expected, s.out, out);
+    }
+  }
+}
+
+TEST(Int8Conv, SelectsVariant) {
+  Int8ConvParams p;
+  p.input = {8, 5, 5};
+  p.output = {8, 5, 5};
+  EXPECT_EQ(select_conv_variant(p), ConvVariant::Pointwise);
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_left = 1;
+  EXPECT_EQ(select_conv_variant(p), ConvVariant::General);
+  p.groups = 8;
+  EXPECT_EQ(select_conv_variant(p), ConvVariant::Depthwise);
+  p.groups = 2;
+  EXPECT_EQ(select_conv_variant(p), ConvVariant::General);
+}
+
+class Int8ConvStatus : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Rng rng(5);
+    spec_.in = {4, 6, 6};
+    spec_.out = {6, 6, 6};
+    spec_.kh = spec_.kw = 3;
+    spec_.pad_top = spec_.pad_left = 1;
+    spec_.weights = rng.int8s(6 * 9 * 4, -127, 127);
+    spec_.mult.assign(6, 1 << 30);
+    spec_.shift.assign(6, -8);
+    input_ = rng.int8s(static_cast<size_t>(spec_.in.size()));
+  }
+  reference::ConvSpec spec_;
+  std::vector<int8_t> input_;
+};
+
+TEST_F(Int8ConvStatus, TooSmallInputBoxIsRefusedByEveryVariant) {
+  const ConvCall call(spec_, 0, 6);
+  const Box out_box{0, 6, 2, 4, 1, 5};
+  const Box required = required_input_box(call.params, out_box);
+  EXPECT_EQ(required, (Box{0, 4, 1, 5, 0, 6}));
+  std::vector<int8_t> out(static_cast<size_t>(out_box.volume()));
+  for (int side = 0; side < 6; ++side) {
+    Box small = required;
+    int32_t* edges[] = {&small.c0, &small.c1, &small.y0, &small.y1, &small.x0, &small.x1};
+    *edges[side] += side % 2 == 0 ? 1 : -1;
+    const std::vector<int8_t> in = testing::extract(input_, spec_.in, small);
+    EXPECT_EQ(int8_conv(call.params, {in.data(), small}, {out.data(), out_box}),
+              KernelStatus::InputBoxTooSmall)
+        << side;
+  }
+  // The same for the depthwise and 1x1 variants.
+  reference::ConvSpec dw = spec_;
+  dw.groups = 4;
+  dw.out.c = 4;
+  const ConvCall dw_call(dw, 0, 4);
+  const Box dw_out{1, 3, 0, 6, 0, 6};
+  EXPECT_EQ(required_input_box(dw_call.params, dw_out), (Box{1, 3, 0, 6, 0, 6}));
+  const Box dw_small{1, 3, 0, 6, 0, 5};
+  const std::vector<int8_t> dw_in = testing::extract(input_, spec_.in, dw_small);
+  EXPECT_EQ(int8_depthwise_conv(dw_call.params, {dw_in.data(), dw_small}, {out.data(), dw_out}),
+            KernelStatus::InputBoxTooSmall);
+  reference::ConvSpec pw = spec_;
+  pw.kh = pw.kw = 1;
+  pw.pad_top = pw.pad_left = 0;
+  const ConvCall pw_call(pw, 0, 6);
+  const Box pw_small{0, 3, 0, 6, 0, 6};
+  const std::vector<int8_t> pw_in = testing::extract(input_, spec_.in, pw_small);
+  EXPECT_EQ(
+      int8_conv_1x1(pw_call.params, {pw_in.data(), pw_small}, {out.data(), {0, 6, 0, 1, 0, 1}}),
+      KernelStatus::InputBoxTooSmall);
+}
+
+TEST_F(Int8ConvStatus, ChannelsOutsideTheWeightSliceAreBadParams) {
+  const ConvCall call(spec_, 2, 4);
+  const Box full_in{0, 4, 0, 6, 0, 6};
+  std::vector<int8_t> out(6 * 6 * 6);
+  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), {2, 4, 0, 6, 0, 6}}),
+            KernelStatus::Ok);
+  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), {1, 4, 0, 6, 0, 6}}),
+            KernelStatus::BadParams);
+  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), {2, 5, 0, 6, 0, 6}}),
+            KernelStatus::BadParams);
+}
+
+TEST_F(Int8ConvStatus, InconsistentParamsAreBadParams) {
+  const Box full_in{0, 4, 0, 6, 0, 6};
+  const Box out_box{0, 6, 0, 6, 0, 6};
+  std::vector<int8_t> out(6 * 6 * 6);
+  auto run = [&](auto&& edit, Kernel kernel = &int8_conv) {
+    ConvCall call(spec_, 0, 6);
+    edit(call.params);
+    return kernel(call.params, {input_.data(), full_in}, {out.data(), out_box});
+  };
+  EXPECT_EQ(run([](Int8ConvParams&) {}), KernelStatus::Ok);
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.groups = 3; }), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.stride_h = 0; }), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.input_zero_point = 128; }), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.activation = {10, 5}; }), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.weights = nullptr; }), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.output.h = 5; }), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams&) {}, &int8_depthwise_conv), KernelStatus::BadParams);
+  EXPECT_EQ(run([](Int8ConvParams&) {}, &int8_conv_1x1), KernelStatus::BadParams);
+  // Overlapping explicit output strides.
+  ConvCall call(spec_, 0, 6);
+  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), out_box, 5, 0}),
+            KernelStatus::BadParams);
+}
+
+}  // namespace
+}  // namespace mcusplit::kernels
