@@ -8,7 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
-  libonnx-testdata
+  libonnx-testdata dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi
 )
 

@@ -1,0 +1,69 @@
+#include "quant/qgraph.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mcusplit::quant {
+
+const char* qop_type_name(QOpType op) {
+  switch (op) {
+    case QOpType::Conv: return "Conv";
+    case QOpType::FullyConnected: return "FullyConnected";
+    case QOpType::Add: return "Add";
+    case QOpType::MaxPool: return "MaxPool";
+    case QOpType::AveragePool: return "AveragePool";
+    case QOpType::GlobalAveragePool: return "GlobalAveragePool";
+    case QOpType::Concat: return "Concat";
+    case QOpType::Reshape: return "Reshape";
+  }
+  return "?";
+}
+
+int64_t QLayer::macs() const {
+  if (op == QOpType::Conv) {
+    const auto& p = conv;
+    const int64_t per_output = int64_t{p.input.c / p.groups} * p.kernel_h * p.kernel_w;
+    return int64_t{p.output.c} * p.output.h * p.output.w * per_output;
+  }
+  if (op == QOpType::FullyConnected) return int64_t{fc.input_size} * fc.output_size;
+  return 0;
+}
+
+int64_t QLayer::constant_bytes() const {
+  return static_cast<int64_t>(weights.size() + 4 * (bias.size() + multiplier.size() + shift.size()));
+}
+
+std::vector<int8_t> quantize_input(const QGraph& g, const std::vector<float>& nchw) {
+  const QTensor& t = g.tensors[static_cast<size_t>(g.input)];
+  const auto [c, h, w] = t.shape;
+  std::vector<int8_t> q(static_cast<size_t>(t.bytes()));
+  for (int32_t ci = 0; ci < c; ++ci) {
+    for (int32_t y = 0; y < h; ++y) {
+      for (int32_t x = 0; x < w; ++x) {
+        const float v = nchw[(static_cast<size_t>(ci) * h + y) * w + x];
+        const long r = std::lround(v / t.quant.scale) + t.quant.zero_point;
+        q[(static_cast<size_t>(y) * w + x) * c + ci] =
+            static_cast<int8_t>(std::clamp(r, -128L, 127L));
+      }
+    }
+  }
+  return q;
+}
+
+std::vector<float> dequantize_output(const QGraph& g, const std::vector<int8_t>& nhwc) {
+  const QTensor& t = g.tensors[static_cast<size_t>(g.output)];
+  const auto [c, h, w] = t.shape;
+  std::vector<float> out(static_cast<size_t>(t.bytes()));
+  for (int32_t ci = 0; ci < c; ++ci) {
+    for (int32_t y = 0; y < h; ++y) {
+      for (int32_t x = 0; x < w; ++x) {
+        const int8_t q = nhwc[(static_cast<size_t>(y) * w + x) * c + ci];
+        out[(static_cast<size_t>(ci) * h + y) * w + x] =
+            t.quant.scale * static_cast<float>(q - t.quant.zero_point);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace mcusplit::quant
