@@ -60,8 +60,6 @@ const ExpectedSkip kExpectedSkips[] = {
     {"test_dropout_default_mask_ratio", "mask output"},
     // GlobalAveragePool is unchanged since opset 1, but the importer's
     // opset floor is 6; the executor's GlobalAveragePool is unit-tested.
-    {"test_globalaveragepool", "opset 1;"},
-    {"test_globalaveragepool_precomputed", "opset 1;"},
     {"test_identity_opt", "is not a tensor"},
     {"test_identity_sequence", "is not a tensor"},
     {"test_maxpool_1d_default", "only 2-D"},

@@ -288,6 +288,15 @@ TEST(OnnxImport, OpsetOutOfRange) {
   expect_error([&] { recent.import(); }, {"opset 18"});
 }
 
+TEST(OnnxImport, Opset1ReadOnlyForUnchangedOperators) {
+  OnnxBuilder gap(1);
+  gap.input("x", {1, 3, 4, 4}).node("GlobalAveragePool", {"x"}, {"y"});
+  gap.output("y");
+  const Graph g = gap.import();
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.tensors[static_cast<size_t>(g.outputs[0])].shape, (Dims{1, 3, 1, 1}));
+}
+
 TEST(OnnxImport, MissingDefaultOpset) {
   OnnxBuilder b;
   b.input("x", {1, 4}).node("Relu", {"x"}, {"y"});
