@@ -217,6 +217,14 @@ class GraphImporter {
     node.outputs = {static_cast<int>(graph_.tensors.size()) - 1};
     std::vector<Dims> shapes = infer_node_output_shapes(graph_, node);
     graph_.tensors[static_cast<size_t>(node.outputs[0])].shape = std::move(shapes.at(0));
+    const bool dropout_mask = node.op == OpType::Dropout && ctx.proto().output_size() > 1 &&
+                              !ctx.proto().output(1).empty();
+    if (dropout_mask) {
+      // At inference Dropout keeps every element: its mask is all true.
+      const Dims dims = graph_.tensors[static_cast<size_t>(node.outputs[0])].shape;
+      std::vector<float> ones(static_cast<size_t>(element_count(dims)), 1.0f);
+      define_tensor({ctx.proto().output(1), dims, std::move(ones), true}, ctx.label() + " mask");
+    }
     graph_.nodes.push_back(std::move(node));
   }
 

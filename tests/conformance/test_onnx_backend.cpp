@@ -56,8 +56,6 @@ const ExpectedSkip kExpectedSkips[] = {
     {"test_averagepool_3d_default", "only 2-D"},
     {"test_batchnorm_epsilon_training_mode", "training_mode"},
     {"test_batchnorm_example_training_mode", "training_mode"},
-    {"test_dropout_default_mask", "mask output"},
-    {"test_dropout_default_mask_ratio", "mask output"},
     // GlobalAveragePool is unchanged since opset 1, but the importer's
     // opset floor is 6; the executor's GlobalAveragePool is unit-tested.
     {"test_identity_opt", "is not a tensor"},
