@@ -1,6 +1,8 @@
 // `mcusplit inspect MODEL [--json]`: per-layer table and totals.
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -20,12 +22,24 @@ std::string shapes_to_string(const std::vector<model::Dims>& shapes) {
 }
 
 void print_table(const model::ModelStats& stats, int64_t params_imported) {
-  fmt::print("{:<40} {:<22} {:<34} {:<20} {:>10} {:>13} {:>11}\n", "layer", "op", "inputs",
-             "output", "params", "MACs", "io int8 B");
+  size_t name_width = 5;
+  size_t op_width = 2;
+  size_t inputs_width = 6;
   for (const auto& l : stats.layers) {
-    fmt::print("{:<40} {:<22} {:<34} {:<20} {:>10} {:>13} {:>11}\n", l.name, l.op,
-               shapes_to_string(l.input_shapes), model::dims_to_string(l.output_shape), l.params,
-               l.macs, l.io_bytes_int8);
+    name_width = std::max(name_width, l.name.size());
+    op_width = std::max(op_width, l.op.size());
+    inputs_width = std::max(inputs_width, shapes_to_string(l.input_shapes).size());
+  }
+  const auto row = [&](const std::string& name, const std::string& op, const std::string& inputs,
+                       const std::string& output, const std::string& params,
+                       const std::string& macs, const std::string& io) {
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {:<20} {:>10} {:>13} {:>11}\n", name, name_width, op,
+               op_width, inputs, inputs_width, output, params, macs, io);
+  };
+  row("layer", "op", "inputs", "output", "params", "MACs", "io int8 B");
+  for (const auto& l : stats.layers) {
+    row(l.name, l.op, shapes_to_string(l.input_shapes), model::dims_to_string(l.output_shape),
+        std::to_string(l.params), std::to_string(l.macs), std::to_string(l.io_bytes_int8));
   }
   fmt::print("\nlayers: {}\n", stats.layers.size());
   fmt::print("params: {} as trained ({} after batch-norm folding)\n", params_imported,

@@ -1,10 +1,31 @@
 #include "model/model_stats.h"
 
+#include <cstdio>
+
 #include <algorithm>
 
 #include "model/passes.h"
 
 namespace mcusplit::model {
+namespace {
+
+// "+Relu", "+Clip(0,6)": a folded activation shows next to its operator.
+std::string activation_suffix(const FusedActivation& a) {
+  switch (a.kind) {
+    case FusedActivation::Kind::None: return "";
+    case FusedActivation::Kind::Relu: return "+Relu";
+    case FusedActivation::Kind::Clip: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "+Clip(%g,%g)", static_cast<double>(a.min),
+                    static_cast<double>(a.max));
+      return buf;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 namespace {
 
 bool is_constant_input(const Graph& graph, int t) {
@@ -74,7 +95,7 @@ ModelStats compute_model_stats(const Graph& graph) {
   for (const Node& node : graph.nodes) {
     LayerStats layer;
     layer.name = node.name;
-    layer.op = std::string(op_type_name(node.op));
+    layer.op = std::string(op_type_name(node.op)) + activation_suffix(node.activation);
     for (int t : node.inputs) {
       if (t < 0 || is_constant_input(graph, t)) continue;
       layer.input_shapes.push_back(shape_of(graph, t));
