@@ -226,7 +226,7 @@ TEST(ZooMobileNetV2, PassedGraphPeakIsBlockTwoDepthwise) {
     if (layer.io_bytes_int8 == kPeakIoBytes) peak = &layer;
   }
   ASSERT_NE(peak, nullptr);
-  EXPECT_EQ(peak->op, "Conv");
+  EXPECT_EQ(peak->op, "Conv+Clip(0,6)");
   EXPECT_EQ(peak->input_shapes.at(0), (Dims{1, 96, 112, 112}));
   EXPECT_EQ(peak->output_shape, (Dims{1, 96, 56, 56}));
 }
