@@ -1,4 +1,6 @@
-// `mcusplit infer MODEL --input FILE ... [--output FILE.pb] [--json]`
+// `mcusplit infer MODEL --input FILE ... [--output FILE.pb] [--json]`: an
+// .onnx model runs on the float reference engine, an .mq model on the int8
+// executor in its static arena.
 #include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
@@ -6,10 +8,13 @@
 #include "cli/commands.h"
 #include "cli/input_loading.h"
 #include "cli/model_loading.h"
+#include "cli/mq_model.h"
 #include "cli/top_k.h"
 #include "model/error.h"
 #include "model/float_executor.h"
 #include "model/tensor_io.h"
+#include "quant/int8_executor.h"
+#include "quant/mq_format.h"
 
 namespace mcusplit::cli {
 namespace {
@@ -53,7 +58,21 @@ nlohmann::json top5_json(const model::FloatTensor& out) {
   return rows;
 }
 
-void run_infer(const InferArgs& a) {
+void print_outputs(const nlohmann::json& result) {
+  for (const auto& out : result) {
+    fmt::print("output {} {}\n", out["name"].get<std::string>(),
+               model::dims_to_string(out["shape"].get<model::Dims>()));
+    for (size_t r = 0; r < out["top5"].size(); ++r) {
+      if (out["top5"].size() > 1) fmt::print(" item {}\n", r);
+      for (const auto& s : out["top5"][r]) {
+        fmt::print("  class {:>5}  score {:>10.4f}  p {:.4f}\n", s["index"].get<int64_t>(),
+                   s["score"].get<float>(), s["probability"].get<float>());
+      }
+    }
+  }
+}
+
+void run_infer_float(const InferArgs& a) {
   const LoadedModel m = load_onnx_model(a.model);
   const model::Graph& g = m.prepared;
   const auto inputs = load_inputs(g, a.inputs, preprocessing_from(a));
@@ -73,29 +92,73 @@ void run_infer(const InferArgs& a) {
     fmt::print("{}\n", nlohmann::json{{"outputs", result}}.dump(2));
     return;
   }
-  for (const auto& out : result) {
-    fmt::print("output {} {}\n", out["name"].get<std::string>(),
-               model::dims_to_string(out["shape"].get<model::Dims>()));
-    for (size_t r = 0; r < out["top5"].size(); ++r) {
-      if (out["top5"].size() > 1) fmt::print(" item {}\n", r);
-      for (const auto& s : out["top5"][r]) {
-        fmt::print("  class {:>5}  score {:>10.4f}  p {:.4f}\n", s["index"].get<int64_t>(),
-                   s["score"].get<float>(), s["probability"].get<float>());
+  print_outputs(result);
+  if (!a.output.empty()) fmt::print("wrote {}\n", a.output);
+}
+
+// The int8 path: quantized input, one static arena, int8 output; the top-5
+// are of the dequantized output.
+void run_infer_int8(const InferArgs& a) {
+  const quant::QGraph g = quant::read_mq_file(a.model);
+  if (a.inputs.size() != 1) {
+    throw Error("the model has 1 input but " + std::to_string(a.inputs.size()) +
+                " --input file(s) were given");
+  }
+  const std::vector<int8_t> input = load_int8_input(g, a.inputs[0], preprocessing_from(a));
+  quant::Int8Executor exec(g);
+  const std::vector<int8_t> output = exec.run(input);
+
+  const quant::QTensor& out_t = g.tensors[static_cast<size_t>(g.output)];
+  const model::Dims dims = onnx_dims(out_t.shape);
+  if (!a.output.empty()) {
+    // ONNX order, like the float path: the int8 output transposed NHWC -> NCHW.
+    std::vector<int8_t> nchw(output.size());
+    const auto [c, h, w] = out_t.shape;
+    for (int32_t ci = 0; ci < c; ++ci) {
+      for (int32_t y = 0; y < h; ++y) {
+        for (int32_t x = 0; x < w; ++x) {
+          nchw[(static_cast<size_t>(ci) * h + y) * w + x] =
+              output[(static_cast<size_t>(y) * w + x) * c + ci];
+        }
       }
     }
+    model::write_int8_tensor_file(a.output, out_t.name, dims, nchw);
   }
+  const model::FloatTensor dequantized(dims, quant::dequantize_output(g, output));
+  nlohmann::json result = nlohmann::json::array();
+  result.push_back({{"name", out_t.name}, {"shape", dims}, {"top5", top5_json(dequantized)}});
+  if (a.json) {
+    fmt::print("{}\n", nlohmann::json{{"outputs", result},
+                                      {"arena_bytes", exec.arena_bytes()},
+                                      {"arena_high_water_bytes", exec.high_water_bytes()}}
+                           .dump(2));
+    return;
+  }
+  print_outputs(result);
+  fmt::print("arena: {} bytes planned, {} bytes high water\n", exec.arena_bytes(),
+             exec.high_water_bytes());
   if (!a.output.empty()) fmt::print("wrote {}\n", a.output);
+}
+
+void run_infer(const InferArgs& a) {
+  if (is_mq_path(a.model)) {
+    run_infer_int8(a);
+  } else {
+    run_infer_float(a);
+  }
 }
 
 }  // namespace
 
 void add_infer_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("infer", "Run a model with the float reference engine");
+  auto* cmd = app.add_subcommand(
+      "infer", "Run a model: .onnx on the float reference engine, .mq on the int8 executor");
   auto args = std::make_shared<InferArgs>();
-  cmd->add_option("model", args->model, "Model file (.onnx)")->required();
+  cmd->add_option("model", args->model, "Model file (.onnx, or .mq from quantize)")->required();
   cmd->add_option("--input", args->inputs, "Input: TensorProto .pb or image, one per graph input")
       ->required();
-  cmd->add_option("--output", args->output, "Write the first output as a TensorProto .pb");
+  cmd->add_option("--output", args->output,
+                  "Write the first output as a TensorProto .pb (INT8 for an .mq model)");
   cmd->add_flag("--json", args->json, "Print JSON (top-5 per output row)");
   cmd->add_option("--mean", args->mean, "Image normalisation mean per channel (RGB)")
       ->delimiter(',')

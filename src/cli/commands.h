@@ -8,5 +8,7 @@ namespace mcusplit::cli {
 void add_zoo_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace mcusplit::cli

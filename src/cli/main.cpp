@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   mcusplit::cli::add_zoo_command(app);
   mcusplit::cli::add_inspect_command(app);
   mcusplit::cli::add_infer_command(app);
+  mcusplit::cli::add_quantize_command(app);
+  mcusplit::cli::add_eval_command(app);
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string verbs = unknown_verb_hint(app, argv[1]);

@@ -1,7 +1,9 @@
 // ONNX TensorProto files (.pb), the format of the ONNX backend test data.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/float_tensor.h"
 
@@ -12,5 +14,9 @@ FloatTensor read_tensor_file(const std::string& path);
 // Writes a float TensorProto named `name`; writes a temporary file and
 // renames it, so an existing file is never left half-written.
 void write_tensor_file(const std::string& path, const std::string& name, const FloatTensor& t);
+// Writes an INT8 TensorProto (raw_data, one byte per value, row-major in the
+// order of `shape`), the same atomic way.
+void write_int8_tensor_file(const std::string& path, const std::string& name, const Dims& shape,
+                            const std::vector<int8_t>& data);
 
 }  // namespace mcusplit::model

@@ -1,0 +1,43 @@
+// The static arena of a QGraph on one device: one buffer per activation
+// tensor, with lifetimes from the layer order, placed by a MemoryPlanner.
+//
+// Lifetimes, in layer indices (inclusive): a tensor lives from the layer that
+// produces it (the graph input: from layer 0) to its last consumer (the graph
+// output: to the last layer). A layer's inputs and output are therefore live
+// together and never share bytes, so no kernel runs in place.
+//
+// Reshape keeps the NHWC byte order (qgraph.h), so its output aliases its
+// input: one buffer whose lifetime spans both tensors, and no copy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quant/memory_planner.h"
+#include "quant/qgraph.h"
+
+namespace mcusplit::quant {
+
+struct ArenaPlan {
+  std::vector<BufferRequest> buffers;  // one per arena buffer
+  BufferLayout layout;                 // offsets parallel to buffers
+  std::vector<int> tensor_buffer;      // QTensor index -> buffer index
+  int64_t alignment = 0;
+
+  int64_t arena_bytes() const { return layout.arena_bytes; }
+  int64_t tensor_offset(int tensor) const {
+    return layout.offsets[static_cast<size_t>(tensor_buffer[static_cast<size_t>(tensor)])];
+  }
+  // Buffers whose lifetime includes layer `step`.
+  std::vector<int> live_buffers(int step) const;
+};
+
+// The buffer list of a QGraph (lifetimes and Reshape aliases as above).
+// Throws mcusplit::Error on a malformed graph (bad tensor index, a tensor
+// read before it is produced or produced twice, a Reshape changing size).
+// The default planner is GreedyMemoryPlanner with 16-byte alignment.
+ArenaPlan plan_arena(const QGraph& graph);
+ArenaPlan plan_arena(const QGraph& graph, const MemoryPlanner& planner);
+
+}  // namespace mcusplit::quant
