@@ -3,6 +3,8 @@
 // executor in its static arena.
 #include <fmt/core.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -23,6 +25,7 @@ struct InferArgs {
   std::string model;
   std::vector<std::string> inputs;
   std::string output;
+  std::string labels;
   bool json = false;
   std::vector<float> mean{0.485f, 0.456f, 0.406f};
   std::vector<float> std{0.229f, 0.224f, 0.225f};
@@ -30,14 +33,18 @@ struct InferArgs {
 };
 
 model::ImagePreprocessing preprocessing_from(const InferArgs& a) {
-  if (a.mean.size() != 3 || a.std.size() != 3) {
-    throw Error("--mean and --std take three comma-separated values");
+  const auto valid_count = [](size_t n) { return n == 1 || n == 3; };
+  if (!valid_count(a.mean.size()) || !valid_count(a.std.size())) {
+    throw Error("--mean and --std take one value (grey) or three comma-separated values (RGB)");
   }
   model::ImagePreprocessing p;
   for (size_t i = 0; i < 3; ++i) {
-    if (!(a.std[i] > 0.0f)) throw Error("--std values must be positive");
-    p.mean[i] = a.mean[i];
-    p.std[i] = a.std[i];
+    // One value serves every channel.
+    const float mean = a.mean.size() == 1 ? a.mean[0] : a.mean[i];
+    const float std = a.std.size() == 1 ? a.std[0] : a.std[i];
+    if (!(std > 0.0f)) throw Error("--std values must be positive");
+    p.mean[i] = mean;
+    p.std[i] = std;
   }
   p.center_crop = !a.no_crop;
   return p;
@@ -58,6 +65,27 @@ nlohmann::json top5_json(const model::FloatTensor& out) {
   return rows;
 }
 
+// Class names, one per line, from --labels.
+std::vector<std::string> read_labels(const std::string& path) {
+  std::vector<std::string> labels;
+  if (path.empty()) return labels;
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open labels file '" + path + "'");
+  for (std::string line; std::getline(in, line);) labels.push_back(line);
+  return labels;
+}
+
+void attach_labels(nlohmann::json& result, const std::vector<std::string>& labels) {
+  for (auto& out : result) {
+    for (auto& row : out["top5"]) {
+      for (auto& s : row) {
+        const auto index = s["index"].get<size_t>();
+        if (index < labels.size()) s["label"] = labels[index];
+      }
+    }
+  }
+}
+
 void print_outputs(const nlohmann::json& result) {
   for (const auto& out : result) {
     fmt::print("output {} {}\n", out["name"].get<std::string>(),
@@ -65,8 +93,9 @@ void print_outputs(const nlohmann::json& result) {
     for (size_t r = 0; r < out["top5"].size(); ++r) {
       if (out["top5"].size() > 1) fmt::print(" item {}\n", r);
       for (const auto& s : out["top5"][r]) {
-        fmt::print("  class {:>5}  score {:>10.4f}  p {:.4f}\n", s["index"].get<int64_t>(),
-                   s["score"].get<float>(), s["probability"].get<float>());
+        fmt::print("  class {:>5}  score {:>10.4f}  p {:.4f}  {}\n", s["index"].get<int64_t>(),
+                   s["score"].get<float>(), s["probability"].get<float>(),
+                   s.contains("label") ? s["label"].get<std::string>() : "");
       }
     }
   }
@@ -88,6 +117,7 @@ void run_infer_float(const InferArgs& a) {
                       {"shape", outputs[i].shape},
                       {"top5", top5_json(outputs[i])}});
   }
+  attach_labels(result, read_labels(a.labels));
   if (a.json) {
     fmt::print("{}\n", nlohmann::json{{"outputs", result}}.dump(2));
     return;
@@ -127,6 +157,7 @@ void run_infer_int8(const InferArgs& a) {
   const model::FloatTensor dequantized(dims, quant::dequantize_output(g, output));
   nlohmann::json result = nlohmann::json::array();
   result.push_back({{"name", out_t.name}, {"shape", dims}, {"top5", top5_json(dequantized)}});
+  attach_labels(result, read_labels(a.labels));
   if (a.json) {
     fmt::print("{}\n", nlohmann::json{{"outputs", result},
                                       {"arena_bytes", exec.arena_bytes()},
@@ -160,10 +191,11 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--output", args->output,
                   "Write the first output as a TensorProto .pb (INT8 for an .mq model)");
   cmd->add_flag("--json", args->json, "Print JSON (top-5 per output row)");
-  cmd->add_option("--mean", args->mean, "Image normalisation mean per channel (RGB)")
+  cmd->add_option("--labels", args->labels, "Class names, one per line, to print with the top-5");
+  cmd->add_option("--mean", args->mean, "Image normalisation mean: one value or r,g,b")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--std", args->std, "Image normalisation std per channel (RGB)")
+  cmd->add_option("--std", args->std, "Image normalisation std: one value or r,g,b")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_flag("--no-crop", args->no_crop, "Resize images straight to the input size");
