@@ -1,23 +1,48 @@
 #!/usr/bin/env bash
-# The main job, as far as the project goes today: generate MobileNetV2,
-# inspect it, and classify an image with the float reference engine.
+# The main job, as far as the project goes today: MobileNetV2 from the zoo,
+# inspected, run in float and in int8 inside one static arena; then the
+# trained Fashion-MNIST model quantized and classifying real test images.
 set -euo pipefail
 BUILD_DIR=${1:-build/release}
 MCUSPLIT="$BUILD_DIR/src/mcusplit"
 OUT="$BUILD_DIR/demo"
+FASHION=/usr/share/datasets/fashion-mnist
 mkdir -p "$OUT"
 
 echo "== mcusplit zoo: MobileNetV2-1.0 at 224, 1000 classes, seed 1"
 "$MCUSPLIT" zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 --seed 1 -o "$OUT/mobilenetv2.onnx"
 
 echo
-echo "== mcusplit inspect (first and last layers, then totals)"
+echo "== mcusplit inspect (first layers ... totals)"
 "$MCUSPLIT" inspect "$OUT/mobilenetv2.onnx" > "$OUT/inspect.txt"
-head -n 6 "$OUT/inspect.txt"
+head -n 4 "$OUT/inspect.txt"
 echo "  ..."
-tail -n 8 "$OUT/inspect.txt"
+tail -n 5 "$OUT/inspect.txt"
+
+IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
+echo
+echo "== mcusplit infer, float engine (seeded weights, so the classes are arbitrary)"
+"$MCUSPLIT" infer "$OUT/mobilenetv2.onnx" --input "$IMAGE"
 
 echo
-IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
-echo "== mcusplit infer on $IMAGE (seeded weights, so the classes are arbitrary)"
-time "$MCUSPLIT" infer "$OUT/mobilenetv2.onnx" --input "$IMAGE" --output "$OUT/logits.pb"
+echo "== mcusplit quantize MobileNetV2 (random calibration) and run it in int8, one static arena"
+"$MCUSPLIT" quantize "$OUT/mobilenetv2.onnx" --calib random --samples 8 -o "$OUT/mobilenetv2.mq"
+"$MCUSPLIT" infer "$OUT/mobilenetv2.mq" --input "$IMAGE"
+
+echo
+echo "== Fashion-MNIST: the trained model, quantized with 200 training images"
+MODEL=models/fashion_mnist_mbv2.onnx
+"$MCUSPLIT" quantize "$MODEL" --calib "$FASHION/train-images-idx3-ubyte.gz" --samples 200 \
+  -o "$OUT/fashion.mq"
+for image in tests/data/images/fashion_test*.pgm; do
+  truth=$(basename "$image" .pgm | sed 's/^fashion_test[0-9]*_//')
+  predicted=$("$MCUSPLIT" infer "$OUT/fashion.mq" --input "$image" --mean 0.2860 --std 0.3530 \
+    --no-crop --labels models/fashion_mnist_labels.txt --json |
+    sed -n 's/.*"label": "\(.*\)".*/\1/p' | head -n 1)
+  printf '  %-48s int8 predicts %-12s true label %s\n' "$image" "$predicted" "$truth"
+done
+
+echo
+echo "== accuracy on the 10,000 test images"
+"$MCUSPLIT" eval "$MODEL" --idx "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz"
+"$MCUSPLIT" eval "$OUT/fashion.mq" --idx "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz"

@@ -97,3 +97,38 @@ TEST(CliErrors, FailedRunLeavesExistingOutputUntouched) {
 
 }  // namespace
 }  // namespace mcusplit::testing
+
+namespace mcusplit::testing {
+namespace {
+
+TEST(CliErrors, EvalWithSwappedIdxFiles) {
+  ScratchDir dir("eval_swapped");
+  const std::string data = FASHION_MNIST_DIR;
+  const std::string model = std::string(MCUSPLIT_SOURCE_DIR) + "/models/fashion_mnist_mbv2.onnx";
+  const CliResult r = run_cli("eval '" + model + "' --idx '" + data +
+                                  "/t10k-labels-idx1-ubyte.gz' '" + data +
+                                  "/t10k-images-idx3-ubyte.gz'",
+                              dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("t10k-labels-idx1-ubyte.gz"), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, EvalModelThatDoesNotTakeTheImages) {
+  ScratchDir dir("eval_shape");
+  const std::string data = FASHION_MNIST_DIR;
+  const std::string model = dir.file("mnv2.onnx");
+  ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 32 --classes 10 -o '" + model + "'",
+                    dir)
+                .exit_code,
+            0);
+  const CliResult r = run_cli("eval '" + model + "' --limit 5 --idx '" + data +
+                                  "/t10k-images-idx3-ubyte.gz' '" + data +
+                                  "/t10k-labels-idx1-ubyte.gz'",
+                              dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+}
+
+}  // namespace
+}  // namespace mcusplit::testing
