@@ -4,7 +4,7 @@ PRESET ?= release
 JOBS ?= $(shell nproc)
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all setup build demo test test-asan format tidy clean
+.PHONY: all setup build demo test test-asan format format-check tidy clean
 
 all: build
 
@@ -25,7 +25,10 @@ test-asan:
 	$(MAKE) test PRESET=asan
 
 format:
-	find src tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+format-check:
+	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
 
 tidy: build
 	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet

@@ -25,7 +25,8 @@ struct EvalArgs {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void run_eval(const EvalArgs& a) {
@@ -55,8 +56,8 @@ void run_eval(const EvalArgs& a) {
                            .dump(2));
     return;
   }
-  fmt::print("{} engine: accuracy {:.2f}% ({} of {} images) in {:.1f} s\n",
-             int8 ? "int8" : "float", 100.0 * r.accuracy(), r.correct, r.count, seconds);
+  fmt::print("{} engine: accuracy {:.2f}% ({} of {} images) in {:.1f} s\n", int8 ? "int8" : "float",
+             100.0 * r.accuracy(), r.correct, r.count, seconds);
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ struct FloatTensor {
 
   FloatTensor() = default;
   FloatTensor(Dims s, std::vector<float> d) : shape(std::move(s)), data(std::move(d)) {}
-  explicit FloatTensor(Dims s) : shape(std::move(s)), data(static_cast<size_t>(element_count(shape))) {}
+  explicit FloatTensor(Dims s)
+      : shape(std::move(s)), data(static_cast<size_t>(element_count(shape))) {}
 };
 
 }  // namespace mcusplit::model

@@ -21,22 +21,38 @@ std::string dims_to_string(const Dims& dims) {
 
 std::string_view op_type_name(OpType op) {
   switch (op) {
-    case OpType::Conv: return "Conv";
-    case OpType::BatchNormalization: return "BatchNormalization";
-    case OpType::Relu: return "Relu";
-    case OpType::Clip: return "Clip";
-    case OpType::Add: return "Add";
-    case OpType::GlobalAveragePool: return "GlobalAveragePool";
-    case OpType::ReduceMean: return "ReduceMean";
-    case OpType::AveragePool: return "AveragePool";
-    case OpType::MaxPool: return "MaxPool";
-    case OpType::Gemm: return "Gemm";
-    case OpType::MatMul: return "MatMul";
-    case OpType::Flatten: return "Flatten";
-    case OpType::Reshape: return "Reshape";
-    case OpType::Concat: return "Concat";
-    case OpType::Identity: return "Identity";
-    case OpType::Dropout: return "Dropout";
+    case OpType::Conv:
+      return "Conv";
+    case OpType::BatchNormalization:
+      return "BatchNormalization";
+    case OpType::Relu:
+      return "Relu";
+    case OpType::Clip:
+      return "Clip";
+    case OpType::Add:
+      return "Add";
+    case OpType::GlobalAveragePool:
+      return "GlobalAveragePool";
+    case OpType::ReduceMean:
+      return "ReduceMean";
+    case OpType::AveragePool:
+      return "AveragePool";
+    case OpType::MaxPool:
+      return "MaxPool";
+    case OpType::Gemm:
+      return "Gemm";
+    case OpType::MatMul:
+      return "MatMul";
+    case OpType::Flatten:
+      return "Flatten";
+    case OpType::Reshape:
+      return "Reshape";
+    case OpType::Concat:
+      return "Concat";
+    case OpType::Identity:
+      return "Identity";
+    case OpType::Dropout:
+      return "Dropout";
   }
   return "?";
 }

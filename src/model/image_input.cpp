@@ -37,7 +37,8 @@ Image decode(const std::string& path, int wanted_channels) {
     throw Error("cannot decode image '" + path + "': " + stbi_failure_reason());
   }
   Image img{w, h, wanted_channels, {}};
-  const size_t n = static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(wanted_channels);
+  const size_t n =
+      static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(wanted_channels);
   img.pixels.resize(n);
   for (size_t i = 0; i < n; ++i) img.pixels[i] = static_cast<float>(data.get()[i]) / 255.0f;
   return img;

@@ -12,8 +12,10 @@ namespace {
 // "+Relu", "+Clip(0,6)": a folded activation shows next to its operator.
 std::string activation_suffix(const FusedActivation& a) {
   switch (a.kind) {
-    case FusedActivation::Kind::None: return "";
-    case FusedActivation::Kind::Relu: return "+Relu";
+    case FusedActivation::Kind::None:
+      return "";
+    case FusedActivation::Kind::Relu:
+      return "+Relu";
     case FusedActivation::Kind::Clip: {
       char buf[64];
       std::snprintf(buf, sizeof buf, "+Clip(%g,%g)", static_cast<double>(a.min),

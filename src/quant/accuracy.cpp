@@ -55,7 +55,8 @@ AccuracyResult evaluate_int8(const QGraph& graph, const model::IdxImages& images
   const core::TensorShape3& in = graph.tensors[static_cast<size_t>(graph.input)].shape;
   const model::Dims input_shape{1, in.c, in.h, in.w};
   Int8Executor executor(graph);
-  std::vector<int8_t> output(static_cast<size_t>(graph.tensors[static_cast<size_t>(graph.output)].bytes()));
+  std::vector<int8_t> output(
+      static_cast<size_t>(graph.tensors[static_cast<size_t>(graph.output)].bytes()));
   AccuracyResult r;
   for (int64_t i = 0; i < n; ++i) {
     const auto x = model::idx_image_tensor(images, i, input_shape, normalization);

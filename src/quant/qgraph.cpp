@@ -7,14 +7,22 @@ namespace mcusplit::quant {
 
 const char* qop_type_name(QOpType op) {
   switch (op) {
-    case QOpType::Conv: return "Conv";
-    case QOpType::FullyConnected: return "FullyConnected";
-    case QOpType::Add: return "Add";
-    case QOpType::MaxPool: return "MaxPool";
-    case QOpType::AveragePool: return "AveragePool";
-    case QOpType::GlobalAveragePool: return "GlobalAveragePool";
-    case QOpType::Concat: return "Concat";
-    case QOpType::Reshape: return "Reshape";
+    case QOpType::Conv:
+      return "Conv";
+    case QOpType::FullyConnected:
+      return "FullyConnected";
+    case QOpType::Add:
+      return "Add";
+    case QOpType::MaxPool:
+      return "MaxPool";
+    case QOpType::AveragePool:
+      return "AveragePool";
+    case QOpType::GlobalAveragePool:
+      return "GlobalAveragePool";
+    case QOpType::Concat:
+      return "Concat";
+    case QOpType::Reshape:
+      return "Reshape";
   }
   return "?";
 }
@@ -30,7 +38,8 @@ int64_t QLayer::macs() const {
 }
 
 int64_t QLayer::constant_bytes() const {
-  return static_cast<int64_t>(weights.size() + 4 * (bias.size() + multiplier.size() + shift.size()));
+  return static_cast<int64_t>(weights.size() +
+                              4 * (bias.size() + multiplier.size() + shift.size()));
 }
 
 std::vector<int8_t> quantize_input(const QGraph& g, const std::vector<float>& nchw) {

@@ -32,9 +32,9 @@ struct QTensor {
 };
 
 enum class QOpType : uint8_t {
-  Conv,               // normal, depthwise, grouped (kernels::Int8ConvParams)
-  FullyConnected,     // Gemm / MatMul with constant weights
-  Add,                // residual add (TFLite int8 Add)
+  Conv,            // normal, depthwise, grouped (kernels::Int8ConvParams)
+  FullyConnected,  // Gemm / MatMul with constant weights
+  Add,             // residual add (TFLite int8 Add)
   MaxPool,
   AveragePool,
   GlobalAveragePool,  // also ReduceMean over H and W
@@ -75,8 +75,8 @@ struct QLayer {
 struct QGraph {
   std::vector<QTensor> tensors;
   std::vector<QLayer> layers;  // topological order
-  int input = -1;               // one graph input
-  int output = -1;              // one graph output
+  int input = -1;              // one graph input
+  int output = -1;             // one graph output
 
   // How a float input becomes the int8 input tensor: q = round(x / scale) +
   // zero_point, with the float input laid out NCHW as the ONNX model has it.

@@ -1,12 +1,12 @@
 // Runs the mcusplit binary as a user would and captures what it prints.
 #pragma once
 
+#include <sys/wait.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace mcusplit::testing {
 

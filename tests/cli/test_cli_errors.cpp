@@ -42,7 +42,8 @@ TEST(CliErrors, RandomBytes) {
 
 TEST(CliErrors, TruncatedModel) {
   ScratchDir dir("truncated");
-  const std::string bytes = read_text_file(kNodeTests + "/test_conv_with_strides_padding/model.onnx");
+  const std::string bytes =
+      read_text_file(kNodeTests + "/test_conv_with_strides_padding/model.onnx");
   ASSERT_GT(bytes.size(), 40u);
   const std::string path = dir.file("truncated.onnx");
   std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
@@ -60,9 +61,10 @@ TEST(CliErrors, UnsupportedOperatorNamesNodeOpAndOpset) {
 TEST(CliErrors, WrongInputShape) {
   ScratchDir dir("wrong_shape");
   // test_relu takes [3, 4, 5]; feed it the [1, 1, 5, 5] input of a conv case.
-  const CliResult r = run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" +
-                                  kNodeTests + "/test_basic_conv_with_padding/test_data_set_0/input_0.pb'",
-                              dir);
+  const CliResult r =
+      run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + kNodeTests +
+                  "/test_basic_conv_with_padding/test_data_set_0/input_0.pb'",
+              dir);
   expect_one_line_error(r, "[3, 4, 5]");
 }
 
@@ -70,17 +72,17 @@ TEST(CliErrors, UndecodableInputFile) {
   ScratchDir dir("bad_image");
   const std::string path = dir.file("not_an_image.png");
   std::ofstream(path) << "this is neither an image nor a tensor";
-  const CliResult r = run_cli(
-      "infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + path + "'", dir);
+  const CliResult r =
+      run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + path + "'", dir);
   expect_one_line_error(r, "not_an_image.png");
 }
 
 TEST(CliErrors, WrongInputCount) {
   ScratchDir dir("input_count");
   const std::string in = kNodeTests + "/test_relu/test_data_set_0/input_0.pb";
-  const CliResult r = run_cli("infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + in +
-                                  "' --input '" + in + "'",
-                              dir);
+  const CliResult r = run_cli(
+      "infer '" + kNodeTests + "/test_relu/model.onnx' --input '" + in + "' --input '" + in + "'",
+      dir);
   expect_one_line_error(r, "input");
 }
 
@@ -105,10 +107,10 @@ TEST(CliErrors, EvalWithSwappedIdxFiles) {
   ScratchDir dir("eval_swapped");
   const std::string data = FASHION_MNIST_DIR;
   const std::string model = std::string(MCUSPLIT_SOURCE_DIR) + "/models/fashion_mnist_mbv2.onnx";
-  const CliResult r = run_cli("eval '" + model + "' --idx '" + data +
-                                  "/t10k-labels-idx1-ubyte.gz' '" + data +
-                                  "/t10k-images-idx3-ubyte.gz'",
-                              dir);
+  const CliResult r =
+      run_cli("eval '" + model + "' --idx '" + data + "/t10k-labels-idx1-ubyte.gz' '" + data +
+                  "/t10k-images-idx3-ubyte.gz'",
+              dir);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("t10k-labels-idx1-ubyte.gz"), std::string::npos) << r.err;
@@ -118,14 +120,14 @@ TEST(CliErrors, EvalModelThatDoesNotTakeTheImages) {
   ScratchDir dir("eval_shape");
   const std::string data = FASHION_MNIST_DIR;
   const std::string model = dir.file("mnv2.onnx");
-  ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 32 --classes 10 -o '" + model + "'",
-                    dir)
-                .exit_code,
-            0);
-  const CliResult r = run_cli("eval '" + model + "' --limit 5 --idx '" + data +
-                                  "/t10k-images-idx3-ubyte.gz' '" + data +
-                                  "/t10k-labels-idx1-ubyte.gz'",
-                              dir);
+  ASSERT_EQ(
+      run_cli("zoo mobilenetv2 --width 0.35 --resolution 32 --classes 10 -o '" + model + "'", dir)
+          .exit_code,
+      0);
+  const CliResult r =
+      run_cli("eval '" + model + "' --limit 5 --idx '" + data + "/t10k-images-idx3-ubyte.gz' '" +
+                  data + "/t10k-labels-idx1-ubyte.gz'",
+              dir);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
 }

@@ -15,9 +15,10 @@ const std::string kImages = std::string(MCUSPLIT_SOURCE_DIR) + "/tests/data/imag
 TEST(CliModels, MobileNetV2FullSizeFigures) {
   ScratchDir dir("mnv2_full");
   const std::string model = dir.file("mnv2.onnx");
-  ASSERT_EQ(run_cli("zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 -o '" + model + "'", dir)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli("zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 -o '" + model + "'", dir)
+          .exit_code,
+      0);
   const CliResult r = run_cli("inspect --json '" + model + "'", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -38,9 +39,10 @@ TEST(CliModels, MobileNetV2FullSizeFigures) {
 TEST(CliModels, InspectTablePrintsTotals) {
   ScratchDir dir("inspect_table");
   const std::string model = dir.file("small.onnx");
-  ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + model + "'", dir)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + model + "'", dir)
+          .exit_code,
+      0);
   const CliResult r = run_cli("inspect '" + model + "'", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("MACs:"), std::string::npos);
@@ -50,9 +52,10 @@ TEST(CliModels, InspectTablePrintsTotals) {
 TEST(CliModels, InferImageJsonTop5AndOutputTensor) {
   ScratchDir dir("infer_image");
   const std::string model = dir.file("small.onnx");
-  ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + model + "'", dir)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + model + "'", dir)
+          .exit_code,
+      0);
   const std::string out = dir.file("logits.pb");
   const CliResult r = run_cli("infer '" + model + "' --input '" + kImages +
                                   "/fashion_test0_ankle-boot.pgm' --json --output '" + out + "'",

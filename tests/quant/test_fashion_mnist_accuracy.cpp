@@ -25,8 +25,7 @@ TEST(FashionMnistAccuracy, FloatAndInt8OnTheFullTestSet) {
 
   // Calibrate on training images, as `mcusplit quantize --calib
   // train-images-idx3-ubyte.gz --samples 200` does; evaluate on test images.
-  auto source =
-      open_calibration_source(kData + "/train-images-idx3-ubyte.gz", input_shape, {});
+  auto source = open_calibration_source(kData + "/train-images-idx3-ubyte.gz", input_shape, {});
   CalibrationOptions options;
   options.samples = 200;
   const Calibration calibration = calibrate(g, *source, options);

@@ -1,0 +1,106 @@
+#include "plan/cluster.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "model/error.h"
+
+namespace mcusplit::plan {
+
+int64_t ClusterSpec::total_ram_bytes() const {
+  int64_t total = 0;
+  for (const DeviceSpec& d : devices) total += d.ram_bytes;
+  return total;
+}
+
+int64_t ClusterSpec::total_flash_bytes() const {
+  int64_t total = 0;
+  for (const DeviceSpec& d : devices) total += d.flash_bytes;
+  return total;
+}
+
+int64_t ClusterSpec::min_ram_bytes() const {
+  if (devices.empty()) return 0;
+  int64_t least = devices.front().ram_bytes;
+  for (const DeviceSpec& d : devices) least = std::min(least, d.ram_bytes);
+  return least;
+}
+
+double ClusterSpec::total_macs_per_second() const {
+  double total = 0;
+  for (const DeviceSpec& d : devices) total += d.macs_per_second;
+  return total;
+}
+
+int ClusterSpec::find_device(const std::string& name) const {
+  for (size_t i = 0; i < devices.size(); ++i) {
+    if (devices[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Topology parse_topology(const std::string& text) {
+  if (text == "switched") return Topology::Switched;
+  if (text == "star") return Topology::Star;
+  if (text == "bus") return Topology::Bus;
+  throw Error("unknown topology '" + text + "' (known: switched, star, bus)");
+}
+
+const char* topology_name(Topology topology) {
+  switch (topology) {
+    case Topology::Switched:
+      return "switched";
+    case Topology::Star:
+      return "star";
+    case Topology::Bus:
+      return "bus";
+  }
+  return "?";
+}
+
+namespace {
+
+// Names end up in plan files, reports and log lines: keep them plain.
+bool is_valid_device_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+bool is_positive(double value) {
+  return std::isfinite(value) && value > 0;
+}
+
+}  // namespace
+
+void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
+  if (cluster.devices.empty()) throw Error(origin + ": no devices");
+  std::set<std::string> names;
+  for (const DeviceSpec& d : cluster.devices) {
+    const std::string where = origin + ": device '" + d.name + "'";
+    if (!is_valid_device_name(d.name)) {
+      throw Error(where + ": a name is 1 to 64 characters of letters, digits, '_', '-', '.'");
+    }
+    if (!names.insert(d.name).second)
+      throw Error(origin + ": duplicate device name '" + d.name + "'");
+    if (d.ram_bytes <= 0) throw Error(where + ": ram_bytes must be positive");
+    if (d.flash_bytes <= 0) throw Error(where + ": flash_bytes must be positive");
+    if (!is_positive(d.macs_per_second)) throw Error(where + ": compute rate must be positive");
+    if (!is_positive(d.link_bits_per_second)) {
+      throw Error(where + ": link bits_per_second must be positive");
+    }
+    if (!std::isfinite(d.link_latency_s) || d.link_latency_s < 0) {
+      throw Error(where + ": link latency_s must not be negative");
+    }
+  }
+}
+
+void apply_ram_override(ClusterSpec& cluster, int64_t bytes) {
+  if (bytes <= 0) throw Error("--ram must be positive, got " + std::to_string(bytes));
+  for (DeviceSpec& d : cluster.devices) d.ram_bytes = bytes;
+}
+
+}  // namespace mcusplit::plan

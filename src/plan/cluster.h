@@ -1,0 +1,54 @@
+// The cluster a model is planned onto: its devices (memory, compute rate,
+// link) and how their links are joined. docs/cluster.md describes the file
+// format and the built-in device profiles.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mcusplit::plan {
+
+struct DeviceSpec {
+  std::string name;                 // unique within the cluster
+  std::string profile;              // built-in profile it started from, "" if none
+  int64_t ram_bytes = 0;            // budget for the static arena
+  int64_t flash_bytes = 0;          // budget for weight slices
+  double macs_per_second = 0;       // int8 multiply-accumulates per second
+  double link_bits_per_second = 0;  // effective payload rate of its link
+  double link_latency_s = 0;        // fixed cost of one message
+};
+
+// How device links are joined (the cost model charges transfers by it).
+enum class Topology {
+  Switched,  // peer to peer through a switch: disjoint pairs talk at once
+  Star,      // every frame relayed by the coordinator (the paper's testbed)
+  Bus,       // one shared medium: every transfer serialised
+};
+
+struct ClusterSpec {
+  std::vector<DeviceSpec> devices;
+  Topology topology = Topology::Switched;
+
+  int device_count() const { return static_cast<int>(devices.size()); }
+  int64_t total_ram_bytes() const;
+  int64_t total_flash_bytes() const;
+  int64_t min_ram_bytes() const;  // 0 for an empty cluster
+  double total_macs_per_second() const;
+  // Index of the device with this name, or -1.
+  int find_device(const std::string& name) const;
+};
+
+// "switched", "star" or "bus"; anything else throws mcusplit::Error.
+Topology parse_topology(const std::string& text);
+const char* topology_name(Topology topology);
+
+// Throws mcusplit::Error (exit code 2), prefixed by `origin`, unless the
+// cluster has at least one device, unique well-formed names, and positive
+// finite sizes and rates (latency may be zero).
+void validate_cluster(const ClusterSpec& cluster, const std::string& origin);
+
+// `--ram`: every device gets this RAM budget. Throws unless bytes > 0.
+void apply_ram_override(ClusterSpec& cluster, int64_t bytes);
+
+}  // namespace mcusplit::plan

@@ -1,0 +1,244 @@
+#include "plan/cluster_file.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "model/error.h"
+#include "plan/byte_size.h"
+#include "plan/device_namer.h"
+#include "plan/device_profiles.h"
+#include "plan/devices_shorthand.h"
+
+namespace mcusplit::plan {
+
+namespace {
+
+using nlohmann::json;
+
+// Unknown keys are rejected so that a typo ("ram_byte") is not silently
+// replaced by a profile default.
+void reject_unknown_keys(const json& object, std::initializer_list<const char*> known,
+                         const std::string& where) {
+  for (const auto& item : object.items()) {
+    bool found = false;
+    for (const char* k : known) found = found || item.key() == k;
+    if (!found) {
+      std::string list;
+      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      throw Error(where + ": unknown key '" + item.key() + "' (known: " + list + ")");
+    }
+  }
+}
+
+std::string string_field(const json& object, const char* key, const std::string& where) {
+  const json& value = object.at(key);
+  if (!value.is_string()) throw Error(where + ": '" + key + "' must be a string");
+  return value.get<std::string>();
+}
+
+// A byte count: a positive integer or a size string such as "256KiB".
+int64_t bytes_field(const json& object, const char* key, const std::string& where) {
+  const json& value = object.at(key);
+  const std::string bad = where + ": '" + key + "' ";
+  if (value.is_string()) {
+    try {
+      return parse_byte_size(value.get<std::string>());
+    } catch (const Error& e) {
+      throw Error(where + ": '" + key + "': " + e.what());
+    }
+  }
+  if (value.is_number_unsigned()) {
+    const uint64_t bytes = value.get<uint64_t>();
+    if (bytes == 0) throw Error(bad + "must be positive");
+    if (bytes > (uint64_t{1} << 62)) throw Error(bad + "is too large");
+    return static_cast<int64_t>(bytes);
+  }
+  if (value.is_number_integer()) throw Error(bad + "must be positive");  // negative
+  throw Error(bad + "must be a positive integer or a size string such as \"256KiB\"");
+}
+
+// A finite number, positive (rates) or at least zero (latency).
+double number_field(const json& object, const char* key, bool allow_zero,
+                    const std::string& where) {
+  const json& value = object.at(key);
+  const std::string bad = where + ": '" + key + "' ";
+  if (!value.is_number()) throw Error(bad + "must be a number");
+  const double number = value.get<double>();
+  if (!std::isfinite(number)) throw Error(bad + "must be finite");
+  if (allow_zero ? number < 0 : number <= 0) {
+    throw Error(bad + (allow_zero ? "must not be negative" : "must be positive"));
+  }
+  return number;
+}
+
+int count_field(const json& entry, const std::string& where) {
+  if (!entry.contains("count")) return 1;
+  const json& value = entry.at("count");
+  if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
+    throw Error(where + ": 'count' must be a positive integer");
+  }
+  if (value.get<int64_t>() > kMaxDeviceCount) {
+    throw Error(where + ": 'count' is larger than " + std::to_string(kMaxDeviceCount));
+  }
+  return value.get<int>();
+}
+
+std::string missing(const char* key) {
+  return std::string(": missing '") + key + "' (required without a 'profile')";
+}
+
+// Compute rate: macs_per_second, or clock_hz * 1/cycles_per_mac where either
+// half may come from the profile.
+void read_compute_rate(const json& entry, const DeviceProfile* profile, DeviceSpec& device,
+                       const std::string& where) {
+  const bool has_rate = entry.contains("macs_per_second");
+  const bool has_clock = entry.contains("clock_hz");
+  const bool has_cycles = entry.contains("cycles_per_mac");
+  if (has_rate && (has_clock || has_cycles)) {
+    throw Error(where + ": give 'macs_per_second' or 'clock_hz' and 'cycles_per_mac', not both");
+  }
+  if (has_rate) {
+    device.macs_per_second = number_field(entry, "macs_per_second", false, where);
+  } else if (has_clock || has_cycles) {
+    if (profile == nullptr && !has_clock) throw Error(where + missing("clock_hz"));
+    if (profile == nullptr && !has_cycles) throw Error(where + missing("cycles_per_mac"));
+    const double clock =
+        has_clock ? number_field(entry, "clock_hz", false, where) : profile->clock_hz;
+    const double cycles =
+        has_cycles ? number_field(entry, "cycles_per_mac", false, where) : profile->cycles_per_mac;
+    device.macs_per_second = clock / cycles;
+  } else if (profile == nullptr) {
+    throw Error(where + missing("macs_per_second") + "; or give 'clock_hz' and 'cycles_per_mac'");
+  }
+}
+
+void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& device,
+               const std::string& where) {
+  if (!entry.contains("link")) {
+    if (profile == nullptr) throw Error(where + missing("link"));
+    return;
+  }
+  const json& link = entry.at("link");
+  const std::string link_where = where + ": link";
+  if (!link.is_object()) throw Error(link_where + " must be an object");
+  reject_unknown_keys(link, {"bits_per_second", "latency_s"}, link_where);
+  if (link.contains("bits_per_second")) {
+    device.link_bits_per_second = number_field(link, "bits_per_second", false, link_where);
+  } else if (profile == nullptr) {
+    throw Error(link_where + missing("bits_per_second"));
+  }
+  if (link.contains("latency_s")) {
+    device.link_latency_s = number_field(link, "latency_s", true, link_where);
+  } else if (profile == nullptr) {
+    throw Error(link_where + missing("latency_s"));
+  }
+}
+
+// One "devices" entry, expanded by its count.
+void read_device_entry(const json& entry, const std::string& where, DeviceNamer& namer,
+                       ClusterSpec& cluster) {
+  if (!entry.is_object()) throw Error(where + " must be an object");
+  reject_unknown_keys(entry,
+                      {"name", "profile", "count", "ram_bytes", "flash_bytes", "macs_per_second",
+                       "clock_hz", "cycles_per_mac", "link"},
+                      where);
+  const DeviceProfile* profile = nullptr;
+  DeviceSpec device;
+  if (entry.contains("profile")) {
+    profile = &device_profile(string_field(entry, "profile", where), where);
+    device = device_from_profile(*profile, "");
+  }
+  if (entry.contains("ram_bytes")) {
+    device.ram_bytes = bytes_field(entry, "ram_bytes", where);
+  } else if (profile == nullptr) {
+    throw Error(where + missing("ram_bytes"));
+  }
+  if (entry.contains("flash_bytes")) {
+    device.flash_bytes = bytes_field(entry, "flash_bytes", where);
+  } else if (profile == nullptr) {
+    throw Error(where + missing("flash_bytes"));
+  }
+  read_compute_rate(entry, profile, device, where);
+  read_link(entry, profile, device, where);
+
+  const int count = count_field(entry, where);
+  const std::string name = entry.contains("name") ? string_field(entry, "name", where) : "";
+  if (cluster.device_count() + count > kMaxDeviceCount) {
+    throw Error(where + ": more than " + std::to_string(kMaxDeviceCount) + " devices");
+  }
+  for (int k = 0; k < count; ++k) {
+    // An explicit name is kept for one device and numbered for several.
+    if (!name.empty()) {
+      device.name = count == 1 ? name : name + "-" + std::to_string(k);
+    } else {
+      device.name = namer.next(profile != nullptr ? profile->name : "device");
+    }
+    cluster.devices.push_back(device);
+  }
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] ".
+std::string parse_error_text(const json::parse_error& e) {
+  std::string text = e.what();
+  const size_t tag_end = text.find("] ");
+  if (text.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos) {
+    text = text.substr(tag_end + 2);
+  }
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+ClusterSpec parse_cluster_json(const std::string& text, const std::string& origin) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(origin + ": malformed JSON: " + parse_error_text(e));
+  }
+  if (!root.is_object()) throw Error(origin + ": the top level must be a JSON object");
+  reject_unknown_keys(root, {"topology", "devices"}, origin);
+
+  ClusterSpec cluster;
+  if (root.contains("topology")) {
+    const std::string topology = string_field(root, "topology", origin);
+    try {
+      cluster.topology = parse_topology(topology);
+    } catch (const Error& e) {
+      throw Error(origin + ": " + e.what());
+    }
+  }
+  if (!root.contains("devices")) throw Error(origin + ": missing 'devices'");
+  const json& devices = root.at("devices");
+  if (!devices.is_array()) throw Error(origin + ": 'devices' must be an array");
+  if (devices.empty()) throw Error(origin + ": 'devices' is empty");
+  DeviceNamer namer;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    read_device_entry(devices[i], origin + ": devices[" + std::to_string(i) + "]", namer, cluster);
+  }
+  validate_cluster(cluster, origin);
+  return cluster;
+}
+
+ClusterSpec read_cluster_file(const std::string& path) {
+  const std::string origin = "cluster file '" + path + "'";
+  // An ifstream opens a directory without complaint; reading it then fails.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) throw Error(origin + ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(origin + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(origin + ": cannot read");
+  return parse_cluster_json(text.str(), origin);
+}
+
+}  // namespace mcusplit::plan

@@ -1,0 +1,232 @@
+// Cluster files: profiles, explicit devices, overrides, counts, and every
+// rejected input with its message.
+#include <gtest/gtest.h>
+
+#include "plan/cluster_file.h"
+#include "plan_test_helpers.h"
+
+namespace mcusplit::plan {
+namespace {
+
+using testing::bad_input_message;
+using testing::write_temp_file;
+
+ClusterSpec read_text(const std::string& text) {
+  return read_cluster_file(write_temp_file(text));
+}
+
+// The message of reading `text` from a file; checks it names the file.
+std::string error_of(const std::string& text) {
+  const std::string path = write_temp_file(text);
+  const std::string message = bad_input_message([&] { read_cluster_file(path); });
+  EXPECT_EQ(message.rfind("cluster file '" + path + "': ", 0), 0u) << message;
+  return message;
+}
+
+TEST(ClusterFile, ProfilesExplicitDevicesAndCounts) {
+  const ClusterSpec c = read_text(R"({
+    "topology": "star",
+    "devices": [
+      {"name": "a", "profile": "teensy41"},
+      {"name": "b", "ram_bytes": 262144, "flash_bytes": "2MiB", "macs_per_second": 5e7,
+       "link": {"bits_per_second": 1e7, "latency_s": 0.001}},
+      {"profile": "rp2040", "count": 4}
+    ]})");
+  EXPECT_EQ(c.topology, Topology::Star);
+  ASSERT_EQ(c.device_count(), 6);
+  EXPECT_EQ(c.devices[0].name, "a");
+  EXPECT_EQ(c.devices[0].profile, "teensy41");
+  EXPECT_EQ(c.devices[0].ram_bytes, 1048576);
+  EXPECT_DOUBLE_EQ(c.devices[0].macs_per_second, 200e6);
+  const DeviceSpec& b = c.devices[1];
+  EXPECT_EQ(b.name, "b");
+  EXPECT_EQ(b.profile, "");
+  EXPECT_EQ(b.ram_bytes, 262144);
+  EXPECT_EQ(b.flash_bytes, 2097152);
+  EXPECT_EQ(b.macs_per_second, 5e7);
+  EXPECT_EQ(b.link_bits_per_second, 1e7);
+  EXPECT_EQ(b.link_latency_s, 0.001);
+  EXPECT_EQ(c.devices[2].name, "rp2040-0");
+  EXPECT_EQ(c.devices[5].name, "rp2040-3");
+  EXPECT_EQ(c.devices[5].ram_bytes, 270336);
+}
+
+TEST(ClusterFile, TopologyDefaultsToSwitched) {
+  EXPECT_EQ(read_text(R"({"devices":[{"profile":"esp32s3"}]})").topology, Topology::Switched);
+  EXPECT_EQ(read_text(R"({"topology":"bus","devices":[{"profile":"esp32s3"}]})").topology,
+            Topology::Bus);
+}
+
+TEST(ClusterFile, ExplicitFieldsOverrideTheProfile) {
+  const ClusterSpec c = read_text(R"({"devices":[
+    {"profile": "teensy41", "ram_bytes": "256KiB", "link": {"latency_s": 0}},
+    {"profile": "teensy41", "cycles_per_mac": 6},
+    {"profile": "teensy41", "clock_hz": 150e6},
+    {"profile": "teensy41", "macs_per_second": 1e8, "flash_bytes": 4096,
+     "link": {"bits_per_second": 1e6}}]})");
+  ASSERT_EQ(c.device_count(), 4);
+  EXPECT_EQ(c.devices[0].ram_bytes, 262144);
+  EXPECT_EQ(c.devices[0].flash_bytes, 8388608);
+  EXPECT_EQ(c.devices[0].link_latency_s, 0);
+  EXPECT_EQ(c.devices[0].link_bits_per_second, 100e6);
+  EXPECT_DOUBLE_EQ(c.devices[1].macs_per_second, 100e6);  // 600 MHz / 6
+  EXPECT_DOUBLE_EQ(c.devices[2].macs_per_second, 50e6);   // 150 MHz / 3
+  EXPECT_EQ(c.devices[3].macs_per_second, 1e8);
+  EXPECT_EQ(c.devices[3].flash_bytes, 4096);
+  EXPECT_EQ(c.devices[3].link_bits_per_second, 1e6);
+  EXPECT_EQ(c.devices[3].link_latency_s, 100e-6);
+  EXPECT_EQ(c.devices[1].name, "teensy41-1");
+}
+
+TEST(ClusterFile, ClockAndCyclesWithoutProfile) {
+  const ClusterSpec c = read_text(R"({"devices":[{"name":"m4", "ram_bytes":131072,
+    "flash_bytes":524288, "clock_hz":1.2e8, "cycles_per_mac":4,
+    "link":{"bits_per_second":2e6,"latency_s":0.002}}]})");
+  EXPECT_DOUBLE_EQ(c.devices[0].macs_per_second, 30e6);
+}
+
+TEST(ClusterFile, NamedEntryWithCountIsNumbered) {
+  const ClusterSpec c = read_text(R"({"devices":[{"name":"node","profile":"rp2040","count":3}]})");
+  ASSERT_EQ(c.device_count(), 3);
+  EXPECT_EQ(c.devices[0].name, "node-0");
+  EXPECT_EQ(c.devices[2].name, "node-2");
+}
+
+TEST(ClusterFile, UnnamedCustomDevicesAreNumbered) {
+  const ClusterSpec c = read_text(R"({"devices":[{"ram_bytes":1000,"flash_bytes":1000,
+    "macs_per_second":1e6,"link":{"bits_per_second":1e6,"latency_s":0}, "count": 2}]})");
+  EXPECT_EQ(c.devices[0].name, "device-0");
+  EXPECT_EQ(c.devices[1].name, "device-1");
+}
+
+TEST(ClusterFile, MalformedJsonGivesLineAndColumn) {
+  const std::string message = error_of("{\n  \"devices\": [\n    {\"profile\": teensy41}\n  ]\n}");
+  EXPECT_NE(message.find("malformed JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("line 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("column"), std::string::npos) << message;
+  EXPECT_EQ(message.find("[json.exception"), std::string::npos) << message;
+}
+
+TEST(ClusterFile, EmptyAndTruncatedFilesAreMalformed) {
+  EXPECT_NE(error_of("").find("malformed JSON"), std::string::npos);
+  EXPECT_NE(error_of(R"({"devices":[{"profile":"teensy41"})").find("malformed JSON"),
+            std::string::npos);
+}
+
+TEST(ClusterFile, MissingFileIsAnError) {
+  const std::string path = ::testing::TempDir() + "mcusplit_no_such_cluster.json";
+  const std::string message = bad_input_message([&] { read_cluster_file(path); });
+  EXPECT_NE(message.find("cluster file '" + path + "': cannot open"), std::string::npos) << message;
+}
+
+TEST(ClusterFile, DirectoryIsAnError) {
+  const std::string path = ::testing::TempDir();
+  EXPECT_NE(bad_input_message([&] { read_cluster_file(path); }).find("is a directory"),
+            std::string::npos);
+}
+
+struct BadCase {
+  const char* what;
+  const char* json;
+  const char* expected;
+};
+
+// A custom device with every field, for cases that spoil one of them.
+#define CUSTOM_LINK R"("link":{"bits_per_second":1e6,"latency_s":0.001})"
+
+const BadCase kBadCases[] = {
+    {"top level array", R"([1,2])", "top level must be a JSON object"},
+    {"unknown top key", R"({"devices":[{"profile":"teensy41"}],"topologie":"star"})",
+     "unknown key 'topologie' (known: topology, devices)"},
+    {"unknown device key", R"({"devices":[{"profile":"teensy41","ram_byte":1}]})",
+     "devices[0]: unknown key 'ram_byte'"},
+    {"unknown link key", R"({"devices":[{"profile":"teensy41","link":{"latency":1}}]})",
+     "devices[0]: link: unknown key 'latency'"},
+    {"unknown profile", R"({"devices":[{"profile":"teensy40"}]})",
+     "devices[0]: unknown device profile 'teensy40' (known: teensy41, stm32h743, esp32s3, "
+     "rp2040, nrf52840)"},
+    {"unknown topology", R"({"topology":"ring","devices":[{"profile":"teensy41"}]})",
+     "unknown topology 'ring' (known: switched, star, bus)"},
+    {"topology not a string", R"({"topology":1,"devices":[{"profile":"teensy41"}]})",
+     "'topology' must be a string"},
+    {"no devices key", R"({"topology":"star"})", "missing 'devices'"},
+    {"devices not an array", R"({"devices":{"profile":"teensy41"}})", "'devices' must be an array"},
+    {"empty device list", R"({"devices":[]})", "'devices' is empty"},
+    {"device not an object", R"({"devices":["teensy41"]})", "devices[0] must be an object"},
+    {"profile not a string", R"({"devices":[{"profile":41}]})", "'profile' must be a string"},
+    {"zero ram", R"({"devices":[{"profile":"teensy41","ram_bytes":0}]})",
+     "'ram_bytes' must be positive"},
+    {"negative ram", R"({"devices":[{"profile":"teensy41","ram_bytes":-1024}]})",
+     "'ram_bytes' must be positive"},
+    {"fractional ram", R"({"devices":[{"profile":"teensy41","ram_bytes":1.5}]})",
+     "'ram_bytes' must be a positive integer or a size string"},
+    {"bad ram string", R"({"devices":[{"profile":"teensy41","ram_bytes":"12 parsecs"}]})",
+     "'ram_bytes': bad byte size '12 parsecs'"},
+    {"zero ram string", R"({"devices":[{"profile":"teensy41","ram_bytes":"0KiB"}]})",
+     "must be positive"},
+    {"negative flash", R"({"devices":[{"profile":"teensy41","flash_bytes":-1}]})",
+     "'flash_bytes' must be positive"},
+    {"zero rate", R"({"devices":[{"profile":"teensy41","macs_per_second":0}]})",
+     "'macs_per_second' must be positive"},
+    {"negative clock", R"({"devices":[{"profile":"teensy41","clock_hz":-6e8}]})",
+     "'clock_hz' must be positive"},
+    {"zero cycles", R"({"devices":[{"profile":"teensy41","cycles_per_mac":0}]})",
+     "'cycles_per_mac' must be positive"},
+    {"rate as string", R"({"devices":[{"profile":"teensy41","macs_per_second":"fast"}]})",
+     "'macs_per_second' must be a number"},
+    {"rate and clock", R"({"devices":[{"profile":"teensy41","macs_per_second":1,"clock_hz":1}]})",
+     "not both"},
+    {"zero bandwidth", R"({"devices":[{"profile":"teensy41","link":{"bits_per_second":0}}]})",
+     "link: 'bits_per_second' must be positive"},
+    {"negative latency", R"({"devices":[{"profile":"teensy41","link":{"latency_s":-1}}]})",
+     "link: 'latency_s' must not be negative"},
+    {"link not an object", R"({"devices":[{"profile":"teensy41","link":100}]})",
+     "link must be an object"},
+    {"zero count", R"({"devices":[{"profile":"teensy41","count":0}]})",
+     "'count' must be a positive integer"},
+    {"fractional count", R"({"devices":[{"profile":"teensy41","count":2.5}]})",
+     "'count' must be a positive integer"},
+    {"huge count", R"({"devices":[{"profile":"teensy41","count":5000}]})", "larger than 1024"},
+    {"missing ram",
+     R"({"devices":[{"name":"x","flash_bytes":1,"macs_per_second":1,)" CUSTOM_LINK "}]}",
+     "devices[0]: missing 'ram_bytes' (required without a 'profile')"},
+    {"missing flash",
+     R"({"devices":[{"name":"x","ram_bytes":1,"macs_per_second":1,)" CUSTOM_LINK "}]}",
+     "missing 'flash_bytes'"},
+    {"missing rate", R"({"devices":[{"name":"x","ram_bytes":1,"flash_bytes":1,)" CUSTOM_LINK "}]}",
+     "missing 'macs_per_second'"},
+    {"clock without cycles",
+     R"({"devices":[{"name":"x","ram_bytes":1,"flash_bytes":1,"clock_hz":1e6,)" CUSTOM_LINK "}]}",
+     "missing 'cycles_per_mac'"},
+    {"missing link",
+     R"({"devices":[{"name":"x","ram_bytes":1,"flash_bytes":1,"macs_per_second":1}]})",
+     "missing 'link'"},
+    {"missing latency",
+     R"({"devices":[{"name":"x","ram_bytes":1,"flash_bytes":1,"macs_per_second":1,)"
+     R"("link":{"bits_per_second":1}}]})",
+     "link: missing 'latency_s'"},
+    {"duplicate names",
+     R"({"devices":[{"name":"a","profile":"teensy41"},{"name":"a","profile":"rp2040"}]})",
+     "duplicate device name 'a'"},
+    {"explicit name clashing with an automatic one",
+     R"({"devices":[{"profile":"teensy41"},{"name":"teensy41-0","profile":"rp2040"}]})",
+     "duplicate device name 'teensy41-0'"},
+    {"bad name", R"({"devices":[{"name":"my board","profile":"teensy41"}]})", "a name is"},
+};
+
+TEST(ClusterFile, BadInputIsRejectedWithTheReason) {
+  for (const BadCase& c : kBadCases) {
+    SCOPED_TRACE(c.what);
+    const std::string message = error_of(c.json);
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+  }
+}
+
+TEST(ClusterFile, ParseFromTextNamesTheOrigin) {
+  const std::string message =
+      bad_input_message([] { parse_cluster_json(R"({"devices":[]})", "inline cluster"); });
+  EXPECT_EQ(message, "inline cluster: 'devices' is empty");
+}
+
+}  // namespace
+}  // namespace mcusplit::plan

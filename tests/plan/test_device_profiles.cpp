@@ -1,0 +1,93 @@
+// Built-in device profiles: the documented figures (docs/cluster.md), exactly.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "plan/device_profiles.h"
+#include "plan_test_helpers.h"
+
+namespace mcusplit::plan {
+namespace {
+
+using testing::bad_input_message;
+
+constexpr int64_t kKiB = 1024;
+constexpr int64_t kMiB = 1024 * kKiB;
+
+struct Expected {
+  const char* name;
+  double clock_hz;
+  double cycles_per_mac;
+  int64_t ram_bytes;
+  int64_t flash_bytes;
+  double link_bits_per_second;
+  double link_latency_s;
+};
+
+// The table of docs/cluster.md.
+const Expected kExpected[] = {
+    {"teensy41", 600e6, 3.0, 1 * kMiB, 8 * kMiB, 100e6, 100e-6},
+    {"stm32h743", 480e6, 3.0, 1 * kMiB, 2 * kMiB, 100e6, 100e-6},
+    {"esp32s3", 240e6, 3.0, 512 * kKiB, 8 * kMiB, 20e6, 2e-3},
+    {"rp2040", 133e6, 16.0, 264 * kKiB, 2 * kMiB, 10e6, 200e-6},
+    {"nrf52840", 64e6, 4.0, 256 * kKiB, 1 * kMiB, 1.3e6, 7.5e-3},
+};
+
+TEST(DeviceProfiles, FiguresAreTheDocumentedOnes) {
+  ASSERT_EQ(device_profiles().size(), std::size(kExpected));
+  for (const Expected& e : kExpected) {
+    SCOPED_TRACE(e.name);
+    const DeviceProfile* p = find_device_profile(e.name);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->clock_hz, e.clock_hz);
+    EXPECT_EQ(p->cycles_per_mac, e.cycles_per_mac);
+    EXPECT_EQ(p->ram_bytes, e.ram_bytes);
+    EXPECT_EQ(p->flash_bytes, e.flash_bytes);
+    EXPECT_EQ(p->link_bits_per_second, e.link_bits_per_second);
+    EXPECT_EQ(p->link_latency_s, e.link_latency_s);
+    EXPECT_DOUBLE_EQ(p->macs_per_second(), e.clock_hz / e.cycles_per_mac);
+  }
+}
+
+TEST(DeviceProfiles, ComputeRatesInMacsPerSecond) {
+  EXPECT_DOUBLE_EQ(find_device_profile("teensy41")->macs_per_second(), 200e6);
+  EXPECT_DOUBLE_EQ(find_device_profile("stm32h743")->macs_per_second(), 160e6);
+  EXPECT_DOUBLE_EQ(find_device_profile("esp32s3")->macs_per_second(), 80e6);
+  EXPECT_DOUBLE_EQ(find_device_profile("rp2040")->macs_per_second(), 8.3125e6);
+  EXPECT_DOUBLE_EQ(find_device_profile("nrf52840")->macs_per_second(), 16e6);
+}
+
+TEST(DeviceProfiles, NamesAreUniqueAndContainNoX) {
+  // The shorthand "NxPROFILE" relies on profile names without 'x'.
+  std::set<std::string> names;
+  for (const DeviceProfile& p : device_profiles()) {
+    EXPECT_TRUE(names.insert(p.name).second) << p.name;
+    EXPECT_EQ(std::string(p.name).find('x'), std::string::npos) << p.name;
+  }
+}
+
+TEST(DeviceProfiles, UnknownNameIsNullOrAnErrorListingTheKnownOnes) {
+  EXPECT_EQ(find_device_profile("teensy40"), nullptr);
+  EXPECT_EQ(find_device_profile("Teensy41"), nullptr);
+  const std::string message =
+      bad_input_message([] { (void)device_profile("teensy40", "somewhere"); });
+  EXPECT_NE(message.find("somewhere"), std::string::npos) << message;
+  EXPECT_NE(message.find("'teensy40'"), std::string::npos) << message;
+  EXPECT_NE(message.find("teensy41, stm32h743, esp32s3, rp2040, nrf52840"), std::string::npos)
+      << message;
+}
+
+TEST(DeviceProfiles, DeviceFromProfileCopiesEveryFigure) {
+  const DeviceProfile& p = *find_device_profile("rp2040");
+  const DeviceSpec d = device_from_profile(p, "node");
+  EXPECT_EQ(d.name, "node");
+  EXPECT_EQ(d.profile, "rp2040");
+  EXPECT_EQ(d.ram_bytes, 270336);
+  EXPECT_EQ(d.flash_bytes, 2097152);
+  EXPECT_DOUBLE_EQ(d.macs_per_second, 133e6 / 16.0);
+  EXPECT_EQ(d.link_bits_per_second, 10e6);
+  EXPECT_EQ(d.link_latency_s, 200e-6);
+}
+
+}  // namespace
+}  // namespace mcusplit::plan
