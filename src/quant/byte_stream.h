@@ -78,7 +78,8 @@ class ByteReader {
     const uint32_t n = u32(what);
     need(n, what);
     std::vector<int8_t> v(n);
-    std::memcpy(v.data(), data_ + at_, n);
+    // An empty vector's data() may be null, which memcpy must never get.
+    if (n > 0) std::memcpy(v.data(), data_ + at_, n);
     at_ += n;
     return v;
   }
