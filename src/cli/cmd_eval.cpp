@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_loading.h"
+#include "cli/mq_model.h"
 #include "model/error.h"
 #include "quant/accuracy.h"
 #include "quant/mq_format.h"
@@ -24,11 +25,6 @@ struct EvalArgs {
   bool json = false;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void run_eval(const EvalArgs& a) {
   if (!(a.std > 0.0f)) throw Error("--std must be positive");
   const model::IdxImages images = model::read_idx_images(a.idx.at(0));
@@ -36,7 +32,7 @@ void run_eval(const EvalArgs& a) {
   const model::GreyNormalization norm{a.mean, a.std};
 
   const auto start = std::chrono::steady_clock::now();
-  const bool int8 = ends_with(a.model, ".mq");
+  const bool int8 = is_mq_path(a.model);
   quant::AccuracyResult r;
   if (int8) {
     const quant::QGraph graph = quant::read_mq_file(a.model);

@@ -141,17 +141,8 @@ void run_infer_int8(const InferArgs& a) {
   const quant::QTensor& out_t = g.tensors[static_cast<size_t>(g.output)];
   const model::Dims dims = onnx_dims(out_t.shape);
   if (!a.output.empty()) {
-    // ONNX order, like the float path: the int8 output transposed NHWC -> NCHW.
-    std::vector<int8_t> nchw(output.size());
-    const auto [c, h, w] = out_t.shape;
-    for (int32_t ci = 0; ci < c; ++ci) {
-      for (int32_t y = 0; y < h; ++y) {
-        for (int32_t x = 0; x < w; ++x) {
-          nchw[(static_cast<size_t>(ci) * h + y) * w + x] =
-              output[(static_cast<size_t>(y) * w + x) * c + ci];
-        }
-      }
-    }
+    // ONNX order, like the float path.
+    const std::vector<int8_t> nchw = quant::nhwc_to_nchw(out_t.shape, output);
     model::write_int8_tensor_file(a.output, out_t.name, dims, nchw);
   }
   const model::FloatTensor dequantized(dims, quant::dequantize_output(g, output));

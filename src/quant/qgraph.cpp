@@ -59,18 +59,26 @@ std::vector<int8_t> quantize_input(const QGraph& g, const std::vector<float>& nc
   return q;
 }
 
-std::vector<float> dequantize_output(const QGraph& g, const std::vector<int8_t>& nhwc) {
-  const QTensor& t = g.tensors[static_cast<size_t>(g.output)];
-  const auto [c, h, w] = t.shape;
-  std::vector<float> out(static_cast<size_t>(t.bytes()));
+std::vector<int8_t> nhwc_to_nchw(const core::TensorShape3& shape, const std::vector<int8_t>& nhwc) {
+  const auto [c, h, w] = shape;
+  std::vector<int8_t> nchw(nhwc.size());
   for (int32_t ci = 0; ci < c; ++ci) {
     for (int32_t y = 0; y < h; ++y) {
       for (int32_t x = 0; x < w; ++x) {
-        const int8_t q = nhwc[(static_cast<size_t>(y) * w + x) * c + ci];
-        out[(static_cast<size_t>(ci) * h + y) * w + x] =
-            t.quant.scale * static_cast<float>(q - t.quant.zero_point);
+        nchw[(static_cast<size_t>(ci) * h + y) * w + x] =
+            nhwc[(static_cast<size_t>(y) * w + x) * c + ci];
       }
     }
+  }
+  return nchw;
+}
+
+std::vector<float> dequantize_output(const QGraph& g, const std::vector<int8_t>& nhwc) {
+  const QTensor& t = g.tensors[static_cast<size_t>(g.output)];
+  const std::vector<int8_t> nchw = nhwc_to_nchw(t.shape, nhwc);
+  std::vector<float> out(nchw.size());
+  for (size_t i = 0; i < nchw.size(); ++i) {
+    out[i] = t.quant.scale * static_cast<float>(nchw[i] - t.quant.zero_point);
   }
   return out;
 }
