@@ -10,5 +10,6 @@ void add_inspect_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
 
 }  // namespace mcusplit::cli

@@ -1,0 +1,200 @@
+// Plan checker passes 5 and 6: arenas (no two live buffers share a byte,
+// RAM budgets), weight slices (flash budgets, the channels each Compute
+// needs, byte counts) and the estimates that follow from the ops.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "plan/checker_context.h"
+
+namespace mcusplit::plan::checker {
+namespace {
+
+using quant::QLayer;
+using quant::QOpType;
+
+bool has_constants(const QLayer& l) {
+  return l.op == QOpType::Conv || l.op == QOpType::FullyConnected;
+}
+
+// Output channels (neurons) the graph layer holds constants for: all of them.
+int32_t constant_channels(const QLayer& l) {
+  return l.op == QOpType::Conv ? l.conv.output.c : l.fc.output_size;
+}
+
+// Flash bytes of channels [c0, c1) of a layer's constants: per-channel
+// arrays contribute their share, shared ones (a per-tensor requantization)
+// in full.
+int64_t slice_bytes(const QLayer& l, int32_t c0, int32_t c1) {
+  const int64_t channels = constant_channels(l);
+  const int64_t n = c1 - c0;
+  const auto array = [&](size_t size, int64_t element_bytes) -> int64_t {
+    const auto count = static_cast<int64_t>(size);
+    if (count == 0) return 0;
+    if (count % channels == 0) return count / channels * n * element_bytes;
+    return count * element_bytes;
+  };
+  return array(l.weights.size(), 1) + array(l.bias.size(), 4) + array(l.multiplier.size(), 4) +
+         array(l.shift.size(), 4);
+}
+
+void check_overlaps(Context& ctx, int p) {
+  const ParticipantPlan& pp = ctx.participant(p);
+  std::vector<int> order;
+  for (size_t b = 0; b < pp.buffers.size(); ++b) {
+    if (pp.buffers[b].bytes() > 0 && pp.buffers[b].offset >= 0)
+      order.push_back(static_cast<int>(b));
+  }
+  const auto& bufs = pp.buffers;
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return bufs[Context::idx(a)].offset < bufs[Context::idx(b)].offset;
+  });
+  // Sweep by offset: only buffers starting before one ends can share bytes.
+  for (size_t i = 0; i < order.size(); ++i) {
+    const PlanBuffer& a = bufs[Context::idx(order[i])];
+    const int64_t end = a.offset + a.bytes();
+    for (size_t j = i + 1; j < order.size(); ++j) {
+      const PlanBuffer& b = bufs[Context::idx(order[j])];
+      if (b.offset >= end) break;
+      if (a.first_step <= b.last_step && b.first_step <= a.last_step) {
+        ctx.add(fmt::format("{}: {} and {} share arena bytes [{}, {}) while both live at step {}",
+                            ctx.who(p), ctx.buffer_text(p, order[i]), ctx.buffer_text(p, order[j]),
+                            b.offset, std::min(end, b.offset + b.bytes()),
+                            std::max(a.first_step, b.first_step)));
+      }
+    }
+  }
+}
+
+void check_arena(Context& ctx, int p) {
+  const ParticipantPlan& pp = ctx.participant(p);
+  int64_t extent = 0;
+  for (const PlanBuffer& b : pp.buffers) extent = std::max(extent, b.offset + b.bytes());
+  if (extent != pp.arena_bytes) {
+    ctx.add(fmt::format("{}: arena_bytes is {}, but its buffers end at byte {}", ctx.who(p),
+                        pp.arena_bytes, extent));
+  }
+  if (pp.ram_bytes > 0 && pp.arena_bytes > pp.ram_bytes) {
+    ctx.add(fmt::format("{}: arena of {} bytes exceeds its RAM budget of {} bytes", ctx.who(p),
+                        pp.arena_bytes, pp.ram_bytes));
+  }
+  check_overlaps(ctx, p);
+}
+
+void check_weights(Context& ctx, int p) {
+  const ParticipantPlan& pp = ctx.participant(p);
+  int64_t total = 0;
+  std::vector<int> slice_of(ctx.idx(ctx.layer_count()), -1);
+  for (size_t i = 0; i < pp.weights.size(); ++i) {
+    const WeightSlice& w = pp.weights[i];
+    total += w.bytes;
+    const std::string what = fmt::format("{}: weight slice {} (layer #{}, channels [{}, {}))",
+                                         ctx.who(p), i, w.layer, w.c0, w.c1);
+    if (!ctx.valid_layer(w.layer)) {
+      ctx.add(what + ": layer index out of range");
+      continue;
+    }
+    const QLayer& l = ctx.layer(w.layer);
+    if (!has_constants(l)) {
+      ctx.add(fmt::format("{}: {} has no constants", what, ctx.layer_text(w.layer)));
+      continue;
+    }
+    if (slice_of[ctx.idx(w.layer)] >= 0) {
+      ctx.add(fmt::format("{}: a second slice of {}", what, ctx.layer_text(w.layer)));
+      continue;
+    }
+    slice_of[ctx.idx(w.layer)] = static_cast<int>(i);
+    if (w.c0 < 0 || w.c0 >= w.c1 || w.c1 > constant_channels(l)) {
+      ctx.add(fmt::format("{}: not a channel range of {} ({} channels)", what,
+                          ctx.layer_text(w.layer), constant_channels(l)));
+      continue;
+    }
+    const int64_t expected = slice_bytes(l, w.c0, w.c1);
+    if (w.bytes != expected) {
+      ctx.add(fmt::format("{}: {} bytes, but those channels of {} hold {} bytes of constants", what,
+                          w.bytes, ctx.layer_text(w.layer), expected));
+    }
+  }
+  if (total != pp.weight_bytes) {
+    ctx.add(fmt::format("{}: weight_bytes is {}, but its slices hold {} bytes", ctx.who(p),
+                        pp.weight_bytes, total));
+  }
+  if (pp.flash_bytes > 0 && pp.weight_bytes > pp.flash_bytes) {
+    ctx.add(fmt::format("{}: {} bytes of weights exceed its flash budget of {} bytes", ctx.who(p),
+                        pp.weight_bytes, pp.flash_bytes));
+  }
+
+  // Every Compute of a layer with constants finds its channels in flash, and
+  // no slice is kept for a layer the participant does not compute.
+  std::vector<bool> computed(ctx.idx(ctx.layer_count()), false);
+  for (size_t i = 0; i < pp.ops.size(); ++i) {
+    const PlanOp& o = pp.ops[i];
+    if (o.kind != OpKind::Compute || !ctx.valid_layer(o.layer) || o.box.empty()) continue;
+    computed[ctx.idx(o.layer)] = true;
+    if (!has_constants(ctx.layer(o.layer))) continue;
+    const int s = slice_of[ctx.idx(o.layer)];
+    const std::string where = ctx.where(p, static_cast<int>(i));
+    if (s < 0) {
+      ctx.add(fmt::format("{}: no weight slice for {}", where, ctx.layer_text(o.layer)));
+      continue;
+    }
+    const WeightSlice& w = pp.weights[ctx.idx(s)];
+    if (o.box.c0 < w.c0 || o.box.c1 > w.c1) {
+      ctx.add(
+          fmt::format("{}: computes channels [{}, {}) of {}, but its weight slice holds [{}, {})",
+                      where, o.box.c0, o.box.c1, ctx.layer_text(o.layer), w.c0, w.c1));
+    }
+  }
+  for (int l = 0; l < ctx.layer_count(); ++l) {
+    if (slice_of[ctx.idx(l)] >= 0 && !computed[ctx.idx(l)]) {
+      ctx.add(fmt::format("{}: keeps a weight slice of {}, which it does not compute", ctx.who(p),
+                          ctx.layer_text(l)));
+    }
+  }
+}
+
+}  // namespace
+
+void check_arenas_and_weights(Context& ctx) {
+  for (int p = 0; p < ctx.participant_count(); ++p) {
+    check_arena(ctx, p);
+    check_weights(ctx, p);
+  }
+}
+
+void check_estimates(Context& ctx) {
+  const int steps = ctx.plan().step_count();
+  for (int p = 0; p < ctx.participant_count(); ++p) {
+    const ParticipantPlan& pp = ctx.participant(p);
+    int64_t sent = 0;
+    int64_t received = 0;
+    for (const PlanOp& o : pp.ops) {
+      if (o.kind == OpKind::Send) sent += o.box.volume();
+      if (o.kind == OpKind::Receive) received += o.box.volume();
+    }
+    if (pp.estimate.bytes_sent != sent || pp.estimate.bytes_received != received) {
+      ctx.add(fmt::format(
+          "{}: estimate says {} bytes sent and {} received, its Send/Receive ops move {} and {}",
+          ctx.who(p), pp.estimate.bytes_sent, pp.estimate.bytes_received, sent, received));
+    }
+    std::vector<int64_t> live(Context::idx(std::max(steps, 0)), 0);
+    for (const PlanBuffer& b : pp.buffers) {
+      for (int s = std::max(b.first_step, 0); s <= b.last_step && s < steps; ++s) {
+        live[Context::idx(s)] += b.bytes();
+      }
+    }
+    if (pp.estimate.live_bytes != live) {
+      const auto& est = pp.estimate.live_bytes;
+      std::string detail = fmt::format("{} entries for {} steps", est.size(), steps);
+      if (est.size() == live.size()) {
+        const auto diff = std::mismatch(est.begin(), est.end(), live.begin()).first - est.begin();
+        detail = fmt::format("step {}: {} bytes, buffers live then: {} bytes", diff,
+                             est[static_cast<size_t>(diff)], live[static_cast<size_t>(diff)]);
+      }
+      ctx.add(fmt::format("{}: estimated live bytes disagree with its buffers ({})", ctx.who(p),
+                          detail));
+    }
+  }
+}
+
+}  // namespace mcusplit::plan::checker

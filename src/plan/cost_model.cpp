@@ -1,0 +1,147 @@
+#include "plan/cost_model.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "plan/layer_geometry.h"
+
+namespace mcusplit::plan {
+
+namespace {
+
+struct LinkOf {
+  double bits_per_second = 0;
+  double latency_s = 0;
+};
+
+LinkOf link_of(const Plan& plan, int p) {
+  if (p == plan.coordinator()) {
+    return {plan.coordinator_spec.link_bits_per_second, plan.coordinator_spec.link_latency_s};
+  }
+  const DeviceSpec& d = plan.cluster.devices[static_cast<size_t>(p)];
+  return {d.link_bits_per_second, d.link_latency_s};
+}
+
+double rate_of(const Plan& plan, int p) {
+  if (p == plan.coordinator()) return plan.coordinator_spec.macs_per_second;
+  return plan.cluster.devices[static_cast<size_t>(p)].macs_per_second;
+}
+
+bool relayed(const Plan& plan, int src, int dst) {
+  return plan.cluster.topology == Topology::Star && src != plan.coordinator() &&
+         dst != plan.coordinator();
+}
+
+// Link resources: uplink and downlink of each participant, plus the bus.
+class Links {
+ public:
+  explicit Links(int participants) : up_(static_cast<size_t>(participants), 0.0),
+                                     down_(static_cast<size_t>(participants), 0.0) {}
+
+  double free_at(const Plan& plan, int src, int dst) const {
+    if (plan.cluster.topology == Topology::Bus) return bus_;
+    double t = std::max(up_[static_cast<size_t>(src)], down_[static_cast<size_t>(dst)]);
+    if (relayed(plan, src, dst)) {
+      const auto c = static_cast<size_t>(plan.coordinator());
+      t = std::max({t, up_[c], down_[c]});
+    }
+    return t;
+  }
+
+  void occupy(const Plan& plan, int src, int dst, double until) {
+    if (plan.cluster.topology == Topology::Bus) {
+      bus_ = until;
+      return;
+    }
+    up_[static_cast<size_t>(src)] = until;
+    down_[static_cast<size_t>(dst)] = until;
+    if (relayed(plan, src, dst)) {
+      const auto c = static_cast<size_t>(plan.coordinator());
+      up_[c] = until;
+      down_[c] = until;
+    }
+  }
+
+ private:
+  std::vector<double> up_;
+  std::vector<double> down_;
+  double bus_ = 0;
+};
+
+}  // namespace
+
+double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
+  const LinkOf a = link_of(plan, src);
+  const LinkOf b = link_of(plan, dst);
+  double bits_per_second = std::min(a.bits_per_second, b.bits_per_second);
+  double latency = std::max(a.latency_s, b.latency_s);
+  if (relayed(plan, src, dst)) {
+    const LinkOf c = link_of(plan, plan.coordinator());
+    bits_per_second = std::min(bits_per_second, c.bits_per_second);
+    latency = a.latency_s + b.latency_s;
+  }
+  const int64_t payload = std::max<int64_t>(1, plan.max_payload_bytes);
+  const int64_t frames = (bytes + payload - 1) / payload;
+  const double wire_bytes = static_cast<double>(bytes + frames * kFrameOverheadBytes);
+  return latency + wire_bytes * 8.0 / bits_per_second;
+}
+
+void estimate_timing(Plan& plan, const quant::QGraph& graph) {
+  const int n = static_cast<int>(plan.participants.size());
+  std::vector<double> clock(static_cast<size_t>(n), 0.0);
+  std::vector<size_t> next_op(static_cast<size_t>(n), 0);
+  Links links(n);
+  plan.timeline.clear();
+  for (ParticipantPlan& p : plan.participants) p.estimate.compute_s = 0;
+
+  // Arrival time of each transfer, matched FIFO per (src, dst) pair.
+  std::vector<std::vector<std::vector<double>>> arrivals(
+      static_cast<size_t>(n), std::vector<std::vector<double>>(static_cast<size_t>(n)));
+  std::vector<std::vector<size_t>> taken(static_cast<size_t>(n),
+                                         std::vector<size_t>(static_cast<size_t>(n), 0));
+
+  for (int step = 0; step < plan.step_count(); ++step) {
+    // All sends of the step first (ops are ordered sends, copies, receives,
+    // compute within a step), in participant order.
+    for (int p = 0; p < n; ++p) {
+      const auto& ops = plan.participants[static_cast<size_t>(p)].ops;
+      for (size_t i = next_op[static_cast<size_t>(p)]; i < ops.size() && ops[i].step == step;
+           ++i) {
+        const PlanOp& op = ops[i];
+        if (op.kind != OpKind::Send) continue;
+        const double start = std::max(clock[static_cast<size_t>(p)],
+                                      links.free_at(plan, p, op.peer));
+        const double end = start + transfer_seconds(plan, p, op.peer, op.box.volume());
+        links.occupy(plan, p, op.peer, end);
+        arrivals[static_cast<size_t>(p)][static_cast<size_t>(op.peer)].push_back(end);
+        plan.timeline.push_back(TimelineEvent{p, OpKind::Send, step, op.peer, start, end});
+        plan.timeline.push_back(TimelineEvent{op.peer, OpKind::Receive, step, p, start, end});
+      }
+    }
+    for (int p = 0; p < n; ++p) {
+      ParticipantPlan& pp = plan.participants[static_cast<size_t>(p)];
+      double& now = clock[static_cast<size_t>(p)];
+      size_t& i = next_op[static_cast<size_t>(p)];
+      for (; i < pp.ops.size() && pp.ops[i].step == step; ++i) {
+        const PlanOp& op = pp.ops[i];
+        if (op.kind == OpKind::Receive) {
+          size_t& k = taken[static_cast<size_t>(op.peer)][static_cast<size_t>(p)];
+          now = std::max(now, arrivals[static_cast<size_t>(op.peer)][static_cast<size_t>(p)][k++]);
+        } else if (op.kind == OpKind::Compute) {
+          const auto& layer = graph.layers[static_cast<size_t>(op.layer)];
+          const double seconds =
+              static_cast<double>(box_work(graph, layer, op.box)) / rate_of(plan, p);
+          plan.timeline.push_back(TimelineEvent{p, OpKind::Compute, step, -1, now, now + seconds});
+          now += seconds;
+          pp.estimate.compute_s += seconds;
+        }
+      }
+    }
+  }
+  for (int p = 0; p < n; ++p) {
+    plan.participants[static_cast<size_t>(p)].estimate.finish_s = clock[static_cast<size_t>(p)];
+  }
+  plan.estimated_latency_s = clock[static_cast<size_t>(plan.coordinator())];
+}
+
+}  // namespace mcusplit::plan

@@ -1,0 +1,35 @@
+// The cost model (docs/planner.md): replays every participant's program in
+// step order and estimates when each op starts and ends.
+//
+// - Compute: work units (layer_geometry.h box_work) / the participant's rate.
+// - A transfer of B bytes is ceil(B / max_payload) frames; on the wire it
+//   takes latency + (B + frames * kFrameOverheadBytes) * 8 / bandwidth, and
+//   it starts when the sender has finished its earlier ops and every link it
+//   needs is free. The links it needs depend on the topology:
+//   switched: the sender's uplink and the receiver's downlink (full duplex,
+//     so disjoint pairs overlap); star: additionally the coordinator's
+//     downlink and uplink, as every frame is relayed (store and forward of a
+//     frame, so two latencies); bus: one shared medium for every transfer.
+//   The rate is the slowest link on the path.
+// - Sends do not stall their sender (DMA); a receive waits for its data.
+// The estimated latency is the time the coordinator holds the whole output.
+#pragma once
+
+#include <cstdint>
+
+#include "plan/plan.h"
+#include "quant/qgraph.h"
+
+namespace mcusplit::plan {
+
+// Frame header of the wire protocol plus Ethernet/IP/TCP framing, per frame.
+inline constexpr int64_t kFrameOverheadBytes = 96;
+
+// Fills plan.timeline, plan.estimated_latency_s and every participant's
+// estimate.compute_s and finish_s.
+void estimate_timing(Plan& plan, const quant::QGraph& graph);
+
+// Seconds one transfer of `bytes` occupies its links (no queueing).
+double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes);
+
+}  // namespace mcusplit::plan

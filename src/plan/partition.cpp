@@ -1,0 +1,186 @@
+#include "plan/partition.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace mcusplit::plan {
+
+std::vector<int32_t> apportion(int32_t units, const std::vector<double>& weights,
+                               std::vector<double>* carry, double work_per_unit,
+                               double max_carry_units) {
+  const size_t n = weights.size();
+  std::vector<int32_t> counts(n, 0);
+  double total = 0;
+  for (double w : weights) total += std::max(0.0, w);
+  if (units <= 0 || total <= 0) return counts;
+
+  std::vector<double> ideal(n, 0);
+  int32_t given = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (weights[i] <= 0) continue;
+    ideal[i] = units * weights[i] / total + (carry != nullptr ? std::clamp((*carry)[i] / work_per_unit, -max_carry_units, max_carry_units) : 0.0);
+    counts[i] = static_cast<int32_t>(std::clamp(std::floor(ideal[i]), 0.0, double(units)));
+    given += counts[i];
+  }
+  // Too many (a large carry): take back from the most over-served.
+  while (given > units) {
+    size_t worst = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (counts[i] > 0 && (worst == n || ideal[i] - counts[i] < ideal[worst] - counts[worst])) {
+        worst = i;
+      }
+    }
+    --counts[worst];
+    --given;
+  }
+  // Too few: give to the largest remainders.
+  while (given < units) {
+    size_t best = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (weights[i] > 0 && (best == n || ideal[i] - counts[i] > ideal[best] - counts[best])) {
+        best = i;
+      }
+    }
+    ++counts[best];
+    ++given;
+  }
+  // The carry records rounding only, not the makespan moves below: a device
+  // kept out of a split for speed owes nothing later.
+  if (carry != nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      if (weights[i] > 0) (*carry)[i] += (units * weights[i] / total - counts[i]) * work_per_unit;
+    }
+  }
+  // Then the slowest finisher hands units to whoever would finish earliest
+  // with one more, while that shortens the split's makespan: a slow device
+  // whose single unit would take longer than the others' whole shares gets
+  // none (the carry remembers it).
+  while (true) {
+    size_t slow = n;
+    size_t fast = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (weights[i] <= 0) continue;
+      if (counts[i] > 0 && (slow == n || counts[i] / weights[i] > counts[slow] / weights[slow])) {
+        slow = i;
+      }
+      if (fast == n || (counts[i] + 1) / weights[i] < (counts[fast] + 1) / weights[fast]) fast = i;
+    }
+    if (slow == n || fast == slow ||
+        (counts[fast] + 1) / weights[fast] >= counts[slow] / weights[slow] * (1 - 1e-12)) {
+      break;
+    }
+    --counts[slow];
+    ++counts[fast];
+  }
+  return counts;
+}
+
+int32_t strategy_units(Strategy strategy, const core::TensorShape3& shape) {
+  switch (strategy) {
+    case Strategy::Spatial:
+    case Strategy::Fused:
+      return shape.h;
+    case Strategy::Channel:
+      return shape.c;
+    case Strategy::Single:
+      return 1;
+  }
+  return 1;
+}
+
+std::vector<core::Box> strategy_boxes(Strategy strategy, const core::TensorShape3& shape,
+                                      const std::vector<int32_t>& counts, int single) {
+  std::vector<core::Box> boxes(counts.size());
+  if (strategy == Strategy::Single) {
+    boxes[static_cast<size_t>(single)] = core::full_box(shape);
+    return boxes;
+  }
+  int32_t at = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] <= 0) continue;
+    core::Box b = core::full_box(shape);
+    if (strategy == Strategy::Channel) {
+      b.c0 = at;
+      b.c1 = at + counts[i];
+    } else {
+      b.y0 = at;
+      b.y1 = at + counts[i];
+    }
+    at += counts[i];
+    boxes[i] = b;
+  }
+  return boxes;
+}
+
+namespace {
+
+// Spatial boxes from per-participant pixel counts (see divide_output).
+std::vector<core::Box> spatial_boxes(const core::TensorShape3& shape,
+                                     const std::vector<int32_t>& pixels) {
+  const size_t n = pixels.size();
+  // Groups of consecutive participants that share one band.
+  std::vector<std::vector<size_t>> groups;
+  std::vector<double> group_rows;
+  bool open = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (pixels[i] <= 0) continue;
+    const bool whole_rows = pixels[i] >= shape.w;
+    if (whole_rows || !open) {
+      groups.push_back({});
+      group_rows.push_back(0);
+    }
+    groups.back().push_back(i);
+    group_rows.back() += static_cast<double>(pixels[i]) / shape.w;
+    open = !whole_rows && group_rows.back() < 1.0;
+  }
+  const std::vector<int32_t> rows = apportion(shape.h, group_rows);
+  std::vector<core::Box> boxes(n);
+  int32_t y = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (rows[g] <= 0) continue;
+    std::vector<double> share;
+    for (size_t i : groups[g]) share.push_back(pixels[i]);
+    const std::vector<int32_t> columns = apportion(shape.w, share);
+    int32_t x = 0;
+    for (size_t k = 0; k < groups[g].size(); ++k) {
+      if (columns[k] <= 0) continue;
+      boxes[groups[g][k]] = core::Box{0, shape.c, y, y + rows[g], x, x + columns[k]};
+      x += columns[k];
+    }
+    y += rows[g];
+  }
+  return boxes;
+}
+
+}  // namespace
+
+std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3& shape,
+                                     const std::vector<double>& weights, int single,
+                                     std::vector<double>* carry, double work) {
+  if (strategy == Strategy::Single || strategy == Strategy::Fused) {
+    return strategy_boxes(Strategy::Single, shape, std::vector<int32_t>(weights.size(), 0),
+                          single);
+  }
+  if (strategy == Strategy::Channel) {
+    const double per_unit = std::max(work, 1.0) / shape.c;
+    return strategy_boxes(strategy, shape, apportion(shape.c, weights, carry, per_unit), 0);
+  }
+  const int32_t units = shape.h * shape.w;
+  const double per_unit = std::max(work, 1.0) / units;
+  // A row's worth of pixels may be made up per split, like one unit of the
+  // other strategies.
+  const std::vector<int32_t> pixels = apportion(units, weights, carry, per_unit, shape.w);
+  std::vector<core::Box> boxes = spatial_boxes(shape, pixels);
+  // The carry was charged for `pixels`; settle the rounding into boxes (a
+  // participant left without a box was left out for speed, and owes nothing).
+  if (carry != nullptr) {
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      if (boxes[i].empty()) continue;
+      (*carry)[i] += (pixels[i] - boxes[i].height() * boxes[i].width()) * per_unit;
+    }
+  }
+  return boxes;
+}
+
+}  // namespace mcusplit::plan

@@ -1,0 +1,53 @@
+#include "plan/plan.h"
+
+#include <algorithm>
+
+namespace mcusplit::plan {
+
+const char* strategy_name(Strategy s) {
+  switch (s) {
+    case Strategy::Single:
+      return "single";
+    case Strategy::Channel:
+      return "channel";
+    case Strategy::Spatial:
+      return "spatial";
+    case Strategy::Fused:
+      return "fused";
+  }
+  return "unknown";
+}
+
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::LoadInput:
+      return "load_input";
+    case OpKind::Send:
+      return "send";
+    case OpKind::Receive:
+      return "receive";
+    case OpKind::Copy:
+      return "copy";
+    case OpKind::Compute:
+      return "compute";
+    case OpKind::StoreOutput:
+      return "store_output";
+  }
+  return "unknown";
+}
+
+int64_t Plan::max_peak_ram_bytes() const {
+  int64_t peak = 0;
+  for (const ParticipantPlan& p : participants) {
+    if (!p.coordinator) peak = std::max(peak, p.arena_bytes);
+  }
+  return peak;
+}
+
+int64_t Plan::total_bytes_transferred() const {
+  int64_t total = 0;
+  for (const ParticipantPlan& p : participants) total += p.estimate.bytes_sent;
+  return total;
+}
+
+}  // namespace mcusplit::plan

@@ -1,0 +1,154 @@
+// A plan: which participant computes which box of every layer, what crosses
+// the network, and each participant's static arena, as an ordered program per
+// participant. docs/planner.md explains the model; docs/plan_format.md the
+// file that holds it.
+//
+// Participants are the cluster's devices (indices 0..N-1, cluster order) and
+// the coordinator (index N): the host that supplies the input, collects the
+// output and, in the paper's scheme only, computes residual additions and
+// global pooling.
+//
+// Time is counted in steps: step i (0 <= i < L, L = layer count) is layer i's
+// phase, step L the output collection. Within a step a participant runs its
+// ops in this order: sends, local copies, receives, then its compute. Every
+// buffer a step touches is live for the whole step, so buffers whose
+// lifetimes (inclusive step ranges) overlap never share arena bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/box.h"
+#include "plan/cluster.h"
+
+namespace mcusplit::plan {
+
+// How a layer's output is divided among participants.
+enum class Strategy : uint8_t {
+  Single,   // one participant computes the whole output
+  Channel,  // output channels split ("kernel-wise"; neuron-wise for fully connected)
+  Spatial,  // output rows split in bands; halos received from neighbours
+  Fused,    // row bands whose halos are recomputed from the band's own inputs
+};
+
+const char* strategy_name(Strategy s);
+
+// One region of one tensor held densely (NHWC over `box`) in an arena.
+struct PlanBuffer {
+  int tensor = -1;  // QTensor index
+  core::Box box;
+  int first_step = 0;  // lifetime, inclusive
+  int last_step = 0;
+  int64_t offset = 0;  // in the participant's arena
+
+  int64_t bytes() const { return box.volume(); }
+};
+
+enum class OpKind : uint8_t {
+  LoadInput,    // coordinator: the graph input is written into `dst_buffer`
+  Send,         // `box` of `tensor`, read from `src_buffer`, to participant `peer`
+  Receive,      // `box` of `tensor` from `peer`, written into `dst_buffer`
+  Copy,         // `box` of `tensor` from `src_buffer` to `dst_buffer` (same participant)
+  Compute,      // `box` of layer `layer`'s output into `dst_buffer`, reading `inputs`
+  StoreOutput,  // coordinator: the graph output is read from `src_buffer`
+};
+
+const char* op_kind_name(OpKind k);
+
+struct PlanOp {
+  OpKind kind = OpKind::Compute;
+  int step = 0;
+  int layer = -1;  // Compute
+  int peer = -1;   // Send: destination, Receive: source
+  int tensor = -1;
+  core::Box box;  // region moved or computed (tensor coordinates)
+  int src_buffer = -1;
+  int dst_buffer = -1;
+  std::vector<int> inputs;  // Compute: one buffer per layer input, in layer input order
+};
+
+// The constant data a participant keeps in flash for one layer it computes:
+// output channels (neurons) [c0, c1) of the layer's weights, bias and
+// requantization arrays. Layers without constants have no slice.
+struct WeightSlice {
+  int layer = -1;
+  int32_t c0 = 0;
+  int32_t c1 = 0;
+  int64_t bytes = 0;
+};
+
+// What the plan expects of a participant (the cost model's figures).
+struct ParticipantEstimate {
+  int64_t macs = 0;
+  int64_t bytes_sent = 0;
+  int64_t bytes_received = 0;
+  int64_t messages_sent = 0;
+  double compute_s = 0;  // busy computing
+  double finish_s = 0;   // its last op ends
+  // Bytes of buffers live at each step (size L + 1): the memory profile.
+  std::vector<int64_t> live_bytes;
+};
+
+struct ParticipantPlan {
+  std::string name;
+  bool coordinator = false;
+  int64_t ram_bytes = 0;    // budget (0 = unbounded: the coordinator)
+  int64_t flash_bytes = 0;  // budget (0 = unbounded)
+  std::vector<PlanBuffer> buffers;
+  int64_t arena_bytes = 0;  // max(offset + bytes) over buffers: the peak RAM
+  std::vector<PlanOp> ops;  // in execution order
+  std::vector<WeightSlice> weights;
+  int64_t weight_bytes = 0;  // sum of weights[].bytes: flash used
+  ParticipantEstimate estimate;
+};
+
+// A layer's division: for each participant the one output box it computes
+// (empty if none). Boxes of Single, Channel and Spatial layers tile the
+// output; Fused boxes may overlap (recomputed halos).
+struct LayerPlan {
+  Strategy strategy = Strategy::Single;
+  std::vector<core::Box> boxes;  // per participant
+};
+
+// One interval of the estimated timeline.
+struct TimelineEvent {
+  int participant = -1;
+  OpKind kind = OpKind::Compute;  // Compute, Send or Receive
+  int step = 0;
+  int peer = -1;
+  double start_s = 0;
+  double end_s = 0;
+};
+
+// The coordinator is a host: no RAM or flash budget, a fast link, and a
+// compute rate for the layers the paper's scheme gives it.
+struct CoordinatorSpec {
+  double link_bits_per_second = 1e9;
+  double link_latency_s = 100e-6;
+  double macs_per_second = 2e9;
+};
+
+struct Plan {
+  std::string model_name;   // QGraph::source_model
+  uint64_t model_hash = 0;  // of the .mq bytes (quant::serialize_mq)
+  std::string strategy;     // "auto" or "paper"
+  std::string objective;    // "latency" or "memory"
+  ClusterSpec cluster;
+  CoordinatorSpec coordinator_spec;
+  int64_t max_payload_bytes = 1400;  // per frame (cost model and runtime)
+  std::vector<LayerPlan> layers;     // parallel to QGraph::layers
+  std::vector<ParticipantPlan> participants;  // devices, then the coordinator
+
+  double estimated_latency_s = 0;
+  std::vector<TimelineEvent> timeline;
+
+  int device_count() const { return cluster.device_count(); }
+  int coordinator() const { return cluster.device_count(); }
+  int step_count() const { return static_cast<int>(layers.size()) + 1; }
+  // Over devices (not the coordinator).
+  int64_t max_peak_ram_bytes() const;
+  int64_t total_bytes_transferred() const;  // every Send, counted once
+};
+
+}  // namespace mcusplit::plan

@@ -1,0 +1,357 @@
+#include "plan/plan_builder.h"
+
+#include <algorithm>
+#include <climits>
+#include <tuple>
+
+#include "model/error.h"
+#include "plan/box_algebra.h"
+#include "plan/layer_geometry.h"
+#include "quant/memory_planner.h"
+
+namespace mcusplit::plan {
+
+using core::Box;
+using quant::QGraph;
+using quant::QLayer;
+
+namespace {
+
+// What one participant does with one tensor.
+struct Holding {
+  Box produced;
+  int produce_step = -1;
+  Box needed;
+  int first_need = INT_MAX;
+  int last_need = -1;
+  int receive_step = -1;  // when the missing part of `needed` arrives
+  int last_read = -1;     // last step a send or copy reads the produced part
+  int produce_buffer = -1;
+  int need_buffer = -1;
+};
+
+struct Transfer {
+  int step = 0;
+  int tensor = 0;
+  int src = 0;
+  int dst = 0;
+  Box box;
+
+  auto key() const {
+    return std::make_tuple(step, tensor, src, dst, box.c0, box.y0, box.x0, box.c1, box.y1, box.x1);
+  }
+};
+
+class Builder {
+ public:
+  Builder(const QGraph& g, const ClusterSpec& cluster, const CoordinatorSpec& coordinator,
+          std::vector<LayerPlan> layers)
+      : g_(g), participant_count_(cluster.device_count() + 1) {
+    plan_.cluster = cluster;
+    plan_.coordinator_spec = coordinator;
+    plan_.layers = std::move(layers);
+    holdings_.assign(static_cast<size_t>(participant_count_),
+                     std::vector<Holding>(g.tensors.size()));
+  }
+
+  Plan build() {
+    collect_holdings();
+    plan_transfers();
+    make_participants();
+    for (int p = 0; p < participant_count_; ++p) {
+      make_buffers(p);
+      make_ops(p);
+      make_weights(p);
+      lay_out_arena(p);
+    }
+    return std::move(plan_);
+  }
+
+ private:
+  int coordinator() const { return participant_count_ - 1; }
+  int last_step() const { return static_cast<int>(g_.layers.size()); }
+  Holding& holding(int p, int t) {
+    return holdings_[static_cast<size_t>(p)][static_cast<size_t>(t)];
+  }
+  const Box& layer_box(int layer, int p) const {
+    return plan_.layers[static_cast<size_t>(layer)].boxes[static_cast<size_t>(p)];
+  }
+
+  void need(int p, int t, const Box& box, int step) {
+    if (box.empty()) return;
+    Holding& h = holding(p, t);
+    h.needed = bounding_box(h.needed, box);
+    h.first_need = std::min(h.first_need, step);
+    h.last_need = std::max(h.last_need, step);
+  }
+
+  void collect_holdings() {
+    Holding& input = holding(coordinator(), g_.input);
+    input.produced = core::full_box(g_.tensors[static_cast<size_t>(g_.input)].shape);
+    input.produce_step = 0;
+    for (size_t i = 0; i < g_.layers.size(); ++i) {
+      const QLayer& l = g_.layers[i];
+      const int step = static_cast<int>(i);
+      for (int p = 0; p < participant_count_; ++p) {
+        const Box& box = layer_box(step, p);
+        if (box.empty()) continue;
+        Holding& out = holding(p, l.output);
+        out.produced = box;
+        out.produce_step = step;
+        for (size_t k = 0; k < l.inputs.size(); ++k) {
+          need(p, l.inputs[k], required_box(g_, l, static_cast<int>(k), box), step);
+        }
+      }
+    }
+    need(coordinator(), g_.output, core::full_box(g_.tensors[static_cast<size_t>(g_.output)].shape),
+         last_step());
+  }
+
+  int producer_step(int t) const {
+    if (t == g_.input) return 0;
+    for (size_t i = 0; i < g_.layers.size(); ++i) {
+      if (g_.layers[i].output == t) return static_cast<int>(i);
+    }
+    return 0;
+  }
+
+  void plan_transfers() {
+    for (int t = 0; t < static_cast<int>(g_.tensors.size()); ++t) {
+      for (int p = 0; p < participant_count_; ++p) {
+        Holding& h = holding(p, t);
+        if (h.needed.empty()) continue;
+        std::vector<Box> missing =
+            h.produced.empty() ? std::vector<Box>{h.needed} : subtract(h.needed, h.produced);
+        h.receive_step = p == coordinator() && t != g_.input
+                             ? std::min(h.first_need, producer_step(t) + 1)
+                             : h.first_need;
+        for (int q = 0; q < participant_count_ && !missing.empty(); ++q) {
+          Holding& src = holding(q, t);
+          if (q == p || src.produced.empty()) continue;
+          for (const Box& m : missing) {
+            const Box part = core::intersect(m, src.produced);
+            if (part.empty()) continue;
+            transfers_.push_back(Transfer{h.receive_step, t, q, p, part});
+            src.last_read = std::max(src.last_read, h.receive_step);
+          }
+          missing = subtract_all(missing, src.produced);
+        }
+        if (!missing.empty()) {
+          throw Error("planner: no participant produces part of tensor '" +
+                          g_.tensors[static_cast<size_t>(t)].name + "' that " +
+                          participant_name(p) + " reads",
+                      kExitFailure);
+        }
+      }
+    }
+    std::sort(transfers_.begin(), transfers_.end(),
+              [](const Transfer& a, const Transfer& b) { return a.key() < b.key(); });
+  }
+
+  std::string participant_name(int p) const {
+    return p == coordinator() ? std::string("the coordinator")
+                              : "device '" + plan_.cluster.devices[static_cast<size_t>(p)].name +
+                                    "'";
+  }
+
+  void make_participants() {
+    for (const DeviceSpec& d : plan_.cluster.devices) {
+      ParticipantPlan pp;
+      pp.name = d.name;
+      pp.ram_bytes = d.ram_bytes;
+      pp.flash_bytes = d.flash_bytes;
+      plan_.participants.push_back(pp);
+    }
+    ParticipantPlan c;
+    c.name = "coordinator";
+    c.coordinator = true;
+    plan_.participants.push_back(c);
+  }
+
+  ParticipantPlan& participant(int p) { return plan_.participants[static_cast<size_t>(p)]; }
+
+  int add_buffer(int p, int t, const Box& box, int first, int last) {
+    auto& buffers = participant(p).buffers;
+    buffers.push_back(PlanBuffer{t, box, first, last, 0});
+    return static_cast<int>(buffers.size()) - 1;
+  }
+
+  void make_buffers(int p) {
+    for (int t = 0; t < static_cast<int>(g_.tensors.size()); ++t) {
+      Holding& h = holding(p, t);
+      const bool produces = !h.produced.empty();
+      const bool reads = !h.needed.empty();
+      if (!produces && !reads) continue;
+      const int read_start = reads ? std::min(h.receive_step, h.first_need) : INT_MAX;
+      if (produces && reads) {
+        const Box both = bounding_box(h.produced, h.needed);
+        // One buffer wastes its unproduced part while the producing layer
+        // runs; two buffers hold the produced part twice while it is copied.
+        // Take whichever holds fewer extra bytes.
+        const bool one_buffer = core::contains(h.produced, h.needed) ||
+                                both.volume() - h.produced.volume() <= h.produced.volume();
+        if (one_buffer) {
+          h.produce_buffer = h.need_buffer =
+              add_buffer(p, t, both, h.produce_step,
+                         std::max({h.last_need, h.last_read, h.produce_step}));
+          continue;
+        }
+        // Disjoint enough: the produced box is copied into the read buffer.
+        if (!core::intersect(h.produced, h.needed).empty()) {
+          h.last_read = std::max(h.last_read, read_start);
+        }
+        h.produce_buffer =
+            add_buffer(p, t, h.produced, h.produce_step, std::max(h.last_read, h.produce_step));
+        h.need_buffer = add_buffer(p, t, h.needed, read_start, h.last_need);
+      } else if (produces) {
+        h.produce_buffer =
+            add_buffer(p, t, h.produced, h.produce_step, std::max(h.last_read, h.produce_step));
+      } else {
+        h.need_buffer = add_buffer(p, t, h.needed, read_start, h.last_need);
+      }
+    }
+  }
+
+  void make_ops(int p) {
+    ParticipantPlan& pp = participant(p);
+    auto& ops = pp.ops;
+    if (p == coordinator()) {
+      PlanOp load;
+      load.kind = OpKind::LoadInput;
+      load.tensor = g_.input;
+      load.box = holding(p, g_.input).produced;
+      load.dst_buffer = holding(p, g_.input).produce_buffer;
+      ops.push_back(load);
+    }
+    size_t next = 0;
+    for (int step = 0; step <= last_step(); ++step) {
+      // Transfers are sorted by step first.
+      const size_t end = static_cast<size_t>(
+          std::find_if(transfers_.begin() + static_cast<std::ptrdiff_t>(next), transfers_.end(),
+                       [&](const Transfer& x) { return x.step != step; }) -
+          transfers_.begin());
+      for (size_t i = next; i < end; ++i) {
+        const Transfer& x = transfers_[i];
+        if (x.src != p) continue;
+        PlanOp send;
+        send.kind = OpKind::Send;
+        send.step = step;
+        send.peer = x.dst;
+        send.tensor = x.tensor;
+        send.box = x.box;
+        send.src_buffer = holding(p, x.tensor).produce_buffer;
+        ops.push_back(send);
+        pp.estimate.bytes_sent += x.box.volume();
+        pp.estimate.messages_sent += 1;
+      }
+      add_copies(p, step);
+      for (size_t i = next; i < end; ++i) {
+        const Transfer& x = transfers_[i];
+        if (x.dst != p) continue;
+        PlanOp receive;
+        receive.kind = OpKind::Receive;
+        receive.step = step;
+        receive.peer = x.src;
+        receive.tensor = x.tensor;
+        receive.box = x.box;
+        receive.dst_buffer = holding(p, x.tensor).need_buffer;
+        ops.push_back(receive);
+        pp.estimate.bytes_received += x.box.volume();
+      }
+      next = end;
+      if (step < last_step()) add_compute(p, step);
+    }
+    if (p == coordinator()) {
+      PlanOp store;
+      store.kind = OpKind::StoreOutput;
+      store.step = last_step();
+      store.tensor = g_.output;
+      store.box = core::full_box(g_.tensors[static_cast<size_t>(g_.output)].shape);
+      store.src_buffer = holding(p, g_.output).need_buffer;
+      ops.push_back(store);
+    }
+  }
+
+  void add_copies(int p, int step) {
+    for (int t = 0; t < static_cast<int>(g_.tensors.size()); ++t) {
+      const Holding& h = holding(p, t);
+      if (h.produce_buffer < 0 || h.need_buffer < 0 || h.produce_buffer == h.need_buffer) continue;
+      const int read_start = std::min(h.receive_step, h.first_need);
+      const Box part = core::intersect(h.produced, h.needed);
+      if (read_start != step || part.empty()) continue;
+      PlanOp copy;
+      copy.kind = OpKind::Copy;
+      copy.step = step;
+      copy.tensor = t;
+      copy.box = part;
+      copy.src_buffer = h.produce_buffer;
+      copy.dst_buffer = h.need_buffer;
+      participant(p).ops.push_back(copy);
+    }
+  }
+
+  void add_compute(int p, int step) {
+    const Box& box = layer_box(step, p);
+    if (box.empty()) return;
+    const QLayer& l = g_.layers[static_cast<size_t>(step)];
+    PlanOp compute;
+    compute.kind = OpKind::Compute;
+    compute.step = step;
+    compute.layer = step;
+    compute.tensor = l.output;
+    compute.box = box;
+    compute.dst_buffer = holding(p, l.output).produce_buffer;
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
+      compute.inputs.push_back(reads ? holding(p, l.inputs[k]).need_buffer : -1);
+    }
+    ParticipantPlan& pp = participant(p);
+    pp.ops.push_back(compute);
+    pp.estimate.macs += box_macs(l, box);
+  }
+
+  void make_weights(int p) {
+    ParticipantPlan& pp = participant(p);
+    for (size_t i = 0; i < g_.layers.size(); ++i) {
+      const QLayer& l = g_.layers[i];
+      const Box& box = layer_box(static_cast<int>(i), p);
+      if (box.empty() || !has_channel_constants(l)) continue;
+      WeightSlice w{static_cast<int>(i), box.c0, box.c1, slice_constant_bytes(l, box.c0, box.c1)};
+      pp.weights.push_back(w);
+      pp.weight_bytes += w.bytes;
+    }
+  }
+
+  void lay_out_arena(int p) {
+    ParticipantPlan& pp = participant(p);
+    std::vector<quant::BufferRequest> requests;
+    for (const PlanBuffer& b : pp.buffers) {
+      requests.push_back(quant::BufferRequest{g_.tensors[static_cast<size_t>(b.tensor)].name,
+                                              b.bytes(), b.first_step, b.last_step});
+    }
+    const quant::BufferLayout layout = quant::GreedyMemoryPlanner{}.plan(requests);
+    for (size_t i = 0; i < pp.buffers.size(); ++i) pp.buffers[i].offset = layout.offsets[i];
+    pp.arena_bytes = layout.arena_bytes;
+    pp.estimate.live_bytes.assign(static_cast<size_t>(last_step() + 1), 0);
+    for (const PlanBuffer& b : pp.buffers) {
+      for (int s = b.first_step; s <= b.last_step; ++s) {
+        pp.estimate.live_bytes[static_cast<size_t>(s)] += b.bytes();
+      }
+    }
+  }
+
+  const QGraph& g_;
+  int participant_count_;
+  Plan plan_;
+  std::vector<std::vector<Holding>> holdings_;
+  std::vector<Transfer> transfers_;
+};
+
+}  // namespace
+
+Plan build_plan(const QGraph& graph, const ClusterSpec& cluster, const CoordinatorSpec& coordinator,
+                std::vector<LayerPlan> layers) {
+  return Builder(graph, cluster, coordinator, std::move(layers)).build();
+}
+
+}  // namespace mcusplit::plan

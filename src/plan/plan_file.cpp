@@ -1,0 +1,787 @@
+#include "plan/plan_file.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <utility>
+
+#include "model/error.h"
+#include "quant/byte_stream.h"
+#include "quant/mq_codec.h"
+
+namespace mcusplit::plan {
+namespace {
+
+using quant::ByteReader;
+using quant::ByteWriter;
+using quant::QGraph;
+using quant::QLayer;
+using quant::QOpType;
+
+// ---- the constants of a channel slice ----
+
+bool holds_constants(const QLayer& l) {
+  return l.op == QOpType::Conv || l.op == QOpType::FullyConnected;
+}
+
+// The output channels (neurons) whose constants the layer's arrays hold.
+std::pair<int32_t, int32_t> held_channels(const QLayer& l) {
+  if (l.op == QOpType::Conv) return {l.conv.weights_c0, l.conv.weights_c1};
+  return {l.fc.weights_n0, l.fc.weights_n1};
+}
+
+bool per_tensor_requant(const QLayer& l) {
+  return l.op == QOpType::FullyConnected && l.fc.per_tensor_requant;
+}
+
+// Weights per output channel, or -1 for params no kernel could run (a
+// corrupt file must not make us divide by zero or overflow).
+int64_t weights_per_channel(const QLayer& l) {
+  if (l.op == QOpType::FullyConnected) return l.fc.input_size > 0 ? l.fc.input_size : -1;
+  const auto& p = l.conv;
+  if (p.groups <= 0 || p.input.c <= 0 || p.input.c % p.groups != 0) return -1;
+  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.kernel_h > 65535 || p.kernel_w > 65535) return -1;
+  return int64_t{p.kernel_h} * p.kernel_w * (p.input.c / p.groups);
+}
+
+// Empty if [c0, c1) is a non-empty range of the channels `l` holds and
+// `l` has constants; otherwise the problem.
+std::string range_problem(const QLayer& l, int32_t c0, int32_t c1) {
+  if (!holds_constants(l)) {
+    return fmt::format("layer '{}' ({}) has no constants to slice", l.name,
+                       quant::qop_type_name(l.op));
+  }
+  const auto [h0, h1] = held_channels(l);
+  if (!(h0 <= c0 && c0 < c1 && c1 <= h1)) {
+    return fmt::format("channels [{}, {}) of layer '{}' are outside [{}, {}) or empty", c0, c1,
+                       l.name, h0, h1);
+  }
+  if (weights_per_channel(l) < 0) return fmt::format("layer '{}' has bad kernel params", l.name);
+  return "";
+}
+
+// Empty if the arrays hold exactly `channels` channels of `l`'s constants.
+std::string array_problem(const QLayer& l, int64_t channels, size_t weights, size_t bias,
+                          size_t multiplier, size_t shift) {
+  const auto row = static_cast<uint64_t>(weights_per_channel(l));
+  const auto n = static_cast<uint64_t>(channels);
+  const uint64_t requant = per_tensor_requant(l) ? 1 : n;
+  // Compared by division: channels * row may overflow for corrupt params.
+  if (weights % n != 0 || weights / n != row) {
+    return fmt::format("layer '{}': {} weights for {} channels of {}", l.name, weights, n, row);
+  }
+  if (bias != 0 && bias != n) return fmt::format("layer '{}': {} bias values", l.name, bias);
+  if (multiplier != requant || shift != requant) {
+    return fmt::format("layer '{}': {} multipliers and {} shifts, expected {}", l.name, multiplier,
+                       shift, requant);
+  }
+  return "";
+}
+
+std::string constants_problem(const QLayer& skeleton, const LayerConstants& k) {
+  std::string problem = range_problem(skeleton, k.c0, k.c1);
+  if (!problem.empty()) return problem;
+  return array_problem(skeleton, int64_t{k.c1} - k.c0, k.weights.size(), k.bias.size(),
+                       k.multiplier.size(), k.shift.size());
+}
+
+template <typename T>
+std::vector<T> elements(const std::vector<T>& v, int64_t from, int64_t to) {
+  return std::vector<T>(v.begin() + from, v.begin() + to);
+}
+
+// Channels [c0, c1) of a layer that holds its constants; `where` prefixes
+// errors.
+LayerConstants slice_constants(const QLayer& full, int layer, int32_t c0, int32_t c1,
+                               const std::string& where) {
+  std::string problem = range_problem(full, c0, c1);
+  const auto [h0, h1] = held_channels(full);
+  if (problem.empty()) {
+    problem = array_problem(full, int64_t{h1} - h0, full.weights.size(), full.bias.size(),
+                            full.multiplier.size(), full.shift.size());
+    if (!problem.empty()) problem += " (the graph lacks its constants)";
+  }
+  if (!problem.empty()) throw Error(fmt::format("{}: {}", where, problem));
+  const int64_t row = weights_per_channel(full);
+  const int64_t from = c0 - h0;
+  const int64_t to = c1 - h0;
+  LayerConstants k;
+  k.layer = layer;
+  k.c0 = c0;
+  k.c1 = c1;
+  k.weights = elements(full.weights, from * row, to * row);
+  if (!full.bias.empty()) k.bias = elements(full.bias, from, to);
+  // One multiplier and shift serve every neuron: keep that one.
+  const int64_t r0 = per_tensor_requant(full) ? 0 : from;
+  const int64_t r1 = per_tensor_requant(full) ? 1 : to;
+  k.multiplier = elements(full.multiplier, r0, r1);
+  k.shift = elements(full.shift, r0, r1);
+  return k;
+}
+
+// ---- structural checks shared by writer and reader ----
+
+// Throws "<prefix>: <problem>" unless every index in the plan points into
+// the graph or the plan, so the runtime can trust a parsed plan.
+class PlanChecker {
+ public:
+  PlanChecker(const Plan& plan, const QGraph& graph, std::string prefix)
+      : plan_(plan), g_(graph), prefix_(std::move(prefix)) {}
+
+  void run() const {
+    for (const quant::QTensor& t : g_.tensors) check_tensor(t);
+    if (!tensor_ok(g_.input) || !tensor_ok(g_.output)) {
+      fail(fmt::format("graph input {} or output {} out of range", g_.input, g_.output));
+    }
+    for (size_t i = 0; i < g_.layers.size(); ++i) check_graph_layer(g_.layers[i]);
+    if (plan_.participants.size() != plan_.cluster.devices.size() + 1) {
+      fail(fmt::format("{} participants for {} devices (expected devices + coordinator)",
+                       plan_.participants.size(), plan_.cluster.devices.size()));
+    }
+    if (plan_.layers.size() != g_.layers.size()) {
+      fail(fmt::format("{} layer plans for {} layers", plan_.layers.size(), g_.layers.size()));
+    }
+    for (size_t i = 0; i < plan_.layers.size(); ++i) check_layer_plan(i);
+    for (size_t p = 0; p < plan_.participants.size(); ++p) check_participant(p);
+    for (size_t i = 0; i < plan_.timeline.size(); ++i) check_event(i);
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw Error(fmt::format("{}: {}", prefix_, problem));
+  }
+  static bool in(int i, size_t n) { return i >= 0 && static_cast<size_t>(i) < n; }
+  bool tensor_ok(int t) const { return in(t, g_.tensors.size()); }
+  bool participant_ok(int p) const { return in(p, plan_.participants.size()); }
+  bool step_ok(int s) const { return s >= 0 && s < plan_.step_count(); }
+  const core::TensorShape3& shape(int t) const { return g_.tensors[static_cast<size_t>(t)].shape; }
+
+  // Positive dims and at most 2^31 - 1 elements, so box volumes inside the
+  // tensor never overflow int32.
+  void check_tensor(const quant::QTensor& t) const {
+    const auto [c, h, w] = t.shape;
+    const bool ok =
+        c > 0 && h > 0 && w > 0 && int64_t{c} * h <= INT32_MAX && int64_t{c} * h * w <= INT32_MAX;
+    if (!ok) fail(fmt::format("tensor '{}' has a bad shape {}x{}x{}", t.name, c, h, w));
+  }
+
+  void check_graph_layer(const QLayer& l) const {
+    if (!tensor_ok(l.output)) fail(fmt::format("layer '{}': output out of range", l.name));
+    for (int t : l.inputs) {
+      if (!tensor_ok(t)) fail(fmt::format("layer '{}': input {} out of range", l.name, t));
+    }
+    // Kernels index params per input (concat) or read two inputs (add).
+    const size_t inputs = l.op == QOpType::Add ? 2 : l.op == QOpType::Concat ? l.concat.size() : 1;
+    if (l.inputs.size() != inputs || inputs == 0) {
+      fail(fmt::format("layer '{}' ({}): {} inputs, expected {}", l.name,
+                       quant::qop_type_name(l.op), l.inputs.size(), inputs));
+    }
+  }
+
+  void check_layer_plan(size_t i) const {
+    const LayerPlan& lp = plan_.layers[i];
+    const QLayer& l = g_.layers[i];
+    if (lp.boxes.size() != plan_.participants.size()) {
+      fail(fmt::format("layer '{}': {} boxes for {} participants", l.name, lp.boxes.size(),
+                       plan_.participants.size()));
+    }
+    for (const core::Box& b : lp.boxes) {
+      if (!core::inside(shape(l.output), b)) {
+        fail(fmt::format("layer '{}': a box lies outside its output", l.name));
+      }
+    }
+  }
+
+  void check_participant(size_t index) const {
+    const ParticipantPlan& p = plan_.participants[index];
+    const std::string who = fmt::format("participant {} ('{}')", index, p.name);
+    if (p.coordinator != (index + 1 == plan_.participants.size())) {
+      fail(who + ": the coordinator must be the last participant, and only it");
+    }
+    for (size_t b = 0; b < p.buffers.size(); ++b) {
+      const PlanBuffer& buf = p.buffers[b];
+      const std::string what = fmt::format("{} buffer {}", who, b);
+      if (!tensor_ok(buf.tensor)) fail(fmt::format("{}: tensor {} out of range", what, buf.tensor));
+      if (!core::inside(shape(buf.tensor), buf.box)) fail(what + ": box outside its tensor");
+      if (!step_ok(buf.first_step) || !step_ok(buf.last_step) || buf.first_step > buf.last_step) {
+        fail(
+            fmt::format("{}: lifetime [{}, {}] out of range", what, buf.first_step, buf.last_step));
+      }
+      if (buf.offset < 0 || buf.offset > p.arena_bytes ||
+          buf.bytes() > p.arena_bytes - buf.offset) {
+        fail(fmt::format("{}: bytes [{}, {}) outside the {}-byte arena", what, buf.offset,
+                         buf.offset + buf.bytes(), p.arena_bytes));
+      }
+    }
+    for (size_t o = 0; o < p.ops.size(); ++o) check_op(index, who, o);
+    for (size_t w = 0; w < p.weights.size(); ++w) {
+      const WeightSlice& s = p.weights[w];
+      const std::string what = fmt::format("{} weight slice {}", who, w);
+      if (!in(s.layer, g_.layers.size())) {
+        fail(fmt::format("{}: layer {} out of range", what, s.layer));
+      }
+      const std::string problem =
+          range_problem(g_.layers[static_cast<size_t>(s.layer)], s.c0, s.c1);
+      if (!problem.empty()) fail(what + ": " + problem);
+    }
+    const size_t live = p.estimate.live_bytes.size();
+    if (live != 0 && live != static_cast<size_t>(plan_.step_count())) {
+      fail(fmt::format("{}: {} live-bytes entries for {} steps", who, live, plan_.step_count()));
+    }
+  }
+
+  void check_op(size_t participant, const std::string& who, size_t index) const {
+    const ParticipantPlan& p = plan_.participants[participant];
+    const PlanOp& op = p.ops[index];
+    const std::string what = fmt::format("{} op {} ({})", who, index, op_kind_name(op.kind));
+    const size_t buffers = p.buffers.size();
+    const bool needs_src =
+        op.kind == OpKind::Send || op.kind == OpKind::Copy || op.kind == OpKind::StoreOutput;
+    const bool needs_dst = op.kind == OpKind::LoadInput || op.kind == OpKind::Receive ||
+                           op.kind == OpKind::Copy || op.kind == OpKind::Compute;
+    const bool needs_peer = op.kind == OpKind::Send || op.kind == OpKind::Receive;
+    const bool needs_tensor = needs_peer || op.kind == OpKind::Copy;
+    auto check = [&](int value, bool needed, size_t n, const char* field) {
+      if ((needed || value != -1) && !in(value, n)) {
+        fail(fmt::format("{}: {} {} out of range", what, field, value));
+      }
+    };
+    if (!step_ok(op.step)) fail(fmt::format("{}: step {} out of range", what, op.step));
+    check(op.layer, op.kind == OpKind::Compute, g_.layers.size(), "layer");
+    check(op.peer, needs_peer, plan_.participants.size(), "peer");
+    check(op.tensor, needs_tensor, g_.tensors.size(), "tensor");
+    check(op.src_buffer, needs_src, buffers, "source buffer");
+    check(op.dst_buffer, needs_dst, buffers, "destination buffer");
+    for (int b : op.inputs) check(b, true, buffers, "input buffer");
+    if (needs_peer && static_cast<size_t>(op.peer) == participant) fail(what + ": peer is itself");
+    if (op.tensor != -1 && !core::inside(shape(op.tensor), op.box)) {
+      fail(what + ": box outside its tensor");
+    }
+    if (op.kind == OpKind::Compute &&
+        !core::inside(shape(g_.layers[static_cast<size_t>(op.layer)].output), op.box)) {
+      fail(what + ": box outside the layer's output");
+    }
+    if (op.kind == OpKind::Compute &&
+        op.inputs.size() != g_.layers[static_cast<size_t>(op.layer)].inputs.size()) {
+      fail(fmt::format("{}: {} input buffers for a layer of {} inputs", what, op.inputs.size(),
+                       g_.layers[static_cast<size_t>(op.layer)].inputs.size()));
+    }
+  }
+
+  void check_event(size_t i) const {
+    const TimelineEvent& e = plan_.timeline[i];
+    if (!participant_ok(e.participant) || (e.peer != -1 && !participant_ok(e.peer)) ||
+        !step_ok(e.step)) {
+      fail(fmt::format("timeline event {}: participant {}, peer {} or step {} out of range", i,
+                       e.participant, e.peer, e.step));
+    }
+  }
+
+  const Plan& plan_;
+  const QGraph& g_;
+  std::string prefix_;
+};
+
+// ---- payload, format version 1 (docs/plan_format.md) ----
+
+constexpr size_t kDeviceMinBytes = 4 + 4 + 8 * 5;
+constexpr size_t kBoxBytes = 24;
+constexpr size_t kLayerPlanMinBytes = 1 + 4;
+constexpr size_t kBufferBytes = 4 + kBoxBytes + 4 + 4 + 8;
+constexpr size_t kOpMinBytes = 1 + 4 * 4 + kBoxBytes + 4 + 4 + 4;
+constexpr size_t kWeightSliceMinBytes = 4 * 3 + 8 + 4 * 4;
+constexpr size_t kEventBytes = 4 + 1 + 4 + 4 + 8 + 8;
+
+void put_i64(ByteWriter& w, int64_t v) {
+  w.u64(static_cast<uint64_t>(v));
+}
+void put_f64(ByteWriter& w, double v) {
+  w.u64(std::bit_cast<uint64_t>(v));
+}  // bit pattern
+void put_count(ByteWriter& w, size_t n) {
+  w.u32(static_cast<uint32_t>(n));
+}
+void put_box(ByteWriter& w, const core::Box& b) {
+  for (int32_t v : {b.c0, b.c1, b.y0, b.y1, b.x0, b.x1}) w.i32(v);
+}
+
+int64_t get_i64(ByteReader& r, const char* what) {
+  return static_cast<int64_t>(r.u64(what));
+}
+double get_f64(ByteReader& r, const char* what) {
+  return std::bit_cast<double>(r.u64(what));
+}
+core::Box get_box(ByteReader& r) {
+  core::Box b;
+  for (int32_t* v : {&b.c0, &b.c1, &b.y0, &b.y1, &b.x0, &b.x1}) *v = r.i32("a box");
+  return b;
+}
+bool get_bool(ByteReader& r, const char* what) {
+  const uint8_t v = r.u8(what);
+  if (v > 1)
+    throw Error(fmt::format("'{}': {} is {}, not 0 or 1 (corrupt plan)", r.origin(), what, v));
+  return v == 1;
+}
+template <typename E>
+E get_enum(ByteReader& r, const char* what, E last) {
+  const uint8_t v = r.u8(what);
+  if (v > static_cast<uint8_t>(last)) {
+    throw Error(
+        fmt::format("'{}': unknown {} {} (corrupt or newer plan file)", r.origin(), what, v));
+  }
+  return static_cast<E>(v);
+}
+
+void put_cluster(ByteWriter& w, const ClusterSpec& c) {
+  put_count(w, c.devices.size());
+  for (const DeviceSpec& d : c.devices) {
+    w.str(d.name);
+    w.str(d.profile);
+    put_i64(w, d.ram_bytes);
+    put_i64(w, d.flash_bytes);
+    put_f64(w, d.macs_per_second);
+    put_f64(w, d.link_bits_per_second);
+    put_f64(w, d.link_latency_s);
+  }
+  w.u8(static_cast<uint8_t>(c.topology));
+}
+ClusterSpec get_cluster(ByteReader& r) {
+  ClusterSpec c;
+  const uint32_t n = r.count("the device table", kDeviceMinBytes);
+  for (uint32_t i = 0; i < n; ++i) {
+    DeviceSpec d;
+    d.name = r.str("a device name");
+    d.profile = r.str("a device profile");
+    d.ram_bytes = get_i64(r, "a device's RAM");
+    d.flash_bytes = get_i64(r, "a device's flash");
+    d.macs_per_second = get_f64(r, "a device's compute rate");
+    d.link_bits_per_second = get_f64(r, "a device's link rate");
+    d.link_latency_s = get_f64(r, "a device's link latency");
+    c.devices.push_back(std::move(d));
+  }
+  c.topology = get_enum(r, "topology", Topology::Bus);
+  return c;
+}
+
+void put_skeleton(ByteWriter& w, const QGraph& g) {
+  w.str(g.source_model);
+  w.i32(g.input);
+  w.i32(g.output);
+  put_count(w, g.tensors.size());
+  for (const quant::QTensor& t : g.tensors) quant::put_tensor(w, t);
+  put_count(w, g.layers.size());
+  for (const QLayer& l : g.layers) quant::put_layer_skeleton(w, l);
+}
+QGraph get_skeleton(ByteReader& r) {
+  QGraph g;
+  g.source_model = r.str("the source model name");
+  g.input = r.i32("the graph input");
+  g.output = r.i32("the graph output");
+  const uint32_t tensors = r.count("the tensor table", quant::kMqTensorMinBytes);
+  for (uint32_t i = 0; i < tensors; ++i) g.tensors.push_back(quant::get_tensor(r));
+  const uint32_t layers = r.count("the layer table", quant::kMqLayerSkeletonMinBytes);
+  for (uint32_t i = 0; i < layers; ++i) {
+    g.layers.push_back(quant::get_layer_skeleton(r, "plan file"));
+  }
+  return g;
+}
+
+void put_buffer(ByteWriter& w, const PlanBuffer& b) {
+  w.i32(b.tensor);
+  put_box(w, b.box);
+  w.i32(b.first_step);
+  w.i32(b.last_step);
+  put_i64(w, b.offset);
+}
+PlanBuffer get_buffer(ByteReader& r) {
+  PlanBuffer b;
+  b.tensor = r.i32("a buffer");
+  b.box = get_box(r);
+  b.first_step = r.i32("a buffer");
+  b.last_step = r.i32("a buffer");
+  b.offset = get_i64(r, "a buffer");
+  return b;
+}
+
+void put_op(ByteWriter& w, const PlanOp& op) {
+  w.u8(static_cast<uint8_t>(op.kind));
+  for (int v : {op.step, op.layer, op.peer, op.tensor}) w.i32(v);
+  put_box(w, op.box);
+  w.i32(op.src_buffer);
+  w.i32(op.dst_buffer);
+  put_count(w, op.inputs.size());
+  for (int b : op.inputs) w.i32(b);
+}
+PlanOp get_op(ByteReader& r) {
+  PlanOp op;
+  op.kind = get_enum(r, "op kind", OpKind::StoreOutput);
+  for (int* v : {&op.step, &op.layer, &op.peer, &op.tensor}) *v = r.i32("an op");
+  op.box = get_box(r);
+  op.src_buffer = r.i32("an op");
+  op.dst_buffer = r.i32("an op");
+  const uint32_t n = r.count("an op's inputs", 4);
+  for (uint32_t i = 0; i < n; ++i) op.inputs.push_back(r.i32("an op's inputs"));
+  return op;
+}
+
+void put_weight_slice(ByteWriter& w, const WeightSlice& s, const LayerConstants& k) {
+  w.i32(s.layer);
+  w.i32(s.c0);
+  w.i32(s.c1);
+  put_i64(w, s.bytes);
+  w.i8_array(k.weights);
+  w.i32_array(k.bias);
+  w.i32_array(k.multiplier);
+  w.i32_array(k.shift);
+}
+std::pair<WeightSlice, LayerConstants> get_weight_slice(ByteReader& r) {
+  WeightSlice s;
+  s.layer = r.i32("a weight slice");
+  s.c0 = r.i32("a weight slice");
+  s.c1 = r.i32("a weight slice");
+  s.bytes = get_i64(r, "a weight slice");
+  LayerConstants k;
+  k.layer = s.layer;
+  k.c0 = s.c0;
+  k.c1 = s.c1;
+  k.weights = r.i8_array("slice weights");
+  k.bias = r.i32_array("slice bias");
+  k.multiplier = r.i32_array("slice multipliers");
+  k.shift = r.i32_array("slice shifts");
+  return {s, std::move(k)};
+}
+
+void put_estimate(ByteWriter& w, const ParticipantEstimate& e) {
+  for (int64_t v : {e.macs, e.bytes_sent, e.bytes_received, e.messages_sent}) put_i64(w, v);
+  put_f64(w, e.compute_s);
+  put_f64(w, e.finish_s);
+  put_count(w, e.live_bytes.size());
+  for (int64_t v : e.live_bytes) put_i64(w, v);
+}
+ParticipantEstimate get_estimate(ByteReader& r) {
+  ParticipantEstimate e;
+  for (int64_t* v : {&e.macs, &e.bytes_sent, &e.bytes_received, &e.messages_sent}) {
+    *v = get_i64(r, "an estimate");
+  }
+  e.compute_s = get_f64(r, "an estimate");
+  e.finish_s = get_f64(r, "an estimate");
+  const uint32_t n = r.count("the memory profile", 8);
+  for (uint32_t i = 0; i < n; ++i) e.live_bytes.push_back(get_i64(r, "the memory profile"));
+  return e;
+}
+
+// One participant's self-contained section: with the skeleton, all a device
+// needs to run its part.
+std::string participant_section(const ParticipantPlan& p,
+                                const std::vector<LayerConstants>& constants) {
+  ByteWriter w;
+  w.str(p.name);
+  w.u8(p.coordinator ? 1 : 0);
+  put_i64(w, p.ram_bytes);
+  put_i64(w, p.flash_bytes);
+  put_count(w, p.buffers.size());
+  for (const PlanBuffer& b : p.buffers) put_buffer(w, b);
+  put_i64(w, p.arena_bytes);
+  put_count(w, p.ops.size());
+  for (const PlanOp& op : p.ops) put_op(w, op);
+  put_count(w, p.weights.size());
+  for (size_t i = 0; i < p.weights.size(); ++i) put_weight_slice(w, p.weights[i], constants[i]);
+  put_i64(w, p.weight_bytes);
+  put_estimate(w, p.estimate);
+  return w.take();
+}
+ParticipantPlan get_participant(ByteReader& r, std::vector<LayerConstants>& constants) {
+  ParticipantPlan p;
+  p.name = r.str("a participant name");
+  p.coordinator = get_bool(r, "a coordinator flag");
+  p.ram_bytes = get_i64(r, "a participant's RAM");
+  p.flash_bytes = get_i64(r, "a participant's flash");
+  const uint32_t buffers = r.count("the buffer table", kBufferBytes);
+  for (uint32_t i = 0; i < buffers; ++i) p.buffers.push_back(get_buffer(r));
+  p.arena_bytes = get_i64(r, "the arena size");
+  const uint32_t ops = r.count("the op list", kOpMinBytes);
+  for (uint32_t i = 0; i < ops; ++i) p.ops.push_back(get_op(r));
+  const uint32_t slices = r.count("the weight slices", kWeightSliceMinBytes);
+  for (uint32_t i = 0; i < slices; ++i) {
+    auto [slice, k] = get_weight_slice(r);
+    p.weights.push_back(slice);
+    constants.push_back(std::move(k));
+  }
+  p.weight_bytes = get_i64(r, "the weight bytes");
+  p.estimate = get_estimate(r);
+  return p;
+}
+
+void put_timeline(ByteWriter& w, const std::vector<TimelineEvent>& timeline) {
+  put_count(w, timeline.size());
+  for (const TimelineEvent& e : timeline) {
+    w.i32(e.participant);
+    w.u8(static_cast<uint8_t>(e.kind));
+    w.i32(e.step);
+    w.i32(e.peer);
+    put_f64(w, e.start_s);
+    put_f64(w, e.end_s);
+  }
+}
+std::vector<TimelineEvent> get_timeline(ByteReader& r) {
+  std::vector<TimelineEvent> timeline;
+  const uint32_t n = r.count("the timeline", kEventBytes);
+  for (uint32_t i = 0; i < n; ++i) {
+    TimelineEvent e;
+    e.participant = r.i32("a timeline event");
+    e.kind = get_enum(r, "timeline event kind", OpKind::StoreOutput);
+    e.step = r.i32("a timeline event");
+    e.peer = r.i32("a timeline event");
+    e.start_s = get_f64(r, "a timeline event");
+    e.end_s = get_f64(r, "a timeline event");
+    timeline.push_back(e);
+  }
+  return timeline;
+}
+
+// Checks the plan against the graph and slices every participant's
+// constants out of it; throws before anything is encoded.
+std::vector<std::vector<LayerConstants>> collect_constants(const Plan& plan, const QGraph& g) {
+  const std::string prefix = "cannot serialize plan";
+  PlanChecker(plan, g, prefix).run();
+  std::vector<std::vector<LayerConstants>> constants(plan.participants.size());
+  for (size_t p = 0; p < plan.participants.size(); ++p) {
+    const ParticipantPlan& part = plan.participants[p];
+    for (size_t i = 0; i < part.weights.size(); ++i) {
+      const WeightSlice& s = part.weights[i];
+      const std::string where =
+          fmt::format("{}: participant {} ('{}') weight slice {}", prefix, p, part.name, i);
+      constants[p].push_back(
+          slice_constants(g.layers[static_cast<size_t>(s.layer)], s.layer, s.c0, s.c1, where));
+    }
+  }
+  return constants;
+}
+
+std::string serialize_payload(const Plan& plan, const QGraph& g) {
+  const auto constants = collect_constants(plan, g);
+  ByteWriter w;
+  w.str(plan.model_name);
+  w.u64(plan.model_hash);
+  w.str(plan.strategy);
+  w.str(plan.objective);
+  put_cluster(w, plan.cluster);
+  put_f64(w, plan.coordinator_spec.link_bits_per_second);
+  put_f64(w, plan.coordinator_spec.link_latency_s);
+  put_f64(w, plan.coordinator_spec.macs_per_second);
+  put_i64(w, plan.max_payload_bytes);
+  put_skeleton(w, g);
+  put_count(w, plan.layers.size());
+  for (const LayerPlan& lp : plan.layers) {
+    w.u8(static_cast<uint8_t>(lp.strategy));
+    put_count(w, lp.boxes.size());
+    for (const core::Box& b : lp.boxes) put_box(w, b);
+  }
+  put_count(w, plan.participants.size());
+  for (size_t p = 0; p < plan.participants.size(); ++p) {
+    const std::string section = participant_section(plan.participants[p], constants[p]);
+    if (section.size() > std::numeric_limits<uint32_t>::max()) {
+      throw Error(fmt::format("cannot serialize plan: participant '{}' needs over 4 GiB",
+                              plan.participants[p].name));
+    }
+    w.str(section);  // u32 length + bytes: a reader can skip to its own section
+  }
+  put_f64(w, plan.estimated_latency_s);
+  put_timeline(w, plan.timeline);
+  return w.take();
+}
+
+void expect_consumed(const ByteReader& r, const char* what) {
+  if (r.remaining() != 0) {
+    throw Error(fmt::format("'{}': {} unexpected bytes after {} (corrupt plan file)", r.origin(),
+                            r.remaining(), what));
+  }
+}
+
+PlanFile parse_payload(ByteReader& r) {
+  PlanFile f;
+  Plan& plan = f.plan;
+  plan.model_name = r.str("the model name");
+  plan.model_hash = r.u64("the model hash");
+  plan.strategy = r.str("the strategy");
+  plan.objective = r.str("the objective");
+  plan.cluster = get_cluster(r);
+  plan.coordinator_spec.link_bits_per_second = get_f64(r, "the coordinator spec");
+  plan.coordinator_spec.link_latency_s = get_f64(r, "the coordinator spec");
+  plan.coordinator_spec.macs_per_second = get_f64(r, "the coordinator spec");
+  plan.max_payload_bytes = get_i64(r, "the maximum payload");
+  f.graph = get_skeleton(r);
+  const uint32_t layers = r.count("the layer plans", kLayerPlanMinBytes);
+  for (uint32_t i = 0; i < layers; ++i) {
+    LayerPlan lp;
+    lp.strategy = get_enum(r, "strategy", Strategy::Fused);
+    const uint32_t boxes = r.count("a layer plan's boxes", kBoxBytes);
+    for (uint32_t b = 0; b < boxes; ++b) lp.boxes.push_back(get_box(r));
+    plan.layers.push_back(std::move(lp));
+  }
+  const uint32_t participants = r.count("the participant table", 4);
+  for (uint32_t p = 0; p < participants; ++p) {
+    const std::string section = r.str("a participant section");
+    ByteReader s(section.data(), section.size(), r.origin());
+    f.constants.emplace_back();
+    plan.participants.push_back(get_participant(s, f.constants.back()));
+    expect_consumed(s, "a participant section");
+  }
+  plan.estimated_latency_s = get_f64(r, "the estimated latency");
+  plan.timeline = get_timeline(r);
+  expect_consumed(r, "the timeline");
+  return f;
+}
+
+// ByteReader words its truncation errors for the .mq format it was written
+// for; a plan file's reader should not blame an .mq.
+Error reworded(const Error& e) {
+  std::string message = e.what();
+  const std::string from = ".mq payload";
+  if (const size_t at = message.find(from); at != std::string::npos) {
+    message.replace(at, from.size(), "plan payload");
+  }
+  return Error(message, e.exit_code());
+}
+
+}  // namespace
+
+uint64_t fnv1a64(const char* data, size_t size) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < size; ++i) {
+    h ^= static_cast<uint8_t>(data[i]);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string serialize_plan(const Plan& plan, const QGraph& full_graph) {
+  const std::string payload = serialize_payload(plan, full_graph);
+  ByteWriter header;
+  for (char c : kPlanMagic) header.u8(static_cast<uint8_t>(c));
+  header.u32(kPlanFormatVersion);
+  header.u64(payload.size());
+  header.u64(fnv1a64(payload.data(), payload.size()));
+  return header.bytes() + payload;
+}
+
+uint64_t plan_hash(const Plan& plan, const QGraph& full_graph) {
+  const std::string payload = serialize_payload(plan, full_graph);
+  return fnv1a64(payload.data(), payload.size());
+}
+
+PlanFile parse_plan(const std::string& bytes, const std::string& origin) {
+  if (bytes.size() < sizeof kPlanMagic ||
+      std::memcmp(bytes.data(), kPlanMagic, sizeof kPlanMagic) != 0) {
+    throw Error(fmt::format("'{}' is not a plan file (bad magic; expected \"MCUSPLPL\")", origin));
+  }
+  if (bytes.size() < kPlanHeaderBytes) {
+    throw Error(fmt::format("'{}': plan file truncated inside its {}-byte header", origin,
+                            kPlanHeaderBytes));
+  }
+  ByteReader header(bytes.data() + sizeof kPlanMagic, kPlanHeaderBytes - sizeof kPlanMagic, origin);
+  const uint32_t version = header.u32("the version");
+  const uint64_t length = header.u64("the payload length");
+  const uint64_t hash = header.u64("the hash");
+  if (version != kPlanFormatVersion) {
+    throw Error(
+        fmt::format("'{}': unsupported plan format version {} (this build reads version {})",
+                    origin, version, kPlanFormatVersion));
+  }
+  const size_t have = bytes.size() - kPlanHeaderBytes;
+  if (have < length) {
+    throw Error(fmt::format("'{}': plan file truncated: payload of {} bytes, header says {}",
+                            origin, have, length));
+  }
+  if (have > length) {
+    throw Error(fmt::format("'{}': plan file has {} bytes beyond the payload its header describes",
+                            origin, have - length));
+  }
+  const char* payload = bytes.data() + kPlanHeaderBytes;
+  const uint64_t actual = fnv1a64(payload, have);
+  if (actual != hash) {
+    throw Error(
+        fmt::format("'{}': plan hash mismatch (header {:016x}, payload {:016x}): the file "
+                    "is corrupt",
+                    origin, hash, actual));
+  }
+  PlanFile f;
+  try {
+    ByteReader r(payload, have, origin);
+    f = parse_payload(r);
+  } catch (const Error& e) {
+    throw reworded(e);
+  }
+  f.hash = hash;
+  const std::string prefix = fmt::format("'{}': invalid plan", origin);
+  PlanChecker(f.plan, f.graph, prefix).run();
+  for (size_t p = 0; p < f.constants.size(); ++p) {
+    for (size_t i = 0; i < f.constants[p].size(); ++i) {
+      const LayerConstants& k = f.constants[p][i];
+      const std::string problem =
+          constants_problem(f.graph.layers[static_cast<size_t>(k.layer)], k);
+      if (!problem.empty()) {
+        throw Error(fmt::format("{}: participant {} weight slice {}: {}", prefix, p, i, problem));
+      }
+    }
+  }
+  return f;
+}
+
+void write_plan_file(const Plan& plan, const QGraph& full_graph, const std::string& path) {
+  const std::string bytes = serialize_plan(plan, full_graph);  // may throw: nothing written yet
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.close();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw Error(fmt::format("cannot write '{}': write failed", path));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw Error(fmt::format("cannot write '{}': {}", path, ec.message()));
+  }
+}
+
+PlanFile read_plan_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  const std::string bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  if (f.bad()) throw Error(fmt::format("cannot read '{}'", path));
+  return parse_plan(bytes, path);
+}
+
+quant::QLayer sliced_layer(const QLayer& skeleton, const LayerConstants& slice) {
+  const std::string problem = constants_problem(skeleton, slice);
+  if (!problem.empty()) throw Error(fmt::format("cannot bind weight slice: {}", problem));
+  QLayer l = skeleton;
+  if (l.op == QOpType::Conv) {
+    l.conv.weights_c0 = slice.c0;
+    l.conv.weights_c1 = slice.c1;
+  } else {
+    l.fc.weights_n0 = slice.c0;
+    l.fc.weights_n1 = slice.c1;
+  }
+  l.weights = slice.weights;
+  l.bias = slice.bias;
+  l.multiplier = slice.multiplier;
+  l.shift = slice.shift;
+  return l;
+}
+
+}  // namespace mcusplit::plan

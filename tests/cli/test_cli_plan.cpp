@@ -1,0 +1,162 @@
+// `mcusplit plan`: summaries, plan files, --dump, the report, and errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli_runner.h"
+
+namespace mcusplit::testing {
+namespace {
+
+class CliPlan : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<ScratchDir>("cli_plan");
+    const std::string onnx = dir_->file("small.onnx");
+    ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + onnx + "'",
+                      *dir_)
+                  .exit_code,
+              0);
+    mq_ = dir_->file("small.mq");
+    const CliResult q =
+        run_cli("quantize '" + onnx + "' --calib random --samples 2 -o '" + mq_ + "'", *dir_);
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  static CliResult plan(const std::string& args) { return run_cli("plan '" + mq_ + "' " + args, *dir_); }
+
+  static std::unique_ptr<ScratchDir> dir_;
+  static std::string mq_;
+};
+
+std::unique_ptr<ScratchDir> CliPlan::dir_;
+std::string CliPlan::mq_;
+
+TEST_F(CliPlan, JsonSummaryHasPerDeviceAndOverallFigures) {
+  const CliResult r = plan("--devices 4xteensy41 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["devices"].size(), 5u);  // four devices and the coordinator
+  int64_t max_peak = 0;
+  int64_t sent = 0;
+  int64_t received = 0;
+  for (const auto& d : j["devices"]) {
+    for (const char* key : {"peak_ram_bytes", "flash_bytes", "macs", "bytes_sent", "bytes_received"}) {
+      EXPECT_TRUE(d.contains(key)) << key;
+    }
+    if (!d["coordinator"].get<bool>()) {
+      max_peak = std::max(max_peak, d["peak_ram_bytes"].get<int64_t>());
+      EXPECT_LE(d["peak_ram_bytes"].get<int64_t>(), d["ram_budget_bytes"].get<int64_t>());
+    }
+    sent += d["bytes_sent"].get<int64_t>();
+    received += d["bytes_received"].get<int64_t>();
+  }
+  EXPECT_EQ(j["max_peak_ram_bytes"].get<int64_t>(), max_peak);
+  EXPECT_EQ(j["total_bytes_transferred"].get<int64_t>(), sent);
+  EXPECT_EQ(sent, received);
+  EXPECT_GT(j["estimated_latency_s"].get<double>(), 0.0);
+  EXPECT_EQ(j["strategy"], "auto");
+  EXPECT_EQ(j["topology"], "switched");
+}
+
+TEST_F(CliPlan, PlanFileDumpsAsJsonWithTheSameHash) {
+  const std::string file = dir_->file("four.plan");
+  const CliResult r = plan("--devices 2xteensy41,2xrp2040 --topology star -o '" + file + "' --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = nlohmann::json::parse(r.out);
+  const CliResult dump = run_cli("plan --dump '" + file + "'", *dir_);
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  const auto j = nlohmann::json::parse(dump.out);
+  EXPECT_EQ(j["participants"].size(), 5u);
+  EXPECT_EQ(j["max_peak_ram_bytes"], summary["max_peak_ram_bytes"]);
+  EXPECT_EQ(j["total_bytes_transferred"], summary["total_bytes_transferred"]);
+  EXPECT_NE(dump.out.find(summary["plan_hash"].get<std::string>()), std::string::npos);
+}
+
+TEST_F(CliPlan, WritesASelfContainedHtmlReport) {
+  const std::string report = dir_->file("report.html");
+  const CliResult r = plan("--devices 3xteensy41 --strategy paper --report '" + report + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = read_text_file(report);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("teensy41-2"), std::string::npos);
+}
+
+TEST_F(CliPlan, BadClusterArgumentsAreBadInput) {
+  for (const char* args :
+       {"--devices 4xnosuchboard", "--devices 0xteensy41", "--devices 4xteensy41 --ram 0",
+        "--devices 4xteensy41 --topology ring", "--devices 4xteensy41 --strategy greedy",
+        "--devices 4xteensy41 --objective speed", "", "--devices 2xteensy41 --cluster x.json",
+        "--cluster '/nonexistent/cluster.json'"}) {
+    const CliResult r = plan(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << args << ": " << r.err;
+  }
+  const CliResult missing = run_cli("plan /nonexistent/model.mq --devices 2xteensy41", *dir_);
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+}
+
+TEST_F(CliPlan, InfeasibleClusterExitsThreeAndLeavesAnExistingPlanAlone) {
+  const std::string file = dir_->file("kept.plan");
+  ASSERT_EQ(plan("--devices 2xteensy41 -o '" + file + "'").exit_code, 0);
+  const std::string before = read_text_file(file);
+  const CliResult r = plan("--devices 1xnrf52840 --ram 32KiB -o '" + file + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("device 'nrf52840-0'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("which has 32768 bytes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the smallest count of nrf52840 that fits is"), std::string::npos) << r.err;
+  EXPECT_EQ(read_text_file(file), before);
+}
+
+TEST_F(CliPlan, CorruptPlanFileIsBadInput) {
+  const std::string file = dir_->file("corrupt.plan");
+  ASSERT_EQ(plan("--devices 2xteensy41 -o '" + file + "'").exit_code, 0);
+  std::string bytes = read_text_file(file);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x40);
+  std::ofstream(file, std::ios::binary) << bytes;
+  const CliResult r = run_cli("plan --dump '" + file + "'", *dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+}
+
+// The targets on MobileNetV2-1.0 at 224 (deterministic figures; the
+// benchmark script prints them as tables, scripts/bench_plan.sh).
+TEST(CliPlanMobileNetV2, TargetsAt224) {
+  ScratchDir dir("cli_plan_224");
+  const std::string onnx = dir.file("mnv2.onnx");
+  ASSERT_EQ(run_cli("zoo mobilenetv2 -o '" + onnx + "'", dir).exit_code, 0);
+  const std::string mq = dir.file("mnv2.mq");
+  ASSERT_EQ(
+      run_cli("quantize '" + onnx + "' --calib random --samples 2 -o '" + mq + "'", dir).exit_code,
+      0);
+  auto plan = [&](const std::string& args) {
+    const CliResult r = run_cli("plan '" + mq + "' " + args + " --json", dir);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    return nlohmann::json::parse(r.exit_code == 0 ? r.out : "{}");
+  };
+  const auto one = plan("--devices teensy41 --ram 16MiB");
+  const auto autop = plan("--devices 8xteensy41");
+  const auto paper = plan("--devices 8xteensy41 --strategy paper");
+  const auto small_ram = plan("--devices 8xteensy41 --ram 256KiB");
+  ASSERT_FALSE(one.empty() || autop.empty() || paper.empty() || small_ram.empty());
+
+  const int64_t single_arena = 1'505'280;
+  EXPECT_EQ(one["max_peak_ram_bytes"].get<int64_t>(), single_arena);
+  const int64_t auto_peak = autop["max_peak_ram_bytes"].get<int64_t>();
+  const int64_t paper_peak = paper["max_peak_ram_bytes"].get<int64_t>();
+  EXPECT_LE(auto_peak * 2, paper_peak);
+  EXPECT_LE(auto_peak * 6, single_arena);
+  EXPECT_LE(autop["total_bytes_transferred"].get<int64_t>() * 5,
+            paper["total_bytes_transferred"].get<int64_t>());
+  EXPECT_GE(one["estimated_latency_s"].get<double>(),
+            3 * autop["estimated_latency_s"].get<double>());
+  EXPECT_LE(small_ram["max_peak_ram_bytes"].get<int64_t>(), 256 * 1024);
+}
+
+}  // namespace
+}  // namespace mcusplit::testing

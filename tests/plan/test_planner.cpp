@@ -1,0 +1,127 @@
+// The planner end to end: every plan it makes passes the independent checker
+// (plan_checker.h), on random CNNs and clusters and on MobileNetV2, and its
+// failures name what does not fit.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "model/error.h"
+#include "plan/devices_shorthand.h"
+#include "plan/plan_checker.h"
+#include "plan/planner.h"
+#include "quant/quantized_zoo.h"
+#include "random_models.h"
+
+namespace mcusplit::plan {
+namespace {
+
+std::string check_summary(const Plan& plan, const quant::QGraph& graph) {
+  const auto problems = check_plan(plan, graph);
+  std::string text;
+  for (size_t i = 0; i < problems.size() && i < 5; ++i) text += problems[i] + "\n";
+  return text;
+}
+
+PlanOptions options(Scheme scheme, Objective objective = Objective::Latency) {
+  PlanOptions o;
+  o.scheme = scheme;
+  o.objective = objective;
+  return o;
+}
+
+// Hundreds of random CNNs on random clusters, every scheme and objective.
+TEST(Planner, RandomModelsOnRandomClustersPassTheChecker) {
+  int planned = 0;
+  int infeasible = 0;
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    const quant::QGraph g = testing::random_cnn(seed);
+    const ClusterSpec cluster = testing::random_cluster(seed * 7919u);
+    const Scheme scheme = seed % 3 == 0 ? Scheme::Paper : Scheme::Auto;
+    const Objective objective = seed % 2 == 0 ? Objective::Memory : Objective::Latency;
+    PlanOptions o = options(scheme, objective);
+    o.search_min_count = false;
+    try {
+      const Plan plan = make_plan(g, cluster, o);
+      const std::string problems = check_summary(plan, g);
+      EXPECT_TRUE(problems.empty()) << "seed " << seed << ":\n" << problems;
+      ++planned;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.exit_code(), kExitInfeasible) << "seed " << seed << ": " << e.what();
+      ++infeasible;
+    }
+  }
+  // Random clusters are roomy enough that nearly every model fits.
+  EXPECT_GT(planned, 250);
+}
+
+TEST(Planner, SmallMobileNetV2PassesTheCheckerOnEveryShape) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  for (const char* devices : {"1xteensy41", "2xteensy41", "3xteensy41", "4xteensy41",
+                              "8xteensy41", "2xteensy41,2xrp2040", "16xesp32s3"}) {
+    for (Topology topology : {Topology::Switched, Topology::Star, Topology::Bus}) {
+      for (Scheme scheme : {Scheme::Auto, Scheme::Paper}) {
+        ClusterSpec cluster = parse_devices_shorthand(devices);
+        cluster.topology = topology;
+        const Plan plan = make_plan(g, cluster, options(scheme));
+        EXPECT_TRUE(check_summary(plan, g).empty())
+            << devices << " " << topology_name(topology) << " " << scheme_name(scheme) << "\n"
+            << check_summary(plan, g);
+        EXPECT_GT(plan.estimated_latency_s, 0);
+      }
+    }
+  }
+}
+
+TEST(Planner, OneDeviceHoldsTheSingleDeviceArena) {
+  // One device with room: every layer on it, its arena as large as the
+  // single-device executor's (plus Reshape copies, which alias there).
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  ClusterSpec cluster = parse_devices_shorthand("teensy41");
+  const Plan plan = make_plan(g, cluster, options(Scheme::Auto));
+  for (const LayerPlan& l : plan.layers) EXPECT_EQ(l.strategy, Strategy::Single);
+  EXPECT_EQ(plan.participants[0].estimate.macs, 0 + [&] {
+    int64_t macs = 0;
+    for (const auto& l : g.layers) macs += l.macs();
+    return macs;
+  }());
+}
+
+TEST(Planner, InfeasibleClusterNamesLayerDeviceBytesAndSmallestCount) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  ClusterSpec cluster = parse_devices_shorthand("1xnrf52840");
+  apply_ram_override(cluster, 32 * 1024);
+  try {
+    make_plan(g, cluster, options(Scheme::Auto));
+    FAIL() << "expected the plan to be infeasible";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitInfeasible);
+    const std::string m = e.what();
+    EXPECT_NE(m.find("layer '"), std::string::npos) << m;
+    EXPECT_NE(m.find("device 'nrf52840-"), std::string::npos) << m;
+    EXPECT_NE(m.find("which has 32768 bytes"), std::string::npos) << m;
+    EXPECT_NE(m.find("the smallest count of nrf52840 that fits is "), std::string::npos) << m;
+    // The count it names does fit.
+    const int count = std::stoi(m.substr(m.rfind(' ') + 1));
+    ClusterSpec bigger = parse_devices_shorthand(std::to_string(count) + "xnrf52840");
+    apply_ram_override(bigger, 32 * 1024);
+    EXPECT_NO_THROW(make_plan(g, bigger, options(Scheme::Auto)));
+    ClusterSpec smaller = parse_devices_shorthand(std::to_string(count - 1) + "xnrf52840");
+    apply_ram_override(smaller, 32 * 1024);
+    PlanOptions o = options(Scheme::Auto);
+    o.search_min_count = false;
+    EXPECT_THROW(make_plan(g, smaller, o), Error);
+  }
+}
+
+TEST(Planner, PlansAreDeterministic) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  const ClusterSpec cluster = parse_devices_shorthand("3xteensy41,2xesp32s3");
+  const Plan a = make_plan(g, cluster, options(Scheme::Auto));
+  const Plan b = make_plan(g, cluster, options(Scheme::Auto));
+  EXPECT_EQ(a.max_peak_ram_bytes(), b.max_peak_ram_bytes());
+  EXPECT_EQ(a.total_bytes_transferred(), b.total_bytes_transferred());
+  EXPECT_EQ(a.estimated_latency_s, b.estimated_latency_s);
+}
+
+}  // namespace
+}  // namespace mcusplit::plan
