@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, as far as the project goes today: MobileNetV2 from the zoo,
-# inspected, run in float and in int8 inside one static arena; then the
-# trained Fashion-MNIST model quantized and classifying real test images.
+# inspected, run in float and in int8 inside one static arena, and planned
+# across 8 teensy41 boards; then the trained Fashion-MNIST model quantized
+# and classifying real test images.
 set -euo pipefail
 BUILD_DIR=${1:-build/release}
 MCUSPLIT="$BUILD_DIR/src/mcusplit"
@@ -28,6 +29,17 @@ echo
 echo "== mcusplit quantize MobileNetV2 (random calibration) and run it in int8, one static arena"
 "$MCUSPLIT" quantize "$OUT/mobilenetv2.onnx" --calib random --samples 8 -o "$OUT/mobilenetv2.mq"
 "$MCUSPLIT" infer "$OUT/mobilenetv2.mq" --input "$IMAGE"
+
+echo
+echo "== mcusplit plan: MobileNetV2 int8 on 8 teensy41 with 256 KiB RAM each (auto), with a report"
+"$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --ram 256KiB -o "$OUT/mobilenetv2.plan" \
+  --report "$OUT/mobilenetv2-plan.html"
+echo
+echo "== the original paper's scheme on the same cluster (1 MiB each; it needs more than 256 KiB)"
+"$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --strategy paper --topology star | tail -n 2
+echo
+echo "== one teensy41 alone cannot hold the 1.4 MiB peak"
+"$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 1xteensy41 || true
 
 echo
 echo "== Fashion-MNIST: the trained model, quantized with 200 training images"

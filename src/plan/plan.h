@@ -28,7 +28,8 @@ namespace mcusplit::plan {
 enum class Strategy : uint8_t {
   Single,   // one participant computes the whole output
   Channel,  // output channels split ("kernel-wise"; neuron-wise for fully connected)
-  Spatial,  // output rows split in bands; halos received from neighbours
+  Spatial,  // output rows split in bands (slow devices share a band by columns);
+            // halos received from neighbours
   Fused,    // row bands whose halos are recomputed from the band's own inputs
 };
 

@@ -194,7 +194,6 @@ void expect_problem(const Plan& plan, const QGraph& g, const std::vector<std::st
   std::string wanted;
   for (const std::string& f : fragments) wanted += " '" + f + "'";
   EXPECT_TRUE(found) << "no problem mentions" << wanted << "; problems:" << joined(problems);
-  if (getenv("DUMP")) printf("%s\n", joined(problems).c_str());
 }
 
 void expect_valid(const Plan& plan, const QGraph& g) {
@@ -907,7 +906,7 @@ TEST(PlanChecker, AllGatherPlansOfRandomGraphsAreValid) {
 }
 
 TEST(PlanChecker, EveryDroppedMessageIsCaught) {
-  for (uint32_t seed = 0; seed < 20; ++seed) {
+  for (uint32_t seed = 0; seed < 8; ++seed) {
     const QGraph g = testing::random_cnn(seed);
     const Plan plan = all_gather_plan(g, 2);
     for (int p = 0; p < static_cast<int>(plan.participants.size()); ++p) {
