@@ -13,6 +13,7 @@
 #include "plan/byte_size.h"
 #include "plan/cluster_file.h"
 #include "plan/devices_shorthand.h"
+#include "plan/plan_checker.h"
 #include "plan/plan_file.h"
 #include "plan/plan_json.h"
 #include "plan/plan_report.h"
@@ -112,6 +113,8 @@ void run_plan(const PlanArgs& a) {
   options.objective = plan::parse_objective(a.objective);
   const quant::QGraph graph = quant::read_mq_file(a.model);
   const plan::Plan p = plan::make_plan(graph, cluster, options);
+  // The independent checker guards every plan before anyone relies on it.
+  plan::require_valid_plan(p, graph, "planner");
   const uint64_t hash = plan::plan_hash(p, graph);
   if (!a.output.empty()) plan::write_plan_file(p, graph, a.output);
   if (!a.report.empty()) plan::write_plan_report(p, graph, a.report);

@@ -342,6 +342,12 @@ ShareWeights speed_weights(const QGraph& graph, const ClusterSpec& cluster) {
   return ShareWeights(graph.layers.size(), speeds);
 }
 
+ShareWeights ram_weights(const QGraph& graph, const ClusterSpec& cluster) {
+  std::vector<double> ram;
+  for (const DeviceSpec& d : cluster.devices) ram.push_back(static_cast<double>(d.ram_bytes));
+  return ShareWeights(graph.layers.size(), ram);
+}
+
 std::vector<LayerPlan> choose_paper(const QGraph& graph, const ClusterSpec& cluster,
                                     const ShareWeights& weights) {
   const int participants = cluster.device_count() + 1;

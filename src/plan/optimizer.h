@@ -33,6 +33,9 @@ enum class Objective { Latency, Memory };
 using ShareWeights = std::vector<std::vector<double>>;
 
 ShareWeights speed_weights(const quant::QGraph& graph, const ClusterSpec& cluster);
+// Shares by RAM budget: what `--objective memory` starts from, so that
+// every device fills the same fraction of its RAM.
+ShareWeights ram_weights(const quant::QGraph& graph, const ClusterSpec& cluster);
 
 std::vector<LayerPlan> choose_paper(const quant::QGraph& graph, const ClusterSpec& cluster,
                                     const ShareWeights& weights);

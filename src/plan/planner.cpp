@@ -96,7 +96,7 @@ void relieve(const Plan& plan, const Overflow& o, ShareWeights& weights,
     auto& layer = weights[static_cast<size_t>(i)];
     const double before = layer[d];
     layer[d] *= factor;
-    if (layer[d] < 1e-3 * plan.cluster.devices[d].macs_per_second) layer[d] = 0;
+    if (layer[d] < 1e-3 * *std::max_element(layer.begin(), layer.end())) layer[d] = 0;
     // Someone must still compute the layer.
     if (std::all_of(layer.begin(), layer.end(), [](double w) { return w <= 0; })) {
       layer[d] = before;
@@ -213,7 +213,9 @@ const char* objective_name(Objective o) {
 Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOptions& options) {
   validate_cluster(cluster, "cluster");
   if (graph.layers.empty()) throw Error("the model has no layers to plan");
-  ShareWeights weights = speed_weights(graph, cluster);
+  ShareWeights weights = options.scheme == Scheme::Auto && options.objective == Objective::Memory
+                             ? ram_weights(graph, cluster)
+                             : speed_weights(graph, cluster);
   std::vector<bool> channel_only(graph.layers.size(), false);
   Overflow last;
   for (int round = 0; round < kRounds; ++round) {
