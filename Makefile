@@ -4,7 +4,7 @@ PRESET ?= release
 JOBS ?= $(shell nproc)
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all setup build demo test test-asan format format-check tidy clean
+.PHONY: all setup build demo test test-asan fuzz format format-check tidy clean
 
 all: build
 
@@ -24,11 +24,21 @@ test: build
 test-asan:
 	$(MAKE) test PRESET=asan
 
+# libFuzzer on the frame decoder (fuzz preset: clang, ASan+UBSan) for a
+# bounded time; the corpus it grows stays in build/fuzz/corpus.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	cmake --preset fuzz > /dev/null
+	cmake --build --preset fuzz --target fuzz_frame_decoder -j $(JOBS)
+	mkdir -p build/fuzz/corpus/frame_decoder
+	build/fuzz/fuzz/fuzz_frame_decoder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -dict=fuzz/frame_decoder.dict build/fuzz/corpus/frame_decoder
+
 format:
-	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
 format-check:
-	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+	find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
 
 tidy: build
 	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet

@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev zlib1g-dev
   libonnx-testdata dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi
+  clang libclang-rt-dev
 )
 
 missing=()

@@ -13,8 +13,8 @@ void copy_box(const int8_t* src, const Box& src_box, int8_t* dst, const Box& dst
   if (box.empty()) return;
   // When the box spans both buffers' channels its pixels are contiguous in
   // both, so a row goes in one memcpy.
-  const bool whole_pixels = box.c0 == src_box.c0 && box.c1 == src_box.c1 &&
-                            box.c0 == dst_box.c0 && box.c1 == dst_box.c1;
+  const bool whole_pixels =
+      box.c0 == src_box.c0 && box.c1 == src_box.c1 && box.c0 == dst_box.c0 && box.c1 == dst_box.c1;
   const auto channels = static_cast<size_t>(box.channels());
   for (int32_t y = box.y0; y < box.y1; ++y) {
     if (whole_pixels) {
@@ -44,8 +44,9 @@ Box reshape_input_box(const TensorShape3& in_shape, const TensorShape3& out_shap
   const int64_t last =
       (out_box.y1 - 1) * out_row + int64_t{out_box.x1 - 1} * out_shape.c + (out_box.c1 - 1);
   const int64_t in_row = int64_t{in_shape.w} * in_shape.c;
-  return Box{0, in_shape.c, static_cast<int32_t>(first / in_row),
-             static_cast<int32_t>(last / in_row + 1), 0, in_shape.w};
+  return Box{
+      0, in_shape.c, static_cast<int32_t>(first / in_row), static_cast<int32_t>(last / in_row + 1),
+      0, in_shape.w};
 }
 
 void reshape_copy(const TensorShape3& in_shape, const int8_t* in, const Box& in_box,

@@ -21,15 +21,15 @@ int64_t dense_end(const core::Box& buffer_box, const core::Box& box);
 // The input rows a Reshape (which keeps the flat NHWC order) reads to fill
 // out_box of its output: whole rows holding its first to last element, or
 // out_box itself when the shapes are equal.
-core::Box reshape_input_box(const core::TensorShape3& in_shape,
-                            const core::TensorShape3& out_shape, const core::Box& out_box);
+core::Box reshape_input_box(const core::TensorShape3& in_shape, const core::TensorShape3& out_shape,
+                            const core::Box& out_box);
 
 // Writes every element of `box` (output coordinates) of a Reshape from
 // in_shape to out_shape: output element f (flat NHWC index) is input element
 // f. `in` is dense over in_box, which must contain reshape_input_box(...);
 // `out` is dense over out_buffer_box, which must contain `box`.
 void reshape_copy(const core::TensorShape3& in_shape, const int8_t* in, const core::Box& in_box,
-                  const core::TensorShape3& out_shape, int8_t* out,
-                  const core::Box& out_buffer_box, const core::Box& box);
+                  const core::TensorShape3& out_shape, int8_t* out, const core::Box& out_buffer_box,
+                  const core::Box& box);
 
 }  // namespace mcusplit::device

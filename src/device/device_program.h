@@ -109,7 +109,7 @@ struct DeviceLayer {
 
 struct DeviceProgram {
   int32_t participant = -1;
-  int32_t participant_count = 0;  // devices + the coordinator (the last index)
+  int32_t participant_count = 0;                      // devices + the coordinator (the last index)
   const core::TensorShape3* tensor_shapes = nullptr;  // every graph tensor
   int32_t tensor_count = 0;
   int32_t input_tensor = -1;   // graph input (LoadInput)

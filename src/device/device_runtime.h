@@ -66,8 +66,8 @@ class DeviceRuntime {
   // is read by LoadInput and `output` (output_bytes values) written by
   // StoreOutput; a participant without those ops may pass nullptr and 0.
   // Stops at the first failure; failure() names the op.
-  RuntimeStatus run(const int8_t* input, int64_t input_bytes, int8_t* output,
-                    int64_t output_bytes, OpObserver* observer = nullptr);
+  RuntimeStatus run(const int8_t* input, int64_t input_bytes, int8_t* output, int64_t output_bytes,
+                    OpObserver* observer = nullptr);
 
   const DeviceProgram& program() const { return program_; }
   const RuntimeStats& stats() const { return stats_; }

@@ -38,8 +38,7 @@ class Checker {
   const DeviceBuffer& buffer(int32_t b) const { return p_.buffers[b]; }
 
   bool check_header() {
-    if (p_.participant_count <= 0 || p_.participant < 0 ||
-        p_.participant >= p_.participant_count) {
+    if (p_.participant_count <= 0 || p_.participant < 0 || p_.participant >= p_.participant_count) {
       return fail("participant index out of range");
     }
     if (p_.tensor_count < 0 || p_.buffer_count < 0 || p_.op_count < 0 || p_.layer_count < 0) {
@@ -127,7 +126,8 @@ class Checker {
     }
     switch (op.kind) {
       case DeviceOpKind::LoadInput:
-        if (op.tensor != p_.input_tensor) return fail("load_input of a tensor other than the input");
+        if (op.tensor != p_.input_tensor)
+          return fail("load_input of a tensor other than the input");
         return check_holds(op.dst_buffer, op.tensor, op.box, "load_input box outside its buffer");
       case DeviceOpKind::StoreOutput:
         if (op.tensor != p_.output_tensor || !(op.box == core::full_box(shape(op.tensor)))) {

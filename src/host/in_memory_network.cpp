@@ -63,9 +63,8 @@ TransportStatus InMemoryNetwork::Endpoint::receive(int32_t source, MessageHeader
   if (source < 0 || source >= network_->participants_) return TransportStatus::BadPeer;
   Queue& q = network_->queue(source, participant_);
   std::unique_lock<std::mutex> lock(q.mutex);
-  const bool ready = q.ready.wait_for(lock, network_->receive_timeout_, [&] {
-    return !q.messages.empty() || network_->closed_;
-  });
+  const bool ready = q.ready.wait_for(lock, network_->receive_timeout_,
+                                      [&] { return !q.messages.empty() || network_->closed_; });
   if (!ready) return TransportStatus::Timeout;
   if (q.messages.empty()) return TransportStatus::Closed;
   Message m = std::move(q.messages.front());

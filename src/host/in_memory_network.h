@@ -50,8 +50,8 @@ class InMemoryNetwork {
         : network_(network), participant_(participant) {}
     device::TransportStatus send(const device::MessageHeader& header,
                                  const int8_t* payload) override;
-    device::TransportStatus receive(int32_t source, device::MessageHeader* header,
-                                    int8_t* payload, int64_t payload_capacity) override;
+    device::TransportStatus receive(int32_t source, device::MessageHeader* header, int8_t* payload,
+                                    int64_t payload_capacity) override;
 
    private:
     InMemoryNetwork* network_;

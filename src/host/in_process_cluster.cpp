@@ -68,8 +68,7 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
   }
   const int n = static_cast<int>(slices_.size());
   ClusterRun result;
-  result.output.assign(static_cast<size_t>(g.tensors.at(static_cast<size_t>(g.output)).bytes()),
-                       0);
+  result.output.assign(static_cast<size_t>(g.tensors.at(static_cast<size_t>(g.output)).bytes()), 0);
   InMemoryNetwork network(n, options_.receive_timeout);
   std::vector<Outcome> outcomes(static_cast<size_t>(n));
 

@@ -35,8 +35,9 @@ bool relayed(const Plan& plan, int src, int dst) {
 // Link resources: uplink and downlink of each participant, plus the bus.
 class Links {
  public:
-  explicit Links(int participants) : up_(static_cast<size_t>(participants), 0.0),
-                                     down_(static_cast<size_t>(participants), 0.0) {}
+  explicit Links(int participants)
+      : up_(static_cast<size_t>(participants), 0.0),
+        down_(static_cast<size_t>(participants), 0.0) {}
 
   double free_at(const Plan& plan, int src, int dst) const {
     if (plan.cluster.topology == Topology::Bus) return bus_;
@@ -105,12 +106,11 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
     // compute within a step), in participant order.
     for (int p = 0; p < n; ++p) {
       const auto& ops = plan.participants[static_cast<size_t>(p)].ops;
-      for (size_t i = next_op[static_cast<size_t>(p)]; i < ops.size() && ops[i].step == step;
-           ++i) {
+      for (size_t i = next_op[static_cast<size_t>(p)]; i < ops.size() && ops[i].step == step; ++i) {
         const PlanOp& op = ops[i];
         if (op.kind != OpKind::Send) continue;
-        const double start = std::max(clock[static_cast<size_t>(p)],
-                                      links.free_at(plan, p, op.peer));
+        const double start =
+            std::max(clock[static_cast<size_t>(p)], links.free_at(plan, p, op.peer));
         const double end = start + transfer_seconds(plan, p, op.peer, op.box.volume());
         links.occupy(plan, p, op.peer, end);
         arrivals[static_cast<size_t>(p)][static_cast<size_t>(op.peer)].push_back(end);

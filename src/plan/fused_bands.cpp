@@ -14,7 +14,8 @@ namespace {
 
 int reader_count(const QGraph& g, int tensor) {
   int n = tensor == g.output ? 1 : 0;
-  for (const auto& l : g.layers) n += static_cast<int>(std::count(l.inputs.begin(), l.inputs.end(), tensor));
+  for (const auto& l : g.layers)
+    n += static_cast<int>(std::count(l.inputs.begin(), l.inputs.end(), tensor));
   return n;
 }
 
@@ -27,7 +28,8 @@ bool spatial_like(Strategy s) {
 std::vector<core::Box> fused_boxes(const QGraph& graph, int layer,
                                    const std::vector<core::Box>& reader_boxes) {
   const auto& reader = graph.layers[static_cast<size_t>(layer) + 1];
-  const auto& shape = graph.tensors[static_cast<size_t>(graph.layers[static_cast<size_t>(layer)].output)].shape;
+  const auto& shape =
+      graph.tensors[static_cast<size_t>(graph.layers[static_cast<size_t>(layer)].output)].shape;
   std::vector<core::Box> boxes(reader_boxes.size());
   const auto& reader_shape = graph.tensors[static_cast<size_t>(reader.output)].shape;
   for (const core::Box& b : reader_boxes) {

@@ -85,8 +85,8 @@ class AutoPlanner {
       const int layer = static_cast<int>(i);
       const auto& shape = g.tensors[static_cast<size_t>(g.layers[i].output)].shape;
       const auto& w = weights[i];
-      const bool only_channels = i < channel_only.size() && channel_only[i] && devices_ > 1 &&
-                                 shape.c > 1;
+      const bool only_channels =
+          i < channel_only.size() && channel_only[i] && devices_ > 1 && shape.c > 1;
       std::vector<Candidate> c;
       if (!only_channels) {
         c.push_back({Strategy::Single, roomy,
@@ -155,8 +155,8 @@ class AutoPlanner {
     // Best final state, then the path back.
     int s = -1;
     for (size_t k = 0; k < candidates_[layers - 1].size(); ++k) {
-      if (reachable_[layers - 1][k] && (s < 0 || better(cost_[layers - 1][k],
-                                                        cost_[layers - 1][size_t(s)]))) {
+      if (reachable_[layers - 1][k] &&
+          (s < 0 || better(cost_[layers - 1][k], cost_[layers - 1][size_t(s)]))) {
         s = static_cast<int>(k);
       }
     }
@@ -208,8 +208,8 @@ class AutoPlanner {
     std::vector<int64_t> messages(n, 0);
     double compute = 0;
     for (size_t p = 0; p < n; ++p) {
-      compute = std::max(compute, static_cast<double>(box_work(g_, l, boxes[p])) /
-                                      rate(static_cast<int>(p)));
+      compute = std::max(
+          compute, static_cast<double>(box_work(g_, l, boxes[p])) / rate(static_cast<int>(p)));
       memory[p] += vol(boxes[p]);
     }
     std::vector<int> seen;
@@ -272,16 +272,15 @@ class AutoPlanner {
                                 static_cast<double>(messages[p]) * link_latency(int(p)));
     }
     if (cluster_.topology != Topology::Switched) {
-      const double shared = cluster_.topology == Topology::Star
-                                ? link_rate(devices_)
-                                : min_link_rate();
+      const double shared =
+          cluster_.topology == Topology::Star ? link_rate(devices_) : min_link_rate();
       comm = std::max(comm, total_bytes * 8.0 / shared);
     }
     double worst = 0;
     for (int d = 0; d < devices_; ++d) {
       const int64_t ram = cluster_.devices[static_cast<size_t>(d)].ram_bytes;
-      const double used = static_cast<double>(memory[static_cast<size_t>(d)]) /
-                          static_cast<double>(ram);
+      const double used =
+          static_cast<double>(memory[static_cast<size_t>(d)]) / static_cast<double>(ram);
       if (memory[static_cast<size_t>(d)] > ram) {
         if (miss->layer < 0 ||
             memory[static_cast<size_t>(d)] - ram < miss->needed_bytes - miss->available_bytes) {
@@ -356,9 +355,9 @@ std::vector<LayerPlan> choose_paper(const QGraph& graph, const ClusterSpec& clus
   std::vector<LayerPlan> plans;
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const QLayer& l = graph.layers[i];
-    const bool on_coordinator = l.op == QOpType::Add || l.op == QOpType::GlobalAveragePool ||
-                                (l.op == QOpType::Reshape && i > 0 &&
-                                 plans.back().strategy == Strategy::Single);
+    const bool on_coordinator =
+        l.op == QOpType::Add || l.op == QOpType::GlobalAveragePool ||
+        (l.op == QOpType::Reshape && i > 0 && plans.back().strategy == Strategy::Single);
     plans.push_back(on_coordinator ? layer_plan(graph, static_cast<int>(i), Strategy::Single,
                                                 coordinator, weights[i], participants, nullptr)
                                    : layer_plan(graph, static_cast<int>(i), Strategy::Channel, 0,
@@ -405,7 +404,8 @@ void balance_shares(const QGraph& graph, const ShareWeights& weights,
     const double work = static_cast<double>(box_work(graph, l, core::full_box(shape)));
     if (lp.strategy == Strategy::Fused) {
       std::vector<Box> fused;
-      if (i + 1 < layers.size()) fused = fused_boxes(graph, static_cast<int>(i), layers[i + 1].boxes);
+      if (i + 1 < layers.size())
+        fused = fused_boxes(graph, static_cast<int>(i), layers[i + 1].boxes);
       // A reader split into tiles has no fused bands: back to a spatial split.
       if (fused.empty()) {
         lp.strategy = Strategy::Spatial;

@@ -19,7 +19,10 @@ std::vector<int32_t> apportion(int32_t units, const std::vector<double>& weights
   int32_t given = 0;
   for (size_t i = 0; i < n; ++i) {
     if (weights[i] <= 0) continue;
-    ideal[i] = units * weights[i] / total + (carry != nullptr ? std::clamp((*carry)[i] / work_per_unit, -max_carry_units, max_carry_units) : 0.0);
+    ideal[i] = units * weights[i] / total +
+               (carry != nullptr
+                    ? std::clamp((*carry)[i] / work_per_unit, -max_carry_units, max_carry_units)
+                    : 0.0);
     counts[i] = static_cast<int32_t>(std::clamp(std::floor(ideal[i]), 0.0, double(units)));
     given += counts[i];
   }
@@ -159,8 +162,7 @@ std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3
                                      const std::vector<double>& weights, int single,
                                      std::vector<double>* carry, double work) {
   if (strategy == Strategy::Single || strategy == Strategy::Fused) {
-    return strategy_boxes(Strategy::Single, shape, std::vector<int32_t>(weights.size(), 0),
-                          single);
+    return strategy_boxes(Strategy::Single, shape, std::vector<int32_t>(weights.size(), 0), single);
   }
   if (strategy == Strategy::Channel) {
     const double per_unit = std::max(work, 1.0) / shape.c;

@@ -13,12 +13,11 @@ namespace mcusplit::plan {
 
 // Splits `units` into integer counts proportional to `weights` (largest
 // remainder; ties to the lower index), then moves units off the participant
-// that would finish last (count / weight) while that shortens the split. `carry` (optional, same size) holds
-// each participant's accumulated shortfall of work from earlier splits (one
-// unit here is `work_per_unit`) and is updated, so rounding errors do not
-// pile up on the same participant across layers. At most `max_carry_units`
-// of it count per split, so a debt is never paid with a whole layer. Zero-weight
-// participants get nothing.
+// that would finish last (count / weight) while that shortens the split. `carry` (optional, same
+// size) holds each participant's accumulated shortfall of work from earlier splits (one unit here
+// is `work_per_unit`) and is updated, so rounding errors do not pile up on the same participant
+// across layers. At most `max_carry_units` of it count per split, so a debt is never paid with a
+// whole layer. Zero-weight participants get nothing.
 std::vector<int32_t> apportion(int32_t units, const std::vector<double>& weights,
                                std::vector<double>* carry = nullptr, double work_per_unit = 1,
                                double max_carry_units = 1);

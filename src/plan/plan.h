@@ -137,8 +137,8 @@ struct Plan {
   std::string objective;    // "latency" or "memory"
   ClusterSpec cluster;
   CoordinatorSpec coordinator_spec;
-  int64_t max_payload_bytes = 1400;  // per frame (cost model and runtime)
-  std::vector<LayerPlan> layers;     // parallel to QGraph::layers
+  int64_t max_payload_bytes = 1400;           // per frame (cost model and runtime)
+  std::vector<LayerPlan> layers;              // parallel to QGraph::layers
   std::vector<ParticipantPlan> participants;  // devices, then the coordinator
 
   double estimated_latency_s = 0;

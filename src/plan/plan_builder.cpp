@@ -149,9 +149,9 @@ class Builder {
   }
 
   std::string participant_name(int p) const {
-    return p == coordinator() ? std::string("the coordinator")
-                              : "device '" + plan_.cluster.devices[static_cast<size_t>(p)].name +
-                                    "'";
+    return p == coordinator()
+               ? std::string("the coordinator")
+               : "device '" + plan_.cluster.devices[static_cast<size_t>(p)].name + "'";
   }
 
   void make_participants() {
@@ -191,9 +191,8 @@ class Builder {
         const bool one_buffer = core::contains(h.produced, h.needed) ||
                                 both.volume() - h.produced.volume() <= h.produced.volume();
         if (one_buffer) {
-          h.produce_buffer = h.need_buffer =
-              add_buffer(p, t, both, h.produce_step,
-                         std::max({h.last_need, h.last_read, h.produce_step}));
+          h.produce_buffer = h.need_buffer = add_buffer(
+              p, t, both, h.produce_step, std::max({h.last_need, h.last_read, h.produce_step}));
           continue;
         }
         // Disjoint enough: the produced box is copied into the read buffer.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "model/error.h"
 #include "plan/fused_bands.h"
@@ -89,8 +90,8 @@ void relieve(const Plan& plan, const Overflow& o, ShareWeights& weights,
     }
     return;
   }
-  const double factor = std::clamp(
-      0.9 * static_cast<double>(o.available) / static_cast<double>(o.needed), 0.1, 0.95);
+  const double factor =
+      std::clamp(0.9 * static_cast<double>(o.available) / static_cast<double>(o.needed), 0.1, 0.95);
   for (int i = std::max(0, o.layer - 1);
        i <= std::min(o.layer + 1, static_cast<int>(weights.size()) - 1); ++i) {
     auto& layer = weights[static_cast<size_t>(i)];
@@ -171,8 +172,8 @@ int smallest_fitting_count(const QGraph& graph, const ClusterSpec& cluster, cons
   const DeviceSpec& d = cluster.devices[static_cast<size_t>(o.device)];
   std::string message = "the model does not fit the cluster: ";
   if (o.flash) {
-    message += "device '" + d.name + "' needs " + kib(o.needed) + " of flash for its weights, has " +
-               kib(o.available);
+    message += "device '" + d.name + "' needs " + kib(o.needed) +
+               " of flash for its weights, has " + kib(o.available);
   } else {
     message += "layer '" + graph.layers[static_cast<size_t>(o.layer)].name + "' needs " +
                kib(o.needed) + " of RAM on device '" + d.name + "', which has " + kib(o.available);
@@ -180,10 +181,10 @@ int smallest_fitting_count(const QGraph& graph, const ClusterSpec& cluster, cons
   if (options.search_min_count) {
     const std::string type = device_type(d);
     const int count = smallest_fitting_count(graph, cluster, type, options);
-    message += count > 0 ? "; the smallest count of " + type + " that fits is " +
-                               std::to_string(count)
-                         : "; no count of " + type + " up to " + std::to_string(kMaxCountSearched) +
-                               " fits";
+    message +=
+        count > 0
+            ? "; the smallest count of " + type + " that fits is " + std::to_string(count)
+            : "; no count of " + type + " up to " + std::to_string(kMaxCountSearched) + " fits";
   }
   throw Error(message, kExitInfeasible);
 }

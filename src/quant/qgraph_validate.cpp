@@ -35,14 +35,16 @@ class Checker {
     if (!ok) fail(fmt::format("layer '{}' ({}): {}", l.name, qop_type_name(l.op), what));
   }
 
-  void check_arrays(const QLayer& l, int64_t channels, int64_t weights) const {
+  // Bias is per output channel; requantization per channel, or one pair for
+  // all (a per-tensor fully connected layer).
+  void check_arrays(const QLayer& l, int64_t channels, int64_t requant, int64_t weights) const {
     expect(l, channels > 0, "empty weight slice");
     expect(l, static_cast<int64_t>(l.weights.size()) == weights, "weight count mismatch");
     expect(l, l.bias.empty() || static_cast<int64_t>(l.bias.size()) == channels,
            "bias count mismatch");
     expect(l,
-           static_cast<int64_t>(l.multiplier.size()) == channels &&
-               static_cast<int64_t>(l.shift.size()) == channels,
+           static_cast<int64_t>(l.multiplier.size()) == requant &&
+               static_cast<int64_t>(l.shift.size()) == requant,
            "requantization count mismatch");
   }
 
@@ -67,7 +69,7 @@ class Checker {
         expect(l, 0 <= p.weights_c0 && p.weights_c0 < p.weights_c1 && p.weights_c1 <= out.c,
                "bad weight slice");
         const int64_t channels = p.weights_c1 - p.weights_c0;
-        check_arrays(l, channels, channels * p.kernel_h * p.kernel_w * (in.c / p.groups));
+        check_arrays(l, channels, channels, channels * p.kernel_h * p.kernel_w * (in.c / p.groups));
         break;
       }
       case QOpType::FullyConnected: {
@@ -77,7 +79,7 @@ class Checker {
         expect(l, 0 <= p.weights_n0 && p.weights_n0 < p.weights_n1 && p.weights_n1 <= p.output_size,
                "bad weight slice");
         const int64_t channels = p.weights_n1 - p.weights_n0;
-        check_arrays(l, p.per_tensor_requant ? 1 : channels, channels * p.input_size);
+        check_arrays(l, channels, p.per_tensor_requant ? 1 : channels, channels * p.input_size);
         break;
       }
       case QOpType::Add:

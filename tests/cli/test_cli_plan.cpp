@@ -27,7 +27,9 @@ class CliPlan : public ::testing::Test {
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
-  static CliResult plan(const std::string& args) { return run_cli("plan '" + mq_ + "' " + args, *dir_); }
+  static CliResult plan(const std::string& args) {
+    return run_cli("plan '" + mq_ + "' " + args, *dir_);
+  }
 
   static std::unique_ptr<ScratchDir> dir_;
   static std::string mq_;
@@ -45,7 +47,8 @@ TEST_F(CliPlan, JsonSummaryHasPerDeviceAndOverallFigures) {
   int64_t sent = 0;
   int64_t received = 0;
   for (const auto& d : j["devices"]) {
-    for (const char* key : {"peak_ram_bytes", "flash_bytes", "macs", "bytes_sent", "bytes_received"}) {
+    for (const char* key :
+         {"peak_ram_bytes", "flash_bytes", "macs", "bytes_sent", "bytes_received"}) {
       EXPECT_TRUE(d.contains(key)) << key;
     }
     if (!d["coordinator"].get<bool>()) {
@@ -65,7 +68,8 @@ TEST_F(CliPlan, JsonSummaryHasPerDeviceAndOverallFigures) {
 
 TEST_F(CliPlan, PlanFileDumpsAsJsonWithTheSameHash) {
   const std::string file = dir_->file("four.plan");
-  const CliResult r = plan("--devices 2xteensy41,2xrp2040 --topology star -o '" + file + "' --json");
+  const CliResult r =
+      plan("--devices 2xteensy41,2xrp2040 --topology star -o '" + file + "' --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto summary = nlohmann::json::parse(r.out);
   const CliResult dump = run_cli("plan --dump '" + file + "'", *dir_);

@@ -56,8 +56,8 @@ TEST(Planner, RandomModelsOnRandomClustersPassTheChecker) {
 
 TEST(Planner, SmallMobileNetV2PassesTheCheckerOnEveryShape) {
   const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
-  for (const char* devices : {"1xteensy41", "2xteensy41", "3xteensy41", "4xteensy41",
-                              "8xteensy41", "2xteensy41,2xrp2040", "16xesp32s3"}) {
+  for (const char* devices : {"1xteensy41", "2xteensy41", "3xteensy41", "4xteensy41", "8xteensy41",
+                              "2xteensy41,2xrp2040", "16xesp32s3"}) {
     for (Topology topology : {Topology::Switched, Topology::Star, Topology::Bus}) {
       for (Scheme scheme : {Scheme::Auto, Scheme::Paper}) {
         ClusterSpec cluster = parse_devices_shorthand(devices);
@@ -79,11 +79,12 @@ TEST(Planner, OneDeviceHoldsTheSingleDeviceArena) {
   ClusterSpec cluster = parse_devices_shorthand("teensy41");
   const Plan plan = make_plan(g, cluster, options(Scheme::Auto));
   for (const LayerPlan& l : plan.layers) EXPECT_EQ(l.strategy, Strategy::Single);
-  EXPECT_EQ(plan.participants[0].estimate.macs, 0 + [&] {
-    int64_t macs = 0;
-    for (const auto& l : g.layers) macs += l.macs();
-    return macs;
-  }());
+  EXPECT_EQ(
+      plan.participants[0].estimate.macs, 0 + [&] {
+        int64_t macs = 0;
+        for (const auto& l : g.layers) macs += l.macs();
+        return macs;
+      }());
 }
 
 TEST(Planner, InfeasibleClusterNamesLayerDeviceBytesAndSmallestCount) {

@@ -169,3 +169,37 @@ TEST(MqFormat, ReadAndWriteErrors) {
 
 }  // namespace
 }  // namespace mcusplit::quant
+
+namespace mcusplit::quant {
+namespace {
+
+// A per-tensor fully connected layer keeps one bias per neuron (the kernel
+// reads one per neuron) but a single requantization pair.
+TEST(MqFormat, PerTensorFullyConnectedKeepsPerNeuronBias) {
+  QGraph g;
+  g.tensors = {QTensor{"in", {4, 1, 1}, {}}, QTensor{"out", {3, 1, 1}, {}}};
+  g.input = 0;
+  g.output = 1;
+  QLayer l;
+  l.name = "fc";
+  l.op = QOpType::FullyConnected;
+  l.inputs = {0};
+  l.output = 1;
+  l.fc.input_size = 4;
+  l.fc.output_size = 3;
+  l.fc.per_tensor_requant = true;
+  l.fc.weights_n0 = 0;
+  l.fc.weights_n1 = 3;
+  l.weights.assign(12, 1);
+  l.bias = {1, 2, 3};
+  l.multiplier = {1 << 30};
+  l.shift = {0};
+  g.layers.push_back(l);
+  const QGraph back = parse_mq(serialize_mq(g), "fc.mq");
+  EXPECT_EQ(back.layers[0].bias, l.bias);
+  g.layers[0].bias = {1};
+  EXPECT_THROW(parse_mq(serialize_mq(g), "fc.mq"), Error);
+}
+
+}  // namespace
+}  // namespace mcusplit::quant

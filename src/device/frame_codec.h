@@ -1,0 +1,161 @@
+// Encoding and decoding of protocol frames (docs/protocol.md), and the
+// credit accounting of flow control. Freestanding: no heap, no exceptions;
+// the decoder never reads outside [data, data + size) and rejects every
+// malformed frame with a status code.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/box.h"
+#include "device/protocol.h"
+
+namespace mcusplit::device {
+
+// Every header field except magic and version, which the encoder writes and
+// the decoder checks itself.
+struct FrameHeader {
+  MessageType type = MessageType::Ping;
+  uint16_t flags = 0;  // reserved, 0 in version 1
+  uint16_t source = 0;
+  uint16_t destination = 0;
+  uint64_t plan_hash = 0;  // the plan file's FNV-1a hash (plan::plan_hash)
+  uint32_t inference_id = kNoInference;
+  uint32_t sequence = 0;       // per (source, destination) stream, +1 per frame
+  uint32_t tensor = 0;         // Data, Start, Result: QTensor index; else 0
+  core::Box box;               // Data, Start, Result: the box the message carries; else all 0
+  uint32_t message_bytes = 0;  // the whole message body (box volume for box messages)
+  uint32_t chunk_offset = 0;   // where this frame's payload starts within the body
+  uint32_t payload_bytes = 0;  // this frame's payload
+};
+
+enum class DecodeStatus : uint8_t {
+  Ok = 0,
+  Short,          // not a whole frame yet; FrameView::frame_bytes says how many bytes are needed
+  BadMagic,       // the first bytes are not "MSPF"
+  BadVersion,     // a protocol version this decoder does not speak
+  BadLength,      // payload over the max, or lengths inconsistent (box volume, chunk, type)
+  BadCrc,         // header or payload CRC mismatch
+  WrongPlanHash,  // a frame of another plan
+  UnknownType,    // message type byte not in MessageType
+  BadBox,         // negative or inverted box, or an empty box in a Data message
+  BadField,       // reserved flags set, source == destination, or a tensor or box on a
+                  // message type that has none
+};
+
+const char* decode_status_name(DecodeStatus s);
+
+struct EncoderConfig {
+  uint32_t max_payload = kDefaultMaxPayload;  // clamped to kMaxPayloadLimit
+};
+
+struct DecoderConfig {
+  uint64_t expected_plan_hash = 0;            // 0 accepts any (an unprovisioned device)
+  uint32_t max_payload = kDefaultMaxPayload;  // clamped to kMaxPayloadLimit
+};
+
+// A decoded frame. `payload` points into the decoder's input (no copy).
+struct FrameView {
+  FrameHeader header;
+  const uint8_t* payload = nullptr;
+  // Ok: bytes of the frame (the input may hold more: the next frame).
+  // Short: total bytes needed before decoding can go further.
+  // Other statuses: the frame's length when its header CRC was good and its
+  // payload length within the max (a reader may skip the frame), else 0.
+  size_t frame_bytes = 0;
+};
+
+// Bytes of a frame with this payload.
+constexpr size_t frame_bytes_for(uint32_t payload_bytes) {
+  return kFrameOverheadBytes + payload_bytes;
+}
+
+// The rules a header must satisfy, apart from magic, version, CRCs and plan
+// hash: the encoder refuses what the decoder would reject.
+DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload);
+
+// Writes one frame to `out`. Returns its length, or 0 if out_capacity is too
+// small or the header breaks a check_header rule. `payload` holds
+// h.payload_bytes bytes (may be null when that is 0).
+size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
+                    const EncoderConfig& cfg = EncoderConfig{});
+
+// Decodes and checks the header only (the first kHeaderBytes), so a stream
+// reader can check where a payload goes before it arrives, then read it into
+// place and check it with crc32_update against the 4 bytes after it.
+// frame_bytes as FrameView::frame_bytes.
+DecodeStatus decode_header(const uint8_t* data, size_t size, const DecoderConfig& cfg,
+                           FrameHeader* out, size_t* frame_bytes);
+
+// Decodes the frame at the start of data[0, size).
+DecodeStatus decode_frame(const uint8_t* data, size_t size, const DecoderConfig& cfg,
+                          FrameView* out);
+
+// Flow-control credit of one stream (source -> destination), in payload
+// bytes of bulk frames. The sender keeps one to know what it may send; the
+// receiver may keep a twin to detect a sender that overruns it.
+class CreditWindow {
+ public:
+  // Adds credit announced by the receiver. False (no change) on overflow.
+  bool grant(uint32_t bytes) {
+    if (bytes > UINT64_MAX - available_) return false;
+    available_ += bytes;
+    return true;
+  }
+  bool can_send(uint32_t bytes) const { return bytes <= available_; }
+  // Spends credit. False (no change) if it exceeds what is available.
+  bool consume(uint32_t bytes) {
+    if (!can_send(bytes)) return false;
+    available_ -= bytes;
+    return true;
+  }
+  // The next chunk to send of a message with `remaining` bytes left:
+  // min(max_payload, credit, remaining); 0 means wait for credit.
+  uint32_t next_chunk(uint32_t remaining, uint32_t max_payload) const {
+    uint64_t n = remaining < max_payload ? remaining : max_payload;
+    if (n > available_) n = available_;
+    return static_cast<uint32_t>(n);
+  }
+  uint64_t available() const { return available_; }
+  // Stop (an abandoned inference) discards what is left.
+  void reset() { available_ = 0; }
+
+ private:
+  uint64_t available_ = 0;
+};
+
+// Payload helpers of the fixed-layout control messages. The readers expect a
+// frame decode_frame returned Ok for (which checked the lengths).
+inline void encode_credit_payload(uint32_t bytes, uint8_t out[kCreditPayloadBytes]) {
+  store_le32(out, bytes);
+}
+inline uint32_t credit_granted(const FrameView& f) {
+  return load_le32(f.payload);
+}
+
+// Writes code + text (truncated to fit out_capacity; no terminator) and
+// returns the payload length, or 0 if out_capacity < kErrorCodeBytes.
+size_t encode_error_payload(ErrorCode code, const char* text, uint8_t* out, size_t out_capacity);
+inline ErrorCode error_code(const FrameView& f) {
+  return static_cast<ErrorCode>(load_le32(f.payload));
+}
+// The text is f.payload + kErrorCodeBytes, error_text_bytes(f) bytes long.
+inline uint32_t error_text_bytes(const FrameView& f) {
+  return f.header.payload_bytes - kErrorCodeBytes;
+}
+
+inline void encode_stat(StatKey key, uint64_t value, uint8_t out[kStatRecordBytes]) {
+  store_le32(out, static_cast<uint32_t>(key));
+  store_le64(out + 4, value);
+}
+inline uint32_t stat_count(const FrameView& f) {
+  return f.header.payload_bytes / kStatRecordBytes;
+}
+// Record i < stat_count(f); the key may be one this build does not know.
+inline void stat_at(const FrameView& f, uint32_t i, uint32_t* key, uint64_t* value) {
+  const uint8_t* p = f.payload + static_cast<size_t>(i) * kStatRecordBytes;
+  *key = load_le32(p);
+  *value = load_le64(p + 4);
+}
+
+}  // namespace mcusplit::device

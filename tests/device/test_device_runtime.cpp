@@ -1,0 +1,341 @@
+// The device runtime on its own: one participant's program run against a
+// scripted transport that answers every receive with the message the plan
+// promises (or a wrong one), plus the box copies it is built on and the
+// refusals of bad memory and bad programs.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "device/box_copy.h"
+#include "device/device_runtime.h"
+#include "host/device_slice.h"
+#include "host/failure_message.h"
+#include "model/error.h"
+#include "plan/devices_shorthand.h"
+#include "plan/planner.h"
+#include "plan/random_models.h"
+
+namespace mcusplit::device {
+namespace {
+
+using core::Box;
+using core::TensorShape3;
+
+// ---- box copies ----
+
+TEST(BoxCopy, CopiesASubBoxBetweenBuffersOfDifferentBoxes) {
+  const Box src_box{0, 4, 0, 3, 0, 5};
+  const Box dst_box{1, 3, 1, 3, 2, 5};
+  const Box box{1, 3, 1, 3, 2, 4};
+  std::vector<int8_t> src(static_cast<size_t>(src_box.volume()));
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<int8_t>(i);
+  std::vector<int8_t> dst(static_cast<size_t>(dst_box.volume()), -1);
+  copy_box(src.data(), src_box, dst.data(), dst_box, box);
+  for (int32_t y = 0; y < 3; ++y) {
+    for (int32_t x = 0; x < 5; ++x) {
+      for (int32_t c = 0; c < 4; ++c) {
+        const bool in_box = c >= 1 && c < 3 && y >= 1 && x >= 2 && x < 4;
+        if (in_box) {
+          EXPECT_EQ(dst[static_cast<size_t>(core::dense_offset(dst_box, c, y, x))],
+                    src[static_cast<size_t>(core::dense_offset(src_box, c, y, x))]);
+        }
+      }
+    }
+  }
+  // Column x = 4 of the destination was not part of the box.
+  EXPECT_EQ(dst[static_cast<size_t>(core::dense_offset(dst_box, 1, 1, 4))], -1);
+}
+
+TEST(BoxCopy, DenseEndIsOnePastTheLastByteOfTheBox) {
+  const Box buffer{0, 4, 0, 3, 0, 5};
+  EXPECT_EQ(dense_end(buffer, buffer), buffer.volume());
+  EXPECT_EQ(dense_end(buffer, Box{0, 2, 0, 1, 0, 1}), 2);
+  EXPECT_EQ(dense_end(buffer, Box{0, 1, 0, 3, 0, 5}), buffer.volume() - 3);
+  EXPECT_EQ(dense_end(buffer, Box{}), 0);
+}
+
+TEST(BoxCopy, ReshapeKeepsTheFlatNhwcOrder) {
+  const TensorShape3 in_shape{3, 4, 5};
+  const TensorShape3 out_shape{60, 1, 1};
+  std::vector<int8_t> in(60);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<int8_t>(i);
+  // Neurons [17, 33) come from input rows 1 and 2.
+  const Box out_box{17, 33, 0, 1, 0, 1};
+  const Box rows = reshape_input_box(in_shape, out_shape, out_box);
+  EXPECT_EQ(rows, (Box{0, 3, 1, 3, 0, 5}));
+  const std::vector<int8_t> rows_data(in.begin() + 15, in.begin() + 45);
+  std::vector<int8_t> out(60, -1);
+  reshape_copy(in_shape, rows_data.data(), rows, out_shape, out.data(), core::full_box(out_shape),
+               out_box);
+  for (int32_t i = 0; i < 60; ++i) {
+    EXPECT_EQ(out[static_cast<size_t>(i)], i >= 17 && i < 33 ? i : -1) << i;
+  }
+}
+
+// ---- one participant against a scripted transport ----
+
+// Answers each receive with the next Receive op of the program from that
+// source (random payload), or with a defect; swallows sends.
+class ScriptedTransport final : public Transport {
+ public:
+  enum class Defect { None, WrongBox, Timeout };
+
+  ScriptedTransport(const DeviceProgram& program, Defect defect) : defect_(defect) {
+    for (int32_t i = 0; i < program.op_count; ++i) {
+      const DeviceOp& op = program.ops[i];
+      if (op.kind != DeviceOpKind::Receive) continue;
+      MessageHeader h;
+      h.source = op.peer;
+      h.destination = program.participant;
+      h.tensor = op.tensor;
+      h.box = op.box;
+      h.payload_bytes = op.box.volume();
+      pending_[op.peer].push_back(h);
+    }
+  }
+
+  TransportStatus send(const MessageHeader& header, const int8_t* /*payload*/) override {
+    ++sends;
+    sent_bytes += header.payload_bytes;
+    return TransportStatus::Ok;
+  }
+
+  TransportStatus receive(int32_t source, MessageHeader* header, int8_t* payload,
+                          int64_t payload_capacity) override {
+    ++receives;
+    if (defect_ == Defect::Timeout) return TransportStatus::Timeout;
+    auto& queue = pending_[source];
+    if (queue.empty()) return TransportStatus::Failed;
+    *header = queue.front();
+    queue.pop_front();
+    if (defect_ == Defect::WrongBox) header->box.x1 += 1;  // one column too many
+    if (header->payload_bytes > payload_capacity) return TransportStatus::PayloadTooLarge;
+    for (int64_t i = 0; i < header->payload_bytes; ++i) {
+      payload[i] = static_cast<int8_t>(rng_() & 0x7f);
+    }
+    return TransportStatus::Ok;
+  }
+
+  int sends = 0;
+  int receives = 0;
+  int64_t sent_bytes = 0;
+
+ private:
+  Defect defect_;
+  std::map<int32_t, std::deque<MessageHeader>> pending_;
+  std::mt19937 rng_{7};
+};
+
+// A small random CNN planned on three devices; device 0's slice.
+class DeviceRuntimeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // The first seed whose plan gives device 0 both receives and a conv.
+    for (uint32_t seed = 1;; ++seed) {
+      quant::QGraph g = plan::testing::random_cnn(seed);
+      plan::PlanOptions options;
+      options.scheme = plan::Scheme::Paper;
+      const plan::Plan p = plan::make_plan(g, plan::parse_devices_shorthand("3xteensy41"), options);
+      std::unique_ptr<plan::PlanFile> file;
+      try {
+        file = std::make_unique<plan::PlanFile>(host::provision_plan(p, g));
+      } catch (const Error&) {
+        continue;  // a plan the file format refuses (see test_in_process_cluster.cpp)
+      }
+      auto slice = std::make_unique<host::DeviceSlice>(*file, 0);
+      bool receives = false;
+      bool conv = false;
+      const DeviceProgram& program = slice->program();
+      for (int32_t i = 0; i < program.op_count; ++i) {
+        receives |= program.ops[i].kind == DeviceOpKind::Receive;
+      }
+      for (int32_t i = 0; i < program.layer_count; ++i) {
+        conv |= program.layers[i].kind == LayerKind::Conv;
+      }
+      if (receives && conv) {
+        file_ = file.release();
+        slice_ = slice.release();
+        return;
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    delete slice_;
+    delete file_;
+  }
+
+  static const DeviceProgram& program() { return slice_->program(); }
+  static const plan::ParticipantPlan& planned() { return file_->plan.participants[0]; }
+
+  static int32_t first_op(DeviceOpKind kind) {
+    for (int32_t i = 0; i < program().op_count; ++i) {
+      if (program().ops[i].kind == kind) return i;
+    }
+    return -1;
+  }
+
+  static plan::PlanFile* file_;
+  static host::DeviceSlice* slice_;
+};
+
+plan::PlanFile* DeviceRuntimeTest::file_ = nullptr;
+host::DeviceSlice* DeviceRuntimeTest::slice_ = nullptr;
+
+TEST_F(DeviceRuntimeTest, RunsItsWholeProgramInsideThePlannedArena) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::None);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(),
+                        program().scratch_bytes, &transport);
+  ASSERT_EQ(runtime.setup_status(), RuntimeStatus::Ok) << runtime.failure().detail;
+  ASSERT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::Ok)
+      << host::failure_message(*file_, program(), runtime.failure(), {});
+  const RuntimeStats& s = runtime.stats();
+  EXPECT_EQ(s.ops_done, program().op_count);
+  EXPECT_EQ(s.high_water_bytes, planned().arena_bytes);
+  EXPECT_EQ(s.bytes_sent, planned().estimate.bytes_sent);
+  EXPECT_EQ(s.messages_sent, planned().estimate.messages_sent);
+  EXPECT_EQ(s.bytes_received, planned().estimate.bytes_received);
+  EXPECT_EQ(transport.sends, s.messages_sent);
+  EXPECT_EQ(transport.receives, s.messages_received);
+}
+
+TEST_F(DeviceRuntimeTest, RefusesAnArenaSmallerThanThePlan) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::None);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes - 1, scratch.data(),
+                        program().scratch_bytes, &transport);
+  EXPECT_EQ(runtime.setup_status(), RuntimeStatus::ArenaTooSmall);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ArenaTooSmall);
+  EXPECT_EQ(transport.sends + transport.receives, 0);
+  EXPECT_EQ(runtime.stats().ops_done, 0);
+}
+
+TEST_F(DeviceRuntimeTest, RefusesAScratchSmallerThanTheLargestMessage) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::None);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(),
+                        program().scratch_bytes - 1, &transport);
+  EXPECT_EQ(runtime.setup_status(), RuntimeStatus::ScratchTooSmall);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ScratchTooSmall);
+}
+
+TEST_F(DeviceRuntimeTest, ReportsAMismatchedReceiveWithItsOp) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::WrongBox);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes) + 4096);
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(),
+                        static_cast<int64_t>(scratch.size()), &transport);
+  ASSERT_EQ(runtime.setup_status(), RuntimeStatus::Ok);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ReceiveMismatch);
+  const RuntimeFailure& f = runtime.failure();
+  const int32_t receive = first_op(DeviceOpKind::Receive);
+  EXPECT_EQ(f.op_index, receive);
+  EXPECT_EQ(f.received.box.x1, program().ops[receive].box.x1 + 1);
+  EXPECT_EQ(runtime.stats().ops_done, receive);
+  const std::string message = host::failure_message(*file_, program(), f, {});
+  EXPECT_NE(message.find("'teensy41-0' failed at op " + std::to_string(receive) + " (receive of"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("unexpected message"), std::string::npos) << message;
+}
+
+TEST_F(DeviceRuntimeTest, ReportsATimedOutReceive) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::Timeout);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(),
+                        program().scratch_bytes, &transport);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::TransportFailed);
+  EXPECT_EQ(runtime.failure().transport, TransportStatus::Timeout);
+  EXPECT_EQ(runtime.failure().op_index, first_op(DeviceOpKind::Receive));
+  const std::string message =
+      host::failure_message(*file_, program(), runtime.failure(), std::chrono::milliseconds(250));
+  EXPECT_NE(message.find("nothing arrived within 250 ms"), std::string::npos) << message;
+}
+
+// A copy of the program whose ops and layers can be edited.
+struct EditableProgram {
+  explicit EditableProgram(const DeviceProgram& p)
+      : program(p), ops(p.ops, p.ops + p.op_count), layers(p.layers, p.layers + p.layer_count) {
+    program.ops = ops.data();
+    program.layers = layers.data();
+  }
+  DeviceProgram program;
+  std::vector<DeviceOp> ops;
+  std::vector<DeviceLayer> layers;
+};
+
+TEST_F(DeviceRuntimeTest, ReportsAKernelFailureWithItsOp) {
+  EditableProgram e(program());
+  int32_t conv_op = -1;
+  for (int32_t i = 0; i < e.program.op_count && conv_op < 0; ++i) {
+    const DeviceOp& op = e.ops[static_cast<size_t>(i)];
+    if (op.kind == DeviceOpKind::Compute &&
+        e.layers[static_cast<size_t>(op.params)].kind == LayerKind::Conv) {
+      conv_op = i;
+      e.layers[static_cast<size_t>(op.params)].conv.groups = 0;
+    }
+  }
+  ASSERT_GE(conv_op, 0);
+  ScriptedTransport transport(e.program, ScriptedTransport::Defect::None);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  DeviceRuntime runtime(e.program, arena.data(), program().arena_bytes, scratch.data(),
+                        program().scratch_bytes, &transport);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::KernelFailed);
+  EXPECT_EQ(runtime.failure().op_index, conv_op);
+  EXPECT_EQ(runtime.failure().kernel, kernels::KernelStatus::BadParams);
+  const std::string message = host::failure_message(*file_, e.program, runtime.failure(), {});
+  EXPECT_NE(message.find("compute of layer '"), std::string::npos) << message;
+  EXPECT_NE(message.find("bad parameters"), std::string::npos) << message;
+}
+
+TEST_F(DeviceRuntimeTest, RefusesAProgramWhoseOpLeavesItsBuffer) {
+  EditableProgram e(program());
+  const int32_t receive = first_op(DeviceOpKind::Receive);
+  e.ops[static_cast<size_t>(receive)].box.y0 = -1;  // outside its buffer (and tensor)
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  ScriptedTransport transport(e.program, ScriptedTransport::Defect::None);
+  DeviceRuntime runtime(e.program, arena.data(), program().arena_bytes, scratch.data(),
+                        program().scratch_bytes, &transport);
+  EXPECT_EQ(runtime.setup_status(), RuntimeStatus::BadProgram);
+  EXPECT_EQ(runtime.failure().op_index, receive);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::BadProgram);
+  EXPECT_EQ(transport.receives, 0);
+
+  // A buffer reaching past the arena.
+  EditableProgram f(program());
+  std::vector<DeviceBuffer> buffers(f.program.buffers, f.program.buffers + f.program.buffer_count);
+  buffers.back().offset = f.program.arena_bytes;
+  f.program.buffers = buffers.data();
+  DeviceRuntime runtime2(f.program, arena.data(), program().arena_bytes, scratch.data(),
+                         program().scratch_bytes, &transport);
+  EXPECT_EQ(runtime2.setup_status(), RuntimeStatus::BadProgram);
+  EXPECT_EQ(runtime2.failure().index, f.program.buffer_count - 1);
+}
+
+TEST_F(DeviceRuntimeTest, CoordinatorWithoutItsInputRefusesToRun) {
+  const host::DeviceSlice coordinator(*file_, file_->plan.coordinator());
+  const DeviceProgram& p = coordinator.program();
+  ASSERT_TRUE(p.coordinator());
+  ScriptedTransport transport(p, ScriptedTransport::Defect::None);
+  std::vector<int8_t> arena(static_cast<size_t>(p.arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(p.scratch_bytes));
+  DeviceRuntime runtime(p, arena.data(), p.arena_bytes, scratch.data(), p.scratch_bytes,
+                        &transport);
+  ASSERT_EQ(runtime.setup_status(), RuntimeStatus::Ok);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::BadArgument);
+  EXPECT_EQ(runtime.failure().op_index, 0);  // load_input comes first
+}
+
+}  // namespace
+}  // namespace mcusplit::device

@@ -1,0 +1,290 @@
+// Whole plans run in-process, one thread per participant: the output equals
+// the single-device executor's bit for bit, every participant's measured
+// arena high water equals its planned arena, and its traffic equals the
+// plan's estimate; broken plans fail with a message instead of hanging.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "host/in_process_cluster.h"
+#include "model/error.h"
+#include "plan/devices_shorthand.h"
+#include "plan/planner.h"
+#include "plan/random_models.h"
+#include "quant/int8_executor.h"
+#include "quant/quantized_zoo.h"
+
+namespace mcusplit::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<int8_t> random_input(const quant::QGraph& g, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::vector<int8_t> in(static_cast<size_t>(g.tensors[static_cast<size_t>(g.input)].bytes()));
+  for (auto& v : in) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(gen));
+  return in;
+}
+
+int64_t receive_ops(const plan::ParticipantPlan& pp) {
+  return std::count_if(pp.ops.begin(), pp.ops.end(),
+                       [](const plan::PlanOp& op) { return op.kind == plan::OpKind::Receive; });
+}
+
+// Runs `file` and checks output, memory and traffic; `label` names the case.
+// Returns false if the run threw.
+bool expect_run_matches_plan(const quant::QGraph& g, const plan::PlanFile& file, uint32_t seed,
+                             const std::string& label) {
+  const std::vector<int8_t> input = random_input(g, seed);
+  const std::vector<int8_t> expected = quant::Int8Executor(g).run(input);
+  ClusterRun run;
+  try {
+    run = InProcessCluster(file).run(input);
+  } catch (const Error& e) {
+    ADD_FAILURE() << label << ": " << e.what();
+    return false;
+  }
+  EXPECT_EQ(run.output, expected) << label;
+  const auto& planned = file.plan.participants;
+  EXPECT_EQ(run.participants.size(), planned.size()) << label;
+  for (size_t p = 0; p < planned.size() && p < run.participants.size(); ++p) {
+    const ParticipantRun& r = run.participants[p];
+    const plan::ParticipantPlan& pp = planned[p];
+    const std::string who = label + " participant '" + pp.name + "'";
+    EXPECT_LE(r.high_water_bytes, pp.arena_bytes) << who;
+    EXPECT_EQ(r.high_water_bytes, pp.arena_bytes) << who;
+    EXPECT_EQ(r.bytes_sent, pp.estimate.bytes_sent) << who;
+    EXPECT_EQ(r.messages_sent, pp.estimate.messages_sent) << who;
+    EXPECT_EQ(r.bytes_received, pp.estimate.bytes_received) << who;
+    EXPECT_EQ(r.messages_received, receive_ops(pp)) << who;
+    EXPECT_EQ(r.layer_compute_s.size(), g.layers.size()) << who;
+  }
+  return true;
+}
+
+// The PlanFile that serialize_plan + parse_plan would give, built in memory:
+// the full graph as the skeleton (sliced_layer accepts it) and each weight
+// slice cut out of it. Only for plans serialize_plan refuses (see
+// PlanFilesOfRandomPlansAreAccepted), so the runtime is still tested on them.
+plan::PlanFile in_memory_plan_file(const plan::Plan& p, const quant::QGraph& g) {
+  plan::PlanFile f;
+  f.plan = p;
+  f.graph = g;
+  for (const plan::ParticipantPlan& pp : p.participants) {
+    std::vector<plan::LayerConstants> slices;
+    for (const plan::WeightSlice& w : pp.weights) {
+      const quant::QLayer& l = g.layers[static_cast<size_t>(w.layer)];
+      const int64_t channels = l.op == quant::QOpType::Conv ? l.conv.output.c : l.fc.output_size;
+      const int64_t row = static_cast<int64_t>(l.weights.size()) / channels;
+      const bool per_tensor = l.multiplier.size() == 1 && channels > 1;
+      plan::LayerConstants k;
+      k.layer = w.layer;
+      k.c0 = w.c0;
+      k.c1 = w.c1;
+      k.weights.assign(l.weights.begin() + w.c0 * row, l.weights.begin() + w.c1 * row);
+      if (!l.bias.empty()) k.bias.assign(l.bias.begin() + w.c0, l.bias.begin() + w.c1);
+      const int64_t r0 = per_tensor ? 0 : w.c0;
+      const int64_t r1 = per_tensor ? 1 : w.c1;
+      k.multiplier.assign(l.multiplier.begin() + r0, l.multiplier.begin() + r1);
+      k.shift.assign(l.shift.begin() + r0, l.shift.begin() + r1);
+      slices.push_back(std::move(k));
+    }
+    f.constants.push_back(std::move(slices));
+  }
+  return f;
+}
+
+// The real provisioning path, or the in-memory file when serialize_plan
+// refuses a plan with unread Compute inputs (-1); `refused` counts those.
+plan::PlanFile provision_or_build(const plan::Plan& p, const quant::QGraph& g, int* refused) {
+  try {
+    return provision_plan(p, g);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("input buffer -1") == std::string::npos) throw;
+    ++*refused;
+    return in_memory_plan_file(p, g);
+  }
+}
+
+plan::PlanOptions random_case_options(uint32_t seed) {
+  plan::PlanOptions o;
+  o.scheme = seed % 3 == 0 ? plan::Scheme::Paper : plan::Scheme::Auto;
+  o.objective = seed % 2 == 0 ? plan::Objective::Memory : plan::Objective::Latency;
+  o.search_min_count = false;
+  return o;
+}
+
+constexpr uint32_t kRandomSeeds = 1000;
+
+TEST(InProcessCluster, RandomModelsOnRandomClustersMatchTheExecutor) {
+  int ran = 0;
+  int infeasible = 0;
+  int refused = 0;
+  const auto start = Clock::now();
+  for (uint32_t seed = 1; seed <= kRandomSeeds; ++seed) {
+    const quant::QGraph g = plan::testing::random_cnn(seed);
+    const plan::ClusterSpec cluster = plan::testing::random_cluster(seed * 7919u);
+    plan::Plan p;
+    try {
+      p = plan::make_plan(g, cluster, random_case_options(seed));
+    } catch (const Error& e) {
+      ASSERT_EQ(e.exit_code(), kExitInfeasible) << "seed " << seed << ": " << e.what();
+      ++infeasible;
+      continue;
+    }
+    const plan::PlanFile file = provision_or_build(p, g, &refused);
+    const std::string label = "seed " + std::to_string(seed) + " (" +
+                              std::to_string(cluster.device_count()) + " devices, " + p.strategy +
+                              ")";
+    if (expect_run_matches_plan(g, file, seed, label)) ++ran;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("random CNNs: %d run, %d infeasible, %d built in memory, %.1f s\n", ran, infeasible,
+              refused, seconds);
+  EXPECT_GT(ran, 250);
+}
+
+// serialize_plan must accept every plan the planner makes, including Compute
+// inputs of -1 (a Concat input the box does not read).
+TEST(InProcessCluster, PlanFilesOfRandomPlansAreAccepted) {
+  std::string refused;
+  for (uint32_t seed = 1; seed <= kRandomSeeds; ++seed) {
+    const quant::QGraph g = plan::testing::random_cnn(seed);
+    plan::Plan p;
+    try {
+      p = plan::make_plan(g, plan::testing::random_cluster(seed * 7919u),
+                          random_case_options(seed));
+    } catch (const Error&) {
+      continue;
+    }
+    try {
+      provision_plan(p, g);
+    } catch (const Error& e) {
+      if (refused.empty()) refused = e.what();
+      refused += " [seed " + std::to_string(seed) + "]";
+    }
+  }
+  EXPECT_TRUE(refused.empty()) << refused;
+}
+
+TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  int ran = 0;
+  const auto start = Clock::now();
+  for (const char* devices : {"1xteensy41", "2xteensy41", "3xteensy41", "4xteensy41", "8xteensy41",
+                              "2xteensy41,2xrp2040"}) {
+    for (plan::Scheme scheme : {plan::Scheme::Auto, plan::Scheme::Paper}) {
+      for (plan::Topology topology :
+           {plan::Topology::Switched, plan::Topology::Star, plan::Topology::Bus}) {
+        plan::ClusterSpec cluster = plan::parse_devices_shorthand(devices);
+        cluster.topology = topology;
+        plan::PlanOptions o;
+        o.scheme = scheme;
+        const plan::Plan p = plan::make_plan(g, cluster, o);
+        const std::string label = std::string(devices) + " " + plan::scheme_name(scheme) + " " +
+                                  plan::topology_name(topology);
+        if (expect_run_matches_plan(g, provision_plan(p, g), 42, label)) ++ran;
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("MobileNetV2 0.35/96: %d plans run, %.1f s\n", ran, seconds);
+  EXPECT_EQ(ran, 36);
+}
+
+// A small plan on a few devices whose ops the tests below break.
+plan::Plan small_plan(const quant::QGraph& g) {
+  plan::PlanOptions o;
+  o.scheme = plan::Scheme::Paper;
+  return plan::make_plan(g, plan::parse_devices_shorthand("3xteensy41"), o);
+}
+
+std::string run_error(const plan::Plan& p, const quant::QGraph& g,
+                      std::chrono::milliseconds timeout) {
+  ClusterOptions options;
+  options.receive_timeout = timeout;
+  const auto start = Clock::now();
+  try {
+    run_in_process(p, g, random_input(g, 1), options);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitFailure);
+    // Failing must not take much longer than one timeout.
+    EXPECT_LT(Clock::now() - start, timeout * 4 + std::chrono::seconds(2));
+    return e.what();
+  }
+  ADD_FAILURE() << "expected the run to fail";
+  return "";
+}
+
+TEST(InProcessCluster, AMissingSendIsATimeoutNamingWhoWaitedForWhat) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  plan::Plan p = small_plan(g);
+  // Drop the coordinator's first send (the input to a device).
+  auto& ops = p.participants[static_cast<size_t>(p.coordinator())].ops;
+  const auto send = std::find_if(
+      ops.begin(), ops.end(), [](const plan::PlanOp& op) { return op.kind == plan::OpKind::Send; });
+  ASSERT_NE(send, ops.end());
+  const std::string receiver = p.participants[static_cast<size_t>(send->peer)].name;
+  ops.erase(send);
+  const std::string message = run_error(p, g, std::chrono::milliseconds(300));
+  EXPECT_NE(message.find("'" + receiver + "' failed at op"), std::string::npos) << message;
+  EXPECT_NE(message.find("receive of tensor '"), std::string::npos) << message;
+  EXPECT_NE(message.find("from 'coordinator'"), std::string::npos) << message;
+  EXPECT_NE(message.find("nothing arrived within 300 ms"), std::string::npos) << message;
+}
+
+TEST(InProcessCluster, ReceivesOutOfPlanOrderAreReportedAsUnexpectedMessages) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  plan::Plan p = small_plan(g);
+  // The coordinator collects several boxes from device 0; swap two of them.
+  auto& ops = p.participants[static_cast<size_t>(p.coordinator())].ops;
+  std::vector<size_t> from_device0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind == plan::OpKind::Receive && ops[i].peer == 0) from_device0.push_back(i);
+  }
+  ASSERT_GE(from_device0.size(), 2u);
+  std::swap(ops[from_device0[0]], ops[from_device0[1]]);
+  std::swap(ops[from_device0[0]].step, ops[from_device0[1]].step);
+  const std::string message = run_error(p, g, std::chrono::milliseconds(2000));
+  EXPECT_NE(message.find("'coordinator' failed at op"), std::string::npos) << message;
+  EXPECT_NE(message.find("unexpected message"), std::string::npos) << message;
+  EXPECT_NE(message.find("from 'teensy41-0'"), std::string::npos) << message;
+}
+
+TEST(InProcessCluster, RejectsAnInputOfTheWrongSize) {
+  const quant::QGraph g = plan::testing::random_cnn(3);
+  const plan::Plan p = small_plan(g);
+  int refused = 0;
+  const InProcessCluster cluster(provision_or_build(p, g, &refused));
+  EXPECT_THROW(cluster.run(std::vector<int8_t>(3)), Error);
+}
+
+TEST(InProcessCluster, MeasuresComputeTimePerLayer) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  const plan::Plan p = small_plan(g);
+  const ClusterRun run = run_in_process(p, g, random_input(g, 5));
+  double total = 0;
+  for (size_t i = 0; i < run.participants.size(); ++i) {
+    const ParticipantRun& r = run.participants[i];
+    total += r.compute_s;
+    for (size_t l = 0; l < g.layers.size(); ++l) {
+      const core::Box& box = p.layers[l].boxes[i];
+      // A layer the participant does not compute takes no time there.
+      if (box.empty()) {
+        EXPECT_EQ(r.layer_compute_s[l], 0.0) << r.name << " layer " << l;
+      }
+    }
+    EXPECT_LE(r.compute_s, r.wall_s + 1e-6) << r.name;
+  }
+  EXPECT_GT(total, 0.0);
+  EXPECT_GT(run.wall_s, 0.0);
+}
+
+}  // namespace
+}  // namespace mcusplit::host
