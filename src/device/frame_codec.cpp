@@ -38,12 +38,12 @@ bool box_volume_u32(const core::Box& b, uint32_t* volume) {
 
 void store_box(uint8_t* p, const core::Box& b) {
   const int32_t v[6] = {b.c0, b.c1, b.y0, b.y1, b.x0, b.x1};
-  for (int i = 0; i < 6; ++i) store_le32(p + 4 * i, static_cast<uint32_t>(v[i]));
+  for (size_t i = 0; i < 6; ++i) store_le32(p + 4 * i, static_cast<uint32_t>(v[i]));
 }
 
 core::Box load_box(const uint8_t* p) {
   // Two's complement: C++20 defines the u32 -> i32 conversion as modular.
-  auto at = [p](int i) { return static_cast<int32_t>(load_le32(p + 4 * i)); };
+  auto at = [p](size_t i) { return static_cast<int32_t>(load_le32(p + 4 * i)); };
   return core::Box{at(0), at(1), at(2), at(3), at(4), at(5)};
 }
 

@@ -42,7 +42,7 @@ inline constexpr size_t kFrameOverheadBytes = kHeaderBytes + kCrcBytes;
 
 // Largest payload per frame unless a config says otherwise; equal to the
 // planner's default Plan::max_payload_bytes, which the runtime passes on.
-inline constexpr uint32_t kDefaultMaxPayload = 1400;
+inline constexpr uint32_t kDefaultMaxPayload = 1372;
 // Upper bound on any configured max payload, so frame sizes fit a 32-bit
 // size_t with room to spare.
 inline constexpr uint32_t kMaxPayloadLimit = 1u << 24;

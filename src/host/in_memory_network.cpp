@@ -19,7 +19,8 @@ device::Transport& InMemoryNetwork::endpoint(int p) {
 }
 
 InMemoryNetwork::Queue& InMemoryNetwork::queue(int source, int destination) {
-  return *queues_[static_cast<size_t>(source * participants_ + destination)];
+  return *queues_[static_cast<size_t>(source) * static_cast<size_t>(participants_) +
+                  static_cast<size_t>(destination)];
 }
 
 void InMemoryNetwork::close() {

@@ -22,8 +22,9 @@
 
 namespace mcusplit::plan {
 
-// Frame header of the wire protocol plus Ethernet/IP/TCP framing, per frame.
-inline constexpr int64_t kFrameOverheadBytes = 96;
+// Per frame: the wire protocol's 76 bytes (header and payload CRC) plus 66
+// of Ethernet/IPv4/TCP headers with timestamps (docs/protocol.md).
+inline constexpr int64_t kFrameOverheadBytes = 142;
 
 // Fills plan.timeline, plan.estimated_latency_s and every participant's
 // estimate.compute_s and finish_s.

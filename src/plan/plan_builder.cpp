@@ -188,8 +188,14 @@ class Builder {
         // One buffer wastes its unproduced part while the producing layer
         // runs; two buffers hold the produced part twice while it is copied.
         // Take whichever holds fewer extra bytes.
-        const bool one_buffer = core::contains(h.produced, h.needed) ||
-                                both.volume() - h.produced.volume() <= h.produced.volume();
+        // A shared buffer must be exactly the union, so that every byte of
+        // it is written (the measured high water then equals the plan).
+        const bool union_is_box =
+            both.volume() == h.produced.volume() + h.needed.volume() -
+                                 core::intersect(h.produced, h.needed).volume();
+        const bool one_buffer =
+            core::contains(h.produced, h.needed) ||
+            (union_is_box && both.volume() - h.produced.volume() <= h.produced.volume());
         if (one_buffer) {
           h.produce_buffer = h.need_buffer = add_buffer(
               p, t, both, h.produce_step, std::max({h.last_need, h.last_read, h.produce_step}));

@@ -26,7 +26,7 @@ struct PlanOptions {
   Scheme scheme = Scheme::Auto;
   Objective objective = Objective::Latency;
   CoordinatorSpec coordinator;
-  int64_t max_payload_bytes = 1400;
+  int64_t max_payload_bytes = 1372;  // docs/protocol.md
   bool fuse = true;              // fused bands (auto only)
   bool search_min_count = true;  // on failure, look for the count that fits
 };

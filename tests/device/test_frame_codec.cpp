@@ -110,13 +110,13 @@ std::vector<Sample> one_of_each_type() {
   FrameHeader provision = base_header(MessageType::Provision);
   provision.inference_id = kNoInference;
   provision.message_bytes = 5000;
-  provision.chunk_offset = 1400;
-  provision.payload_bytes = 1400;
-  s.push_back({provision, pattern(1400, 9)});
+  provision.chunk_offset = 1372;
+  provision.payload_bytes = 1372;
+  s.push_back({provision, pattern(1372, 9)});
   s.push_back({box_header(MessageType::Start, core::Box{0, 3, 0, 4, 0, 4}, 0, 48), pattern(48)});
   s.push_back({box_header(MessageType::Start, core::Box{}, 0, 0), Bytes{}});  // no input
   s.push_back({box_header(MessageType::Result, core::Box{0, 10, 0, 1, 0, 1}, 0, 10), pattern(10)});
-  Bytes stats(2 * kStatRecordBytes);
+  Bytes stats(size_t{2} * kStatRecordBytes);
   encode_stat(StatKey::ComputeMicros, 123456789012ull, stats.data());
   encode_stat(StatKey::BytesSent, 42, stats.data() + kStatRecordBytes);
   s.push_back({control_header(MessageType::Stats, stats), stats});
@@ -437,7 +437,7 @@ TEST(FrameDecoder, UnknownType) {
 // Patches the box (and optionally the message length) of a valid Data frame.
 Bytes data_frame_with_box(const int32_t box[6], uint32_t message_bytes) {
   Bytes f = encode(box_header(MessageType::Data, core::Box{0, 2, 0, 2, 0, 2}, 0, 8), pattern(8));
-  for (int i = 0; i < 6; ++i) store_le32(&f[kOffBox + 4 * i], static_cast<uint32_t>(box[i]));
+  for (size_t i = 0; i < 6; ++i) store_le32(&f[kOffBox + 4 * i], static_cast<uint32_t>(box[i]));
   store_le32(&f[kOffMessageBytes], message_bytes);
   reseal_header(f);
   return f;
@@ -613,7 +613,7 @@ TEST(CreditWindow, ChunkedTransferUnderCredit) {
     pos += v.frame_bytes;
     ++frames;
   }
-  EXPECT_EQ(frames, 4);  // 1400 + 1400 + 1400 + 800
+  EXPECT_EQ(frames, 4);  // 1372 + 1372 + 1372 + 884
   EXPECT_EQ(reassembled, body);
   EXPECT_EQ(wire.size(), body.size() + 4 * kFrameOverheadBytes);
 }

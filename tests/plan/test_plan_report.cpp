@@ -172,7 +172,7 @@ TEST(PlanReport, HeaderAndTablesShowThePlan) {
   const std::string html = render_plan_report(two_device_plan(), graph);
   for (const char* text :
        {"tiny.onnx", "auto", "latency", "switched", "12.3 ms", "teensy41", "coordinator",
-        "unbounded", "channel", "single", "16x4x4", "100 Mbit/s", "1400 bytes"}) {
+        "unbounded", "channel", "single", "16x4x4", "100 Mbit/s", "1372 bytes"}) {
     EXPECT_NE(html.find(text), std::string::npos) << text;
   }
   for (const quant::QLayer& l : graph.layers) EXPECT_NE(html.find(l.name), std::string::npos);
