@@ -160,6 +160,11 @@ TEST(CliPlanMobileNetV2, TargetsAt224) {
   EXPECT_GE(one["estimated_latency_s"].get<double>(),
             3 * autop["estimated_latency_s"].get<double>());
   EXPECT_LE(small_ram["max_peak_ram_bytes"].get<int64_t>(), 256 * 1024);
+  // The figures in the README, exactly.
+  EXPECT_EQ(auto_peak, 198'912);
+  EXPECT_EQ(autop["total_bytes_transferred"].get<int64_t>(), 2'006'360);
+  EXPECT_EQ(paper_peak, 517'440);
+  EXPECT_EQ(paper["total_bytes_transferred"].get<int64_t>(), 21'969'512);
 }
 
 }  // namespace
