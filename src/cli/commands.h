@@ -11,5 +11,7 @@ void add_infer_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
+void add_worker_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 
 }  // namespace mcusplit::cli

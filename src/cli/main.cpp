@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   mcusplit::cli::add_quantize_command(app);
   mcusplit::cli::add_eval_command(app);
   mcusplit::cli::add_plan_command(app);
+  mcusplit::cli::add_worker_command(app);
+  mcusplit::cli::add_run_command(app);
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string verbs = unknown_verb_hint(app, argv[1]);

@@ -146,10 +146,11 @@ std::string svg_memory_profile(const Plan& plan, const quant::QGraph& graph) {
     out += svg_text(x_of(s), bottom + 16, output_step ? "out" : std::to_string(s),
                     " text-anchor=\"middle\"");
   }
-  out += "\n" +
-         svg_text(x0 + pw / 2, bottom + 34, "step (layer index; \"out\" = output collection)",
-                  " text-anchor=\"middle\" class=\"note\"") +
-         "\n";
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "\n" + string.
+  out += '\n';
+  out += svg_text(x0 + pw / 2, bottom + 34, "step (layer index; \"out\" = output collection)",
+                  " text-anchor=\"middle\" class=\"note\"");
+  out += '\n';
   out += fmt::format("<line class=\"axis\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>\n",
                      num(x0), num(bottom), num(x0 + pw));
   const std::string budget_text = fmt::format(
@@ -173,7 +174,10 @@ std::string svg_memory_profile(const Plan& plan, const quant::QGraph& graph) {
     for (size_t s = 0; s < p.estimate.live_bytes.size(); ++s) {
       const int64_t b = p.estimate.live_bytes[s];
       const double x = x_of(s), y = y_of(static_cast<double>(b));
-      points += (s ? " " : "") + num(x) + "," + num(y);
+      if (s > 0) points += ' ';
+      points += num(x);
+      points += ',';
+      points += num(y);
       dots += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\"><title>{}</title></circle>",
                           num(x), num(y),
                           html_escape(name + ", " + step_label(graph, static_cast<int>(s)) + ": " +

@@ -68,50 +68,6 @@ bool expect_run_matches_plan(const quant::QGraph& g, const plan::PlanFile& file,
   return true;
 }
 
-// The PlanFile that serialize_plan + parse_plan would give, built in memory:
-// the full graph as the skeleton (sliced_layer accepts it) and each weight
-// slice cut out of it. Only for plans serialize_plan refuses (see
-// PlanFilesOfRandomPlansAreAccepted), so the runtime is still tested on them.
-plan::PlanFile in_memory_plan_file(const plan::Plan& p, const quant::QGraph& g) {
-  plan::PlanFile f;
-  f.plan = p;
-  f.graph = g;
-  for (const plan::ParticipantPlan& pp : p.participants) {
-    std::vector<plan::LayerConstants> slices;
-    for (const plan::WeightSlice& w : pp.weights) {
-      const quant::QLayer& l = g.layers[static_cast<size_t>(w.layer)];
-      const int64_t channels = l.op == quant::QOpType::Conv ? l.conv.output.c : l.fc.output_size;
-      const int64_t row = static_cast<int64_t>(l.weights.size()) / channels;
-      const bool per_tensor = l.multiplier.size() == 1 && channels > 1;
-      plan::LayerConstants k;
-      k.layer = w.layer;
-      k.c0 = w.c0;
-      k.c1 = w.c1;
-      k.weights.assign(l.weights.begin() + w.c0 * row, l.weights.begin() + w.c1 * row);
-      if (!l.bias.empty()) k.bias.assign(l.bias.begin() + w.c0, l.bias.begin() + w.c1);
-      const int64_t r0 = per_tensor ? 0 : w.c0;
-      const int64_t r1 = per_tensor ? 1 : w.c1;
-      k.multiplier.assign(l.multiplier.begin() + r0, l.multiplier.begin() + r1);
-      k.shift.assign(l.shift.begin() + r0, l.shift.begin() + r1);
-      slices.push_back(std::move(k));
-    }
-    f.constants.push_back(std::move(slices));
-  }
-  return f;
-}
-
-// The real provisioning path, or the in-memory file when serialize_plan
-// refuses a plan with unread Compute inputs (-1); `refused` counts those.
-plan::PlanFile provision_or_build(const plan::Plan& p, const quant::QGraph& g, int* refused) {
-  try {
-    return provision_plan(p, g);
-  } catch (const Error& e) {
-    if (std::string(e.what()).find("input buffer -1") == std::string::npos) throw;
-    ++*refused;
-    return in_memory_plan_file(p, g);
-  }
-}
-
 plan::PlanOptions random_case_options(uint32_t seed) {
   plan::PlanOptions o;
   o.scheme = seed % 3 == 0 ? plan::Scheme::Paper : plan::Scheme::Auto;
@@ -125,7 +81,6 @@ constexpr uint32_t kRandomSeeds = 1000;
 TEST(InProcessCluster, RandomModelsOnRandomClustersMatchTheExecutor) {
   int ran = 0;
   int infeasible = 0;
-  int refused = 0;
   const auto start = Clock::now();
   for (uint32_t seed = 1; seed <= kRandomSeeds; ++seed) {
     const quant::QGraph g = plan::testing::random_cnn(seed);
@@ -138,39 +93,15 @@ TEST(InProcessCluster, RandomModelsOnRandomClustersMatchTheExecutor) {
       ++infeasible;
       continue;
     }
-    const plan::PlanFile file = provision_or_build(p, g, &refused);
+    const plan::PlanFile file = provision_plan(p, g);
     const std::string label = "seed " + std::to_string(seed) + " (" +
                               std::to_string(cluster.device_count()) + " devices, " + p.strategy +
                               ")";
     if (expect_run_matches_plan(g, file, seed, label)) ++ran;
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("random CNNs: %d run, %d infeasible, %d built in memory, %.1f s\n", ran, infeasible,
-              refused, seconds);
-  EXPECT_GT(ran, 250);
-}
-
-// serialize_plan must accept every plan the planner makes, including Compute
-// inputs of -1 (a Concat input the box does not read).
-TEST(InProcessCluster, PlanFilesOfRandomPlansAreAccepted) {
-  std::string refused;
-  for (uint32_t seed = 1; seed <= kRandomSeeds; ++seed) {
-    const quant::QGraph g = plan::testing::random_cnn(seed);
-    plan::Plan p;
-    try {
-      p = plan::make_plan(g, plan::testing::random_cluster(seed * 7919u),
-                          random_case_options(seed));
-    } catch (const Error&) {
-      continue;
-    }
-    try {
-      provision_plan(p, g);
-    } catch (const Error& e) {
-      if (refused.empty()) refused = e.what();
-      refused += " [seed " + std::to_string(seed) + "]";
-    }
-  }
-  EXPECT_TRUE(refused.empty()) << refused;
+  std::printf("random CNNs: %d run, %d infeasible, %.1f s\n", ran, infeasible, seconds);
+  EXPECT_GT(ran, 900);  // random clusters are roomy: nearly every model fits
 }
 
 TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
@@ -260,8 +191,7 @@ TEST(InProcessCluster, ReceivesOutOfPlanOrderAreReportedAsUnexpectedMessages) {
 TEST(InProcessCluster, RejectsAnInputOfTheWrongSize) {
   const quant::QGraph g = plan::testing::random_cnn(3);
   const plan::Plan p = small_plan(g);
-  int refused = 0;
-  const InProcessCluster cluster(provision_or_build(p, g, &refused));
+  const InProcessCluster cluster(provision_plan(p, g));
   EXPECT_THROW(cluster.run(std::vector<int8_t>(3)), Error);
 }
 

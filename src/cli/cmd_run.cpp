@@ -1,0 +1,180 @@
+// `mcusplit run PLAN --input FILE [--output FILE.pb] [--workers ADDR,...]
+//  [--repeat N] [--json]`: runs a plan file on worker processes over TCP,
+// started on loopback here unless --workers names running ones.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/mq_model.h"
+#include "cli/top_k.h"
+#include "host/coordinator.h"
+#include "host/local_launcher.h"
+#include "model/error.h"
+#include "model/tensor_io.h"
+#include "plan/plan_file.h"
+
+namespace mcusplit::cli {
+namespace {
+
+struct RunArgs {
+  std::string plan;
+  std::string input;
+  std::string output;
+  std::string workers;
+  int repeat = 1;
+  int timeout_ms = 2000;
+  bool json = false;
+  std::vector<float> mean{0.485f, 0.456f, 0.406f};
+  std::vector<float> std{0.229f, 0.224f, 0.225f};
+  bool no_crop = false;
+};
+
+// As `mcusplit infer`, so that both quantize an image the same way.
+model::ImagePreprocessing preprocessing_from(const RunArgs& a) {
+  const auto valid_count = [](size_t n) { return n == 1 || n == 3; };
+  if (!valid_count(a.mean.size()) || !valid_count(a.std.size())) {
+    throw Error("--mean and --std take one value (grey) or three comma-separated values (RGB)");
+  }
+  model::ImagePreprocessing p;
+  for (size_t i = 0; i < 3; ++i) {
+    const float mean = a.mean.size() == 1 ? a.mean[0] : a.mean[i];
+    const float std = a.std.size() == 1 ? a.std[0] : a.std[i];
+    if (!(std > 0.0f)) throw Error("--std values must be positive");
+    p.mean[i] = mean;
+    p.std[i] = std;
+  }
+  p.center_crop = !a.no_crop;
+  return p;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot open plan file '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::vector<host::SocketAddress> parse_workers(const std::string& list) {
+  std::vector<host::SocketAddress> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) {
+    out.push_back(host::parse_address(item, "--workers entry", false));
+  }
+  return out;
+}
+
+nlohmann::json devices_json(const host::DistributedRun& r) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const host::ParticipantReport& p : r.participants) {
+    devices.push_back({{"name", p.name},
+                       {"address", p.address},
+                       {"coordinator", p.coordinator},
+                       {"arena_bytes", p.arena_bytes},
+                       {"high_water_bytes", p.high_water_bytes},
+                       {"bytes_sent", p.bytes_sent},
+                       {"planned_bytes_sent", p.planned_bytes_sent},
+                       {"bytes_received", p.bytes_received},
+                       {"planned_bytes_received", p.planned_bytes_received},
+                       {"frames_sent", p.frames_sent},
+                       {"frames_received", p.frames_received},
+                       {"compute_s", p.compute_s},
+                       {"total_s", p.total_s}});
+  }
+  return devices;
+}
+
+void run_run(const RunArgs& a) {
+  if (a.repeat < 1) throw Error("--repeat must be at least 1");
+  if (a.timeout_ms <= 0) throw Error("--timeout must be positive");
+  const std::string bytes = read_bytes(a.plan);
+  const plan::PlanFile file = plan::parse_plan(bytes, a.plan);
+  const std::vector<int8_t> input = load_int8_input(file.graph, a.input, preprocessing_from(a));
+  std::vector<host::SocketAddress> workers = parse_workers(a.workers);
+  if (!a.workers.empty() && static_cast<int>(workers.size()) != file.plan.device_count()) {
+    throw Error("the plan has " + std::to_string(file.plan.device_count()) +
+                " devices but --workers lists " + std::to_string(workers.size()) + " addresses");
+  }
+  std::optional<host::LocalWorkers> local;
+  if (a.workers.empty()) {
+    local.emplace(file.plan.device_count(), std::chrono::seconds(10),
+                  std::vector<std::string>{"--timeout", std::to_string(a.timeout_ms)});
+    workers = local->addresses();
+  }
+  host::CoordinatorOptions options;
+  options.repeat = a.repeat;
+  options.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
+  const host::DistributedRun r = host::run_distributed(file, bytes, workers, input, options);
+  if (local && !local->wait_all(std::chrono::seconds(2))) {
+    throw Error("a worker did not shut down cleanly after the run", kExitFailure);
+  }
+
+  const quant::QGraph& g = file.graph;
+  const quant::QTensor& out_t = g.tensors[static_cast<size_t>(g.output)];
+  const model::Dims dims = onnx_dims(out_t.shape);
+  if (!a.output.empty()) {
+    model::write_int8_tensor_file(a.output, out_t.name, dims,
+                                  quant::nhwc_to_nchw(out_t.shape, r.output));
+  }
+  const std::vector<float> scores = quant::dequantize_output(g, r.output);
+  const auto top = top_k(scores.data(), static_cast<int64_t>(scores.size()), 1);
+  double mean_s = 0;
+  for (double s : r.latency_s) mean_s += s / static_cast<double>(r.latency_s.size());
+  if (a.json) {
+    nlohmann::json j{{"model", file.plan.model_name},
+                     {"plan_hash", fmt::format("{:016x}", file.hash)},
+                     {"output", {{"name", out_t.name}, {"shape", dims}}},
+                     {"top1", {{"index", top[0].index}, {"score", top[0].score}}},
+                     {"latency_s", r.latency_s},
+                     {"mean_latency_s", mean_s},
+                     {"estimated_latency_s", file.plan.estimated_latency_s},
+                     {"devices", devices_json(r)}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print(
+      "ran {} on {} workers, {} inference(s): mean latency {:.2f} ms (plan estimate {:.2f} ms)\n",
+      file.plan.model_name, file.plan.device_count(), r.latency_s.size(), mean_s * 1e3,
+      file.plan.estimated_latency_s * 1e3);
+  fmt::print("top-1: class {} (score {:.4f})\n", top[0].index, top[0].score);
+  fmt::print("{:<16} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}\n", "device", "arena", "high water",
+             "sent", "received", "frames>", "frames<");
+  for (const host::ParticipantReport& p : r.participants) {
+    fmt::print("{:<16} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}\n", p.name, p.arena_bytes,
+               p.high_water_bytes, p.bytes_sent, p.bytes_received, p.frames_sent,
+               p.frames_received);
+  }
+  if (!a.output.empty()) fmt::print("wrote {}\n", a.output);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Run a plan on worker processes over TCP");
+  auto args = std::make_shared<RunArgs>();
+  cmd->add_option("plan", args->plan, "Plan file from mcusplit plan -o")->required();
+  cmd->add_option("--input", args->input, "Input: TensorProto .pb or image")->required();
+  cmd->add_option("--output", args->output, "Write the int8 output as a TensorProto .pb");
+  cmd->add_option("--workers", args->workers,
+                  "Running workers, A.B.C.D:PORT,... in device order (default: start them here)");
+  cmd->add_option("--repeat", args->repeat, "Inferences to run")->capture_default_str();
+  cmd->add_option("--timeout", args->timeout_ms, "Receive timeout in milliseconds")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
+  cmd->add_option("--mean", args->mean, "Image normalisation mean: one value or r,g,b")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--std", args->std, "Image normalisation std: one value or r,g,b")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_flag("--no-crop", args->no_crop, "Resize images straight to the input size");
+  cmd->callback([args] { run_run(*args); });
+}
+
+}  // namespace mcusplit::cli

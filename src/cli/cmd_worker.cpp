@@ -1,0 +1,49 @@
+// `mcusplit worker --listen HOST:PORT [--ram BYTES] [--timeout MS]`: one
+// device process of a distributed run (host/worker.h).
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "host/worker.h"
+#include "model/error.h"
+#include "plan/byte_size.h"
+
+namespace mcusplit::cli {
+namespace {
+
+struct WorkerArgs {
+  std::string listen;
+  std::string ram;
+  int timeout_ms = 2000;
+  int idle_timeout_s = 60;
+};
+
+void run_worker_verb(const WorkerArgs& a) {
+  host::WorkerOptions o;
+  o.listen = a.listen;
+  if (!a.ram.empty()) o.ram_bytes = plan::parse_byte_size(a.ram);
+  if (a.timeout_ms <= 0 || a.idle_timeout_s <= 0) throw Error("timeouts must be positive");
+  o.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
+  o.idle_timeout = std::chrono::seconds(a.idle_timeout_s);
+  host::run_worker(o, stdout);
+}
+
+}  // namespace
+
+void add_worker_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "worker", "Serve as one device of a distributed run (prints 'listening HOST:PORT')");
+  auto args = std::make_shared<WorkerArgs>();
+  cmd->add_option("--listen", args->listen, "Address to listen on, A.B.C.D:PORT (port 0: any)")
+      ->required();
+  cmd->add_option("--ram", args->ram,
+                  "RAM of this device (e.g. 512KiB); larger arenas are refused");
+  cmd->add_option("--timeout", args->timeout_ms, "Receive timeout in milliseconds")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", args->idle_timeout_s,
+                  "Seconds to wait for the coordinator or its next command")
+      ->capture_default_str();
+  cmd->callback([args] { run_worker_verb(*args); });
+}
+
+}  // namespace mcusplit::cli

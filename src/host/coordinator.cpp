@@ -1,0 +1,261 @@
+#include "host/coordinator.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "device/device_runtime.h"
+#include "host/device_slice.h"
+#include "host/failure_message.h"
+#include "host/provision_message.h"
+#include "host/socket_transport.h"
+#include "host/stats_message.h"
+#include "model/error.h"
+
+namespace mcusplit::host {
+namespace {
+
+using device::MessageType;
+using device::StatKey;
+using device::TransportStatus;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One line, whatever a worker put in its text.
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+int64_t stat(const StatRecords& r, StatKey key) {
+  const auto it = r.find(key);
+  return it == r.end() ? 0 : static_cast<int64_t>(it->second);
+}
+
+class Coordinator {
+ public:
+  Coordinator(const plan::PlanFile& file, const std::string& plan_bytes,
+              const std::vector<SocketAddress>& workers, const CoordinatorOptions& o)
+      : file_(file),
+        plan_bytes_(plan_bytes),
+        workers_(workers),
+        o_(o),
+        transport_(o.receive_timeout),
+        self_(file.plan.coordinator()) {}
+
+  DistributedRun run(const std::vector<int8_t>& input) {
+    const plan::Plan& p = file_.plan;
+    if (static_cast<int>(workers_.size()) != p.device_count()) {
+      throw Error("the plan has " + std::to_string(p.device_count()) + " devices but " +
+                  std::to_string(workers_.size()) + " worker addresses were given");
+    }
+    transport_.set_self(self_);
+    transport_.set_plan_hash(file_.hash, 0);
+    transport_.set_max_payload(static_cast<uint32_t>(p.max_payload_bytes));
+    for (size_t i = 0; i < p.participants.size(); ++i) {
+      transport_.set_peer_name(static_cast<int>(i), p.participants[i].name);
+    }
+    DistributedRun result;
+    try {
+      connect();
+      provision();
+      const DeviceSlice slice(file_, self_);
+      for (int r = 0; r < o_.repeat; ++r) infer(slice, static_cast<uint32_t>(r), input, &result);
+    } catch (...) {
+      stop_all();
+      throw;
+    }
+    stop_all();
+    return result;
+  }
+
+ private:
+  std::string device(int i) const {
+    return "device '" + file_.plan.participants[static_cast<size_t>(i)].name + "' at " +
+           workers_[static_cast<size_t>(i)].text();
+  }
+  [[noreturn]] void fail(const std::string& text) const {
+    throw Error("run of '" + file_.plan.model_name + "' failed: " + one_line(text), kExitFailure);
+  }
+  [[noreturn]] void fail_with_error(const WireMessage& m) const {
+    std::string text(m.body.begin() + device::kErrorCodeBytes, m.body.end());
+    if (text.empty()) text = device(m.source) + " reported an error";
+    fail(text);
+  }
+  // A failed wait for `i`: its error, or the link failure, or the timeout.
+  [[noreturn]] void fail_wait(int i, TransportStatus s, const char* waiting_for) const {
+    if (s == TransportStatus::Timeout) {
+      fail(device(i) + " sent no " + waiting_for + " within " +
+           std::to_string(o_.receive_timeout.count()) + " ms");
+    }
+    fail(device(i) + ": " + transport_.error());
+  }
+
+  void connect() {
+    const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
+    for (int i = 0; i < file_.plan.device_count(); ++i) {
+      try {
+        transport_.connect_peer(i, connect_until(workers_[static_cast<size_t>(i)], deadline),
+                                deadline);
+      } catch (const Error& e) {
+        fail("cannot reach " + device(i) + ": " + e.what());
+      }
+      transport_.set_essential(i);
+    }
+  }
+
+  void provision() {
+    Provisioning p{plan_bytes_, {}};
+    for (const SocketAddress& a : workers_) p.addresses.push_back(a.text());
+    const std::vector<uint8_t> body = encode_provisioning(p);
+    const int n = file_.plan.device_count();
+    for (int i = 0; i < n; ++i) {
+      if (transport_.send_message(i, MessageType::Provision, device::kNoInference, body.data(),
+                                  body.size()) != TransportStatus::Ok) {
+        fail("cannot provision " + device(i) + ": " + transport_.error());
+      }
+    }
+    // A worker answers this Ping once provisioned and linked to its peers.
+    for (int i = 0; i < n; ++i) {
+      transport_.send_message(i, MessageType::Ping, device::kNoInference, nullptr, 0);
+    }
+    const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
+    for (int i = 0; i < n; ++i) {
+      WireMessage m;
+      const TransportStatus s = transport_.wait_control(&m, deadline, i);
+      if (s != TransportStatus::Ok) fail_wait(i, s, "readiness");
+      if (m.type == MessageType::Error) fail_with_error(m);
+      if (m.type != MessageType::Pong) {
+        fail(device(i) + " answered provisioning with " + device::message_type_name(m.type));
+      }
+    }
+    transport_.set_plan_hash(file_.hash, file_.hash);
+  }
+
+  void infer(const DeviceSlice& slice, uint32_t id, const std::vector<int8_t>& input,
+             DistributedRun* result) {
+    const plan::Plan& p = file_.plan;
+    const int n = p.device_count();
+    const device::DeviceProgram& program = slice.program();
+    transport_.set_inference(id);
+    transport_.reset_counters();
+    const quant::QTensor& out = file_.graph.tensors.at(static_cast<size_t>(file_.graph.output));
+    result->output.assign(static_cast<size_t>(out.bytes()), 0);
+    std::vector<int8_t> arena(static_cast<size_t>(program.arena_bytes));
+    std::vector<int8_t> scratch(static_cast<size_t>(program.scratch_bytes));
+
+    const Clock::time_point start = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      if (transport_.send_message(i, MessageType::Start, id, nullptr, 0,
+                                  static_cast<uint32_t>(file_.graph.input)) !=
+          TransportStatus::Ok) {
+        fail("cannot start " + device(i) + ": " + transport_.error());
+      }
+    }
+    device::DeviceRuntime runtime(program, arena.data(), program.arena_bytes, scratch.data(),
+                                  program.scratch_bytes, &transport_);
+    const device::RuntimeStatus status =
+        runtime.run(input.data(), static_cast<int64_t>(input.size()), result->output.data(),
+                    static_cast<int64_t>(result->output.size()));
+    const double own_s = seconds_since(start);
+    if (status != device::RuntimeStatus::Ok) explain_failure(program, runtime.failure());
+
+    std::vector<ParticipantReport> reports(static_cast<size_t>(n) + 1);
+    for (int i = 0; i < n; ++i) {
+      bool got_result = false;
+      bool got_stats = false;
+      while (!got_result || !got_stats) {
+        WireMessage m;
+        const TransportStatus s = transport_.wait_control(&m, Clock::now() + o_.receive_timeout, i);
+        if (s != TransportStatus::Ok) fail_wait(i, s, got_result ? "stats" : "result");
+        if (m.type == MessageType::Error) fail_with_error(m);
+        if (m.inference_id != id) continue;  // a late frame of an earlier inference
+        if (m.type == MessageType::Result) {
+          got_result = true;
+        } else if (m.type == MessageType::Stats) {
+          got_stats = true;
+          const StatRecords r = decode_stats(m.body);
+          ParticipantReport& w = reports[static_cast<size_t>(i)];
+          w.high_water_bytes = stat(r, StatKey::PeakArenaBytes);
+          w.bytes_sent = stat(r, StatKey::BytesSent);
+          w.bytes_received = stat(r, StatKey::BytesReceived);
+          w.frames_sent = stat(r, StatKey::FramesSent);
+          w.frames_received = stat(r, StatKey::FramesReceived);
+          w.total_s = static_cast<double>(stat(r, StatKey::TotalMicros)) * 1e-6;
+          w.compute_s = static_cast<double>(stat(r, StatKey::ComputeMicros)) * 1e-6;
+        } else {
+          fail(device(i) + " sent an unexpected " + device::message_type_name(m.type) + " message");
+        }
+      }
+    }
+    result->latency_s.resize(id + 1, 0.0);
+    result->latency_s[id] = seconds_since(start);
+
+    ParticipantReport& c = reports.back();
+    const device::RuntimeStats& s = runtime.stats();
+    c.high_water_bytes = s.high_water_bytes;
+    c.bytes_sent = s.bytes_sent;
+    c.bytes_received = s.bytes_received;
+    c.frames_sent = transport_.counters().frames_sent;
+    c.frames_received = transport_.counters().frames_received;
+    c.total_s = own_s;
+    for (size_t i = 0; i < reports.size(); ++i) {
+      const plan::ParticipantPlan& pp = p.participants[i];
+      ParticipantReport& r = reports[i];
+      r.name = pp.name;
+      r.coordinator = pp.coordinator;
+      r.address = pp.coordinator ? "" : workers_[i].text();
+      r.arena_bytes = pp.arena_bytes;
+      r.planned_bytes_sent = pp.estimate.bytes_sent;
+      r.planned_bytes_received = pp.estimate.bytes_received;
+    }
+    result->participants = std::move(reports);
+  }
+
+  // The root cause: a worker's Error if one arrives soon (a worker failing
+  // makes the coordinator's receive fail too), else the coordinator's own.
+  [[noreturn]] void explain_failure(const device::DeviceProgram& program,
+                                    const device::RuntimeFailure& failure) {
+    WireMessage m;
+    const auto grace =
+        std::min<std::chrono::milliseconds>(o_.receive_timeout, std::chrono::milliseconds(500));
+    if (transport_.wait_control(&m, Clock::now() + grace, -1,
+                                static_cast<int>(MessageType::Error)) == TransportStatus::Ok) {
+      fail_with_error(m);
+    }
+    std::string text = failure_message(file_, program, failure, o_.receive_timeout);
+    if (!transport_.error().empty()) text += " (" + transport_.error() + ")";
+    fail(text);
+  }
+
+  // Best effort: a worker that already exited cannot be told.
+  void stop_all() {
+    for (int i = 0; i < file_.plan.device_count(); ++i) {
+      transport_.send_message(i, MessageType::Stop, device::kNoInference, nullptr, 0);
+    }
+  }
+
+  const plan::PlanFile& file_;
+  const std::string& plan_bytes_;
+  const std::vector<SocketAddress>& workers_;
+  const CoordinatorOptions& o_;
+  SocketTransport transport_;
+  int self_;
+};
+
+}  // namespace
+
+DistributedRun run_distributed(const plan::PlanFile& file, const std::string& plan_bytes,
+                               const std::vector<SocketAddress>& workers,
+                               const std::vector<int8_t>& input,
+                               const CoordinatorOptions& options) {
+  const quant::QTensor& in = file.graph.tensors.at(static_cast<size_t>(file.graph.input));
+  if (static_cast<int64_t>(input.size()) != in.bytes()) {
+    throw Error("the int8 input '" + in.name + "' takes " + std::to_string(in.bytes()) +
+                " values, got " + std::to_string(input.size()));
+  }
+  return Coordinator(file, plan_bytes, workers, options).run(input);
+}
+
+}  // namespace mcusplit::host

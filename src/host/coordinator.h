@@ -1,0 +1,57 @@
+// The coordinator of the distributed runtime over sockets (`mcusplit run`):
+// connects to one worker per planned device, provisions them (the plan file
+// and every device's address), runs the coordinator participant's own
+// program (LoadInput, sends, receives, StoreOutput, and in the paper's
+// scheme its compute) with a SocketTransport, and collects every worker's
+// Result and Stats per inference. Stop shuts the workers down at the end, or
+// at the first failure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/socket_io.h"
+#include "plan/plan_file.h"
+
+namespace mcusplit::host {
+
+struct CoordinatorOptions {
+  std::chrono::milliseconds receive_timeout{2000};
+  std::chrono::milliseconds setup_timeout{10000};
+  int repeat = 1;  // inferences
+};
+
+// One participant's figures from the last inference, next to the plan's.
+struct ParticipantReport {
+  std::string name;
+  std::string address;  // "" for the coordinator
+  bool coordinator = false;
+  int64_t arena_bytes = 0;  // planned
+  int64_t high_water_bytes = 0;
+  int64_t bytes_sent = 0;  // payload bytes
+  int64_t bytes_received = 0;
+  int64_t planned_bytes_sent = 0;
+  int64_t planned_bytes_received = 0;
+  int64_t frames_sent = 0;
+  int64_t frames_received = 0;
+  double total_s = 0;    // its whole program
+  double compute_s = 0;  // in Compute ops (workers)
+};
+
+struct DistributedRun {
+  std::vector<int8_t> output;                   // int8 NHWC graph output of the last inference
+  std::vector<double> latency_s;                // per inference: Start sent to every Result in
+  std::vector<ParticipantReport> participants;  // devices, then the coordinator
+};
+
+// `plan_bytes` are the bytes `file` was parsed from (sent as provisioning).
+// Throws mcusplit::Error (exit code 1) with one line naming the device (and
+// the op and layer when known) if a worker refuses the plan, fails, times
+// out or disconnects; every worker has been told to stop by then.
+DistributedRun run_distributed(const plan::PlanFile& file, const std::string& plan_bytes,
+                               const std::vector<SocketAddress>& workers,
+                               const std::vector<int8_t>& input, const CoordinatorOptions& options);
+
+}  // namespace mcusplit::host

@@ -1,0 +1,248 @@
+#include "host/worker.h"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "device/device_runtime.h"
+#include "host/device_slice.h"
+#include "host/failure_message.h"
+#include "host/provision_message.h"
+#include "host/socket_io.h"
+#include "host/socket_transport.h"
+#include "host/stats_message.h"
+#include "model/error.h"
+#include "plan/plan_file.h"
+
+namespace mcusplit::host {
+namespace {
+
+using device::MessageType;
+using device::StatKey;
+using device::TransportStatus;
+
+int64_t micros_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
+
+// Sums the time spent in Compute ops.
+class ComputeClock final : public device::OpObserver {
+ public:
+  void op_begin(int32_t /*op_index*/, const device::DeviceOp& op) override {
+    if (op.kind == device::DeviceOpKind::Compute) start_ = Clock::now();
+  }
+  void op_end(int32_t /*op_index*/, const device::DeviceOp& op,
+              device::RuntimeStatus /*status*/) override {
+    if (op.kind == device::DeviceOpKind::Compute) micros += micros_since(start_);
+  }
+  int64_t micros = 0;
+
+ private:
+  Clock::time_point start_;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerOptions& o) : o_(o), transport_(o.receive_timeout) {}
+
+  void run(std::FILE* announce) {
+    const SocketAddress address = parse_address(o_.listen, "--listen", true);
+    listener_ = listen_on(address);
+    std::fprintf(announce, "listening %s:%u\n", address.host.c_str(),
+                 static_cast<unsigned>(bound_port(listener_.get())));
+    std::fflush(announce);
+    UniqueFd fd = accept_until(listener_.get(), Clock::now() + o_.idle_timeout);
+    if (!fd.valid()) fail_local("no coordinator connected within " + seconds(o_.idle_timeout));
+    coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
+    transport_.set_essential(coordinator_);
+    if (!provision()) return;
+    connect_peers();
+    serve();
+  }
+
+ private:
+  static std::string seconds(std::chrono::milliseconds ms) {
+    return std::to_string(ms.count() / 1000.0).substr(0, 4) + " s";
+  }
+
+  [[noreturn]] void fail_local(const std::string& text) const {
+    throw Error(name() + text, kExitFailure);
+  }
+  // Reports to the coordinator, then fails.
+  [[noreturn]] void fail_reported(device::ErrorCode code, const std::string& text) {
+    transport_.send_error(coordinator_, code, name() + text);
+    fail_local(text);
+  }
+  std::string name() const { return slice_ ? "device '" + slice_->name() + "': " : "worker: "; }
+
+  // The next message from the coordinator. Throws on timeout or link failure.
+  WireMessage next_command(std::chrono::milliseconds timeout, const char* waiting_for) {
+    WireMessage m;
+    const TransportStatus s = transport_.wait_control(&m, Clock::now() + timeout, coordinator_);
+    if (s == TransportStatus::Timeout) {
+      fail_local(std::string("no ") + waiting_for + " from the coordinator within " +
+                 seconds(timeout));
+    }
+    if (s != TransportStatus::Ok) fail_local(transport_.error());
+    return m;
+  }
+
+  // False if the coordinator said Stop instead.
+  bool provision() {
+    const WireMessage m = next_command(o_.setup_timeout, "provisioning");
+    if (m.type == MessageType::Stop) return false;
+    if (m.type != MessageType::Provision) {
+      fail_reported(device::ErrorCode::UnexpectedMessage,
+                    std::string("expected provisioning, got ") + device::message_type_name(m.type));
+    }
+    try {
+      const Provisioning p = decode_provisioning(m.body);
+      file_ = plan::parse_plan(p.plan_bytes, "the provisioned plan");
+      const int self = transport_.self();
+      if (file_.hash != m.plan_hash) throw Error("the plan does not match its frames' plan hash");
+      if (self < 0 || self >= file_.plan.device_count() ||
+          coordinator_ != file_.plan.coordinator()) {
+        throw Error("participant " + std::to_string(self) + " is not a device of the plan");
+      }
+      if (static_cast<int>(p.addresses.size()) != file_.plan.device_count()) {
+        throw Error("the provisioning lists " + std::to_string(p.addresses.size()) +
+                    " device addresses for " + std::to_string(file_.plan.device_count()) +
+                    " devices");
+      }
+      addresses_ = p.addresses;
+      slice_ = std::make_unique<DeviceSlice>(file_, self);
+    } catch (const Error& e) {
+      fail_reported(device::ErrorCode::BadProvision, std::string("refused the plan: ") + e.what());
+    }
+    const device::DeviceProgram& program = slice_->program();
+    if (o_.ram_bytes > 0 && program.arena_bytes > o_.ram_bytes) {
+      fail_reported(device::ErrorCode::BadProvision, "refused the plan: its arena needs " +
+                                                         std::to_string(program.arena_bytes) +
+                                                         " bytes of RAM but this worker has " +
+                                                         std::to_string(o_.ram_bytes) + " (--ram)");
+    }
+    transport_.set_plan_hash(file_.hash, file_.hash);
+    transport_.set_max_payload(static_cast<uint32_t>(file_.plan.max_payload_bytes));
+    for (size_t p = 0; p < file_.plan.participants.size(); ++p) {
+      transport_.set_peer_name(static_cast<int>(p), file_.plan.participants[p].name);
+    }
+    arena_.assign(static_cast<size_t>(program.arena_bytes), 0);
+    scratch_.assign(static_cast<size_t>(program.scratch_bytes), 0);
+    return true;
+  }
+
+  // Switched topology: a link to every other device. Lower indices accept,
+  // higher ones connect, so the links form without a cycle of waits.
+  void connect_peers() {
+    const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
+    const int self = transport_.self();
+    try {
+      for (int j = 0; j < self; ++j) {
+        const SocketAddress a = parse_address(addresses_[static_cast<size_t>(j)], "peer", false);
+        transport_.connect_peer(j, connect_until(a, deadline), deadline);
+      }
+      for (int k = self + 1; k < file_.plan.device_count(); ++k) {
+        UniqueFd fd = accept_until(listener_.get(), deadline);
+        if (!fd.valid()) throw Error("not every peer connected in time");
+        const int peer = transport_.accept_peer(std::move(fd), deadline);
+        if (peer <= self || peer >= file_.plan.device_count()) {
+          throw Error("an unexpected participant " + std::to_string(peer) + " connected");
+        }
+      }
+    } catch (const Error& e) {
+      fail_reported(device::ErrorCode::Unspecified,
+                    std::string("cannot reach its peers: ") + e.what());
+    }
+    listener_.reset();
+  }
+
+  void serve() {
+    for (;;) {
+      WireMessage m = next_command(o_.idle_timeout, "command");
+      switch (m.type) {
+        case MessageType::Ping:
+          transport_.send_message(coordinator_, MessageType::Pong, m.inference_id, m.body.data(),
+                                  m.body.size());
+          break;
+        case MessageType::Stop:
+          if (m.inference_id == device::kNoInference) return;
+          break;  // nothing is running: nothing to abandon
+        case MessageType::Start:
+          if (!run_inference(m.inference_id)) return;
+          break;
+        default:
+          fail_reported(device::ErrorCode::UnexpectedMessage,
+                        std::string("unexpected ") + device::message_type_name(m.type) +
+                            " message from the coordinator");
+      }
+    }
+  }
+
+  // False when a Stop shut the worker down during the run.
+  bool run_inference(uint32_t id) {
+    const device::DeviceProgram& program = slice_->program();
+    transport_.set_inference(id);
+    transport_.reset_counters();
+    device::DeviceRuntime runtime(program, arena_.data(), static_cast<int64_t>(arena_.size()),
+                                  scratch_.data(), static_cast<int64_t>(scratch_.size()),
+                                  &transport_);
+    ComputeClock compute;
+    const Clock::time_point start = Clock::now();
+    const device::RuntimeStatus status = runtime.run(nullptr, 0, nullptr, 0, &compute);
+    const int64_t total_us = micros_since(start);
+    if (status != device::RuntimeStatus::Ok) {
+      if (transport_.interrupted()) {
+        WireMessage stop;
+        if (transport_.wait_control(&stop, Clock::now(), coordinator_,
+                                    static_cast<int>(MessageType::Stop)) == TransportStatus::Ok) {
+          return stop.inference_id != device::kNoInference;
+        }
+      }
+      std::string text = failure_message(file_, program, runtime.failure(), o_.receive_timeout);
+      if (!transport_.error().empty()) text += " (" + transport_.error() + ")";
+      transport_.send_error(coordinator_, device::ErrorCode::RuntimeFailed, text);
+      throw Error(text, kExitFailure);
+    }
+    const int output = file_.graph.output;
+    if (transport_.send_message(coordinator_, MessageType::Result, id, nullptr, 0,
+                                static_cast<uint32_t>(output)) != TransportStatus::Ok) {
+      fail_local("cannot send its result: " + transport_.error());
+    }
+    const device::RuntimeStats& s = runtime.stats();
+    const LinkCounters& c = transport_.counters();
+    const StatRecords records{
+        {StatKey::TotalMicros, static_cast<uint64_t>(total_us)},
+        {StatKey::ComputeMicros, static_cast<uint64_t>(compute.micros)},
+        {StatKey::BytesSent, static_cast<uint64_t>(s.bytes_sent)},
+        {StatKey::BytesReceived, static_cast<uint64_t>(s.bytes_received)},
+        // Frames up to and including the Result, and the Stats frame itself.
+        {StatKey::FramesSent, static_cast<uint64_t>(c.frames_sent + 1)},
+        {StatKey::FramesReceived, static_cast<uint64_t>(c.frames_received)},
+        {StatKey::PeakArenaBytes, static_cast<uint64_t>(s.high_water_bytes)},
+    };
+    const std::vector<uint8_t> body = encode_stats(records);
+    if (transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size()) !=
+        TransportStatus::Ok) {
+      fail_local("cannot send its stats: " + transport_.error());
+    }
+    return true;
+  }
+
+  const WorkerOptions& o_;
+  SocketTransport transport_;
+  UniqueFd listener_;
+  int coordinator_ = -1;
+  plan::PlanFile file_;
+  std::vector<std::string> addresses_;
+  std::unique_ptr<DeviceSlice> slice_;
+  std::vector<int8_t> arena_;
+  std::vector<int8_t> scratch_;
+};
+
+}  // namespace
+
+void run_worker(const WorkerOptions& options, std::FILE* announce) {
+  Worker(options).run(announce);
+}
+
+}  // namespace mcusplit::host
