@@ -33,21 +33,7 @@ struct InferArgs {
 };
 
 model::ImagePreprocessing preprocessing_from(const InferArgs& a) {
-  const auto valid_count = [](size_t n) { return n == 1 || n == 3; };
-  if (!valid_count(a.mean.size()) || !valid_count(a.std.size())) {
-    throw Error("--mean and --std take one value (grey) or three comma-separated values (RGB)");
-  }
-  model::ImagePreprocessing p;
-  for (size_t i = 0; i < 3; ++i) {
-    // One value serves every channel.
-    const float mean = a.mean.size() == 1 ? a.mean[0] : a.mean[i];
-    const float std = a.std.size() == 1 ? a.std[0] : a.std[i];
-    if (!(std > 0.0f)) throw Error("--std values must be positive");
-    p.mean[i] = mean;
-    p.std[i] = std;
-  }
-  p.center_crop = !a.no_crop;
-  return p;
+  return image_preprocessing(a.mean, a.std, a.no_crop);
 }
 
 // Rows of a classifier output: [N, K] or anything whose last dim is the classes.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/input_loading.h"
 #include "cli/mq_model.h"
 #include "cli/top_k.h"
 #include "host/coordinator.h"
@@ -35,22 +36,8 @@ struct RunArgs {
   bool no_crop = false;
 };
 
-// As `mcusplit infer`, so that both quantize an image the same way.
 model::ImagePreprocessing preprocessing_from(const RunArgs& a) {
-  const auto valid_count = [](size_t n) { return n == 1 || n == 3; };
-  if (!valid_count(a.mean.size()) || !valid_count(a.std.size())) {
-    throw Error("--mean and --std take one value (grey) or three comma-separated values (RGB)");
-  }
-  model::ImagePreprocessing p;
-  for (size_t i = 0; i < 3; ++i) {
-    const float mean = a.mean.size() == 1 ? a.mean[0] : a.mean[i];
-    const float std = a.std.size() == 1 ? a.std[0] : a.std[i];
-    if (!(std > 0.0f)) throw Error("--std values must be positive");
-    p.mean[i] = mean;
-    p.std[i] = std;
-  }
-  p.center_crop = !a.no_crop;
-  return p;
+  return image_preprocessing(a.mean, a.std, a.no_crop);
 }
 
 std::string read_bytes(const std::string& path) {
@@ -66,6 +53,11 @@ std::vector<host::SocketAddress> parse_workers(const std::string& list) {
   std::stringstream ss(list);
   for (std::string item; std::getline(ss, item, ',');) {
     out.push_back(host::parse_address(item, "--workers entry", false));
+    for (size_t i = 0; i + 1 < out.size(); ++i) {
+      if (out[i].text() == out.back().text()) {
+        throw Error("--workers lists " + item + " twice: one worker serves one device");
+      }
+    }
   }
   return out;
 }
@@ -84,6 +76,7 @@ nlohmann::json devices_json(const host::DistributedRun& r) {
                        {"planned_bytes_received", p.planned_bytes_received},
                        {"frames_sent", p.frames_sent},
                        {"frames_received", p.frames_received},
+                       {"planned_data_frames_sent", p.planned_data_frames_sent},
                        {"compute_s", p.compute_s},
                        {"total_s", p.total_s}});
   }

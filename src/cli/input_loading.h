@@ -16,4 +16,9 @@ std::vector<model::FloatTensor> load_inputs(const model::Graph& graph,
                                             const std::vector<std::string>& files,
                                             const model::ImagePreprocessing& preprocessing);
 
+// --mean/--std (one value for every channel, or three) and --no-crop as
+// image preprocessing; throws mcusplit::Error on a wrong count or a std <= 0.
+model::ImagePreprocessing image_preprocessing(const std::vector<float>& mean,
+                                              const std::vector<float>& std, bool no_crop);
+
 }  // namespace mcusplit::cli

@@ -33,6 +33,16 @@ int64_t stat(const StatRecords& r, StatKey key) {
   return it == r.end() ? 0 : static_cast<int64_t>(it->second);
 }
 
+int64_t planned_data_frames(const plan::ParticipantPlan& pp, int64_t max_payload) {
+  int64_t frames = 0;
+  for (const plan::PlanOp& op : pp.ops) {
+    if (op.kind != plan::OpKind::Send) continue;
+    const int64_t bytes = op.box.volume();
+    frames += std::max<int64_t>(1, (bytes + max_payload - 1) / max_payload);
+  }
+  return frames;
+}
+
 class Coordinator {
  public:
   Coordinator(const plan::PlanFile& file, const std::string& plan_bytes,
@@ -84,7 +94,14 @@ class Coordinator {
     fail(text);
   }
   // A failed wait for `i`: its error, or the link failure, or the timeout.
-  [[noreturn]] void fail_wait(int i, TransportStatus s, const char* waiting_for) const {
+  [[noreturn]] void fail_wait(int i, TransportStatus s, const char* waiting_for) {
+    // Another worker's Error is the root cause (its exit may be what broke
+    // this wait).
+    WireMessage m;
+    if (transport_.wait_control(&m, Clock::now(), -1, static_cast<int>(MessageType::Error)) ==
+        TransportStatus::Ok) {
+      fail_with_error(m);
+    }
     if (s == TransportStatus::Timeout) {
       fail(device(i) + " sent no " + waiting_for + " within " +
            std::to_string(o_.receive_timeout.count()) + " ms");
@@ -209,6 +226,7 @@ class Coordinator {
       r.arena_bytes = pp.arena_bytes;
       r.planned_bytes_sent = pp.estimate.bytes_sent;
       r.planned_bytes_received = pp.estimate.bytes_received;
+      r.planned_data_frames_sent = planned_data_frames(pp, p.max_payload_bytes);
     }
     result->participants = std::move(reports);
   }

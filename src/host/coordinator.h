@@ -34,8 +34,10 @@ struct ParticipantReport {
   int64_t bytes_received = 0;
   int64_t planned_bytes_sent = 0;
   int64_t planned_bytes_received = 0;
-  int64_t frames_sent = 0;
+  int64_t frames_sent = 0;  // every type (a worker: its Data frames, Result and Stats)
   int64_t frames_received = 0;
+  // Data frames the plan's Send ops take at its max payload.
+  int64_t planned_data_frames_sent = 0;
   double total_s = 0;    // its whole program
   double compute_s = 0;  // in Compute ops (workers)
 };

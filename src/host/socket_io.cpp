@@ -10,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "model/error.h"
 
@@ -143,10 +142,8 @@ UniqueFd connect_until(const SocketAddress& address, Clock::time_point deadline)
       set_nodelay(fd.get());
       return fd;
     }
-    if (errno != ECONNREFUSED || Clock::now() >= deadline) {
-      throw Error("cannot connect to " + address.text() + ": " + errno_text(), kExitFailure);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Workers listen before they announce their address: a refusal is final.
+    throw Error("cannot connect to " + address.text() + ": " + errno_text(), kExitFailure);
   }
   throw Error("cannot connect to " + address.text() + ": timed out", kExitFailure);
 }

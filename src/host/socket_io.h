@@ -58,8 +58,8 @@ int ms_until(Clock::time_point deadline);
 // Throws mcusplit::Error (exit code 1) on a socket error.
 UniqueFd accept_until(int listen_fd, Clock::time_point deadline);
 
-// Connects before `deadline`, retrying refused connections (the peer may not
-// listen yet). Throws mcusplit::Error (exit code 1) naming the address.
+// Connects before `deadline`. Throws mcusplit::Error (exit code 1) naming
+// the address.
 UniqueFd connect_until(const SocketAddress& address, Clock::time_point deadline);
 
 }  // namespace mcusplit::host

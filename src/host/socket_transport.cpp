@@ -278,8 +278,11 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
                                               int source_filter, int type_filter) {
   for (;;) {
     for (auto it = control_.begin(); it != control_.end(); ++it) {
-      if ((source_filter < 0 || it->source == source_filter) &&
-          (type_filter < 0 || static_cast<int>(it->type) == type_filter)) {
+      const bool wanted = (source_filter < 0 || it->source == source_filter) &&
+                          (type_filter < 0 || static_cast<int>(it->type) == type_filter);
+      // Whoever waits for "anything" from one peer must hear of any failure.
+      const bool failure = type_filter < 0 && it->type == MessageType::Error;
+      if (wanted || failure) {
         *out = std::move(*it);
         control_.erase(it);
         interrupted_ = std::any_of(control_.begin(), control_.end(), [](const WireMessage& m) {
@@ -289,6 +292,11 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
       }
     }
     if (!error_.empty()) return TransportStatus::Failed;
+    if (source_filter >= 0 && static_cast<size_t>(source_filter) < peers_.size() &&
+        peers_[static_cast<size_t>(source_filter)].closed) {
+      fail(source_filter, "the connection to " + peer_name(source_filter) + " closed");
+      return TransportStatus::Closed;
+    }
     if (!pump(deadline)) return TransportStatus::Timeout;
   }
 }

@@ -78,7 +78,9 @@ class SocketTransport final : public device::Transport {
   device::TransportStatus send_error(int peer, device::ErrorCode code, const std::string& text);
   // The next non-Data message from any peer (oldest first); `type_filter`
   // and `source_filter` (-1: any) pick a specific one and leave the rest
-  // queued. Timeout, or Failed after a link failure (error()).
+  // queued, except that without a type filter an Error from any peer is
+  // returned too. Timeout; Closed if `source_filter`'s link closed; Failed
+  // after a link failure (error()).
   device::TransportStatus wait_control(WireMessage* out, Clock::time_point deadline,
                                        int source_filter = -1, int type_filter = -1);
   // True when a Stop or Error is queued: receives return Closed meanwhile.

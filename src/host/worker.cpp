@@ -1,5 +1,6 @@
 #include "host/worker.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -20,6 +21,8 @@ namespace {
 using device::MessageType;
 using device::StatKey;
 using device::TransportStatus;
+
+constexpr std::chrono::milliseconds kSlice{50};
 
 int64_t micros_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
@@ -55,14 +58,13 @@ class Worker {
     if (!fd.valid()) fail_local("no coordinator connected within " + seconds(o_.idle_timeout));
     coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
     transport_.set_essential(coordinator_);
-    if (!provision()) return;
-    connect_peers();
+    if (!provision() || !connect_peers()) return;
     serve();
   }
 
  private:
   static std::string seconds(std::chrono::milliseconds ms) {
-    return std::to_string(ms.count() / 1000.0).substr(0, 4) + " s";
+    return std::to_string(ms.count()) + " ms";
   }
 
   [[noreturn]] void fail_local(const std::string& text) const {
@@ -133,7 +135,18 @@ class Worker {
 
   // Switched topology: a link to every other device. Lower indices accept,
   // higher ones connect, so the links form without a cycle of waits.
-  void connect_peers() {
+  // True if the coordinator has said Stop; throws if its link failed.
+  bool stopped() {
+    WireMessage m;
+    const TransportStatus s = transport_.wait_control(&m, Clock::now(), coordinator_,
+                                                      static_cast<int>(MessageType::Stop));
+    if (s == TransportStatus::Ok) return true;
+    if (s != TransportStatus::Timeout) fail_local(transport_.error());
+    return false;
+  }
+
+  // False if the coordinator said Stop meanwhile.
+  bool connect_peers() {
     const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
     const int self = transport_.self();
     try {
@@ -142,7 +155,13 @@ class Worker {
         transport_.connect_peer(j, connect_until(a, deadline), deadline);
       }
       for (int k = self + 1; k < file_.plan.device_count(); ++k) {
-        UniqueFd fd = accept_until(listener_.get(), deadline);
+        UniqueFd fd;
+        // In short slices, so that the coordinator's Stop (another device
+        // refused the plan) ends the wait at once.
+        while (!fd.valid() && Clock::now() < deadline) {
+          if (stopped()) return false;
+          fd = accept_until(listener_.get(), std::min(deadline, Clock::now() + kSlice));
+        }
         if (!fd.valid()) throw Error("not every peer connected in time");
         const int peer = transport_.accept_peer(std::move(fd), deadline);
         if (peer <= self || peer >= file_.plan.device_count()) {
@@ -154,6 +173,7 @@ class Worker {
                     std::string("cannot reach its peers: ") + e.what());
     }
     listener_.reset();
+    return true;
   }
 
   void serve() {

@@ -137,7 +137,7 @@ struct Plan {
   std::string objective;    // "latency" or "memory"
   ClusterSpec cluster;
   CoordinatorSpec coordinator_spec;
-  int64_t max_payload_bytes = 1372;  // per frame: one TCP segment (docs/protocol.md)
+  int64_t max_payload_bytes = 1372;           // per frame: one TCP segment (docs/protocol.md)
   std::vector<LayerPlan> layers;              // parallel to QGraph::layers
   std::vector<ParticipantPlan> participants;  // devices, then the coordinator
 

@@ -27,8 +27,8 @@ struct PlanOptions {
   Objective objective = Objective::Latency;
   CoordinatorSpec coordinator;
   int64_t max_payload_bytes = 1372;  // docs/protocol.md
-  bool fuse = true;              // fused bands (auto only)
-  bool search_min_count = true;  // on failure, look for the count that fits
+  bool fuse = true;                  // fused bands (auto only)
+  bool search_min_count = true;      // on failure, look for the count that fits
 };
 
 Scheme parse_scheme(const std::string& text);

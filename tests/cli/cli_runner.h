@@ -1,6 +1,7 @@
 // Runs the mcusplit binary as a user would and captures what it prints.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <cstdlib>
 #include <filesystem>
@@ -57,6 +58,22 @@ inline int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+// A small zoo MobileNetV2 (width 0.35, 64x64, 10 classes) quantized with
+// `samples` random calibration inputs, written to dir/small.mq; "" (and a
+// test failure) if either step fails.
+inline std::string make_small_mq(const ScratchDir& dir, int samples) {
+  const std::string onnx = dir.file("small.onnx");
+  const CliResult zoo =
+      run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + onnx + "'", dir);
+  EXPECT_EQ(zoo.exit_code, 0) << zoo.err;
+  const std::string mq = dir.file("small.mq");
+  const CliResult q = run_cli("quantize '" + onnx + "' --calib random --samples " +
+                                  std::to_string(samples) + " -o '" + mq + "'",
+                              dir);
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  return zoo.exit_code == 0 && q.exit_code == 0 ? mq : "";
 }
 
 }  // namespace mcusplit::testing

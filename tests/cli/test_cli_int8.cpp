@@ -25,15 +25,8 @@ class CliInt8 : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<ScratchDir>("cli_int8");
-    const std::string onnx = dir_->file("small.onnx");
-    ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 64 --classes 10 -o '" + onnx + "'",
-                      *dir_)
-                  .exit_code,
-              0);
-    mq_ = dir_->file("small.mq");
-    const CliResult q =
-        run_cli("quantize '" + onnx + "' --calib random --samples 3 -o '" + mq_ + "'", *dir_);
-    ASSERT_EQ(q.exit_code, 0) << q.err;
+    mq_ = make_small_mq(*dir_, 3);
+    ASSERT_FALSE(mq_.empty());
   }
   static void TearDownTestSuite() { dir_.reset(); }
 

@@ -1,0 +1,255 @@
+// `mcusplit run` and `mcusplit worker`: a plan run on worker processes over
+// loopback TCP matches `mcusplit infer` bit for bit and the plan's memory and
+// traffic figures; refusals and bad input fail fast with one line.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_runner.h"
+
+extern char** environ;
+
+namespace mcusplit::testing {
+namespace {
+
+const std::string kImage =
+    std::string(MCUSPLIT_SOURCE_DIR) + "/tests/data/images/fashion_test0_ankle-boot.pgm";
+
+// A `mcusplit worker` started by the test, for `run --workers`; killed and
+// reaped on destruction if it has not exited.
+class BackgroundWorker {
+ public:
+  explicit BackgroundWorker(const std::vector<std::string>& extra) {
+    int out[2];
+    EXPECT_EQ(::pipe(out), 0);
+    std::vector<std::string> args{MCUSPLIT_BINARY, "worker",         "--listen",
+                                  "127.0.0.1:0",   "--idle-timeout", "20"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    EXPECT_EQ(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    // "listening 127.0.0.1:PORT"
+    std::string line;
+    char c = 0;
+    pollfd p{out[0], POLLIN, 0};
+    while (::poll(&p, 1, 5000) > 0 && ::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(out[0]);
+    const std::string prefix = "listening ";
+    if (line.rfind(prefix, 0) == 0) address_ = line.substr(prefix.size());
+  }
+  ~BackgroundWorker() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::string& address() const { return address_; }
+  void kill_now() const { ::kill(pid_, SIGKILL); }
+
+  // The exit code, or -1 if it has not exited within `timeout`.
+  int wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+};
+
+class CliRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<ScratchDir>("cli_run");
+    mq_ = make_small_mq(*dir_, 2);
+    ASSERT_FALSE(mq_.empty());
+    const std::string ref = dir_->file("reference.pb");
+    const CliResult infer =
+        run_cli("infer '" + mq_ + "' --input '" + kImage + "' --output '" + ref + "'", *dir_);
+    ASSERT_EQ(infer.exit_code, 0) << infer.err;
+    reference_ = read_text_file(ref);
+    ASSERT_FALSE(reference_.empty());
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  static std::string make_plan(const std::string& devices, const std::string& strategy) {
+    const std::string file = dir_->file(devices + "_" + strategy + ".plan");
+    const CliResult r = run_cli("plan '" + mq_ + "' --devices " + devices + " --strategy " +
+                                    strategy + " -o '" + file + "'",
+                                *dir_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return file;
+  }
+
+  static std::unique_ptr<ScratchDir> dir_;
+  static std::string mq_;
+  static std::string reference_;
+};
+
+std::unique_ptr<ScratchDir> CliRun::dir_;
+std::string CliRun::mq_;
+std::string CliRun::reference_;
+
+struct RunCase {
+  const char* devices;
+  const char* strategy;
+};
+
+class CliRunPlans : public CliRun, public ::testing::WithParamInterface<RunCase> {};
+
+TEST_P(CliRunPlans, MatchesInferBitForBitAndThePlansFigures) {
+  const RunCase c = GetParam();
+  const std::string plan = make_plan(c.devices, c.strategy);
+  const std::string out = dir_->file(std::string("out_") + c.devices + c.strategy + ".pb");
+  const CliResult r = run_cli(
+      "run '" + plan + "' --input '" + kImage + "' --output '" + out + "' --repeat 2 --json",
+      *dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(out), reference_);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["latency_s"].size(), 2u);
+  const int devices = std::stoi(c.devices);
+  ASSERT_EQ(j["devices"].size(), static_cast<size_t>(devices) + 1);
+  for (const auto& d : j["devices"]) {
+    const std::string name = d["name"].get<std::string>();
+    EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << name;
+    EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << name;
+    EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << name;
+    // Chunks of at most the max payload; a worker adds its Result and Stats,
+    // the coordinator one Start per device.
+    const int64_t control = d["coordinator"].get<bool>() ? devices : 2;
+    EXPECT_EQ(d["frames_sent"].get<int64_t>(),
+              d["planned_data_frames_sent"].get<int64_t>() + control)
+        << name;
+  }
+  EXPECT_TRUE(j["top1"].contains("index"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Plans, CliRunPlans,
+    ::testing::Values(RunCase{"2xteensy41", "auto"}, RunCase{"2xteensy41", "paper"},
+                      RunCase{"4xteensy41", "auto"}, RunCase{"4xteensy41", "paper"}),
+    [](const ::testing::TestParamInfo<RunCase>& param_info) {
+      return std::string(param_info.param.devices).substr(0, 1) + "x" + param_info.param.strategy;
+    });
+
+TEST_F(CliRun, WorkerWithTooLittleRamRefusesThePlan) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  BackgroundWorker w0({});
+  BackgroundWorker w1({"--ram", "1000"});
+  ASSERT_FALSE(w0.address().empty());
+  ASSERT_FALSE(w1.address().empty());
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult r = run_cli(
+      "run '" + plan + "' --input '" + kImage + "' --workers " + w0.address() + "," + w1.address(),
+      *dir_);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("device 'teensy41-1'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refused the plan"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("has 1000 (--ram)"), std::string::npos) << r.err;
+  // Both workers end promptly: the refusing one with an error, the other
+  // told to stop.
+  EXPECT_EQ(w1.wait_exit(std::chrono::seconds(5)), 1);
+  EXPECT_EQ(w0.wait_exit(std::chrono::seconds(5)), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(CliRun, WorkerDyingMidRunFailsNamingADevice) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  BackgroundWorker w0({});
+  BackgroundWorker w1({});
+  ASSERT_FALSE(w0.address().empty());
+  ASSERT_FALSE(w1.address().empty());
+  CliResult r;
+  // Far more inferences than run before the kill.
+  std::thread run([&] {
+    r = run_cli("run '" + plan + "' --input '" + kImage + "' --repeat 1000000 --workers " +
+                    w0.address() + "," + w1.address(),
+                *dir_);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto killed = std::chrono::steady_clock::now();
+  w1.kill_now();
+  run.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::seconds(5));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("'teensy41-"), std::string::npos) << r.err;
+  EXPECT_NE(w0.wait_exit(std::chrono::seconds(5)), -1);
+}
+
+TEST_F(CliRun, CorruptPlanFileIsBadInput) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  std::string bytes = read_text_file(plan);
+  for (const size_t at : {bytes.size() / 2, size_t{3}}) {
+    std::string corrupt = bytes;
+    corrupt[at] = static_cast<char>(corrupt[at] ^ 0x5a);
+    const std::string file = dir_->file("corrupt.plan");
+    {
+      std::ofstream f(file, std::ios::binary);
+      f << corrupt;
+    }
+    const CliResult r = run_cli("run '" + file + "' --input '" + kImage + "'", *dir_);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  }
+  const CliResult missing = run_cli("run /nonexistent.plan --input '" + kImage + "'", *dir_);
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+}
+
+TEST_F(CliRun, BadArgumentsAreBadInput) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  for (const char* args :
+       {"--workers 127.0.0.1:1", "--workers 127.0.0.1:5,127.0.0.1:5",
+        "--workers localhost:80,127.0.0.1:2", "--repeat 0", "--input /nonexistent.png"}) {
+    const CliResult r =
+        run_cli("run '" + plan + "' --input '" + kImage + "' " + std::string(args), *dir_);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << args << ": " << r.err;
+  }
+  const CliResult bad_listen = run_cli("worker --listen nowhere", *dir_);
+  EXPECT_EQ(bad_listen.exit_code, 2) << bad_listen.err;
+}
+
+TEST_F(CliRun, UnreachableWorkerFailsNamingTheDevice) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  // Ports 1 and 2 on loopback: nothing listens there.
+  const CliResult r = run_cli(
+      "run '" + plan + "' --input '" + kImage + "' --workers 127.0.0.1:1,127.0.0.1:2", *dir_);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("device 'teensy41-0'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mcusplit::testing
