@@ -35,6 +35,17 @@ echo "== mcusplit plan: MobileNetV2 int8 on 8 teensy41 with 256 KiB RAM each (au
 "$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --ram 256KiB -o "$OUT/mobilenetv2.plan" \
   --report "$OUT/mobilenetv2-plan.html"
 echo
+echo "== mcusplit run: that plan on 8 worker processes over TCP (loopback), against one device"
+"$MCUSPLIT" run "$OUT/mobilenetv2.plan" --input "$IMAGE" --output "$OUT/split-output.pb"
+"$MCUSPLIT" infer "$OUT/mobilenetv2.mq" --input "$IMAGE" --output "$OUT/single-output.pb" > /dev/null
+if cmp -s "$OUT/split-output.pb" "$OUT/single-output.pb"; then
+  echo "  split output is bit-exact with the single-device int8 output"
+else
+  echo "  split output DIFFERS from the single-device int8 output"
+  exit 1
+fi
+
+echo
 echo "== the original paper's scheme on the same cluster (1 MiB each; it needs more than 256 KiB)"
 "$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --strategy paper --topology star | tail -n 2
 echo
