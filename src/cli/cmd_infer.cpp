@@ -27,14 +27,8 @@ struct InferArgs {
   std::string output;
   std::string labels;
   bool json = false;
-  std::vector<float> mean{0.485f, 0.456f, 0.406f};
-  std::vector<float> std{0.229f, 0.224f, 0.225f};
-  bool no_crop = false;
+  ImageOptions image;
 };
-
-model::ImagePreprocessing preprocessing_from(const InferArgs& a) {
-  return image_preprocessing(a.mean, a.std, a.no_crop);
-}
 
 // Rows of a classifier output: [N, K] or anything whose last dim is the classes.
 nlohmann::json top5_json(const model::FloatTensor& out) {
@@ -90,7 +84,7 @@ void print_outputs(const nlohmann::json& result) {
 void run_infer_float(const InferArgs& a) {
   const LoadedModel m = load_onnx_model(a.model);
   const model::Graph& g = m.prepared;
-  const auto inputs = load_inputs(g, a.inputs, preprocessing_from(a));
+  const auto inputs = load_inputs(g, a.inputs, a.image.preprocessing());
   const auto outputs = model::run_graph(g, inputs);
 
   if (!a.output.empty()) {
@@ -120,7 +114,7 @@ void run_infer_int8(const InferArgs& a) {
     throw Error("the model has 1 input but " + std::to_string(a.inputs.size()) +
                 " --input file(s) were given");
   }
-  const std::vector<int8_t> input = load_int8_input(g, a.inputs[0], preprocessing_from(a));
+  const std::vector<int8_t> input = load_int8_input(g, a.inputs[0], a.image.preprocessing());
   quant::Int8Executor exec(g);
   const std::vector<int8_t> output = exec.run(input);
 
@@ -169,13 +163,7 @@ void add_infer_command(CLI::App& app) {
                   "Write the first output as a TensorProto .pb (INT8 for an .mq model)");
   cmd->add_flag("--json", args->json, "Print JSON (top-5 per output row)");
   cmd->add_option("--labels", args->labels, "Class names, one per line, to print with the top-5");
-  cmd->add_option("--mean", args->mean, "Image normalisation mean: one value or r,g,b")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--std", args->std, "Image normalisation std: one value or r,g,b")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_flag("--no-crop", args->no_crop, "Resize images straight to the input size");
+  add_image_options(cmd, &args->image);
   cmd->callback([args] { run_infer(*args); });
 }
 

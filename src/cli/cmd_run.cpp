@@ -31,14 +31,8 @@ struct RunArgs {
   int repeat = 1;
   int timeout_ms = 2000;
   bool json = false;
-  std::vector<float> mean{0.485f, 0.456f, 0.406f};
-  std::vector<float> std{0.229f, 0.224f, 0.225f};
-  bool no_crop = false;
+  ImageOptions image;
 };
-
-model::ImagePreprocessing preprocessing_from(const RunArgs& a) {
-  return image_preprocessing(a.mean, a.std, a.no_crop);
-}
 
 std::string read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -88,7 +82,7 @@ void run_run(const RunArgs& a) {
   if (a.timeout_ms <= 0) throw Error("--timeout must be positive");
   const std::string bytes = read_bytes(a.plan);
   const plan::PlanFile file = plan::parse_plan(bytes, a.plan);
-  const std::vector<int8_t> input = load_int8_input(file.graph, a.input, preprocessing_from(a));
+  const std::vector<int8_t> input = load_int8_input(file.graph, a.input, a.image.preprocessing());
   std::vector<host::SocketAddress> workers = parse_workers(a.workers);
   if (!a.workers.empty() && static_cast<int>(workers.size()) != file.plan.device_count()) {
     throw Error("the plan has " + std::to_string(file.plan.device_count()) +
@@ -160,13 +154,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--timeout", args->timeout_ms, "Receive timeout in milliseconds")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
-  cmd->add_option("--mean", args->mean, "Image normalisation mean: one value or r,g,b")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--std", args->std, "Image normalisation std: one value or r,g,b")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_flag("--no-crop", args->no_crop, "Resize images straight to the input size");
+  add_image_options(cmd, &args->image);
   cmd->callback([args] { run_run(*args); });
 }
 

@@ -1,6 +1,8 @@
 // Turning --input files into graph input tensors.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <string>
 #include <vector>
 
@@ -16,9 +18,18 @@ std::vector<model::FloatTensor> load_inputs(const model::Graph& graph,
                                             const std::vector<std::string>& files,
                                             const model::ImagePreprocessing& preprocessing);
 
-// --mean/--std (one value for every channel, or three) and --no-crop as
-// image preprocessing; throws mcusplit::Error on a wrong count or a std <= 0.
-model::ImagePreprocessing image_preprocessing(const std::vector<float>& mean,
-                                              const std::vector<float>& std, bool no_crop);
+// --mean, --std and --no-crop of the verbs that read images for a model
+// (`infer`, `run`).
+struct ImageOptions {
+  std::vector<float> mean{0.485f, 0.456f, 0.406f};  // ImageNet
+  std::vector<float> std{0.229f, 0.224f, 0.225f};
+  bool no_crop = false;
+
+  // One value serves every channel, or three (RGB); throws mcusplit::Error on
+  // another count or a std <= 0.
+  model::ImagePreprocessing preprocessing() const;
+};
+
+void add_image_options(CLI::App* cmd, ImageOptions* options);
 
 }  // namespace mcusplit::cli

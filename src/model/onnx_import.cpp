@@ -6,14 +6,11 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "model/error.h"
+#include "model/file_io.h"
 #include "model/onnx_constant_folding.h"
 #include "model/onnx_node_context.h"
 #include "model/onnx_op_import.h"
@@ -31,18 +28,6 @@ constexpr int64_t kMinLegacyOpset = 1;
 
 bool unchanged_since_opset_1(const std::string& op) {
   return op == "GlobalAveragePool" || op == "Identity" || op == "MatMul" || op == "Flatten";
-}
-
-std::string read_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw Error("cannot open '" + path + "': Is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw Error("cannot read '" + path + "': " + std::strerror(errno));
-  return std::move(buffer).str();
 }
 
 int64_t default_domain_opset(const onnx::ModelProto& model, const std::string& origin) {
@@ -253,7 +238,7 @@ std::string supported_operators_list() {
 }
 
 Graph import_onnx_file(const std::string& path) {
-  return import_onnx_bytes(read_file(path), path);
+  return import_onnx_bytes(read_file_bytes(path), path);
 }
 
 Graph import_onnx_bytes(const std::string& bytes, const std::string& origin) {

@@ -1,14 +1,10 @@
 #include "model/onnx_writer.h"
 
-#include <unistd.h>
-
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <limits>
-#include <system_error>
 
 #include "model/error.h"
+#include "model/file_io.h"
 
 namespace mcusplit::model {
 
@@ -22,26 +18,7 @@ void write_onnx_file(const onnx::ModelProto& model, const std::string& path) {
     throw Error("cannot write " + path + ": serialization failed");
   }
 
-  // The pid keeps concurrent writers of the same path from sharing a temp file.
-  const std::string temp_path = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + path + ": cannot create " + temp_path);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temp_path, ignored);
-      throw Error("cannot write " + path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp_path, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(temp_path, ignored);
-    throw Error("cannot write " + path + ": " + ec.message());
-  }
+  write_file_atomically(path, bytes);
 }
 
 }  // namespace mcusplit::model

@@ -1,20 +1,16 @@
 #include "plan/plan_file.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <bit>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <utility>
 
 #include "model/error.h"
+#include "model/file_io.h"
 #include "quant/byte_stream.h"
 #include "quant/mq_codec.h"
 
@@ -740,31 +736,11 @@ PlanFile parse_plan(const std::string& bytes, const std::string& origin) {
 
 void write_plan_file(const Plan& plan, const QGraph& full_graph, const std::string& path) {
   const std::string bytes = serialize_plan(plan, full_graph);  // may throw: nothing written yet
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error(fmt::format("cannot write '{}': write failed", path));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("cannot write '{}': {}", path, ec.message()));
-  }
+  model::write_file_atomically(path, bytes);
 }
 
 PlanFile read_plan_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  const std::string bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-  if (f.bad()) throw Error(fmt::format("cannot read '{}'", path));
-  return parse_plan(bytes, path);
+  return parse_plan(model::read_file_bytes(path), path);
 }
 
 quant::QLayer sliced_layer(const QLayer& skeleton, const LayerConstants& slice) {

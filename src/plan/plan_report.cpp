@@ -1,18 +1,16 @@
 #include "plan/plan_report.h"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <utility>
 #include <vector>
 
 #include "model/error.h"
+#include "model/file_io.h"
 #include "plan/report_format.h"
 #include "plan/svg_memory.h"
 #include "plan/svg_timeline.h"
@@ -201,24 +199,7 @@ std::string render_plan_report(const Plan& plan, const quant::QGraph& graph) {
 
 void write_plan_report(const Plan& plan, const quant::QGraph& graph, const std::string& path) {
   const std::string html = render_plan_report(plan, graph);
-  // Per-process temporary beside `path`, so the rename stays on one file system
-  // and readers never see a half-written report.
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error(fmt::format("cannot write report '{}': {}", path, std::strerror(errno)));
-    f.write(html.data(), static_cast<std::streamsize>(html.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error(fmt::format("cannot write report '{}': write failed", path));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("cannot write report '{}': {}", path, reason));
-  }
+  model::write_file_atomically(path, html, "report ");
 }
 
 }  // namespace mcusplit::plan

@@ -1,17 +1,12 @@
 #include "quant/mq_format.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "model/error.h"
+#include "model/file_io.h"
 #include "quant/byte_stream.h"
 #include "quant/mq_codec.h"
 #include "quant/qgraph_validate.h"
@@ -122,32 +117,11 @@ QGraph parse_mq(const std::string& bytes, const std::string& origin) {
 }
 
 void write_mq_file(const QGraph& graph, const std::string& path) {
-  const std::string bytes = serialize_mq(graph);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error(fmt::format("cannot write '{}': write failed", path));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("cannot write '{}': {}", path, ec.message()));
-  }
+  model::write_file_atomically(path, serialize_mq(graph));
 }
 
 QGraph read_mq_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  const std::string bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-  if (f.bad()) throw Error(fmt::format("cannot read '{}'", path));
-  return parse_mq(bytes, path);
+  return parse_mq(model::read_file_bytes(path), path);
 }
 
 }  // namespace mcusplit::quant
