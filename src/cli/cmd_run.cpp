@@ -28,6 +28,7 @@ struct RunArgs {
   std::string input;
   std::string output;
   std::string workers;
+  std::string topology;
   int repeat = 1;
   int timeout_ms = 2000;
   bool json = false;
@@ -70,7 +71,12 @@ nlohmann::json devices_json(const host::DistributedRun& r) {
                        {"planned_bytes_received", p.planned_bytes_received},
                        {"frames_sent", p.frames_sent},
                        {"frames_received", p.frames_received},
+                       {"data_frames_sent", p.data_frames_sent},
                        {"planned_data_frames_sent", p.planned_data_frames_sent},
+                       {"credit_frames_sent", p.credit_frames_sent},
+                       {"planned_credit_frames_sent", p.planned_credit_frames_sent},
+                       {"frames_relayed", p.frames_relayed},
+                       {"bytes_relayed", p.bytes_relayed},
                        {"compute_s", p.compute_s},
                        {"total_s", p.total_s}});
   }
@@ -96,6 +102,10 @@ void run_run(const RunArgs& a) {
   }
   host::CoordinatorOptions options;
   options.repeat = a.repeat;
+  // The plan's own topology unless told; a bus is run switched (both are one
+  // hop between devices).
+  options.star = a.topology.empty() ? file.plan.cluster.topology == plan::Topology::Star
+                                    : a.topology == "star";
   options.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
   const host::DistributedRun r = host::run_distributed(file, bytes, workers, input, options);
   if (local && !local->wait_all(std::chrono::seconds(2))) {
@@ -150,6 +160,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--output", args->output, "Write the int8 output as a TensorProto .pb");
   cmd->add_option("--workers", args->workers,
                   "Running workers, A.B.C.D:PORT,... in device order (default: start them here)");
+  cmd->add_option("--topology", args->topology,
+                  "switched: workers send to each other; star: every frame through the "
+                  "coordinator (default: the plan's topology)")
+      ->check(CLI::IsMember({"switched", "star"}));
   cmd->add_option("--repeat", args->repeat, "Inferences to run")->capture_default_str();
   cmd->add_option("--timeout", args->timeout_ms, "Receive timeout in milliseconds")
       ->capture_default_str();

@@ -1,8 +1,11 @@
 // Runs one participant's DeviceProgram: its ops in order, inside a static
 // arena the caller provides, talking to the other participants through a
-// Transport. Freestanding: no allocation, no exceptions, no clock; failures
-// are status codes with the failing op, and timing is left to an OpObserver
-// the host (or the firmware, with its cycle counter) implements.
+// Transport one frame at a time (credit flow control, docs/protocol.md):
+// entering a step it grants each sender the bytes of that step's receives,
+// every arriving chunk goes straight into its Receive op's arena buffer, and
+// a Send gathers chunk by chunk from its buffer, never past the credit. Freestanding: no
+// allocation, no exceptions, no clock; failures are status codes with the failing op, and timing is
+// left to an OpObserver the host (or the firmware, with its cycle counter) implements.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +27,21 @@ struct RuntimeStats {
   int64_t bytes_received = 0;
   int64_t messages_sent = 0;
   int64_t messages_received = 0;
-  int32_t ops_done = 0;  // ops completed
+  int64_t frames_sent = 0;  // Data frames
+  int64_t frames_received = 0;
+  int64_t credit_grants = 0;  // Credit messages sent
+  int32_t ops_done = 0;       // ops completed
 };
+
+// Most participants (devices plus the coordinator) a program may name: the
+// runtime keeps per-peer credit and receive state in fixed arrays.
+inline constexpr int32_t kMaxParticipants = 128;
+
+// The frame buffer a runtime needs: one chunk payload, at most the largest
+// message of the program.
+constexpr int64_t frame_buffer_bytes(const DeviceProgram& program, int32_t max_payload) {
+  return program.scratch_bytes < max_payload ? program.scratch_bytes : max_payload;
+}
 
 // Why the runtime refused to start or stopped.
 struct RuntimeFailure {
@@ -35,7 +51,7 @@ struct RuntimeFailure {
   int32_t index = -1;       // the buffer or layer entry a BadProgram detail refers to
   kernels::KernelStatus kernel = kernels::KernelStatus::Ok;  // KernelFailed
   TransportStatus transport = TransportStatus::Ok;           // TransportFailed
-  MessageHeader received;  // ReceiveMismatch: the header that arrived instead
+  ChunkHeader received;  // ReceiveMismatch: the chunk that arrived instead
 };
 
 // Hooks around every op, e.g. to time Compute ops per layer.
@@ -51,8 +67,8 @@ class OpObserver {
 class DeviceRuntime {
  public:
   // Checks the program (check_program) and the caller's memory: the arena
-  // must hold program.arena_bytes and the scratch (the payload of one
-  // message, gathered or received) program.scratch_bytes. On failure
+  // must hold program.arena_bytes and the scratch one frame payload
+  // (frame_buffer_bytes with the transport's max payload). On failure
   // failure() says why and run() refuses with the same status. Nothing is
   // copied: the program, arena, scratch and transport must outlive the
   // runtime.
@@ -80,7 +96,14 @@ class DeviceRuntime {
   RuntimeStatus load_input(const DeviceOp& op);
   RuntimeStatus store_output(const DeviceOp& op);
   RuntimeStatus send(const DeviceOp& op);
-  RuntimeStatus receive(const DeviceOp& op);
+  RuntimeStatus receive(int32_t op_index, const DeviceOp& op);
+  // Grants credit for the Receive ops of the run of same-step ops starting at
+  // `first`, once per run.
+  RuntimeStatus grant_step(int32_t first);
+  // Waits for one link event and applies it (a chunk into its buffer, credit).
+  RuntimeStatus handle_event();
+  RuntimeStatus accept_chunk(const ChunkHeader& chunk);
+  int32_t next_receive_from(int32_t peer, int32_t after) const;
   RuntimeStatus copy(const DeviceOp& op);
   RuntimeStatus compute(const DeviceOp& op);
   int8_t* buffer_data(int32_t buffer) const;
@@ -102,6 +125,13 @@ class DeviceRuntime {
   int64_t input_bytes_ = 0;
   int8_t* output_ = nullptr;
   int64_t output_bytes_ = 0;
+  // Per-run link state, per peer: bytes it lets this participant send; its
+  // oldest Receive op not yet complete (op_count: none) and the bytes of it
+  // already in. Receive ops before granted_end_ have been granted credit.
+  int64_t credit_[kMaxParticipants] = {};
+  int32_t next_receive_[kMaxParticipants] = {};
+  int64_t received_[kMaxParticipants] = {};
+  int32_t granted_end_ = 0;
 };
 
 }  // namespace mcusplit::device

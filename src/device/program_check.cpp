@@ -139,6 +139,8 @@ class Checker {
         if (op.peer < 0 || op.peer >= p_.participant_count || op.peer == p_.participant) {
           return fail("transfer peer out of range");
         }
+        // An empty message has no frame to carry it (a Data frame's box is never empty).
+        if (op.box.empty()) return fail("empty transfer");
         if (op.box.volume() > p_.scratch_bytes) return fail("transfer larger than the scratch");
         return op.kind == DeviceOpKind::Send
                    ? check_holds(op.src_buffer, op.tensor, op.box, "send box outside its buffer")

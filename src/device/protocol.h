@@ -131,15 +131,17 @@ enum class ErrorCode : uint32_t {
 // Keys of Stats records. Readers skip keys they do not know, so new figures
 // need no version change.
 enum class StatKey : uint32_t {
-  TotalMicros = 1,     // Start received to Result sent
-  ComputeMicros = 2,   // in Compute ops
-  WaitMicros = 3,      // blocked on receives or credit
-  BytesSent = 4,       // payload bytes of bulk frames
-  BytesReceived = 5,   // payload bytes of bulk frames
-  FramesSent = 6,      // every type
-  FramesReceived = 7,  // every type
-  PeakArenaBytes = 8,  // highest arena byte touched
-  Macs = 9,            // multiply-accumulates performed
+  TotalMicros = 1,        // Start received to Result sent
+  ComputeMicros = 2,      // in Compute ops
+  WaitMicros = 3,         // blocked on receives or credit
+  BytesSent = 4,          // payload bytes of bulk frames
+  BytesReceived = 5,      // payload bytes of bulk frames
+  FramesSent = 6,         // every type
+  FramesReceived = 7,     // every type
+  PeakArenaBytes = 8,     // highest arena byte touched
+  Macs = 9,               // multiply-accumulates performed
+  DataFramesSent = 10,    // Data frames only
+  CreditFramesSent = 11,  // Credit frames only
 };
 
 // Little-endian stores and loads, one byte at a time (see the file comment).

@@ -1,11 +1,14 @@
-// The link between the device runtime and the other participants: one
-// message per Send op, one header plus a dense NHWC payload of the box.
+// The link between the device runtime and the other participants, one frame
+// at a time (docs/protocol.md, "Flow control by credit"): the runtime sends a
+// box as chunks of at most max_payload() bytes, gathered straight from its
+// arena buffer, only as far as the receiver has granted credit; it grants
+// credit for the boxes it is about to receive and scatters every arriving
+// chunk straight into the arena buffer its Receive op names. So no device
+// needs a buffer for a whole message: one frame payload (max_payload() bytes,
+// fixed at start-up) is all the scratch a runtime holds.
 // Implementations: an in-memory network for in-process runs
-// (host/in_process_cluster.h); later a socket and a serial transport, which
-// frame the message on the wire (device/frame_*) and split a payload larger
-// than the plan's max_payload_bytes into several frames. That chunking
-// belongs to the transport, not the runtime: the runtime always hands over
-// and receives whole boxes. Freestanding: status codes, no exceptions.
+// (host/in_memory_network.h), TCP sockets (host/socket_transport.h) and a
+// serial link (firmware). Freestanding: status codes, no exceptions.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +19,9 @@ namespace mcusplit::device {
 
 enum class TransportStatus : int32_t {
   Ok = 0,
-  Timeout,          // receive: nothing arrived in time
-  Closed,           // the link or the whole run was shut down
-  PayloadTooLarge,  // receive: the payload does not fit the caller's buffer
+  Timeout,          // nothing arrived in time
+  Closed,           // the link or the whole run was shut down (Stop, another's failure)
+  PayloadTooLarge,  // a chunk larger than max_payload() or the caller's buffer
   BadPeer,          // a participant index the transport does not know
   Failed,           // any other link error (I/O, framing, checksum)
 };
@@ -41,31 +44,51 @@ inline const char* transport_status_name(TransportStatus s) {
   return "unknown status";
 }
 
-struct MessageHeader {
+// One frame of a Data message: which box of which tensor the message carries
+// and which bytes of its dense NHWC body this frame holds.
+struct ChunkHeader {
   int32_t source = -1;       // sending participant
   int32_t destination = -1;  // receiving participant
   int32_t tensor = -1;
-  core::Box box;              // tensor coordinates of the payload
-  int64_t payload_bytes = 0;  // box.volume(): dense NHWC over box
+  core::Box box;              // tensor coordinates of the whole message
+  int64_t message_bytes = 0;  // box.volume()
+  int64_t chunk_offset = 0;   // where this frame's payload starts in the body
+  int32_t payload_bytes = 0;  // this frame's payload
 };
 
-// Calls come from one thread (the runtime's). Messages from one source to one
-// destination must be delivered in the order they were sent; messages from
-// different sources may interleave, so an implementation over one shared
-// medium (a serial bus) keeps what arrives from other sources until it is
-// asked for.
+enum class LinkEventKind : uint8_t {
+  Data,    // a Data chunk for this participant; its payload is in the caller's buffer
+  Credit,  // `peer` granted this participant `credit_bytes` more bytes to send it
+};
+
+struct LinkEvent {
+  LinkEventKind kind = LinkEventKind::Data;
+  ChunkHeader chunk;  // Data
+  int32_t peer = -1;  // Credit: the granting participant
+  int64_t credit_bytes = 0;
+};
+
+// Calls come from one thread (the runtime's). Frames from one source to one
+// destination arrive in the order they were sent; frames from different
+// sources may interleave.
 class Transport {
  public:
-  // Hands one message to the link. May return before the peer has it (queued
-  // or DMA); `payload` (header.payload_bytes bytes) may be reused on return.
-  virtual TransportStatus send(const MessageHeader& header, const int8_t* payload) = 0;
+  // The largest chunk payload a frame may carry (the plan's max payload).
+  virtual int32_t max_payload() const = 0;
 
-  // Waits for the next message from `source` to this participant and writes
-  // its header and payload. PayloadTooLarge (the message is consumed) if the
-  // payload exceeds `payload_capacity`; Timeout if the implementation's
-  // deadline passes first.
-  virtual TransportStatus receive(int32_t source, MessageHeader* header, int8_t* payload,
-                                  int64_t payload_capacity) = 0;
+  // Hands one Data frame to the link. May return before the peer has it;
+  // `payload` (header.payload_bytes bytes) may be reused on return. The
+  // runtime only sends what the destination has granted.
+  virtual TransportStatus send_chunk(const ChunkHeader& header, const int8_t* payload) = 0;
+
+  // Tells `source` it may send this participant `bytes` more bytes.
+  virtual TransportStatus grant_credit(int32_t source, int64_t bytes) = 0;
+
+  // Waits for the next event addressed to this participant. A Data chunk's
+  // payload is written to `payload` (PayloadTooLarge, the frame consumed, if
+  // it exceeds `payload_capacity`). Timeout if the implementation's deadline
+  // passes first; Closed if the run was stopped.
+  virtual TransportStatus poll(LinkEvent* event, int8_t* payload, int32_t payload_capacity) = 0;
 
  protected:
   // Not deleted through this interface: no virtual destructor, so an MCU

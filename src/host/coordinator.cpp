@@ -43,6 +43,27 @@ int64_t planned_data_frames(const plan::ParticipantPlan& pp, int64_t max_payload
   return frames;
 }
 
+// Credit frames the runtime sends: on entering each run of same-step ops,
+// one per peer it receives from in that run (device_runtime.cpp).
+int64_t planned_credit_frames(const plan::ParticipantPlan& pp) {
+  int64_t frames = 0;
+  for (size_t first = 0; first < pp.ops.size();) {
+    size_t end = first;
+    std::vector<int> peers;
+    while (end < pp.ops.size() && pp.ops[end].step == pp.ops[first].step) {
+      const plan::PlanOp& op = pp.ops[end];
+      if (op.kind == plan::OpKind::Receive &&
+          std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
+        peers.push_back(op.peer);
+      }
+      ++end;
+    }
+    frames += static_cast<int64_t>(peers.size());
+    first = end;
+  }
+  return frames;
+}
+
 class Coordinator {
  public:
   Coordinator(const plan::PlanFile& file, const std::string& plan_bytes,
@@ -63,6 +84,7 @@ class Coordinator {
     transport_.set_self(self_);
     transport_.set_plan_hash(file_.hash, 0);
     transport_.set_max_payload(static_cast<uint32_t>(p.max_payload_bytes));
+    transport_.set_relay(o_.star);
     for (size_t i = 0; i < p.participants.size(); ++i) {
       transport_.set_peer_name(static_cast<int>(i), p.participants[i].name);
     }
@@ -124,7 +146,9 @@ class Coordinator {
 
   void provision() {
     Provisioning p{plan_bytes_, {}};
-    for (const SocketAddress& a : workers_) p.addresses.push_back(a.text());
+    if (!o_.star) {
+      for (const SocketAddress& a : workers_) p.addresses.push_back(a.text());
+    }
     const std::vector<uint8_t> body = encode_provisioning(p);
     const int n = file_.plan.device_count();
     for (int i = 0; i < n; ++i) {
@@ -160,7 +184,8 @@ class Coordinator {
     const quant::QTensor& out = file_.graph.tensors.at(static_cast<size_t>(file_.graph.output));
     result->output.assign(static_cast<size_t>(out.bytes()), 0);
     std::vector<int8_t> arena(static_cast<size_t>(program.arena_bytes));
-    std::vector<int8_t> scratch(static_cast<size_t>(program.scratch_bytes));
+    const int64_t frame = device::frame_buffer_bytes(program, transport_.max_payload());
+    std::vector<int8_t> scratch(static_cast<size_t>(frame));
 
     const Clock::time_point start = Clock::now();
     for (int i = 0; i < n; ++i) {
@@ -170,8 +195,8 @@ class Coordinator {
         fail("cannot start " + device(i) + ": " + transport_.error());
       }
     }
-    device::DeviceRuntime runtime(program, arena.data(), program.arena_bytes, scratch.data(),
-                                  program.scratch_bytes, &transport_);
+    device::DeviceRuntime runtime(program, arena.data(), program.arena_bytes, scratch.data(), frame,
+                                  &transport_);
     const device::RuntimeStatus status =
         runtime.run(input.data(), static_cast<int64_t>(input.size()), result->output.data(),
                     static_cast<int64_t>(result->output.size()));
@@ -199,6 +224,8 @@ class Coordinator {
           w.bytes_received = stat(r, StatKey::BytesReceived);
           w.frames_sent = stat(r, StatKey::FramesSent);
           w.frames_received = stat(r, StatKey::FramesReceived);
+          w.data_frames_sent = stat(r, StatKey::DataFramesSent);
+          w.credit_frames_sent = stat(r, StatKey::CreditFramesSent);
           w.total_s = static_cast<double>(stat(r, StatKey::TotalMicros)) * 1e-6;
           w.compute_s = static_cast<double>(stat(r, StatKey::ComputeMicros)) * 1e-6;
         } else {
@@ -216,6 +243,10 @@ class Coordinator {
     c.bytes_received = s.bytes_received;
     c.frames_sent = transport_.counters().frames_sent;
     c.frames_received = transport_.counters().frames_received;
+    c.data_frames_sent = s.frames_sent;
+    c.credit_frames_sent = s.credit_grants;
+    c.frames_relayed = transport_.counters().frames_relayed;
+    c.bytes_relayed = transport_.counters().bytes_relayed;
     c.total_s = own_s;
     for (size_t i = 0; i < reports.size(); ++i) {
       const plan::ParticipantPlan& pp = p.participants[i];
@@ -227,6 +258,7 @@ class Coordinator {
       r.planned_bytes_sent = pp.estimate.bytes_sent;
       r.planned_bytes_received = pp.estimate.bytes_received;
       r.planned_data_frames_sent = planned_data_frames(pp, p.max_payload_bytes);
+      r.planned_credit_frames_sent = planned_credit_frames(pp);
     }
     result->participants = std::move(reports);
   }

@@ -21,6 +21,9 @@ struct CoordinatorOptions {
   std::chrono::milliseconds receive_timeout{2000};
   std::chrono::milliseconds setup_timeout{10000};
   int repeat = 1;  // inferences
+  // Star: every frame between devices goes through the coordinator (the
+  // original paper's testbed); switched: devices connect to each other.
+  bool star = false;
 };
 
 // One participant's figures from the last inference, next to the plan's.
@@ -36,6 +39,11 @@ struct ParticipantReport {
   int64_t planned_bytes_received = 0;
   int64_t frames_sent = 0;  // every type (a worker: its Data frames, Result and Stats)
   int64_t frames_received = 0;
+  int64_t data_frames_sent = 0;  // Data frames only, next to planned_data_frames_sent
+  int64_t credit_frames_sent = 0;
+  int64_t planned_credit_frames_sent = 0;
+  int64_t frames_relayed = 0;  // the coordinator in the star topology
+  int64_t bytes_relayed = 0;
   // Data frames the plan's Send ops take at its max payload.
   int64_t planned_data_frames_sent = 0;
   double total_s = 0;    // its whole program

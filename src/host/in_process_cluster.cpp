@@ -69,7 +69,8 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
   const int n = static_cast<int>(slices_.size());
   ClusterRun result;
   result.output.assign(static_cast<size_t>(g.tensors.at(static_cast<size_t>(g.output)).bytes()), 0);
-  InMemoryNetwork network(n, options_.receive_timeout);
+  const auto max_payload = static_cast<int32_t>(file_.plan.max_payload_bytes);
+  InMemoryNetwork network(n, options_.receive_timeout, max_payload);
   std::vector<Outcome> outcomes(static_cast<size_t>(n));
 
   const auto participant_main = [&](int p) {
@@ -78,9 +79,10 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
       const device::DeviceProgram& program = slices_[static_cast<size_t>(p)].program();
       // The arena and scratch a device would reserve statically.
       std::vector<int8_t> arena(static_cast<size_t>(program.arena_bytes));
-      std::vector<int8_t> scratch(static_cast<size_t>(program.scratch_bytes));
+      const int64_t frame = device::frame_buffer_bytes(program, max_payload);
+      std::vector<int8_t> scratch(static_cast<size_t>(frame));
       device::DeviceRuntime runtime(program, arena.data(), program.arena_bytes, scratch.data(),
-                                    program.scratch_bytes, &network.endpoint(p));
+                                    frame, &network.endpoint(p));
       o.run.layer_compute_s.assign(g.layers.size(), 0.0);
       ComputeTimer timer(&o.run.layer_compute_s);
       const bool coordinator = program.coordinator();
@@ -97,6 +99,8 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
       o.run.bytes_received = s.bytes_received;
       o.run.messages_sent = s.messages_sent;
       o.run.messages_received = s.messages_received;
+      o.run.frames_sent = s.frames_sent;
+      o.run.frames_received = s.frames_received;
     } catch (const std::exception& e) {
       o.exception = e.what();
     }
@@ -134,9 +138,9 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
     if (stopped > 0) errors += " (" + std::to_string(stopped) + " other participants stopped)";
     throw Error("in-process run of '" + file_.plan.model_name + "': " + errors, kExitFailure);
   }
-  if (const int64_t left = network.undelivered_messages(); left > 0) {
+  if (const int64_t left = network.undelivered_events(); left > 0) {
     throw Error("in-process run of '" + file_.plan.model_name + "': " + std::to_string(left) +
-                    " messages were sent but never received",
+                    " chunks or credit grants were sent but never taken",
                 kExitFailure);
   }
 

@@ -32,6 +32,8 @@ struct ParticipantRun {
   int64_t bytes_received = 0;
   int64_t messages_sent = 0;
   int64_t messages_received = 0;
+  int64_t frames_sent = 0;  // Data frames
+  int64_t frames_received = 0;
   std::vector<double> layer_compute_s;  // per graph layer; 0 where it computes nothing
   double compute_s = 0;                 // sum of layer_compute_s
   double wall_s = 0;                    // its whole program

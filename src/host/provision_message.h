@@ -3,7 +3,8 @@
 // and the listening address of every device, so that workers can connect to
 // each other. Layout, little-endian: u32 plan byte count, the plan file's
 // bytes, u32 address count, then per device a u32 byte count and the
-// "HOST:PORT" text.
+// "HOST:PORT" text. No addresses means the star topology: the device talks
+// to everyone through the coordinator and connects to no peer.
 #pragma once
 
 #include <cstdint>

@@ -15,6 +15,7 @@ namespace mcusplit::host {
 using device::DecodeStatus;
 using device::FrameHeader;
 using device::FrameView;
+using device::LinkEventKind;
 using device::MessageType;
 using device::TransportStatus;
 
@@ -22,9 +23,9 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-bool same_box(const core::Box& a, const core::Box& b) {
-  return a.c0 == b.c0 && a.c1 == b.c1 && a.y0 == b.y0 && a.y1 == b.y1 && a.x0 == b.x0 &&
-         a.x1 == b.x1;
+// Inference ids grow by one per inference (mod 2^32).
+bool older_inference(uint32_t id, uint32_t current) {
+  return static_cast<int32_t>(id - current) < 0;
 }
 
 }  // namespace
@@ -42,30 +43,60 @@ void SocketTransport::set_max_payload(uint32_t max_payload) {
 }
 
 void SocketTransport::set_essential(int index) {
-  ensure_peer(index).essential = true;
+  ensure_link(index).essential = true;
 }
 
 void SocketTransport::set_peer_name(int index, std::string name) {
-  ensure_peer(index).name = std::move(name);
+  ensure_link(index).name = std::move(name);
+}
+
+void SocketTransport::set_route(int participant, int via) {
+  if (static_cast<size_t>(participant) >= route_.size()) {
+    route_.resize(static_cast<size_t>(participant) + 1, -1);
+  }
+  route_[static_cast<size_t>(participant)] = via;
+  ensure_link(via).any_source = true;
 }
 
 std::string SocketTransport::peer_name(int index) const {
-  if (index >= 0 && static_cast<size_t>(index) < peers_.size() &&
-      !peers_[static_cast<size_t>(index)].name.empty()) {
-    return "'" + peers_[static_cast<size_t>(index)].name + "'";
+  if (index >= 0 && static_cast<size_t>(index) < links_.size() &&
+      !links_[static_cast<size_t>(index)].name.empty()) {
+    return "'" + links_[static_cast<size_t>(index)].name + "'";
   }
   return "participant " + std::to_string(index);
 }
 
-SocketTransport::Peer* SocketTransport::peer(int index) {
-  if (index < 0 || static_cast<size_t>(index) >= peers_.size()) return nullptr;
-  Peer& p = peers_[static_cast<size_t>(index)];
-  return p.fd.valid() ? &p : nullptr;
+SocketTransport::Link* SocketTransport::link(int index) {
+  if (index < 0 || static_cast<size_t>(index) >= links_.size()) return nullptr;
+  Link& l = links_[static_cast<size_t>(index)];
+  return l.fd.valid() ? &l : nullptr;
 }
 
-SocketTransport::Peer& SocketTransport::ensure_peer(int index) {
-  if (static_cast<size_t>(index) >= peers_.size()) peers_.resize(static_cast<size_t>(index) + 1);
-  return peers_[static_cast<size_t>(index)];
+SocketTransport::Link& SocketTransport::ensure_link(int index) {
+  if (static_cast<size_t>(index) >= links_.size()) links_.resize(static_cast<size_t>(index) + 1);
+  return links_[static_cast<size_t>(index)];
+}
+
+int SocketTransport::route(int participant) const {
+  if (participant >= 0 && static_cast<size_t>(participant) < route_.size() &&
+      route_[static_cast<size_t>(participant)] >= 0) {
+    return route_[static_cast<size_t>(participant)];
+  }
+  return participant;
+}
+
+uint32_t& SocketTransport::send_sequence(int peer) {
+  if (static_cast<size_t>(peer) >= send_sequences_.size()) {
+    send_sequences_.resize(static_cast<size_t>(peer) + 1, 0);
+  }
+  return send_sequences_[static_cast<size_t>(peer)];
+}
+
+uint32_t& SocketTransport::receive_sequence(int peer) {
+  if (static_cast<size_t>(peer) >= receive_sequences_.size()) {
+    receive_sequences_.resize(static_cast<size_t>(peer) + 1, 0);
+  }
+  return receive_sequences_[static_cast<size_t>(peer)];
 }
 
 bool SocketTransport::fail(int index, const std::string& what) {
@@ -86,8 +117,15 @@ device::DecoderConfig SocketTransport::decoder_config() const {
 }
 
 void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point deadline) {
-  Peer& p = ensure_peer(index);
-  p = Peer{std::move(fd), p.name, {}, 0, 0, 0, false, p.essential, false, {}, {}};
+  Link& l = ensure_link(index);
+  Link fresh;
+  fresh.fd = std::move(fd);
+  fresh.name = l.name;
+  fresh.essential = l.essential;
+  fresh.any_source = l.any_source;
+  l = std::move(fresh);
+  send_sequence(index) = 0;
+  receive_sequence(index) = 0;
   uint8_t clock[8];
   device::store_le64(clock, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
   if (send_message(index, MessageType::Ping, device::kNoInference, clock, sizeof clock) !=
@@ -133,13 +171,20 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
   }
   if (self_ < 0) self_ = h.destination;
   const int index = h.source;
-  if (peer(index) != nullptr) {
+  if (link(index) != nullptr) {
     throw Error("a second connection from " + peer_name(index), kExitFailure);
   }
   std::vector<uint8_t> echo(f.payload, f.payload + h.payload_bytes);
-  Peer& p = ensure_peer(index);
-  p = Peer{std::move(fd), p.name, {}, 0, 0, 1, false, p.essential, false, {}, {}};
-  p.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
+  Link& l = ensure_link(index);
+  Link fresh;
+  fresh.fd = std::move(fd);
+  fresh.name = l.name;
+  fresh.essential = l.essential;
+  fresh.any_source = l.any_source;
+  fresh.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
+  l = std::move(fresh);
+  send_sequence(index) = 0;
+  receive_sequence(index) = 1;
   ++counters_.frames_received;
   if (send_message(index, MessageType::Pong, h.inference_id, echo.data(), echo.size()) !=
       TransportStatus::Ok) {
@@ -148,50 +193,77 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
   return index;
 }
 
-TransportStatus SocketTransport::write_all(int index, const uint8_t* data, size_t size) {
-  Peer* p = peer(index);
-  if (p == nullptr) return TransportStatus::BadPeer;
+TransportStatus SocketTransport::flush(int index, bool wait) {
+  Link* l = link(index);
+  if (l == nullptr) return TransportStatus::BadPeer;
   // A peer that reads nothing for a whole receive timeout is stuck.
   Clock::time_point deadline = Clock::now() + receive_timeout_;
-  while (size > 0) {
-    const ssize_t n = ::send(p->fd.get(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (l->out_start < l->out.size()) {
+    const ssize_t n = ::send(l->fd.get(), l->out.data() + l->out_start,
+                             l->out.size() - l->out_start, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      data += n;
-      size -= static_cast<size_t>(n);
+      l->out_start += static_cast<size_t>(n);
       deadline = Clock::now() + receive_timeout_;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      l->closed = true;
       fail(index, "cannot send to " + peer_name(index) + ": " + std::strerror(errno));
       return TransportStatus::Failed;
     }
-    // Drain incoming links while the peer drains ours.
-    const int fd = p->fd.get();
-    if (!pump(deadline, fd)) return TransportStatus::Timeout;
-    p = peer(index);
+    if (!wait) return TransportStatus::Ok;
+    // Drain incoming links while the peer drains ours (pump also writes).
+    if (!pump(deadline)) return TransportStatus::Timeout;
+    l = link(index);
+    if (l == nullptr) return TransportStatus::BadPeer;
     if (!error_.empty() && error_peer_ == index) return TransportStatus::Failed;
   }
+  l->out.clear();
+  l->out_start = 0;
   return TransportStatus::Ok;
+}
+
+TransportStatus SocketTransport::send_frame(FrameHeader h, const uint8_t* payload) {
+  const int destination = h.destination;
+  const int via = route(destination);
+  Link* l = link(via);
+  if (l == nullptr || self_ < 0) return TransportStatus::BadPeer;
+  // Other links stay usable after one fails, e.g. to send Stop over them.
+  if (!error_.empty() && error_peer_ == via) return TransportStatus::Failed;
+  h.source = static_cast<uint16_t>(self_);
+  h.plan_hash = send_hash_;
+  h.sequence = send_sequence(destination);
+  frame_.resize(device::frame_bytes_for(h.payload_bytes));
+  device::EncoderConfig cfg;
+  cfg.max_payload = std::max(max_payload_, device::kDefaultMaxPayload);
+  const size_t n = device::encode_frame(h, payload, frame_.data(), frame_.size(), cfg);
+  if (n == 0) {
+    fail(via, std::string("cannot encode a ") + device::message_type_name(h.type) + " frame to " +
+                  peer_name(destination));
+    return TransportStatus::Failed;
+  }
+  l->out.insert(l->out.end(), frame_.begin(), frame_.begin() + static_cast<std::ptrdiff_t>(n));
+  ++send_sequence(destination);
+  ++counters_.frames_sent;
+  if (device::is_bulk(h.type)) counters_.bulk_bytes_sent += h.payload_bytes;
+  return flush(via, true);
 }
 
 TransportStatus SocketTransport::send_message(int index, MessageType type, uint32_t inference_id,
                                               const uint8_t* body, size_t body_bytes,
                                               uint32_t tensor, const core::Box& box) {
-  Peer* p = peer(index);
-  if (p == nullptr || self_ < 0) return TransportStatus::BadPeer;
-  // Other links stay usable after one fails, e.g. to send Stop over them.
-  if (!error_.empty() && error_peer_ == index) return TransportStatus::Failed;
+  if (type == MessageType::Data) return TransportStatus::BadPeer;
   const bool bulk = device::is_bulk(type);
   if (body_bytes > UINT32_MAX) return TransportStatus::PayloadTooLarge;
   // Provisioning happens before the device knows the plan's max payload.
   const uint32_t max = type == MessageType::Provision ? device::kDefaultMaxPayload : max_payload_;
-  if (!bulk && body_bytes > max) return TransportStatus::PayloadTooLarge;
+  if (!bulk && body_bytes > std::max(max, device::kDefaultMaxPayload)) {
+    return TransportStatus::PayloadTooLarge;
+  }
   FrameHeader h;
   h.type = type;
-  h.source = static_cast<uint16_t>(self_);
   h.destination = static_cast<uint16_t>(index);
-  h.plan_hash = send_hash_;
   h.inference_id = inference_id;
   if (device::carries_box(type)) {
     h.tensor = tensor;
@@ -200,25 +272,11 @@ TransportStatus SocketTransport::send_message(int index, MessageType type, uint3
   h.message_bytes = static_cast<uint32_t>(body_bytes);
   size_t offset = 0;
   do {
-    const size_t chunk = std::min<size_t>(max, body_bytes - offset);
-    h.sequence = p->send_sequence;
+    const size_t chunk = bulk ? std::min<size_t>(max, body_bytes - offset) : body_bytes;
     h.chunk_offset = static_cast<uint32_t>(offset);
     h.payload_bytes = static_cast<uint32_t>(chunk);
-    frame_.resize(device::frame_bytes_for(h.payload_bytes));
-    device::EncoderConfig cfg;
-    cfg.max_payload = max;
-    const size_t n = device::encode_frame(h, body + offset, frame_.data(), frame_.size(), cfg);
-    if (n == 0) {
-      fail(index, std::string("cannot encode a ") + device::message_type_name(type) + " frame to " +
-                      peer_name(index));
-      return TransportStatus::Failed;
-    }
-    const TransportStatus s = write_all(index, frame_.data(), n);
+    const TransportStatus s = send_frame(h, body + offset);
     if (s != TransportStatus::Ok) return s;
-    p = peer(index);
-    ++p->send_sequence;
-    ++counters_.frames_sent;
-    if (bulk) counters_.bulk_bytes_sent += static_cast<int64_t>(chunk);
     offset += chunk;
   } while (offset < body_bytes);
   return TransportStatus::Ok;
@@ -226,50 +284,69 @@ TransportStatus SocketTransport::send_message(int index, MessageType type, uint3
 
 TransportStatus SocketTransport::send_error(int index, device::ErrorCode code,
                                             const std::string& text) {
-  std::vector<uint8_t> body(std::min<size_t>(max_payload_, device::kDefaultMaxPayload));
+  std::vector<uint8_t> body(device::kDefaultMaxPayload);
   const size_t n = device::encode_error_payload(code, text.c_str(), body.data(), body.size());
   return send_message(index, MessageType::Error, inference_, body.data(), n);
 }
 
-TransportStatus SocketTransport::send(const device::MessageHeader& header, const int8_t* payload) {
-  if (header.source != self_) return TransportStatus::BadPeer;
-  if (header.payload_bytes != header.box.volume() || header.tensor < 0) {
-    return TransportStatus::Failed;
-  }
-  return send_message(
-      header.destination, MessageType::Data, inference_, reinterpret_cast<const uint8_t*>(payload),
-      static_cast<size_t>(header.payload_bytes), static_cast<uint32_t>(header.tensor), header.box);
-}
-
-TransportStatus SocketTransport::receive(int32_t source, device::MessageHeader* header,
-                                         int8_t* payload, int64_t payload_capacity) {
-  if (source < 0 || static_cast<size_t>(source) >= peers_.size() ||
-      !peers_[static_cast<size_t>(source)].fd.valid()) {
+TransportStatus SocketTransport::send_chunk(const device::ChunkHeader& c, const int8_t* payload) {
+  if (c.source != self_ || c.destination < 0 || c.destination > UINT16_MAX) {
     return TransportStatus::BadPeer;
   }
+  if (c.payload_bytes <= 0 || static_cast<uint32_t>(c.payload_bytes) > max_payload_) {
+    return TransportStatus::PayloadTooLarge;
+  }
+  FrameHeader h;
+  h.type = MessageType::Data;
+  h.destination = static_cast<uint16_t>(c.destination);
+  h.inference_id = inference_;
+  h.tensor = static_cast<uint32_t>(c.tensor);
+  h.box = c.box;
+  h.message_bytes = static_cast<uint32_t>(c.message_bytes);
+  h.chunk_offset = static_cast<uint32_t>(c.chunk_offset);
+  h.payload_bytes = static_cast<uint32_t>(c.payload_bytes);
+  return send_frame(h, reinterpret_cast<const uint8_t*>(payload));
+}
+
+TransportStatus SocketTransport::grant_credit(int32_t source, int64_t bytes) {
+  while (bytes > 0) {
+    const auto grant = static_cast<uint32_t>(std::min<int64_t>(bytes, UINT32_MAX));
+    uint8_t body[device::kCreditPayloadBytes];
+    device::encode_credit_payload(grant, body);
+    const TransportStatus s =
+        send_message(source, MessageType::Credit, inference_, body, sizeof body);
+    if (s != TransportStatus::Ok) return s;
+    bytes -= grant;
+  }
+  return TransportStatus::Ok;
+}
+
+TransportStatus SocketTransport::poll(device::LinkEvent* event, int8_t* payload,
+                                      int32_t payload_capacity) {
   const Clock::time_point deadline = Clock::now() + receive_timeout_;
   for (;;) {
-    Peer& p = peers_[static_cast<size_t>(source)];
-    // Data of an abandoned inference is dropped.
-    while (!p.data.empty() && p.data.front().inference_id != inference_) p.data.pop_front();
-    if (!p.data.empty()) {
-      WireMessage m = std::move(p.data.front());
-      p.data.pop_front();
-      header->source = source;
-      header->destination = self_;
-      header->tensor = static_cast<int32_t>(m.tensor);
-      header->box = m.box;
-      header->payload_bytes = static_cast<int64_t>(m.body.size());
-      if (header->payload_bytes > payload_capacity) return TransportStatus::PayloadTooLarge;
-      if (!m.body.empty()) std::memcpy(payload, m.body.data(), m.body.size());
+    // Items of an abandoned inference are dropped; those of the next one
+    // (a faster peer already started it) wait for it.
+    for (auto it = events_.begin(); it != events_.end();) {
+      if (older_inference(it->inference_id, inference_)) {
+        it = events_.erase(it);
+        continue;
+      }
+      if (it->inference_id != inference_) {
+        ++it;
+        continue;
+      }
+      LinkItem item = std::move(*it);
+      events_.erase(it);
+      *event = item.event;
+      if (static_cast<int64_t>(item.payload.size()) > payload_capacity) {
+        return TransportStatus::PayloadTooLarge;
+      }
+      if (!item.payload.empty()) std::memcpy(payload, item.payload.data(), item.payload.size());
       return TransportStatus::Ok;
     }
     if (!error_.empty()) return TransportStatus::Failed;
     if (interrupted_) return TransportStatus::Closed;
-    if (p.closed) {
-      fail(source, "the connection to " + peer_name(source) + " closed");
-      return TransportStatus::Failed;
-    }
     if (!pump(deadline)) return TransportStatus::Timeout;
   }
 }
@@ -292,23 +369,30 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
       }
     }
     if (!error_.empty()) return TransportStatus::Failed;
-    if (source_filter >= 0 && static_cast<size_t>(source_filter) < peers_.size() &&
-        peers_[static_cast<size_t>(source_filter)].closed) {
-      fail(source_filter, "the connection to " + peer_name(source_filter) + " closed");
-      return TransportStatus::Closed;
+    if (source_filter >= 0) {
+      const Link* l = link(route(source_filter));
+      if (l == nullptr || l->closed) {
+        fail(source_filter, "the connection to " + peer_name(source_filter) + " closed");
+        return TransportStatus::Closed;
+      }
     }
     if (!pump(deadline)) return TransportStatus::Timeout;
   }
 }
 
-bool SocketTransport::pump(Clock::time_point deadline, int write_fd) {
+void SocketTransport::serve_until(Clock::time_point deadline) {
+  while (error_.empty() && pump(deadline)) {
+  }
+}
+
+bool SocketTransport::pump(Clock::time_point deadline) {
   std::vector<pollfd> fds;
   std::vector<int> owners;
-  for (size_t i = 0; i < peers_.size(); ++i) {
-    const Peer& p = peers_[i];
-    if (!p.fd.valid() || p.closed) continue;
-    const short events = static_cast<short>(POLLIN | (p.fd.get() == write_fd ? POLLOUT : 0));
-    fds.push_back(pollfd{p.fd.get(), events, 0});
+  for (size_t i = 0; i < links_.size(); ++i) {
+    const Link& l = links_[i];
+    if (!l.fd.valid() || l.closed) continue;
+    const bool writing = l.out_start < l.out.size();
+    fds.push_back(pollfd{l.fd.get(), static_cast<short>(POLLIN | (writing ? POLLOUT : 0)), 0});
     owners.push_back(static_cast<int>(i));
   }
   if (fds.empty()) return fail(-1, "no open connection to wait on");
@@ -320,94 +404,150 @@ bool SocketTransport::pump(Clock::time_point deadline, int write_fd) {
     break;
   }
   for (size_t i = 0; i < fds.size(); ++i) {
-    if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_peer(owners[i]);
+    if (fds[i].revents & POLLOUT) flush(owners[i], false);
+    if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_link(owners[i]);
   }
   return true;
 }
 
-void SocketTransport::read_peer(int index) {
-  Peer& p = peers_[static_cast<size_t>(index)];
-  if (p.in_start > 0 && p.in_start == p.in.size()) {
-    p.in.clear();
-    p.in_start = 0;
+void SocketTransport::read_link(int index) {
+  Link& l = links_[static_cast<size_t>(index)];
+  if (l.closed) return;
+  if (l.in_start > 0 && l.in_start == l.in.size()) {
+    l.in.clear();
+    l.in_start = 0;
   }
-  const size_t old = p.in.size();
-  p.in.resize(old + kReadChunk);
-  const ssize_t n = ::recv(p.fd.get(), p.in.data() + old, kReadChunk, MSG_DONTWAIT);
-  p.in.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  const size_t old = l.in.size();
+  l.in.resize(old + kReadChunk);
+  const ssize_t n = ::recv(l.fd.get(), l.in.data() + old, kReadChunk, MSG_DONTWAIT);
+  l.in.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    p.closed = true;
+    l.closed = true;
   } else if (n == 0) {
-    p.closed = true;
+    l.closed = true;
   } else {
     decode_frames(index);
   }
-  if (p.closed && p.essential) fail(index, "the connection to " + peer_name(index) + " closed");
+  Link& after = links_[static_cast<size_t>(index)];
+  if (after.closed && after.essential) {
+    fail(index, "the connection to " + peer_name(index) + " closed");
+  }
 }
 
 void SocketTransport::decode_frames(int index) {
-  Peer& p = peers_[static_cast<size_t>(index)];
   const device::DecoderConfig cfg = decoder_config();
-  while (error_.empty() && p.in_start < p.in.size()) {
+  for (;;) {
+    Link& l = links_[static_cast<size_t>(index)];
+    if (!error_.empty() || l.in_start >= l.in.size()) break;
     FrameView f;
-    const DecodeStatus s =
-        device::decode_frame(p.in.data() + p.in_start, p.in.size() - p.in_start, cfg, &f);
+    const uint8_t* raw = l.in.data() + l.in_start;
+    const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f);
     if (s == DecodeStatus::Short) break;
     if (s != DecodeStatus::Ok) {
       // The byte stream cannot be trusted to be in step any more.
       fail(index, "bad frame from " + peer_name(index) + ": " + device::decode_status_name(s));
-      p.closed = true;
+      l.closed = true;
       return;
     }
-    accept_frame(index, f);
-    p.in_start += f.frame_bytes;
+    const size_t size = f.frame_bytes;
+    accept_frame(index, f, raw);
+    links_[static_cast<size_t>(index)].in_start += size;
   }
   // Keep the buffer from growing without bound.
-  if (p.in_start > 0 && p.in_start * 2 >= p.in.size()) {
-    p.in.erase(p.in.begin(), p.in.begin() + static_cast<std::ptrdiff_t>(p.in_start));
-    p.in_start = 0;
+  Link& l = links_[static_cast<size_t>(index)];
+  if (l.in_start > 0 && l.in_start * 2 >= l.in.size()) {
+    l.in.erase(l.in.begin(), l.in.begin() + static_cast<std::ptrdiff_t>(l.in_start));
+    l.in_start = 0;
   }
 }
 
-void SocketTransport::accept_frame(int index, const FrameView& f) {
-  Peer& p = peers_[static_cast<size_t>(index)];
+void SocketTransport::relay_frame(int index, const FrameHeader& h, const uint8_t* raw,
+                                  size_t size) {
+  const int via = route(h.destination);
+  Link* out = link(via);
+  if (out == nullptr || out->closed) {
+    fail(index, "cannot relay a frame from " + peer_name(h.source) + " to " +
+                    peer_name(h.destination) + ": no link to it");
+    return;
+  }
+  out->out.insert(out->out.end(), raw, raw + size);
+  ++counters_.frames_relayed;
+  counters_.bytes_relayed += static_cast<int64_t>(size);
+  flush(via, false);
+}
+
+void SocketTransport::accept_frame(int index, const FrameView& f, const uint8_t* raw) {
   const FrameHeader& h = f.header;
+  Link& l = links_[static_cast<size_t>(index)];
+  if (h.source != index && !l.any_source) {
+    fail(index, "a frame from " + peer_name(index) + " names the wrong source");
+    return;
+  }
+  if (h.destination != self_) {
+    // Relayed frames keep their end-to-end sequence numbers and credit.
+    if (relay_) {
+      relay_frame(index, h, raw, f.frame_bytes);
+    } else {
+      fail(index, "a frame from " + peer_name(index) + " names the wrong destination");
+    }
+    return;
+  }
   ++counters_.frames_received;
-  if (h.source != index || h.destination != self_) {
-    fail(index, "a frame from " + peer_name(index) + " names the wrong participants");
+  uint32_t& expected = receive_sequence(h.source);
+  if (h.sequence != expected) {
+    fail(index, "sequence gap from " + peer_name(h.source) + ": expected " +
+                    std::to_string(expected) + ", got " + std::to_string(h.sequence));
     return;
   }
-  if (h.sequence != p.receive_sequence) {
-    fail(index, "sequence gap from " + peer_name(index) + ": expected " +
-                    std::to_string(p.receive_sequence) + ", got " + std::to_string(h.sequence));
+  ++expected;
+  if (h.type == MessageType::Data) {
+    counters_.bulk_bytes_received += h.payload_bytes;
+    LinkItem item;
+    item.inference_id = h.inference_id;
+    item.event.kind = LinkEventKind::Data;
+    device::ChunkHeader& c = item.event.chunk;
+    c.source = h.source;
+    c.destination = h.destination;
+    c.tensor = static_cast<int32_t>(h.tensor);
+    c.box = h.box;
+    c.message_bytes = h.message_bytes;
+    c.chunk_offset = h.chunk_offset;
+    c.payload_bytes = static_cast<int32_t>(h.payload_bytes);
+    const auto* p = reinterpret_cast<const int8_t*>(f.payload);
+    item.payload.assign(p, p + h.payload_bytes);
+    events_.push_back(std::move(item));
     return;
   }
-  ++p.receive_sequence;
+  if (h.type == MessageType::Credit) {
+    LinkItem item;
+    item.inference_id = h.inference_id;
+    item.event.kind = LinkEventKind::Credit;
+    item.event.peer = h.source;
+    item.event.credit_bytes = device::credit_granted(f);
+    events_.push_back(std::move(item));
+    return;
+  }
   if (device::is_bulk(h.type)) {
     counters_.bulk_bytes_received += h.payload_bytes;
-    if (h.chunk_offset == 0 && !p.assembling) {
-      p.assembling = true;
-      p.partial = WireMessage{h.type, index, h.plan_hash, h.inference_id, h.tensor, h.box, {}};
-      p.partial.body.reserve(h.message_bytes);
-    } else if (!p.assembling || p.partial.type != h.type ||
-               h.chunk_offset != p.partial.body.size() || p.partial.tensor != h.tensor ||
-               !same_box(p.partial.box, h.box)) {
-      fail(index, "out-of-order chunk from " + peer_name(index));
+    if (h.chunk_offset == 0 && !l.assembling) {
+      l.assembling = true;
+      l.partial = WireMessage{h.type, h.source, h.plan_hash, h.inference_id, h.tensor, h.box, {}};
+      l.partial.body.reserve(h.message_bytes);
+    } else if (!l.assembling || l.partial.type != h.type || l.partial.source != h.source ||
+               h.chunk_offset != l.partial.body.size() || l.partial.tensor != h.tensor ||
+               !(l.partial.box == h.box)) {
+      fail(index, "out-of-order chunk from " + peer_name(h.source));
       return;
     }
-    p.partial.body.insert(p.partial.body.end(), f.payload, f.payload + h.payload_bytes);
-    if (p.partial.body.size() < h.message_bytes) return;
-    p.assembling = false;
-    if (h.type == MessageType::Data) {
-      p.data.push_back(std::move(p.partial));
-    } else {
-      control_.push_back(std::move(p.partial));
-    }
-    p.partial = WireMessage{};
+    l.partial.body.insert(l.partial.body.end(), f.payload, f.payload + h.payload_bytes);
+    if (l.partial.body.size() < h.message_bytes) return;
+    l.assembling = false;
+    control_.push_back(std::move(l.partial));
+    l.partial = WireMessage{};
     return;
   }
-  WireMessage m{h.type, index, h.plan_hash, h.inference_id, 0, core::Box{}, {}};
+  WireMessage m{h.type, h.source, h.plan_hash, h.inference_id, 0, core::Box{}, {}};
   m.body.assign(f.payload, f.payload + h.payload_bytes);
   if (h.type == MessageType::Stop || h.type == MessageType::Error) interrupted_ = true;
   control_.push_back(std::move(m));

@@ -1,11 +1,14 @@
-// A device::Transport over TCP sockets (docs/protocol.md): one connection per
-// pair of participants (switched topology), every message framed with the
-// wire protocol (header and payload CRCs, plan hash, per-stream sequence
-// numbers, chunks of at most the plan's max payload). One thread drives it:
-// whenever it waits (a receive, or a send the peer is slow to drain) it reads
-// every link and queues what arrives, so two participants sending to each
-// other at once never deadlock, and control messages (Stop, Error) arriving
-// during a run interrupt the runtime's receives instead of waiting them out.
+// A device::Transport over TCP sockets (docs/protocol.md): every message
+// framed with the wire protocol (header and payload CRCs, plan hash,
+// per-stream sequence numbers, chunks of at most the plan's max payload).
+// Switched topology: one connection per pair of participants. Star topology:
+// every device has one connection, to the coordinator, whose transport
+// relays frames between devices unchanged (credit and sequence numbers stay
+// end to end). One thread drives it: whenever it waits (a poll, or a send the
+// peer is slow to drain) it reads every link, queues what arrives and relays
+// what is not for it, so two participants sending to each other at once never
+// deadlock, and control messages (Stop, Error) arriving during a run
+// interrupt the runtime's polls instead of waiting them out.
 #pragma once
 
 #include <chrono>
@@ -22,7 +25,7 @@
 
 namespace mcusplit::host {
 
-// One whole message, reassembled from its chunks.
+// One whole control or bulk (non-Data) message, reassembled from its chunks.
 struct WireMessage {
   device::MessageType type = device::MessageType::Ping;
   int source = -1;
@@ -33,12 +36,15 @@ struct WireMessage {
   std::vector<uint8_t> body;
 };
 
-// Link figures since the last reset_counters().
+// Link figures since the last reset_counters(). Relayed frames count only in
+// the relay figures.
 struct LinkCounters {
   int64_t frames_sent = 0;
   int64_t frames_received = 0;
   int64_t bulk_bytes_sent = 0;  // payload bytes of bulk frames
   int64_t bulk_bytes_received = 0;
+  int64_t frames_relayed = 0;
+  int64_t bytes_relayed = 0;  // whole frames
 };
 
 class SocketTransport final : public device::Transport {
@@ -57,6 +63,12 @@ class SocketTransport final : public device::Transport {
   void set_essential(int peer);
   void set_peer_name(int peer, std::string name);
   std::string peer_name(int peer) const;
+  // Star topology on a device: frames for `participant` go over the link to
+  // `via` (the coordinator), and that link may carry frames from anyone.
+  void set_route(int participant, int via);
+  // Star topology on the coordinator: frames arriving for another
+  // participant are forwarded unchanged over the link to it.
+  void set_relay(bool relay) { relay_ = relay; }
 
   // The connecting side of a link: attaches `fd`, sends Ping, waits for the
   // Pong. Throws mcusplit::Error (exit code 1) on failure or timeout.
@@ -66,12 +78,15 @@ class SocketTransport final : public device::Transport {
   // Returns the peer. Throws mcusplit::Error (exit code 1).
   int accept_peer(UniqueFd fd, Clock::time_point deadline);
 
-  device::TransportStatus send(const device::MessageHeader& header, const int8_t* payload) override;
-  device::TransportStatus receive(int32_t source, device::MessageHeader* header, int8_t* payload,
-                                  int64_t payload_capacity) override;
+  int32_t max_payload() const override { return static_cast<int32_t>(max_payload_); }
+  device::TransportStatus send_chunk(const device::ChunkHeader& header,
+                                     const int8_t* payload) override;
+  device::TransportStatus grant_credit(int32_t source, int64_t bytes) override;
+  device::TransportStatus poll(device::LinkEvent* event, int8_t* payload,
+                               int32_t payload_capacity) override;
 
-  // Any message type; bulk bodies are chunked, control bodies must fit one
-  // frame.
+  // Any message type but Data; bulk bodies are chunked, control bodies must
+  // fit one frame.
   device::TransportStatus send_message(int peer, device::MessageType type, uint32_t inference_id,
                                        const uint8_t* body, size_t body_bytes, uint32_t tensor = 0,
                                        const core::Box& box = core::Box{});
@@ -83,9 +98,14 @@ class SocketTransport final : public device::Transport {
   // after a link failure (error()).
   device::TransportStatus wait_control(WireMessage* out, Clock::time_point deadline,
                                        int source_filter = -1, int type_filter = -1);
-  // True when a Stop or Error is queued: receives return Closed meanwhile.
+  // Keeps reading and relaying until `deadline` or a link failure; what
+  // arrives is queued. For a relay that has nothing of its own to do.
+  void serve_until(Clock::time_point deadline);
+  // True when a Stop or Error is queued: polls return Closed meanwhile.
   bool interrupted() const { return interrupted_; }
   void clear_interrupt() { interrupted_ = false; }
+  // Drops queued Data chunks and credit (an abandoned inference).
+  void drop_link_events() { events_.clear(); }
 
   // The first link failure (bad frame, sequence gap, I/O, lost essential
   // peer), "" if none; and the peer it concerns (-1 if none).
@@ -95,30 +115,44 @@ class SocketTransport final : public device::Transport {
   void reset_counters() { counters_ = LinkCounters{}; }
 
  private:
-  struct Peer {
+  struct Link {
     UniqueFd fd;
     std::string name;
     std::vector<uint8_t> in;  // bytes read, not yet decoded, from in_start on
     size_t in_start = 0;
-    uint32_t send_sequence = 0;
-    uint32_t receive_sequence = 0;
+    std::vector<uint8_t> out;  // whole frames not yet written, from out_start on
+    size_t out_start = 0;
     bool closed = false;
     bool essential = false;
+    bool any_source = false;  // a device's link to the relaying coordinator
     bool assembling = false;
     WireMessage partial;  // bulk message being reassembled
-    std::deque<WireMessage> data;
+  };
+  // A Data chunk or a credit grant for this participant, in arrival order.
+  struct LinkItem {
+    device::LinkEvent event;
+    uint32_t inference_id = device::kNoInference;
+    std::vector<int8_t> payload;
   };
 
-  Peer* peer(int index);
-  Peer& ensure_peer(int index);
+  Link* link(int index);
+  Link& ensure_link(int index);
+  int route(int participant) const;
+  uint32_t& send_sequence(int peer);
+  uint32_t& receive_sequence(int peer);
   bool fail(int peer, const std::string& what);
-  device::TransportStatus write_all(int peer, const uint8_t* data, size_t size);
-  // Reads whatever every link has, waiting up to `deadline` for something to
-  // happen (or for `write_fd` to become writable). False on timeout.
-  bool pump(Clock::time_point deadline, int write_fd = -1);
-  void read_peer(int index);
+  // Encodes one frame and queues it on the link to its destination's route.
+  device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
+  // Writes what a link has queued; waits (pumping every link) until it is
+  // all written, unless `wait` is false.
+  device::TransportStatus flush(int index, bool wait);
+  // Reads whatever every link has and writes what they have queued, waiting
+  // up to `deadline` for something to happen. False on timeout.
+  bool pump(Clock::time_point deadline);
+  void read_link(int index);
   void decode_frames(int index);
-  void accept_frame(int index, const device::FrameView& f);
+  void accept_frame(int index, const device::FrameView& f, const uint8_t* raw);
+  void relay_frame(int index, const device::FrameHeader& h, const uint8_t* raw, size_t size);
   device::DecoderConfig decoder_config() const;
 
   std::chrono::milliseconds receive_timeout_;
@@ -127,7 +161,12 @@ class SocketTransport final : public device::Transport {
   uint64_t expected_hash_ = 0;
   uint32_t max_payload_ = device::kDefaultMaxPayload;
   uint32_t inference_ = device::kNoInference;
-  std::vector<Peer> peers_;
+  bool relay_ = false;
+  std::vector<Link> links_;               // by the participant at the other end
+  std::vector<int> route_;                // by participant: the link its frames take (-1: its own)
+  std::vector<uint32_t> send_sequences_;  // by destination participant
+  std::vector<uint32_t> receive_sequences_;  // by source participant
+  std::deque<LinkItem> events_;
   std::deque<WireMessage> control_;
   bool interrupted_ = false;
   std::string error_;

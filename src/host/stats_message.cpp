@@ -18,11 +18,8 @@ StatRecords decode_stats(const std::vector<uint8_t>& body) {
   StatRecords records;
   for (size_t at = 0; at + device::kStatRecordBytes <= body.size();
        at += device::kStatRecordBytes) {
+    // Every key is kept; readers look up the ones they know.
     const uint32_t key = device::load_le32(body.data() + at);
-    if (key < static_cast<uint32_t>(device::StatKey::TotalMicros) ||
-        key > static_cast<uint32_t>(device::StatKey::Macs)) {
-      continue;
-    }
     records[static_cast<device::StatKey>(key)] = device::load_le64(body.data() + at + 4);
   }
   return records;

@@ -13,7 +13,7 @@ namespace mcusplit::host {
 using StatRecords = std::map<device::StatKey, uint64_t>;
 
 std::vector<uint8_t> encode_stats(const StatRecords& records);
-// Keys this build does not know are skipped; a body that is not a whole
+// Every key is kept (callers skip the ones they do not know); a body that is not a whole
 // number of records yields the whole records only.
 StatRecords decode_stats(const std::vector<uint8_t>& body);
 

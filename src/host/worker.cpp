@@ -106,7 +106,8 @@ class Worker {
           coordinator_ != file_.plan.coordinator()) {
         throw Error("participant " + std::to_string(self) + " is not a device of the plan");
       }
-      if (static_cast<int>(p.addresses.size()) != file_.plan.device_count()) {
+      star_ = p.addresses.empty();
+      if (!star_ && static_cast<int>(p.addresses.size()) != file_.plan.device_count()) {
         throw Error("the provisioning lists " + std::to_string(p.addresses.size()) +
                     " device addresses for " + std::to_string(file_.plan.device_count()) +
                     " devices");
@@ -129,7 +130,9 @@ class Worker {
       transport_.set_peer_name(static_cast<int>(p), file_.plan.participants[p].name);
     }
     arena_.assign(static_cast<size_t>(program.arena_bytes), 0);
-    scratch_.assign(static_cast<size_t>(program.scratch_bytes), 0);
+    scratch_.assign(static_cast<size_t>(device::frame_buffer_bytes(
+                        program, static_cast<int32_t>(file_.plan.max_payload_bytes))),
+                    0);
     return true;
   }
 
@@ -149,6 +152,14 @@ class Worker {
   bool connect_peers() {
     const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
     const int self = transport_.self();
+    if (star_) {
+      // Every frame goes through the coordinator, which relays it.
+      for (int j = 0; j < file_.plan.device_count(); ++j) {
+        if (j != self) transport_.set_route(j, coordinator_);
+      }
+      listener_.reset();
+      return true;
+    }
     try {
       for (int j = 0; j < self; ++j) {
         const SocketAddress a = parse_address(addresses_[static_cast<size_t>(j)], "peer", false);
@@ -239,6 +250,8 @@ class Worker {
         {StatKey::FramesSent, static_cast<uint64_t>(c.frames_sent + 1)},
         {StatKey::FramesReceived, static_cast<uint64_t>(c.frames_received)},
         {StatKey::PeakArenaBytes, static_cast<uint64_t>(s.high_water_bytes)},
+        {StatKey::DataFramesSent, static_cast<uint64_t>(s.frames_sent)},
+        {StatKey::CreditFramesSent, static_cast<uint64_t>(s.credit_grants)},
     };
     const std::vector<uint8_t> body = encode_stats(records);
     if (transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size()) !=
@@ -254,6 +267,7 @@ class Worker {
   int coordinator_ = -1;
   plan::PlanFile file_;
   std::vector<std::string> addresses_;
+  bool star_ = false;
   std::unique_ptr<DeviceSlice> slice_;
   std::vector<int8_t> arena_;
   std::vector<int8_t> scratch_;

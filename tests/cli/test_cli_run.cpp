@@ -144,11 +144,15 @@ TEST_P(CliRunPlans, MatchesInferBitForBitAndThePlansFigures) {
     EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << name;
     EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << name;
     EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << name;
-    // Chunks of at most the max payload; a worker adds its Result and Stats,
-    // the coordinator one Start per device.
+    // Chunks of at most the max payload, one Credit frame per peer and step
+    // it receives from; a worker adds its Result and Stats, the coordinator
+    // one Start per device.
+    EXPECT_EQ(d["data_frames_sent"], d["planned_data_frames_sent"]) << name;
+    EXPECT_EQ(d["credit_frames_sent"], d["planned_credit_frames_sent"]) << name;
     const int64_t control = d["coordinator"].get<bool>() ? devices : 2;
-    EXPECT_EQ(d["frames_sent"].get<int64_t>(),
-              d["planned_data_frames_sent"].get<int64_t>() + control)
+    EXPECT_EQ(d["frames_sent"].get<int64_t>(), d["planned_data_frames_sent"].get<int64_t>() +
+                                                   d["planned_credit_frames_sent"].get<int64_t>() +
+                                                   control)
         << name;
   }
   EXPECT_TRUE(j["top1"].contains("index"));

@@ -4,6 +4,7 @@
 // refusals of bad memory and bad programs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -76,57 +77,149 @@ TEST(BoxCopy, ReshapeKeepsTheFlatNhwcOrder) {
   }
 }
 
+// Random boxes within random buffers: gathering a body's byte ranges in
+// arbitrary pieces and scattering them back equals one copy_box.
+TEST(BoxCopy, GatherAndScatterRangesMatchCopyBox) {
+  std::mt19937 rng(3);
+  const auto pick = [&](int32_t lo, int32_t hi) {
+    return std::uniform_int_distribution<int32_t>(lo, hi)(rng);
+  };
+  for (int trial = 0; trial < 300; ++trial) {
+    const Box buffer{pick(0, 3), pick(4, 9), pick(0, 2), pick(3, 7), pick(0, 2), pick(3, 7)};
+    Box box{pick(buffer.c0, buffer.c1 - 1), 0, pick(buffer.y0, buffer.y1 - 1), 0,
+            pick(buffer.x0, buffer.x1 - 1), 0};
+    box.c1 = trial % 3 == 0 ? buffer.c1 : pick(box.c0 + 1, buffer.c1);
+    box.y1 = pick(box.y0 + 1, buffer.y1);
+    box.x1 = pick(box.x0 + 1, buffer.x1);
+    std::vector<int8_t> src(static_cast<size_t>(buffer.volume()));
+    for (auto& v : src) v = static_cast<int8_t>(pick(-128, 127));
+    std::vector<int8_t> dense(static_cast<size_t>(box.volume()));
+    copy_box(src.data(), buffer, dense.data(), box, box);
+    std::vector<int8_t> gathered(dense.size(), 0);
+    std::vector<int8_t> scattered(src.size(), 0);
+    std::vector<int8_t> expected(src.size(), 0);
+    copy_box(src.data(), buffer, expected.data(), buffer, box);
+    for (int64_t offset = 0; offset < box.volume();) {
+      const int64_t n = std::min<int64_t>(pick(1, 13), box.volume() - offset);
+      gather_range(src.data(), buffer, box, offset, n, gathered.data() + offset);
+      scatter_range(gathered.data() + offset, scattered.data(), buffer, box, offset, n);
+      offset += n;
+    }
+    ASSERT_EQ(gathered, dense) << trial;
+    ASSERT_EQ(scattered, expected) << trial;
+  }
+}
+
 // ---- one participant against a scripted transport ----
 
-// Answers each receive with the next Receive op of the program from that
-// source (random payload), or with a defect; swallows sends.
+// Plays every other participant: answers each credit grant with the chunks
+// of the Receive ops it covers (random payload, at most max_payload bytes
+// each, or a defect), grants the runtime credit in pieces of `credit_piece`
+// bytes whenever it waits with nothing else to deliver, and checks that no
+// send exceeds the credit granted.
 class ScriptedTransport final : public Transport {
  public:
-  enum class Defect { None, WrongBox, Timeout };
+  enum class Defect { None, WrongBox, Timeout, DataWithoutCredit };
 
-  ScriptedTransport(const DeviceProgram& program, Defect defect) : defect_(defect) {
+  ScriptedTransport(const DeviceProgram& program, Defect defect, int32_t max_payload = 1372,
+                    int64_t credit_piece = int64_t{1} << 30)
+      : program_(program), defect_(defect), max_payload_(max_payload), credit_piece_(credit_piece) {
     for (int32_t i = 0; i < program.op_count; ++i) {
       const DeviceOp& op = program.ops[i];
-      if (op.kind != DeviceOpKind::Receive) continue;
-      MessageHeader h;
-      h.source = op.peer;
-      h.destination = program.participant;
-      h.tensor = op.tensor;
-      h.box = op.box;
-      h.payload_bytes = op.box.volume();
-      pending_[op.peer].push_back(h);
+      if (op.kind == DeviceOpKind::Receive) pending_[op.peer].push_back(op);
+    }
+    if (defect_ == Defect::DataWithoutCredit) {
+      // The program's last receive arrives first, long before its step.
+      for (int32_t i = program.op_count - 1; i >= 0; --i) {
+        if (program.ops[i].kind != DeviceOpKind::Receive) continue;
+        queue_chunks(program.ops[i]);
+        pending_[program.ops[i].peer].pop_back();
+        break;
+      }
     }
   }
 
-  TransportStatus send(const MessageHeader& header, const int8_t* /*payload*/) override {
-    ++sends;
+  int32_t max_payload() const override { return max_payload_; }
+
+  TransportStatus send_chunk(const ChunkHeader& header, const int8_t* /*payload*/) override {
+    ++frames_sent;
     sent_bytes += header.payload_bytes;
+    if (header.payload_bytes > max_payload_) ++violations;
+    credit_[header.destination] -= header.payload_bytes;
+    if (credit_[header.destination] < 0) ++violations;
+    if (header.chunk_offset + header.payload_bytes == header.message_bytes) ++sends;
     return TransportStatus::Ok;
   }
 
-  TransportStatus receive(int32_t source, MessageHeader* header, int8_t* payload,
-                          int64_t payload_capacity) override {
-    ++receives;
-    if (defect_ == Defect::Timeout) return TransportStatus::Timeout;
-    auto& queue = pending_[source];
-    if (queue.empty()) return TransportStatus::Failed;
-    *header = queue.front();
-    queue.pop_front();
-    if (defect_ == Defect::WrongBox) header->box.x1 += 1;  // one column too many
-    if (header->payload_bytes > payload_capacity) return TransportStatus::PayloadTooLarge;
-    for (int64_t i = 0; i < header->payload_bytes; ++i) {
-      payload[i] = static_cast<int8_t>(rng_() & 0x7f);
+  TransportStatus grant_credit(int32_t source, int64_t bytes) override {
+    ++grants;
+    auto& ops = pending_[source];
+    while (bytes > 0 && !ops.empty()) {
+      const DeviceOp op = ops.front();
+      ops.pop_front();
+      bytes -= op.box.volume();
+      queue_chunks(op);
     }
+    if (bytes != 0) ++violations;  // a grant must cover whole receives exactly
+    return TransportStatus::Ok;
+  }
+
+  TransportStatus poll(LinkEvent* event, int8_t* payload, int32_t capacity) override {
+    ++polls;
+    if (defect_ == Defect::Timeout) return TransportStatus::Timeout;
+    if (!chunks_.empty()) {
+      *event = LinkEvent{};
+      event->kind = LinkEventKind::Data;
+      event->chunk = chunks_.front();
+      chunks_.pop_front();
+      if (event->chunk.payload_bytes > capacity) return TransportStatus::PayloadTooLarge;
+      for (int32_t i = 0; i < event->chunk.payload_bytes; ++i) {
+        payload[i] = static_cast<int8_t>(rng_() & 0x7f);
+      }
+      return TransportStatus::Ok;
+    }
+    // Nothing to deliver: the runtime waits for credit from some peer.
+    next_peer_ = (next_peer_ + 1) % program_.participant_count;
+    *event = LinkEvent{};
+    event->kind = LinkEventKind::Credit;
+    event->peer = next_peer_;
+    event->credit_bytes = credit_piece_;
+    credit_[next_peer_] += credit_piece_;
     return TransportStatus::Ok;
   }
 
   int sends = 0;
-  int receives = 0;
+  int frames_sent = 0;
+  int grants = 0;
+  int polls = 0;
+  int violations = 0;
   int64_t sent_bytes = 0;
 
  private:
+  void queue_chunks(const DeviceOp& op) {
+    ChunkHeader c;
+    c.source = op.peer;
+    c.destination = program_.participant;
+    c.tensor = op.tensor;
+    c.box = op.box;
+    if (defect_ == Defect::WrongBox) c.box.x1 += 1;  // one column too many
+    c.message_bytes = op.box.volume();
+    for (int64_t offset = 0; offset < c.message_bytes; offset += max_payload_) {
+      c.chunk_offset = offset;
+      c.payload_bytes =
+          static_cast<int32_t>(std::min<int64_t>(max_payload_, c.message_bytes - offset));
+      chunks_.push_back(c);
+    }
+  }
+
+  const DeviceProgram& program_;
   Defect defect_;
-  std::map<int32_t, std::deque<MessageHeader>> pending_;
+  int32_t max_payload_;
+  int64_t credit_piece_;
+  std::map<int32_t, std::deque<DeviceOp>> pending_;
+  std::map<int32_t, int64_t> credit_;
+  std::deque<ChunkHeader> chunks_;
+  int32_t next_peer_ = 0;
   std::mt19937 rng_{7};
 };
 
@@ -173,6 +266,16 @@ class DeviceRuntimeTest : public ::testing::Test {
     return -1;
   }
 
+  // The first op that waits on the link: a receive, or a send (credit
+  // starts at 0).
+  static int32_t first_link_op() {
+    for (int32_t i = 0; i < program().op_count; ++i) {
+      const DeviceOpKind k = program().ops[i].kind;
+      if (k == DeviceOpKind::Receive || k == DeviceOpKind::Send) return i;
+    }
+    return -1;
+  }
+
   static plan::PlanFile* file_;
   static host::DeviceSlice* slice_;
 };
@@ -196,7 +299,47 @@ TEST_F(DeviceRuntimeTest, RunsItsWholeProgramInsideThePlannedArena) {
   EXPECT_EQ(s.messages_sent, planned().estimate.messages_sent);
   EXPECT_EQ(s.bytes_received, planned().estimate.bytes_received);
   EXPECT_EQ(transport.sends, s.messages_sent);
-  EXPECT_EQ(transport.receives, s.messages_received);
+  EXPECT_EQ(transport.violations, 0);
+}
+
+// Frames of 7 bytes and credit in pieces of 5: every message crosses many
+// frames and many grants, and the runtime still never sends past its credit
+// and lands every byte where the plan says.
+TEST_F(DeviceRuntimeTest, ChunksMessagesUnderSmallFramesAndCredit) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::None, 7, 5);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(7);
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(), 7,
+                        &transport);
+  ASSERT_EQ(runtime.setup_status(), RuntimeStatus::Ok) << runtime.failure().detail;
+  ASSERT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::Ok)
+      << host::failure_message(*file_, program(), runtime.failure(), {});
+  const RuntimeStats& s = runtime.stats();
+  EXPECT_EQ(s.high_water_bytes, planned().arena_bytes);
+  EXPECT_EQ(s.bytes_sent, planned().estimate.bytes_sent);
+  EXPECT_EQ(s.bytes_received, planned().estimate.bytes_received);
+  EXPECT_EQ(s.messages_sent, planned().estimate.messages_sent);
+  EXPECT_GT(s.frames_sent, s.messages_sent);
+  EXPECT_EQ(transport.violations, 0);
+}
+
+TEST_F(DeviceRuntimeTest, RefusesDataItHasNotGrantedCreditFor) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::DataWithoutCredit);
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(1372);
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(), 1372,
+                        &transport);
+  // The last receive must lie in a later step than the first op that waits
+  // on the link, so its data arrives before any credit for it.
+  int32_t last_receive = -1;
+  for (int32_t i = 0; i < program().op_count; ++i) {
+    if (program().ops[i].kind == DeviceOpKind::Receive) last_receive = i;
+  }
+  ASSERT_GT(program().ops[last_receive].step, program().ops[first_link_op()].step);
+  EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ReceiveMismatch);
+  EXPECT_STREQ(runtime.failure().detail, "data arrived without credit for it");
+  EXPECT_EQ(runtime.failure().op_index, first_link_op());
+  EXPECT_EQ(runtime.failure().received.box, program().ops[last_receive].box);
 }
 
 TEST_F(DeviceRuntimeTest, RefusesAnArenaSmallerThanThePlan) {
@@ -207,16 +350,16 @@ TEST_F(DeviceRuntimeTest, RefusesAnArenaSmallerThanThePlan) {
                         program().scratch_bytes, &transport);
   EXPECT_EQ(runtime.setup_status(), RuntimeStatus::ArenaTooSmall);
   EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ArenaTooSmall);
-  EXPECT_EQ(transport.sends + transport.receives, 0);
+  EXPECT_EQ(transport.sends + transport.polls + transport.grants, 0);
   EXPECT_EQ(runtime.stats().ops_done, 0);
 }
 
-TEST_F(DeviceRuntimeTest, RefusesAScratchSmallerThanTheLargestMessage) {
-  ScriptedTransport transport(program(), ScriptedTransport::Defect::None);
+TEST_F(DeviceRuntimeTest, RefusesAFrameBufferSmallerThanOneFrame) {
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::None, 16);
   std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
-  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
-  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(),
-                        program().scratch_bytes - 1, &transport);
+  std::vector<int8_t> scratch(16);
+  DeviceRuntime runtime(program(), arena.data(), program().arena_bytes, scratch.data(), 15,
+                        &transport);
   EXPECT_EQ(runtime.setup_status(), RuntimeStatus::ScratchTooSmall);
   EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ScratchTooSmall);
 }
@@ -230,12 +373,13 @@ TEST_F(DeviceRuntimeTest, ReportsAMismatchedReceiveWithItsOp) {
   ASSERT_EQ(runtime.setup_status(), RuntimeStatus::Ok);
   EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::ReceiveMismatch);
   const RuntimeFailure& f = runtime.failure();
-  const int32_t receive = first_op(DeviceOpKind::Receive);
-  EXPECT_EQ(f.op_index, receive);
-  EXPECT_EQ(f.received.box.x1, program().ops[receive].box.x1 + 1);
-  EXPECT_EQ(runtime.stats().ops_done, receive);
+  // The first chunk arrives at the first op that waits on the link.
+  const int32_t waiting = first_link_op();
+  EXPECT_EQ(f.op_index, waiting);
+  EXPECT_EQ(f.received.box.x1, program().ops[first_op(DeviceOpKind::Receive)].box.x1 + 1);
+  EXPECT_EQ(runtime.stats().ops_done, waiting);
   const std::string message = host::failure_message(*file_, program(), f, {});
-  EXPECT_NE(message.find("'teensy41-0' failed at op " + std::to_string(receive) + " (receive of"),
+  EXPECT_NE(message.find("'teensy41-0' failed at op " + std::to_string(waiting) + " ("),
             std::string::npos)
       << message;
   EXPECT_NE(message.find("unexpected message"), std::string::npos) << message;
@@ -249,7 +393,7 @@ TEST_F(DeviceRuntimeTest, ReportsATimedOutReceive) {
                         program().scratch_bytes, &transport);
   EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::TransportFailed);
   EXPECT_EQ(runtime.failure().transport, TransportStatus::Timeout);
-  EXPECT_EQ(runtime.failure().op_index, first_op(DeviceOpKind::Receive));
+  EXPECT_EQ(runtime.failure().op_index, first_link_op());
   const std::string message =
       host::failure_message(*file_, program(), runtime.failure(), std::chrono::milliseconds(250));
   EXPECT_NE(message.find("nothing arrived within 250 ms"), std::string::npos) << message;
@@ -304,7 +448,7 @@ TEST_F(DeviceRuntimeTest, RefusesAProgramWhoseOpLeavesItsBuffer) {
   EXPECT_EQ(runtime.setup_status(), RuntimeStatus::BadProgram);
   EXPECT_EQ(runtime.failure().op_index, receive);
   EXPECT_EQ(runtime.run(nullptr, 0, nullptr, 0), RuntimeStatus::BadProgram);
-  EXPECT_EQ(transport.receives, 0);
+  EXPECT_EQ(transport.polls + transport.grants, 0);
 
   // A buffer reaching past the arena.
   EditableProgram f(program());
