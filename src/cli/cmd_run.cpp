@@ -3,6 +3,7 @@
 // started on loopback here unless --workers names running ones.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -14,9 +15,11 @@
 #include "cli/input_loading.h"
 #include "cli/mq_model.h"
 #include "cli/top_k.h"
+#include "host/chrome_trace.h"
 #include "host/coordinator.h"
 #include "host/local_launcher.h"
 #include "model/error.h"
+#include "model/file_io.h"
 #include "model/tensor_io.h"
 #include "plan/plan_file.h"
 
@@ -29,6 +32,7 @@ struct RunArgs {
   std::string output;
   std::string workers;
   std::string topology;
+  std::string trace;
   int repeat = 1;
   int timeout_ms = 2000;
   bool json = false;
@@ -57,7 +61,23 @@ std::vector<host::SocketAddress> parse_workers(const std::string& list) {
   return out;
 }
 
-nlohmann::json devices_json(const host::DistributedRun& r) {
+// Per plan step the participant computed or waited in: its layer (or the
+// output collection) and the seconds.
+nlohmann::json layers_json(const plan::PlanFile& file, const host::StepTimes& t) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t step = 0; step < t.compute_s.size(); ++step) {
+    if (t.compute_s[step] == 0 && t.wait_s[step] == 0) continue;
+    const std::string name =
+        step < file.graph.layers.size() ? file.graph.layers[step].name : "output";
+    layers.push_back({{"step", step},
+                      {"layer", name},
+                      {"compute_s", t.compute_s[step]},
+                      {"wait_s", t.wait_s[step]}});
+  }
+  return layers;
+}
+
+nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedRun& r) {
   nlohmann::json devices = nlohmann::json::array();
   for (const host::ParticipantReport& p : r.participants) {
     devices.push_back({{"name", p.name},
@@ -77,8 +97,11 @@ nlohmann::json devices_json(const host::DistributedRun& r) {
                        {"planned_credit_frames_sent", p.planned_credit_frames_sent},
                        {"frames_relayed", p.frames_relayed},
                        {"bytes_relayed", p.bytes_relayed},
+                       {"stats_frames_sent", p.stats_frames_sent},
                        {"compute_s", p.compute_s},
-                       {"total_s", p.total_s}});
+                       {"wait_s", p.wait_s},
+                       {"total_s", p.total_s},
+                       {"layers", layers_json(file, p.steps)}});
   }
   return devices;
 }
@@ -115,6 +138,9 @@ void run_run(const RunArgs& a) {
   const quant::QGraph& g = file.graph;
   const quant::QTensor& out_t = g.tensors[static_cast<size_t>(g.output)];
   const model::Dims dims = onnx_dims(out_t.shape);
+  if (!a.trace.empty()) {
+    model::write_file_atomically(a.trace, host::chrome_trace_json(file, r.traces), "trace ");
+  }
   if (!a.output.empty()) {
     model::write_int8_tensor_file(a.output, out_t.name, dims,
                                   quant::nhwc_to_nchw(out_t.shape, r.output));
@@ -122,7 +148,18 @@ void run_run(const RunArgs& a) {
   const std::vector<float> scores = quant::dequantize_output(g, r.output);
   const auto top = top_k(scores.data(), static_cast<int64_t>(scores.size()), 1);
   double mean_s = 0;
-  for (double s : r.latency_s) mean_s += s / static_cast<double>(r.latency_s.size());
+  double busy_s = 0;
+  for (double s : r.latency_s) {
+    mean_s += s / static_cast<double>(r.latency_s.size());
+    busy_s += s;
+  }
+  std::vector<double> sorted = r.latency_s;
+  std::sort(sorted.begin(), sorted.end());
+  const double median_s = sorted.size() % 2 == 1
+                              ? sorted[sorted.size() / 2]
+                              : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  // Inferences run back to back, one at a time.
+  const double throughput = static_cast<double>(r.latency_s.size()) / busy_s;
   if (a.json) {
     nlohmann::json j{{"model", file.plan.model_name},
                      {"plan_hash", fmt::format("{:016x}", file.hash)},
@@ -130,22 +167,30 @@ void run_run(const RunArgs& a) {
                      {"top1", {{"index", top[0].index}, {"score", top[0].score}}},
                      {"latency_s", r.latency_s},
                      {"mean_latency_s", mean_s},
+                     {"median_latency_s", median_s},
+                     {"throughput_per_s", throughput},
+                     {"topology", options.star ? "star" : "switched"},
                      {"estimated_latency_s", file.plan.estimated_latency_s},
-                     {"devices", devices_json(r)}};
+                     {"devices", devices_json(file, r)}};
     fmt::print("{}\n", j.dump(2));
     return;
   }
   fmt::print(
-      "ran {} on {} workers, {} inference(s): mean latency {:.2f} ms (plan estimate {:.2f} ms)\n",
-      file.plan.model_name, file.plan.device_count(), r.latency_s.size(), mean_s * 1e3,
-      file.plan.estimated_latency_s * 1e3);
+      "ran {} on {} workers ({}), {} inference(s): median latency {:.2f} ms, {:.2f} inferences/s "
+      "(plan estimate {:.2f} ms)\n",
+      file.plan.model_name, file.plan.device_count(), options.star ? "star" : "switched",
+      r.latency_s.size(), median_s * 1e3, throughput, file.plan.estimated_latency_s * 1e3);
   fmt::print("top-1: class {} (score {:.4f})\n", top[0].index, top[0].score);
-  fmt::print("{:<16} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}\n", "device", "arena", "high water",
-             "sent", "received", "frames>", "frames<");
+  fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}\n", "device", "arena",
+             "high water", "sent", "received", "frames>", "frames<", "compute ms", "wait ms");
   for (const host::ParticipantReport& p : r.participants) {
-    fmt::print("{:<16} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}\n", p.name, p.arena_bytes,
-               p.high_water_bytes, p.bytes_sent, p.bytes_received, p.frames_sent,
-               p.frames_received);
+    fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10.2f} {:>10.2f}\n", p.name,
+               p.arena_bytes, p.high_water_bytes, p.bytes_sent, p.bytes_received, p.frames_sent,
+               p.frames_received, p.compute_s * 1e3, p.wait_s * 1e3);
+  }
+  if (options.star) {
+    fmt::print("coordinator relayed {} frames ({} bytes)\n", r.participants.back().frames_relayed,
+               r.participants.back().bytes_relayed);
   }
   if (!a.output.empty()) fmt::print("wrote {}\n", a.output);
 }
@@ -167,6 +212,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat", args->repeat, "Inferences to run")->capture_default_str();
   cmd->add_option("--timeout", args->timeout_ms, "Receive timeout in milliseconds")
       ->capture_default_str();
+  cmd->add_option("--trace", args->trace,
+                  "Write a Chrome trace-event JSON (one track per device; Perfetto opens it)");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
   add_image_options(cmd, &args->image);
   cmd->callback([args] { run_run(*args); });

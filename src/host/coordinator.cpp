@@ -188,7 +188,13 @@ class Coordinator {
     std::vector<int8_t> scratch(static_cast<size_t>(frame));
 
     const Clock::time_point start = Clock::now();
+    if (id == 0) first_start_ = start;
+    InferenceTrace trace;
+    trace.start_s = std::chrono::duration<double>(start - first_start_).count();
+    trace.offset_s.assign(static_cast<size_t>(n) + 1, 0.0);
+    trace.spans.resize(static_cast<size_t>(n) + 1);
     for (int i = 0; i < n; ++i) {
+      trace.offset_s[static_cast<size_t>(i)] = seconds_since(start);
       if (transport_.send_message(i, MessageType::Start, id, nullptr, 0,
                                   static_cast<uint32_t>(file_.graph.input)) !=
           TransportStatus::Ok) {
@@ -197,9 +203,11 @@ class Coordinator {
     }
     device::DeviceRuntime runtime(program, arena.data(), program.arena_bytes, scratch.data(), frame,
                                   &transport_);
+    trace.offset_s.back() = seconds_since(start);
+    SpanRecorder own_spans;
     const device::RuntimeStatus status =
         runtime.run(input.data(), static_cast<int64_t>(input.size()), result->output.data(),
-                    static_cast<int64_t>(result->output.size()));
+                    static_cast<int64_t>(result->output.size()), &own_spans);
     const double own_s = seconds_since(start);
     if (status != device::RuntimeStatus::Ok) explain_failure(program, runtime.failure());
 
@@ -216,9 +224,13 @@ class Coordinator {
         if (m.type == MessageType::Result) {
           got_result = true;
         } else if (m.type == MessageType::Stats) {
-          got_stats = true;
-          const StatRecords r = decode_stats(m.body);
           ParticipantReport& w = reports[static_cast<size_t>(i)];
+          ++w.stats_frames_sent;
+          decode_span_stats(m.body, &trace.spans[static_cast<size_t>(i)]);
+          const StatRecords r = decode_stats(m.body);
+          // Span records come first; the summary (with TotalMicros) ends them.
+          if (r.count(StatKey::TotalMicros) == 0) continue;
+          got_stats = true;
           w.high_water_bytes = stat(r, StatKey::PeakArenaBytes);
           w.bytes_sent = stat(r, StatKey::BytesSent);
           w.bytes_received = stat(r, StatKey::BytesReceived);
@@ -228,6 +240,7 @@ class Coordinator {
           w.credit_frames_sent = stat(r, StatKey::CreditFramesSent);
           w.total_s = static_cast<double>(stat(r, StatKey::TotalMicros)) * 1e-6;
           w.compute_s = static_cast<double>(stat(r, StatKey::ComputeMicros)) * 1e-6;
+          w.wait_s = static_cast<double>(stat(r, StatKey::WaitMicros)) * 1e-6;
         } else {
           fail(device(i) + " sent an unexpected " + device::message_type_name(m.type) + " message");
         }
@@ -248,6 +261,11 @@ class Coordinator {
     c.frames_relayed = transport_.counters().frames_relayed;
     c.bytes_relayed = transport_.counters().bytes_relayed;
     c.total_s = own_s;
+    c.compute_s = static_cast<double>(own_spans.total_us(SpanKind::Compute)) * 1e-6;
+    c.wait_s = static_cast<double>(own_spans.total_us(SpanKind::Receive) +
+                                   own_spans.total_us(SpanKind::Send)) *
+               1e-6;
+    trace.spans.back() = own_spans.spans();
     for (size_t i = 0; i < reports.size(); ++i) {
       const plan::ParticipantPlan& pp = p.participants[i];
       ParticipantReport& r = reports[i];
@@ -259,8 +277,10 @@ class Coordinator {
       r.planned_bytes_received = pp.estimate.bytes_received;
       r.planned_data_frames_sent = planned_data_frames(pp, p.max_payload_bytes);
       r.planned_credit_frames_sent = planned_credit_frames(pp);
+      r.steps = step_times(trace.spans[i], p.step_count());
     }
     result->participants = std::move(reports);
+    result->traces.push_back(std::move(trace));
   }
 
   // The root cause: a worker's Error if one arrives soon (a worker failing
@@ -292,6 +312,7 @@ class Coordinator {
   const CoordinatorOptions& o_;
   SocketTransport transport_;
   int self_;
+  Clock::time_point first_start_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "host/op_spans.h"
 #include "host/socket_io.h"
 #include "plan/plan_file.h"
 
@@ -46,14 +47,27 @@ struct ParticipantReport {
   int64_t bytes_relayed = 0;
   // Data frames the plan's Send ops take at its max payload.
   int64_t planned_data_frames_sent = 0;
-  double total_s = 0;    // its whole program
-  double compute_s = 0;  // in Compute ops (workers)
+  int64_t stats_frames_sent = 0;  // a worker's Stats frames (span records, then the summary)
+  double total_s = 0;             // its whole program
+  double compute_s = 0;           // in Compute ops
+  double wait_s = 0;              // in Receive and Send ops (waiting for data or credit)
+  StepTimes steps;                // per plan step (layer i = step i; the last: output)
+};
+
+// Every participant's spans of one inference, for --trace.
+struct InferenceTrace {
+  double start_s = 0;  // since the first inference's Start
+  // Per participant: when its track starts (the Start sent to it, or the
+  // coordinator's own run), since this inference's start; and its spans.
+  std::vector<double> offset_s;
+  std::vector<std::vector<Span>> spans;
 };
 
 struct DistributedRun {
   std::vector<int8_t> output;                   // int8 NHWC graph output of the last inference
   std::vector<double> latency_s;                // per inference: Start sent to every Result in
   std::vector<ParticipantReport> participants;  // devices, then the coordinator
+  std::vector<InferenceTrace> traces;           // per inference
 };
 
 // `plan_bytes` are the bytes `file` was parsed from (sent as provisioning).

@@ -18,8 +18,10 @@ StatRecords decode_stats(const std::vector<uint8_t>& body) {
   StatRecords records;
   for (size_t at = 0; at + device::kStatRecordBytes <= body.size();
        at += device::kStatRecordBytes) {
-    // Every key is kept; readers look up the ones they know.
+    // Every StatKey is kept (readers look up the ones they know); span
+    // records (host/op_spans.h, high bit set) are read by decode_span_stats.
     const uint32_t key = device::load_le32(body.data() + at);
+    if ((key & 0x80000000u) != 0) continue;
     records[static_cast<device::StatKey>(key)] = device::load_le64(body.data() + at + 4);
   }
   return records;

@@ -8,6 +8,7 @@
 #include "device/device_runtime.h"
 #include "host/device_slice.h"
 #include "host/failure_message.h"
+#include "host/op_spans.h"
 #include "host/provision_message.h"
 #include "host/socket_io.h"
 #include "host/socket_transport.h"
@@ -27,22 +28,6 @@ constexpr std::chrono::milliseconds kSlice{50};
 int64_t micros_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
-
-// Sums the time spent in Compute ops.
-class ComputeClock final : public device::OpObserver {
- public:
-  void op_begin(int32_t /*op_index*/, const device::DeviceOp& op) override {
-    if (op.kind == device::DeviceOpKind::Compute) start_ = Clock::now();
-  }
-  void op_end(int32_t /*op_index*/, const device::DeviceOp& op,
-              device::RuntimeStatus /*status*/) override {
-    if (op.kind == device::DeviceOpKind::Compute) micros += micros_since(start_);
-  }
-  int64_t micros = 0;
-
- private:
-  Clock::time_point start_;
-};
 
 class Worker {
  public:
@@ -217,9 +202,9 @@ class Worker {
     device::DeviceRuntime runtime(program, arena_.data(), static_cast<int64_t>(arena_.size()),
                                   scratch_.data(), static_cast<int64_t>(scratch_.size()),
                                   &transport_);
-    ComputeClock compute;
+    SpanRecorder spans;
     const Clock::time_point start = Clock::now();
-    const device::RuntimeStatus status = runtime.run(nullptr, 0, nullptr, 0, &compute);
+    const device::RuntimeStatus status = runtime.run(nullptr, 0, nullptr, 0, &spans);
     const int64_t total_us = micros_since(start);
     if (status != device::RuntimeStatus::Ok) {
       if (transport_.interrupted()) {
@@ -239,11 +224,23 @@ class Worker {
                                 static_cast<uint32_t>(output)) != TransportStatus::Ok) {
       fail_local("cannot send its result: " + transport_.error());
     }
+    // Span records first (as many Stats frames as they take), then the
+    // summary, whose TotalMicros tells the coordinator the stats are complete.
+    const size_t max_body =
+        std::min<size_t>(static_cast<size_t>(transport_.max_payload()), device::kDefaultMaxPayload);
+    for (const std::vector<uint8_t>& body : encode_span_stats(spans.spans(), max_body)) {
+      if (transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size()) !=
+          TransportStatus::Ok) {
+        fail_local("cannot send its stats: " + transport_.error());
+      }
+    }
     const device::RuntimeStats& s = runtime.stats();
     const LinkCounters& c = transport_.counters();
     const StatRecords records{
         {StatKey::TotalMicros, static_cast<uint64_t>(total_us)},
-        {StatKey::ComputeMicros, static_cast<uint64_t>(compute.micros)},
+        {StatKey::ComputeMicros, static_cast<uint64_t>(spans.total_us(SpanKind::Compute))},
+        {StatKey::WaitMicros,
+         static_cast<uint64_t>(spans.total_us(SpanKind::Receive) + spans.total_us(SpanKind::Send))},
         {StatKey::BytesSent, static_cast<uint64_t>(s.bytes_sent)},
         {StatKey::BytesReceived, static_cast<uint64_t>(s.bytes_received)},
         // Frames up to and including the Result, and the Stats frame itself.

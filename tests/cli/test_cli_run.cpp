@@ -10,8 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -145,11 +147,15 @@ TEST_P(CliRunPlans, MatchesInferBitForBitAndThePlansFigures) {
     EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << name;
     EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << name;
     // Chunks of at most the max payload, one Credit frame per peer and step
-    // it receives from; a worker adds its Result and Stats, the coordinator
-    // one Start per device.
+    // it receives from; a worker adds its Result and its Stats frames (span
+    // records, then the summary), the coordinator one Start per device.
     EXPECT_EQ(d["data_frames_sent"], d["planned_data_frames_sent"]) << name;
     EXPECT_EQ(d["credit_frames_sent"], d["planned_credit_frames_sent"]) << name;
-    const int64_t control = d["coordinator"].get<bool>() ? devices : 2;
+    const bool coordinator = d["coordinator"].get<bool>();
+    if (!coordinator) {
+      EXPECT_GE(d["stats_frames_sent"].get<int64_t>(), 1) << name;
+    }
+    const int64_t control = coordinator ? devices : 1 + d["stats_frames_sent"].get<int64_t>();
     EXPECT_EQ(d["frames_sent"].get<int64_t>(), d["planned_data_frames_sent"].get<int64_t>() +
                                                    d["planned_credit_frames_sent"].get<int64_t>() +
                                                    control)
@@ -165,6 +171,53 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<RunCase>& param_info) {
       return std::string(param_info.param.devices).substr(0, 1) + "x" + param_info.param.strategy;
     });
+
+// --trace: Chrome trace-event JSON with one named track per participant, a
+// compute event for every layer each device computes (per inference), and
+// events on one track that never overlap (its ops run one after another).
+TEST_F(CliRun, WritesAChromeTraceWithOneTrackPerParticipant) {
+  const std::string plan = make_plan("3xteensy41", "auto");
+  const std::string trace = dir_->file("run.trace.json");
+  const CliResult r = run_cli("run '" + plan + "' --input '" + kImage + "' --repeat 2 --json " +
+                                  "--topology star --trace '" + trace + "'",
+                              *dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto run = nlohmann::json::parse(r.out);
+  const auto t = nlohmann::json::parse(read_text_file(trace));
+  std::map<int, std::string> tracks;
+  std::map<std::pair<int, int>, std::vector<std::pair<int64_t, int64_t>>>
+      spans;  // (tid, inference)
+  std::map<int, int> computes;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name") {
+      tracks[e["tid"].get<int>()] = e["args"]["name"].get<std::string>();
+    }
+    if (e["ph"] != "X") continue;
+    const int tid = e["tid"].get<int>();
+    spans[{tid, e["args"]["inference"].get<int>()}].emplace_back(e["ts"].get<int64_t>(),
+                                                                 e["dur"].get<int64_t>());
+    if (e["cat"] == "compute") ++computes[tid];
+  }
+  ASSERT_EQ(tracks.size(), 4u);
+  EXPECT_EQ(tracks[3], "coordinator");
+  for (int tid = 0; tid < 3; ++tid) {
+    EXPECT_EQ(tracks[tid], run["devices"][static_cast<size_t>(tid)]["name"]);
+    // Twice (two inferences) the layers its --json lists as computed.
+    int computed = 0;
+    for (const auto& l : run["devices"][static_cast<size_t>(tid)]["layers"]) {
+      if (l["compute_s"].get<double>() > 0) ++computed;
+    }
+    EXPECT_GT(computed, 0);
+    EXPECT_GE(computes[tid], computed) << tid;
+  }
+  for (auto& [key, list] : spans) {
+    std::sort(list.begin(), list.end());
+    for (size_t i = 1; i < list.size(); ++i) {
+      EXPECT_GE(list[i].first, list[i - 1].first + list[i - 1].second)
+          << "track " << key.first << " inference " << key.second;
+    }
+  }
+}
 
 TEST_F(CliRun, WorkerWithTooLittleRamRefusesThePlan) {
   const std::string plan = make_plan("2xteensy41", "auto");

@@ -1,0 +1,122 @@
+#include "host/op_spans.h"
+
+#include <algorithm>
+
+#include "device/frame_codec.h"
+
+namespace mcusplit::host {
+
+namespace {
+
+SpanKind kind_of(const device::DeviceOp& op) {
+  switch (op.kind) {
+    case device::DeviceOpKind::Compute:
+      return SpanKind::Compute;
+    case device::DeviceOpKind::Receive:
+      return SpanKind::Receive;
+    case device::DeviceOpKind::Send:
+      return SpanKind::Send;
+    default:
+      return SpanKind::Other;
+  }
+}
+
+int64_t micros(Clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+// A span record: key = 0x80000000 | kind << 24 | step (24 bits); value =
+// begin_us << 32 | duration_us (each clamped to 32 bits).
+constexpr uint32_t kSpanFlag = 0x80000000u;
+constexpr uint32_t kStepMask = 0x00FFFFFFu;
+
+}  // namespace
+
+const char* span_kind_name(SpanKind kind) {
+  switch (kind) {
+    case SpanKind::Compute:
+      return "compute";
+    case SpanKind::Receive:
+      return "receive";
+    case SpanKind::Send:
+      return "send";
+    case SpanKind::Other:
+      return "copy";
+  }
+  return "other";
+}
+
+void SpanRecorder::op_begin(int32_t /*op_index*/, const device::DeviceOp& /*op*/) {
+  op_start_ = Clock::now();
+}
+
+void SpanRecorder::op_end(int32_t /*op_index*/, const device::DeviceOp& op,
+                          device::RuntimeStatus /*status*/) {
+  const Clock::time_point now = Clock::now();
+  const SpanKind kind = kind_of(op);
+  if (!spans_.empty() && spans_.back().kind == kind && spans_.back().step == op.step) {
+    spans_.back().duration_us = micros(now - start_) - spans_.back().begin_us;
+    return;
+  }
+  spans_.push_back(Span{kind, op.step, micros(op_start_ - start_), micros(now - op_start_)});
+}
+
+int64_t SpanRecorder::total_us(SpanKind kind) const {
+  int64_t total = 0;
+  for (const Span& s : spans_) {
+    if (s.kind == kind) total += s.duration_us;
+  }
+  return total;
+}
+
+std::vector<std::vector<uint8_t>> encode_span_stats(const std::vector<Span>& spans,
+                                                    size_t max_payload) {
+  const size_t per_body = std::max<size_t>(1, max_payload / device::kStatRecordBytes);
+  std::vector<std::vector<uint8_t>> bodies;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (i % per_body == 0) bodies.emplace_back();
+    const Span& s = spans[i];
+    const uint32_t key = kSpanFlag | (static_cast<uint32_t>(s.kind) << 24) |
+                         (static_cast<uint32_t>(s.step) & kStepMask);
+    const auto clamp32 = [](int64_t v) {
+      return static_cast<uint64_t>(std::clamp<int64_t>(v, 0, UINT32_MAX));
+    };
+    const uint64_t value = (clamp32(s.begin_us) << 32) | clamp32(s.duration_us);
+    std::vector<uint8_t>& body = bodies.back();
+    body.resize(body.size() + device::kStatRecordBytes);
+    device::store_le32(body.data() + body.size() - 12, key);
+    device::store_le64(body.data() + body.size() - 8, value);
+  }
+  return bodies;
+}
+
+void decode_span_stats(const std::vector<uint8_t>& body, std::vector<Span>* out) {
+  for (size_t at = 0; at + device::kStatRecordBytes <= body.size();
+       at += device::kStatRecordBytes) {
+    const uint32_t key = device::load_le32(body.data() + at);
+    if (!is_span_key(key)) continue;
+    const uint64_t value = device::load_le64(body.data() + at + 4);
+    const uint32_t kind = (key >> 24) & 0x7Fu;
+    if (kind > static_cast<uint32_t>(SpanKind::Other)) continue;
+    out->push_back(Span{static_cast<SpanKind>(kind), static_cast<int32_t>(key & kStepMask),
+                        static_cast<int64_t>(value >> 32),
+                        static_cast<int64_t>(value & 0xFFFFFFFFu)});
+  }
+}
+
+StepTimes step_times(const std::vector<Span>& spans, int steps) {
+  StepTimes t;
+  t.compute_s.assign(static_cast<size_t>(steps), 0.0);
+  t.wait_s.assign(static_cast<size_t>(steps), 0.0);
+  for (const Span& s : spans) {
+    if (s.step < 0 || s.step >= steps) continue;
+    const double seconds = static_cast<double>(s.duration_us) * 1e-6;
+    if (s.kind == SpanKind::Compute) t.compute_s[static_cast<size_t>(s.step)] += seconds;
+    if (s.kind == SpanKind::Receive || s.kind == SpanKind::Send) {
+      t.wait_s[static_cast<size_t>(s.step)] += seconds;
+    }
+  }
+  return t;
+}
+
+}  // namespace mcusplit::host
