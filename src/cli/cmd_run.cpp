@@ -21,7 +21,10 @@
 #include "model/error.h"
 #include "model/file_io.h"
 #include "model/tensor_io.h"
+#include "plan/plan_checker.h"
 #include "plan/plan_file.h"
+#include "plan/planner.h"
+#include "quant/mq_format.h"
 
 namespace mcusplit::cli {
 namespace {
@@ -33,6 +36,8 @@ struct RunArgs {
   std::string workers;
   std::string topology;
   std::string trace;
+  std::string on_failure = "stop";
+  std::string model;
   int repeat = 1;
   int timeout_ms = 2000;
   bool json = false;
@@ -106,11 +111,42 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
   return devices;
 }
 
+// The plan `file` re-made for its cluster without device `lost`, with the
+// same strategy, objective and frame size. Throws mcusplit::Error with exit
+// code 3 if the model does not fit the devices left.
+plan::Plan replan_without(const plan::PlanFile& file, const quant::QGraph& graph, int lost) {
+  plan::ClusterSpec cluster = file.plan.cluster;
+  cluster.devices.erase(cluster.devices.begin() + lost);
+  if (cluster.devices.empty()) {
+    throw Error("no device is left to re-plan onto", kExitFailure);
+  }
+  plan::PlanOptions options;
+  options.scheme = plan::parse_scheme(file.plan.strategy);
+  options.objective = plan::parse_objective(file.plan.objective);
+  options.coordinator = file.plan.coordinator_spec;
+  options.max_payload_bytes = file.plan.max_payload_bytes;
+  options.search_min_count = false;
+  plan::Plan p = plan::make_plan(graph, cluster, options);
+  plan::require_valid_plan(p, graph, "planner");
+  return p;
+}
+
 void run_run(const RunArgs& a) {
   if (a.repeat < 1) throw Error("--repeat must be at least 1");
   if (a.timeout_ms <= 0) throw Error("--timeout must be positive");
-  const std::string bytes = read_bytes(a.plan);
-  const plan::PlanFile file = plan::parse_plan(bytes, a.plan);
+  if (a.on_failure == "replan" && a.model.empty()) {
+    throw Error("--on-failure replan needs --model MODEL.mq: the plan holds only weight slices");
+  }
+  std::string bytes = read_bytes(a.plan);
+  plan::PlanFile file = plan::parse_plan(bytes, a.plan);
+  quant::QGraph full_graph;
+  if (!a.model.empty()) {
+    const std::string mq = model::read_file_bytes(a.model);
+    if (plan::fnv1a64(mq.data(), mq.size()) != file.plan.model_hash) {
+      throw Error("'" + a.model + "' is not the model '" + a.plan + "' was planned for");
+    }
+    full_graph = quant::parse_mq(mq, a.model);
+  }
   const std::vector<int8_t> input = load_int8_input(file.graph, a.input, a.image.preprocessing());
   std::vector<host::SocketAddress> workers = parse_workers(a.workers);
   if (!a.workers.empty() && static_cast<int>(workers.size()) != file.plan.device_count()) {
@@ -118,11 +154,13 @@ void run_run(const RunArgs& a) {
                 " devices but --workers lists " + std::to_string(workers.size()) + " addresses");
   }
   std::optional<host::LocalWorkers> local;
-  if (a.workers.empty()) {
+  const auto start_local = [&] {
+    local.reset();
     local.emplace(file.plan.device_count(), std::chrono::seconds(10),
                   std::vector<std::string>{"--timeout", std::to_string(a.timeout_ms)});
     workers = local->addresses();
-  }
+  };
+  if (a.workers.empty()) start_local();
   host::CoordinatorOptions options;
   options.repeat = a.repeat;
   // The plan's own topology unless told; a bus is run switched (both are one
@@ -130,7 +168,29 @@ void run_run(const RunArgs& a) {
   options.star = a.topology.empty() ? file.plan.cluster.topology == plan::Topology::Star
                                     : a.topology == "star";
   options.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
-  const host::DistributedRun r = host::run_distributed(file, bytes, workers, input, options);
+  host::DistributedRun r;
+  try {
+    r = host::run_distributed(file, bytes, workers, input, options);
+  } catch (const host::DeviceLostError& e) {
+    if (a.on_failure != "replan") throw;
+    // Re-plan onto the devices left and run again from the first inference.
+    const int lost = e.device();
+    const std::string lost_name = file.plan.participants[static_cast<size_t>(lost)].name;
+    fmt::print(stderr, "mcusplit: {}\nmcusplit: re-planning onto the {} devices left\n", e.what(),
+               file.plan.device_count() - 1);
+    const plan::Plan again = replan_without(file, full_graph, lost);
+    bytes = plan::serialize_plan(again, full_graph);
+    file = plan::parse_plan(bytes, "the re-made plan");
+    if (local) {
+      local->kill_all();
+      start_local();
+    } else {
+      // The survivors, which must serve another session (worker --sessions).
+      workers.erase(workers.begin() + lost);
+    }
+    r = host::run_distributed(file, bytes, workers, input, options);
+    r.replanned_without = lost_name;
+  }
   if (local && !local->wait_all(std::chrono::seconds(2))) {
     throw Error("a worker did not shut down cleanly after the run", kExitFailure);
   }
@@ -170,6 +230,8 @@ void run_run(const RunArgs& a) {
                      {"median_latency_s", median_s},
                      {"throughput_per_s", throughput},
                      {"topology", options.star ? "star" : "switched"},
+                     {"plan_devices", file.plan.device_count()},
+                     {"replanned_without", r.replanned_without},
                      {"estimated_latency_s", file.plan.estimated_latency_s},
                      {"devices", devices_json(file, r)}};
     fmt::print("{}\n", j.dump(2));
@@ -214,6 +276,13 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--trace", args->trace,
                   "Write a Chrome trace-event JSON (one track per device; Perfetto opens it)");
+  cmd->add_option("--on-failure", args->on_failure,
+                  "stop: a device lost ends the run; replan: re-plan onto the devices left and "
+                  "run again (needs --model)")
+      ->check(CLI::IsMember({"stop", "replan"}))
+      ->capture_default_str();
+  cmd->add_option("--model", args->model,
+                  "The .mq model the plan was made from (for --on-failure replan)");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
   add_image_options(cmd, &args->image);
   cmd->callback([args] { run_run(*args); });

@@ -16,6 +16,7 @@ struct WorkerArgs {
   std::string ram;
   int timeout_ms = 2000;
   int idle_timeout_s = 60;
+  int sessions = 1;
 };
 
 void run_worker_verb(const WorkerArgs& a) {
@@ -25,6 +26,8 @@ void run_worker_verb(const WorkerArgs& a) {
   if (a.timeout_ms <= 0 || a.idle_timeout_s <= 0) throw Error("timeouts must be positive");
   o.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
   o.idle_timeout = std::chrono::seconds(a.idle_timeout_s);
+  if (a.sessions < 1) throw Error("--sessions must be at least 1");
+  o.sessions = a.sessions;
   host::run_worker(o, stdout);
 }
 
@@ -42,6 +45,10 @@ void add_worker_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--idle-timeout", args->idle_timeout_s,
                   "Seconds to wait for the coordinator or its next command")
+      ->capture_default_str();
+  cmd->add_option("--sessions", args->sessions,
+                  "Coordinator sessions to serve before exiting (more than 1 lets a coordinator "
+                  "re-plan onto this worker after another device failed)")
       ->capture_default_str();
   cmd->callback([args] { run_worker_verb(*args); });
 }

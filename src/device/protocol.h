@@ -142,6 +142,7 @@ enum class StatKey : uint32_t {
   Macs = 9,               // multiply-accumulates performed
   DataFramesSent = 10,    // Data frames only
   CreditFramesSent = 11,  // Credit frames only
+  StoppedAtOp = 12,       // the op a device was at when a Stop abandoned its inference
 };
 
 // Little-endian stores and loads, one byte at a time (see the file comment).

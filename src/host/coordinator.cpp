@@ -107,10 +107,28 @@ class Coordinator {
     return "device '" + file_.plan.participants[static_cast<size_t>(i)].name + "' at " +
            workers_[static_cast<size_t>(i)].text();
   }
-  [[noreturn]] void fail(const std::string& text) const {
+  [[noreturn]] void fail(const std::string& text) {
+    // A device whose link closed is the root cause of whatever its peers
+    // report: read every link a little longer so its end of file arrives,
+    // then name it first.
+    transport_.serve_until(Clock::now() + std::chrono::milliseconds(200));
+    std::string dead;
+    for (int i = 0; i < file_.plan.device_count(); ++i) {
+      if (!transport_.link_closed(i)) continue;
+      dead += (dead.empty() ? "" : ", ") + device(i);
+      if (failed_device_ < 0) failed_device_ = i;
+    }
+    if (!dead.empty()) {
+      // What the others then report only follows from it.
+      const std::string where = where_stopped(failed_device_);
+      const std::string cause = dead + " stopped answering (its connection closed)";
+      throw DeviceLostError("run of '" + file_.plan.model_name + "' failed: " + cause +
+                                (where.empty() ? "; " + one_line(text) : " " + where),
+                            failed_device_);
+    }
     throw Error("run of '" + file_.plan.model_name + "' failed: " + one_line(text), kExitFailure);
   }
-  [[noreturn]] void fail_with_error(const WireMessage& m) const {
+  [[noreturn]] void fail_with_error(const WireMessage& m) {
     std::string text(m.body.begin() + device::kErrorCodeBytes, m.body.end());
     if (text.empty()) text = device(m.source) + " reported an error";
     fail(text);
@@ -181,6 +199,7 @@ class Coordinator {
     const device::DeviceProgram& program = slice.program();
     transport_.set_inference(id);
     transport_.reset_counters();
+    running_ = id;
     const quant::QTensor& out = file_.graph.tensors.at(static_cast<size_t>(file_.graph.output));
     result->output.assign(static_cast<size_t>(out.bytes()), 0);
     std::vector<int8_t> arena(static_cast<size_t>(program.arena_bytes));
@@ -246,6 +265,7 @@ class Coordinator {
         }
       }
     }
+    running_ = device::kNoInference;
     result->latency_s.resize(id + 1, 0.0);
     result->latency_s[id] = seconds_since(start);
 
@@ -299,6 +319,52 @@ class Coordinator {
     fail(text);
   }
 
+  // Abandons the running inference on the devices still there and asks
+  // where each was (a Stats StoppedAtOp); describes the op of the one that
+  // waited on `dead`, else the earliest. "" if no inference runs or nobody
+  // answers.
+  std::string where_stopped(int dead) {
+    if (running_ == device::kNoInference) return "";
+    const int n = file_.plan.device_count();
+    std::vector<int> asked;
+    for (int i = 0; i < n; ++i) {
+      if (i == dead || transport_.link_closed(i)) continue;
+      if (transport_.send_message(i, MessageType::Stop, running_, nullptr, 0) ==
+          TransportStatus::Ok) {
+        asked.push_back(i);
+      }
+    }
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(500);
+    std::string best;
+    int best_step = -1;
+    bool best_waits_on_dead = false;
+    for (int i : asked) {
+      WireMessage m;
+      while (transport_.wait_control(&m, deadline, i, static_cast<int>(MessageType::Stats)) ==
+             TransportStatus::Ok) {
+        const StatRecords r = decode_stats(m.body);
+        if (m.inference_id != running_ || r.count(StatKey::StoppedAtOp) == 0) continue;
+        const DeviceSlice slice(file_, i);
+        const device::DeviceProgram& program = slice.program();
+        const auto op = static_cast<int32_t>(stat(r, StatKey::StoppedAtOp));
+        if (op < 0 || op >= program.op_count) break;
+        const device::DeviceOp& o = program.ops[op];
+        const bool waits_on_dead =
+            (o.kind == device::DeviceOpKind::Receive || o.kind == device::DeviceOpKind::Send) &&
+            o.peer == dead;
+        if (best.empty() || (waits_on_dead && !best_waits_on_dead) ||
+            (waits_on_dead == best_waits_on_dead && o.step < best_step)) {
+          best_step = o.step;
+          best_waits_on_dead = waits_on_dead;
+          best = "while '" + file_.plan.participants[static_cast<size_t>(i)].name + "' was at " +
+                 describe_op(file_, program, op);
+        }
+        break;
+      }
+    }
+    return best;
+  }
+
   // Best effort: a worker that already exited cannot be told.
   void stop_all() {
     for (int i = 0; i < file_.plan.device_count(); ++i) {
@@ -313,6 +379,8 @@ class Coordinator {
   SocketTransport transport_;
   int self_;
   Clock::time_point first_start_;
+  int failed_device_ = -1;
+  uint32_t running_ = device::kNoInference;  // the inference in progress
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "host/op_spans.h"
 #include "host/socket_io.h"
+#include "model/error.h"
 #include "plan/plan_file.h"
 
 namespace mcusplit::host {
@@ -68,6 +69,19 @@ struct DistributedRun {
   std::vector<double> latency_s;                // per inference: Start sent to every Result in
   std::vector<ParticipantReport> participants;  // devices, then the coordinator
   std::vector<InferenceTrace> traces;           // per inference
+  std::string replanned_without;                // the device lost, if the run was re-planned
+};
+
+// A run that failed because a device stopped answering (its connection
+// closed): what `mcusplit run --on-failure replan` recovers from.
+class DeviceLostError : public Error {
+ public:
+  DeviceLostError(const std::string& message, int device)
+      : Error(message, kExitFailure), device_(device) {}
+  int device() const { return device_; }  // its index in the plan
+
+ private:
+  int device_;
 };
 
 // `plan_bytes` are the bytes `file` was parsed from (sent as provisioning).

@@ -71,7 +71,13 @@ class Describer {
         what = fmt::format("{} of {} {}", device::device_op_kind_name(o.kind), tensor(o.tensor),
                            box_text(o.box));
     }
-    return fmt::format("op {} ({}, step {})", index, what, o.step);
+    if (o.kind == DeviceOpKind::Compute)
+      return fmt::format("op {} ({}, step {})", index, what, o.step);
+    // Name the layer whose step the op belongs to: where the run was.
+    const std::string at = o.step < static_cast<int>(file_.graph.layers.size())
+                               ? fmt::format("step {} of {}", o.step, layer(o.step))
+                               : fmt::format("step {}, the output collection", o.step);
+    return fmt::format("op {} ({}, {})", index, what, at);
   }
 
   std::string cause(const RuntimeFailure& f, std::chrono::milliseconds timeout) const {
@@ -103,6 +109,11 @@ class Describer {
 
 std::string box_text(const core::Box& b) {
   return fmt::format("[{}, {}) x [{}, {}) x [{}, {})", b.c0, b.c1, b.y0, b.y1, b.x0, b.x1);
+}
+
+std::string describe_op(const plan::PlanFile& file, const device::DeviceProgram& program,
+                        int32_t op_index) {
+  return Describer(file, program).op(op_index);
 }
 
 std::string failure_message(const plan::PlanFile& file, const device::DeviceProgram& program,

@@ -15,6 +15,10 @@ namespace mcusplit::host {
 // "[c0, c1) x [y0, y1) x [x0, x1)".
 std::string box_text(const core::Box& box);
 
+// "op N (receive of tensor 'x' [...] from 'dev', step S of layer 'L' (Conv))".
+std::string describe_op(const plan::PlanFile& file, const device::DeviceProgram& program,
+                        int32_t op_index);
+
 // One line naming the participant of `program` in `file`, the failing op and
 // the cause. `receive_timeout` is how long a timed-out receive waited.
 std::string failure_message(const plan::PlanFile& file, const device::DeviceProgram& program,

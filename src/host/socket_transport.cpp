@@ -100,6 +100,10 @@ uint32_t& SocketTransport::receive_sequence(int peer) {
 }
 
 bool SocketTransport::fail(int index, const std::string& what) {
+  // A link that broke the protocol is read no further; the others are.
+  if (index >= 0 && static_cast<size_t>(index) < links_.size()) {
+    links_[static_cast<size_t>(index)].broken = true;
+  }
   if (error_.empty()) {
     error_ = what;
     error_peer_ = index;
@@ -368,7 +372,11 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
         return TransportStatus::Ok;
       }
     }
-    if (!error_.empty()) return TransportStatus::Failed;
+    // After a link failure, only waits on other links go on.
+    if (!error_.empty() &&
+        (source_filter < 0 || error_peer_ < 0 || error_peer_ == route(source_filter))) {
+      return TransportStatus::Failed;
+    }
     if (source_filter >= 0) {
       const Link* l = link(route(source_filter));
       if (l == nullptr || l->closed) {
@@ -381,7 +389,8 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
 }
 
 void SocketTransport::serve_until(Clock::time_point deadline) {
-  while (error_.empty() && pump(deadline)) {
+  // Even after a failure: the other links still carry what explains it.
+  while (pump(deadline)) {
   }
 }
 
@@ -390,7 +399,7 @@ bool SocketTransport::pump(Clock::time_point deadline) {
   std::vector<int> owners;
   for (size_t i = 0; i < links_.size(); ++i) {
     const Link& l = links_[i];
-    if (!l.fd.valid() || l.closed) continue;
+    if (!l.fd.valid() || l.closed || l.broken) continue;
     const bool writing = l.out_start < l.out.size();
     fds.push_back(pollfd{l.fd.get(), static_cast<short>(POLLIN | (writing ? POLLOUT : 0)), 0});
     owners.push_back(static_cast<int>(i));
@@ -439,7 +448,7 @@ void SocketTransport::decode_frames(int index) {
   const device::DecoderConfig cfg = decoder_config();
   for (;;) {
     Link& l = links_[static_cast<size_t>(index)];
-    if (!error_.empty() || l.in_start >= l.in.size()) break;
+    if (l.broken || l.in_start >= l.in.size()) break;
     FrameView f;
     const uint8_t* raw = l.in.data() + l.in_start;
     const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f);

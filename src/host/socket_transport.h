@@ -98,8 +98,9 @@ class SocketTransport final : public device::Transport {
   // after a link failure (error()).
   device::TransportStatus wait_control(WireMessage* out, Clock::time_point deadline,
                                        int source_filter = -1, int type_filter = -1);
-  // Keeps reading and relaying until `deadline` or a link failure; what
-  // arrives is queued. For a relay that has nothing of its own to do.
+  // Keeps reading and relaying until `deadline` (or no link is open), even
+  // after a link failure; what arrives is queued. For a relay with nothing of
+  // its own to do, and for collecting what explains a failure.
   void serve_until(Clock::time_point deadline);
   // True when a Stop or Error is queued: polls return Closed meanwhile.
   bool interrupted() const { return interrupted_; }
@@ -111,6 +112,11 @@ class SocketTransport final : public device::Transport {
   // peer), "" if none; and the peer it concerns (-1 if none).
   const std::string& error() const { return error_; }
   int error_peer() const { return error_peer_; }
+  // True if the direct link to `peer` was opened and has since closed.
+  bool link_closed(int peer) const {
+    return peer >= 0 && static_cast<size_t>(peer) < links_.size() &&
+           links_[static_cast<size_t>(peer)].fd.valid() && links_[static_cast<size_t>(peer)].closed;
+  }
   const LinkCounters& counters() const { return counters_; }
   void reset_counters() { counters_ = LinkCounters{}; }
 
@@ -123,6 +129,7 @@ class SocketTransport final : public device::Transport {
     std::vector<uint8_t> out;  // whole frames not yet written, from out_start on
     size_t out_start = 0;
     bool closed = false;
+    bool broken = false;  // failed (bad frame, sequence gap, ...): read no further
     bool essential = false;
     bool any_source = false;  // a device's link to the relaying coordinator
     bool assembling = false;

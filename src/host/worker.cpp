@@ -31,20 +31,19 @@ int64_t micros_since(Clock::time_point start) {
 
 class Worker {
  public:
-  explicit Worker(const WorkerOptions& o) : o_(o), transport_(o.receive_timeout) {}
+  Worker(const WorkerOptions& o, int listen_fd)
+      : o_(o), transport_(o.receive_timeout), listen_fd_(listen_fd) {}
 
-  void run(std::FILE* announce) {
-    const SocketAddress address = parse_address(o_.listen, "--listen", true);
-    listener_ = listen_on(address);
-    std::fprintf(announce, "listening %s:%u\n", address.host.c_str(),
-                 static_cast<unsigned>(bound_port(listener_.get())));
-    std::fflush(announce);
-    UniqueFd fd = accept_until(listener_.get(), Clock::now() + o_.idle_timeout);
-    if (!fd.valid()) fail_local("no coordinator connected within " + seconds(o_.idle_timeout));
+  // One session: a coordinator connects, provisions, runs, says Stop. False
+  // if no coordinator came within the idle timeout.
+  bool run() {
+    UniqueFd fd = accept_until(listen_fd_, Clock::now() + o_.idle_timeout);
+    if (!fd.valid()) return false;
     coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
     transport_.set_essential(coordinator_);
-    if (!provision() || !connect_peers()) return;
+    if (!provision() || !connect_peers()) return true;
     serve();
+    return true;
   }
 
  private:
@@ -142,7 +141,6 @@ class Worker {
       for (int j = 0; j < file_.plan.device_count(); ++j) {
         if (j != self) transport_.set_route(j, coordinator_);
       }
-      listener_.reset();
       return true;
     }
     try {
@@ -156,7 +154,7 @@ class Worker {
         // refused the plan) ends the wait at once.
         while (!fd.valid() && Clock::now() < deadline) {
           if (stopped()) return false;
-          fd = accept_until(listener_.get(), std::min(deadline, Clock::now() + kSlice));
+          fd = accept_until(listen_fd_, std::min(deadline, Clock::now() + kSlice));
         }
         if (!fd.valid()) throw Error("not every peer connected in time");
         const int peer = transport_.accept_peer(std::move(fd), deadline);
@@ -168,7 +166,6 @@ class Worker {
       fail_reported(device::ErrorCode::Unspecified,
                     std::string("cannot reach its peers: ") + e.what());
     }
-    listener_.reset();
     return true;
   }
 
@@ -211,7 +208,14 @@ class Worker {
         WireMessage stop;
         if (transport_.wait_control(&stop, Clock::now(), coordinator_,
                                     static_cast<int>(MessageType::Stop)) == TransportStatus::Ok) {
-          return stop.inference_id != device::kNoInference;
+          if (stop.inference_id == device::kNoInference) return false;
+          // Abandoned: tell the coordinator where this device was, so it can
+          // say where the run stopped.
+          transport_.drop_link_events();
+          const std::vector<uint8_t> body = encode_stats(
+              {{StatKey::StoppedAtOp, static_cast<uint64_t>(runtime.failure().op_index)}});
+          transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size());
+          return true;
         }
       }
       std::string text = failure_message(file_, program, runtime.failure(), o_.receive_timeout);
@@ -260,7 +264,7 @@ class Worker {
 
   const WorkerOptions& o_;
   SocketTransport transport_;
-  UniqueFd listener_;
+  int listen_fd_;
   int coordinator_ = -1;
   plan::PlanFile file_;
   std::vector<std::string> addresses_;
@@ -273,7 +277,29 @@ class Worker {
 }  // namespace
 
 void run_worker(const WorkerOptions& options, std::FILE* announce) {
-  Worker(options).run(announce);
+  const SocketAddress address = parse_address(options.listen, "--listen", true);
+  const UniqueFd listener = listen_on(address);
+  std::fprintf(announce, "listening %s:%u\n", address.host.c_str(),
+               static_cast<unsigned>(bound_port(listener.get())));
+  std::fflush(announce);
+  for (int session = 1; session <= options.sessions; ++session) {
+    try {
+      if (!Worker(options, listener.get()).run()) {
+        if (session == 1) {
+          throw Error("worker: no coordinator connected within " +
+                          std::to_string(options.idle_timeout.count()) + " ms",
+                      kExitFailure);
+        }
+        return;  // idle after an earlier session: done
+      }
+    } catch (const Error& e) {
+      // A failed session (a peer died, a plan refused) ends the process
+      // only if it was the last one it would serve.
+      if (session == options.sessions) throw;
+      std::fprintf(stderr, "mcusplit: %s (session %d of %d; waiting for the next)\n", e.what(),
+                   session, options.sessions);
+    }
+  }
 }
 
 }  // namespace mcusplit::host

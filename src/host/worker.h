@@ -21,10 +21,14 @@ struct WorkerOptions {
   std::chrono::milliseconds setup_timeout{10000};
   // Waiting for the coordinator to connect, or for its next command.
   std::chrono::milliseconds idle_timeout{60000};
+  // Coordinator sessions to serve before exiting (a coordinator that re-plans
+  // after a failure opens a new one); a session ends with its Stop.
+  int sessions = 1;
 };
 
 // Prints "listening HOST:PORT" on `announce` (flushed) once bound, then
-// serves until the coordinator's Stop and returns. Throws mcusplit::Error
+// serves `sessions` coordinator sessions (each until its Stop) and returns;
+// after the first, an idle timeout ends it quietly. Throws mcusplit::Error
 // (exit code 1, or 2 for a bad --listen) on any failure, after telling the
 // coordinator with an Error frame when the link still works.
 void run_worker(const WorkerOptions& options, std::FILE* announce);
