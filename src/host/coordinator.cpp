@@ -114,7 +114,7 @@ class Coordinator {
     transport_.serve_until(Clock::now() + std::chrono::milliseconds(200));
     std::string dead;
     for (int i = 0; i < file_.plan.device_count(); ++i) {
-      if (!transport_.link_closed(i)) continue;
+      if (!transport_.link_lost(i)) continue;
       dead += (dead.empty() ? "" : ", ") + device(i);
       if (failed_device_ < 0) failed_device_ = i;
     }

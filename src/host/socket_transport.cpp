@@ -559,6 +559,7 @@ void SocketTransport::accept_frame(int index, const FrameView& f, const uint8_t*
   WireMessage m{h.type, h.source, h.plan_hash, h.inference_id, 0, core::Box{}, {}};
   m.body.assign(f.payload, f.payload + h.payload_bytes);
   if (h.type == MessageType::Stop || h.type == MessageType::Error) interrupted_ = true;
+  if (h.type == MessageType::Error) l.error_received = true;
   control_.push_back(std::move(m));
 }
 

@@ -117,6 +117,10 @@ class SocketTransport final : public device::Transport {
     return peer >= 0 && static_cast<size_t>(peer) < links_.size() &&
            links_[static_cast<size_t>(peer)].fd.valid() && links_[static_cast<size_t>(peer)].closed;
   }
+  // Closed without an Error frame first: the peer died rather than gave up.
+  bool link_lost(int peer) const {
+    return link_closed(peer) && !links_[static_cast<size_t>(peer)].error_received;
+  }
   const LinkCounters& counters() const { return counters_; }
   void reset_counters() { counters_ = LinkCounters{}; }
 
@@ -131,7 +135,8 @@ class SocketTransport final : public device::Transport {
     bool closed = false;
     bool broken = false;  // failed (bad frame, sequence gap, ...): read no further
     bool essential = false;
-    bool any_source = false;  // a device's link to the relaying coordinator
+    bool any_source = false;      // a device's link to the relaying coordinator
+    bool error_received = false;  // an Error frame came over it
     bool assembling = false;
     WireMessage partial;  // bulk message being reassembled
   };

@@ -241,28 +241,81 @@ TEST_F(CliRun, WorkerWithTooLittleRamRefusesThePlan) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
-TEST_F(CliRun, WorkerDyingMidRunFailsNamingADevice) {
-  const std::string plan = make_plan("2xteensy41", "auto");
-  BackgroundWorker w0({});
-  BackgroundWorker w1({});
-  ASSERT_FALSE(w0.address().empty());
-  ASSERT_FALSE(w1.address().empty());
+// A worker killed mid-run: within the timeout the coordinator names it and
+// the layer the run was at, stops the others and exits 1, in both topologies.
+TEST_F(CliRun, WorkerDyingMidRunFailsNamingTheDeviceAndTheLayer) {
+  const std::string plan = make_plan("3xteensy41", "auto");
+  for (const char* topology : {"switched", "star"}) {
+    BackgroundWorker w0({});
+    BackgroundWorker w1({});
+    BackgroundWorker w2({});
+    ASSERT_FALSE(w0.address().empty());
+    ASSERT_FALSE(w1.address().empty());
+    ASSERT_FALSE(w2.address().empty());
+    CliResult r;
+    // Far more inferences than run before the kill.
+    std::thread run([&] {
+      r = run_cli("run '" + plan + "' --input '" + kImage + "' --repeat 1000000 --topology " +
+                      topology + " --workers " + w0.address() + "," + w1.address() + "," +
+                      w2.address(),
+                  *dir_);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    const auto killed = std::chrono::steady_clock::now();
+    w1.kill_now();
+    run.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::seconds(5)) << topology;
+    EXPECT_EQ(r.exit_code, 1) << topology << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("device 'teensy41-1' at " + w1.address() + " stopped answering"),
+              std::string::npos)
+        << topology << ": " << r.err;
+    EXPECT_NE(r.err.find(" of layer '"), std::string::npos) << topology << ": " << r.err;
+    // The others were told to stop (or failed on the lost link) and exited.
+    EXPECT_NE(w0.wait_exit(std::chrono::seconds(5)), -1) << topology;
+    EXPECT_NE(w2.wait_exit(std::chrono::seconds(5)), -1) << topology;
+  }
+}
+
+// --on-failure replan: the run re-plans onto the two devices left, runs
+// again on the survivors (which serve a second session) and still matches
+// the single-device output bit for bit.
+TEST_F(CliRun, ReplansOntoTheSurvivorsAfterAWorkerDies) {
+  const std::string plan = make_plan("3xteensy41", "auto");
+  const std::string out = dir_->file("replanned.pb");
+  BackgroundWorker w0({"--sessions", "2"});
+  BackgroundWorker w1({"--sessions", "2"});
+  BackgroundWorker w2({"--sessions", "2"});
   CliResult r;
-  // Far more inferences than run before the kill.
   std::thread run([&] {
-    r = run_cli("run '" + plan + "' --input '" + kImage + "' --repeat 1000000 --workers " +
-                    w0.address() + "," + w1.address(),
+    r = run_cli("run '" + plan + "' --input '" + kImage + "' --repeat 400 --json --output '" + out +
+                    "' --on-failure replan --model '" + mq_ + "' --workers " + w0.address() + "," +
+                    w1.address() + "," + w2.address(),
                 *dir_);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const auto killed = std::chrono::steady_clock::now();
-  w1.kill_now();
+  w2.kill_now();
   run.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::seconds(5));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(count_lines(r.err), 1) << r.err;
-  EXPECT_NE(r.err.find("'teensy41-"), std::string::npos) << r.err;
-  EXPECT_NE(w0.wait_exit(std::chrono::seconds(5)), -1);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("device 'teensy41-2'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("re-planning onto the 2 devices left"), std::string::npos) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["plan_devices"], 2);
+  EXPECT_EQ(j["replanned_without"], "teensy41-2");
+  EXPECT_EQ(j["latency_s"].size(), 400u);
+  for (const auto& d : j["devices"]) {
+    EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << d["name"];
+    EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << d["name"];
+  }
+  EXPECT_EQ(read_text_file(out), reference_);
+  EXPECT_EQ(w0.wait_exit(std::chrono::seconds(5)), 0);
+  EXPECT_EQ(w1.wait_exit(std::chrono::seconds(5)), 0);
+
+  // Without the model the re-plan cannot be made: refused up front.
+  const CliResult no_model =
+      run_cli("run '" + plan + "' --input '" + kImage + "' --on-failure replan", *dir_);
+  EXPECT_EQ(no_model.exit_code, 2) << no_model.err;
+  EXPECT_NE(no_model.err.find("needs --model"), std::string::npos) << no_model.err;
 }
 
 TEST_F(CliRun, CorruptPlanFileIsBadInput) {
