@@ -221,7 +221,7 @@ TransportStatus SocketTransport::flush(int index, bool wait) {
     if (!pump(deadline)) return TransportStatus::Timeout;
     l = link(index);
     if (l == nullptr) return TransportStatus::BadPeer;
-    if (!error_.empty() && error_peer_ == index) return TransportStatus::Failed;
+    if (l->closed) return TransportStatus::Failed;
   }
   l->out.clear();
   l->out_start = 0;
@@ -233,8 +233,9 @@ TransportStatus SocketTransport::send_frame(FrameHeader h, const uint8_t* payloa
   const int via = route(destination);
   Link* l = link(via);
   if (l == nullptr || self_ < 0) return TransportStatus::BadPeer;
-  // Other links stay usable after one fails, e.g. to send Stop over them.
-  if (!error_.empty() && error_peer_ == via) return TransportStatus::Failed;
+  // A link whose incoming bytes went wrong (a bad frame) can still carry
+  // the Error that reports it; one that closed cannot.
+  if (l->closed) return TransportStatus::Failed;
   h.source = static_cast<uint16_t>(self_);
   h.plan_hash = send_hash_;
   h.sequence = send_sequence(destination);
@@ -454,9 +455,10 @@ void SocketTransport::decode_frames(int index) {
     const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f);
     if (s == DecodeStatus::Short) break;
     if (s != DecodeStatus::Ok) {
-      // The byte stream cannot be trusted to be in step any more.
+      // The byte stream cannot be trusted to be in step any more: fail()
+      // marks the link broken, so nothing more is read from it, but it can
+      // still carry the Error that reports this.
       fail(index, "bad frame from " + peer_name(index) + ": " + device::decode_status_name(s));
-      l.closed = true;
       return;
     }
     const size_t size = f.frame_bytes;

@@ -1,16 +1,20 @@
 // `mcusplit run` and `mcusplit worker`: a plan run on worker processes over
 // loopback TCP matches `mcusplit infer` bit for bit and the plan's memory and
 // traffic figures; refusals and bad input fail fast with one line.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "device/protocol.h"
 
 extern char** environ;
 
@@ -86,6 +91,92 @@ class BackgroundWorker {
  private:
   pid_t pid_ = -1;
   std::string address_;
+};
+
+// A TCP proxy in front of one worker that flips the first payload byte of
+// the first Data frame the coordinator sends it (so that frame's payload CRC
+// no longer matches) and forwards everything else untouched.
+class CorruptingProxy {
+ public:
+  explicit CorruptingProxy(const std::string& target) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(listener_, 1), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    address_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    const auto colon = target.find(':');
+    target_port_ = static_cast<uint16_t>(std::stoi(target.substr(colon + 1)));
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CorruptingProxy() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  const std::string& address() const { return address_; }
+  bool corrupted() const { return corrupted_; }
+
+ private:
+  void serve() {
+    pollfd l{listener_, POLLIN, 0};
+    while (!stop_ && ::poll(&l, 1, 50) == 0) {
+    }
+    if (stop_) return;
+    const int in = ::accept(listener_, nullptr, nullptr);
+    const int out = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(target_port_);
+    if (::connect(out, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(in);
+      ::close(out);
+      return;
+    }
+    std::vector<uint8_t> pending;  // coordinator to worker, not yet forwarded
+    while (!stop_) {
+      pollfd fds[2] = {{in, POLLIN, 0}, {out, POLLIN, 0}};
+      if (::poll(fds, 2, 50) <= 0) continue;
+      uint8_t buf[65536];
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        const ssize_t n = ::read(out, buf, sizeof buf);
+        if (n <= 0) break;
+        if (::write(in, buf, static_cast<size_t>(n)) != n) break;
+      }
+      if (fds[0].revents & (POLLIN | POLLHUP)) {
+        const ssize_t n = ::read(in, buf, sizeof buf);
+        if (n <= 0) break;
+        pending.insert(pending.end(), buf, buf + n);
+        // Whole frames only: 72-byte header, payload, 4-byte payload CRC.
+        size_t at = 0;
+        while (pending.size() - at >= 72) {
+          const uint32_t payload = device::load_le32(pending.data() + at + 64);
+          const size_t size = 76 + payload;
+          if (pending.size() - at < size) break;
+          if (!corrupted_ && pending[at + 5] == 1 && payload > 0) {
+            pending[at + 72] ^= 0x01;
+            corrupted_ = true;
+          }
+          if (::write(out, pending.data() + at, size) != static_cast<ssize_t>(size)) break;
+          at += size;
+        }
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(at));
+      }
+    }
+    ::close(in);
+    ::close(out);
+  }
+
+  int listener_ = -1;
+  uint16_t target_port_ = 0;
+  std::string address_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> corrupted_{false};
+  std::thread thread_;
 };
 
 class CliRun : public ::testing::Test {
@@ -316,6 +407,25 @@ TEST_F(CliRun, ReplansOntoTheSurvivorsAfterAWorkerDies) {
       run_cli("run '" + plan + "' --input '" + kImage + "' --on-failure replan", *dir_);
   EXPECT_EQ(no_model.exit_code, 2) << no_model.err;
   EXPECT_NE(no_model.err.find("needs --model"), std::string::npos) << no_model.err;
+}
+
+// One flipped payload bit on the wire: the worker's decoder rejects the frame
+// by its CRC, reports it, and the run fails naming the device and the cause.
+TEST_F(CliRun, ACorruptedFrameIsDetectedAndReported) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  BackgroundWorker w0({});
+  BackgroundWorker w1({});
+  CorruptingProxy proxy(w1.address());
+  const CliResult r = run_cli("run '" + plan + "' --input '" + kImage + "' --workers " +
+                                  w0.address() + "," + proxy.address(),
+                              *dir_);
+  EXPECT_TRUE(proxy.corrupted());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("'teensy41-1'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad frame from 'coordinator': CRC mismatch"), std::string::npos) << r.err;
+  EXPECT_EQ(w1.wait_exit(std::chrono::seconds(5)), 1);
+  EXPECT_NE(w0.wait_exit(std::chrono::seconds(5)), -1);
 }
 
 TEST_F(CliRun, CorruptPlanFileIsBadInput) {
