@@ -1,0 +1,74 @@
+#include "board.h"
+
+#include "text.h"
+
+// Symbols of the linker script (mps2_an500.ld.in).
+extern "C" {
+extern uint8_t __ram_start[];
+extern uint8_t __ram_budget_bytes[];  // absolute: its address is the value
+extern uint8_t __ram_used_end[];
+extern uint8_t __provision_start[];
+extern uint8_t __provision_end[];
+extern uint32_t __stack_bottom[];
+extern uint32_t __stack_top[];
+}
+
+namespace mcusplit::fw {
+
+// Filled into the unused stack at reset (startup.cpp) to measure its depth.
+extern const uint32_t kStackPaint;
+const uint32_t kStackPaint = 0x5AC3A55Au;
+
+namespace {
+
+// The arena, in its own input section so the linker script can KEEP it in
+// .bss even when nothing references it.
+alignas(16) __attribute__((section(".bss.mcusplit_arena"), used)) uint8_t g_arena[kArenaBytes];
+
+uint32_t symbol_value(const void* symbol) {
+  return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(symbol));
+}
+
+}  // namespace
+
+MemoryRegion arena() {
+  return {g_arena, kArenaBytes};
+}
+
+MemoryRegion provision_region() {
+  return {__provision_start, symbol_value(__provision_end) - symbol_value(__provision_start)};
+}
+
+uint32_t ram_budget_bytes() {
+  return symbol_value(__ram_budget_bytes);
+}
+
+uint32_t ram_static_bytes() {
+  return symbol_value(__ram_used_end) - symbol_value(__ram_start);
+}
+
+uint32_t stack_bytes() {
+  return symbol_value(__stack_top) - symbol_value(__stack_bottom);
+}
+
+uint32_t stack_high_water_bytes() {
+  const volatile uint32_t* p = __stack_bottom;
+  while (p < __stack_top && *p == kStackPaint) ++p;
+  return symbol_value(__stack_top) - symbol_value(const_cast<const uint32_t*>(p));
+}
+
+CmsdkUart& board_init(uint32_t baud) {
+  clock_init();
+  CmsdkUart& uart = uart0();
+  if (!uart.init(baud)) fail("UART0: baud rate out of range");
+  return uart;
+}
+
+void fail(const char* message, int code) {
+  Text<160> t;
+  t.add("mcusplit-fw: ").add(message).add("\n");
+  semihosting::write0(t.c_str());
+  semihosting::exit(code);
+}
+
+}  // namespace mcusplit::fw

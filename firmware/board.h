@@ -1,0 +1,62 @@
+// Board support for mcusplit firmware on QEMU's mps2-an500 (Cortex-M7 with
+// FPv5-D16 FPU, 25 MHz): the memory the linker script lays out (RAM budget,
+// static arena, stack, provisioning region), start-up, exit codes and failure
+// reports. The pieces: startup.cpp (vector table, reset, faults),
+// uart_cmsdk.h (UART0), clock.h (SysTick milliseconds), semihosting.h (exit
+// codes, debug text). docs/firmware.md has the memory map.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "clock.h"
+#include "semihosting.h"
+#include "uart_cmsdk.h"
+
+#ifndef MCUSPLIT_FW_ARENA_BYTES
+#error "MCUSPLIT_FW_ARENA_BYTES comes from firmware/CMakeLists.txt"
+#endif
+
+namespace mcusplit::fw {
+
+// The static arena's size (the build option MCUSPLIT_FW_ARENA_BYTES).
+inline constexpr uint32_t kArenaBytes = MCUSPLIT_FW_ARENA_BYTES;
+inline constexpr uint32_t kDefaultBaud = 115200;
+
+// QEMU's exit status, through semihosting. If main returns, its return
+// value is the exit status.
+enum ExitCode : int {
+  kExitOk = 0,     // a clean stop (Stop frame)
+  kExitError = 1,  // the firmware gave up (fail())
+  kExitFault = 3,  // a CPU fault, an unexpected interrupt, a pure virtual call
+};
+
+struct MemoryRegion {
+  uint8_t* data = nullptr;
+  uint32_t bytes = 0;
+};
+
+// The static arena for the device runtime: kArenaBytes in .bss, 16-byte
+// aligned, zeroed at reset. It always counts against the RAM budget.
+MemoryRegion arena();
+// Where a device image lives (flash-like memory, the top of SSRAM1): written
+// by the firmware as it is provisioned over the link, or loaded by QEMU before
+// reset (-device loader,file=IMAGE,addr=...). Start-up never touches it.
+MemoryRegion provision_region();
+
+// LENGTH(RAM) in the linker script: the build option MCUSPLIT_FW_RAM_BYTES.
+uint32_t ram_budget_bytes();
+// RAM the image uses statically: stack + .data + .bss (arena included).
+uint32_t ram_static_bytes();
+uint32_t stack_bytes();
+// The deepest the stack has been since reset (it is painted at reset).
+uint32_t stack_high_water_bytes();
+
+// Starts the millisecond clock and UART0 at `baud`; returns UART0. Fails
+// (exit code kExitError) if the baud rate cannot be programmed.
+CmsdkUart& board_init(uint32_t baud = kDefaultBaud);
+
+// Writes "mcusplit-fw: MESSAGE" through semihosting and exits with `code`.
+[[noreturn]] void fail(const char* message, int code = kExitError);
+
+}  // namespace mcusplit::fw

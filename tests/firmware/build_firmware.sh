@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Configures and builds the firmware project (firmware/) with the arm-none-eabi
+# toolchain file into BUILD_DIR; extra arguments go to cmake's configure step
+# (e.g. -DMCUSPLIT_FW_RAM_BYTES=131072). Exit 77 (the ctest skip code) if the
+# cross compiler is missing; otherwise cmake's status.
+#
+#   tests/firmware/build_firmware.sh BUILD_DIR [-DVAR=VALUE ...]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${1:?usage: build_firmware.sh BUILD_DIR [cmake args]}"
+shift
+
+if ! command -v arm-none-eabi-g++ > /dev/null; then
+  echo "build_firmware: arm-none-eabi-g++ not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
+  exit 77
+fi
+
+generator=()
+if command -v ninja > /dev/null && [ ! -f "$build/CMakeCache.txt" ]; then generator=(-G Ninja); fi
+cmake -S "$root/firmware" -B "$build" "${generator[@]}" \
+  -DCMAKE_TOOLCHAIN_FILE="$root/cmake/arm-none-eabi.cmake" "$@"
+cmake --build "$build"
