@@ -26,13 +26,15 @@ test-asan:
 
 # libFuzzer on the frame decoder (fuzz preset: clang, ASan+UBSan) for a
 # bounded time; the corpus it grows stays in build/fuzz/corpus.
+# FUZZ_TARGET=device_image fuzzes the device image parser instead.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?= frame_decoder
 fuzz: setup
 	cmake --preset fuzz > /dev/null
-	cmake --build --preset fuzz --target fuzz_frame_decoder -j $(JOBS)
-	mkdir -p build/fuzz/corpus/frame_decoder
-	build/fuzz/fuzz/fuzz_frame_decoder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  -dict=fuzz/frame_decoder.dict build/fuzz/corpus/frame_decoder
+	cmake --build --preset fuzz --target fuzz_$(FUZZ_TARGET) -j $(JOBS)
+	mkdir -p build/fuzz/corpus/$(FUZZ_TARGET)
+	build/fuzz/fuzz/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -dict=fuzz/$(FUZZ_TARGET).dict build/fuzz/corpus/$(FUZZ_TARGET)
 
 format:
 	find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i

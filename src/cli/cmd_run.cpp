@@ -170,7 +170,7 @@ void run_run(const RunArgs& a) {
   options.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
   host::DistributedRun r;
   try {
-    r = host::run_distributed(file, bytes, workers, input, options);
+    r = host::run_distributed(file, workers, input, options);
   } catch (const host::DeviceLostError& e) {
     if (a.on_failure != "replan") throw;
     // Re-plan onto the devices left and run again from the first inference.
@@ -188,7 +188,7 @@ void run_run(const RunArgs& a) {
       // The survivors, which must serve another session (worker --sessions).
       workers.erase(workers.begin() + lost);
     }
-    r = host::run_distributed(file, bytes, workers, input, options);
+    r = host::run_distributed(file, workers, input, options);
     r.replanned_without = lost_name;
   }
   if (local && !local->wait_all(std::chrono::seconds(2))) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "device/device_runtime.h"
+#include "host/device_image_writer.h"
 #include "host/device_slice.h"
 #include "host/failure_message.h"
 #include "host/provision_message.h"
@@ -66,10 +67,9 @@ int64_t planned_credit_frames(const plan::ParticipantPlan& pp) {
 
 class Coordinator {
  public:
-  Coordinator(const plan::PlanFile& file, const std::string& plan_bytes,
-              const std::vector<SocketAddress>& workers, const CoordinatorOptions& o)
+  Coordinator(const plan::PlanFile& file, const std::vector<SocketAddress>& workers,
+              const CoordinatorOptions& o)
       : file_(file),
-        plan_bytes_(plan_bytes),
         workers_(workers),
         o_(o),
         transport_(o.receive_timeout),
@@ -131,6 +131,21 @@ class Coordinator {
   [[noreturn]] void fail_with_error(const WireMessage& m) {
     std::string text(m.body.begin() + device::kErrorCodeBytes, m.body.end());
     if (text.empty()) text = device(m.source) + " reported an error";
+    // A device knows its ops by index only; name the one it stopped at with
+    // the plan's tensors and layers.
+    WireMessage at;
+    if (m.source >= 0 && m.source < file_.plan.device_count() &&
+        transport_.wait_control(&at, Clock::now(), m.source,
+                                static_cast<int>(MessageType::Stats)) == TransportStatus::Ok) {
+      const StatRecords r = decode_stats(at.body);
+      if (r.count(StatKey::StoppedAtOp) != 0) {
+        const DeviceSlice slice(file_, m.source);
+        const auto op = static_cast<int32_t>(stat(r, StatKey::StoppedAtOp));
+        if (op >= 0 && op < slice.program().op_count) {
+          text += "; that is " + describe_op(file_, slice.program(), op);
+        }
+      }
+    }
     fail(text);
   }
   // A failed wait for `i`: its error, or the link failure, or the timeout.
@@ -163,13 +178,17 @@ class Coordinator {
   }
 
   void provision() {
-    Provisioning p{plan_bytes_, {}};
+    // Each device gets only its own slice: its device image.
+    Provisioning p;
+    for (const plan::ParticipantPlan& pp : file_.plan.participants) p.names.push_back(pp.name);
     if (!o_.star) {
       for (const SocketAddress& a : workers_) p.addresses.push_back(a.text());
     }
-    const std::vector<uint8_t> body = encode_provisioning(p);
     const int n = file_.plan.device_count();
     for (int i = 0; i < n; ++i) {
+      const std::vector<uint8_t> image = write_participant_image(file_, i);
+      p.image.assign(image.begin(), image.end());
+      const std::vector<uint8_t> body = encode_provisioning(p);
       if (transport_.send_message(i, MessageType::Provision, device::kNoInference, body.data(),
                                   body.size()) != TransportStatus::Ok) {
         fail("cannot provision " + device(i) + ": " + transport_.error());
@@ -373,7 +392,6 @@ class Coordinator {
   }
 
   const plan::PlanFile& file_;
-  const std::string& plan_bytes_;
   const std::vector<SocketAddress>& workers_;
   const CoordinatorOptions& o_;
   SocketTransport transport_;
@@ -385,7 +403,7 @@ class Coordinator {
 
 }  // namespace
 
-DistributedRun run_distributed(const plan::PlanFile& file, const std::string& plan_bytes,
+DistributedRun run_distributed(const plan::PlanFile& file,
                                const std::vector<SocketAddress>& workers,
                                const std::vector<int8_t>& input,
                                const CoordinatorOptions& options) {
@@ -394,7 +412,7 @@ DistributedRun run_distributed(const plan::PlanFile& file, const std::string& pl
     throw Error("the int8 input '" + in.name + "' takes " + std::to_string(in.bytes()) +
                 " values, got " + std::to_string(input.size()));
   }
-  return Coordinator(file, plan_bytes, workers, options).run(input);
+  return Coordinator(file, workers, options).run(input);
 }
 
 }  // namespace mcusplit::host

@@ -84,11 +84,11 @@ class DeviceLostError : public Error {
   int device_;
 };
 
-// `plan_bytes` are the bytes `file` was parsed from (sent as provisioning).
+// Each worker is provisioned with its own device image (host/device_image_writer.h).
 // Throws mcusplit::Error (exit code 1) with one line naming the device (and
 // the op and layer when known) if a worker refuses the plan, fails, times
 // out or disconnects; every worker has been told to stop by then.
-DistributedRun run_distributed(const plan::PlanFile& file, const std::string& plan_bytes,
+DistributedRun run_distributed(const plan::PlanFile& file,
                                const std::vector<SocketAddress>& workers,
                                const std::vector<int8_t>& input, const CoordinatorOptions& options);
 

@@ -26,29 +26,35 @@ const char* kernel_status_text(kernels::KernelStatus s) {
 
 class Describer {
  public:
-  Describer(const plan::PlanFile& file, const device::DeviceProgram& program)
+  // Without a plan file (a device holds only its image) entities are named
+  // by index.
+  Describer(const plan::PlanFile* file, const device::DeviceProgram& program)
       : file_(file), program_(program) {}
 
   std::string participant(int p) const {
-    if (p < 0 || p >= static_cast<int>(file_.plan.participants.size())) {
+    if (file_ == nullptr || p < 0 || p >= static_cast<int>(file_->plan.participants.size())) {
       return fmt::format("participant {}", p);
     }
-    return fmt::format("'{}'", file_.plan.participants[static_cast<size_t>(p)].name);
+    return fmt::format("'{}'", file_->plan.participants[static_cast<size_t>(p)].name);
   }
 
   std::string tensor(int t) const {
-    if (t < 0 || t >= static_cast<int>(file_.graph.tensors.size())) {
+    if (file_ == nullptr || t < 0 || t >= static_cast<int>(file_->graph.tensors.size())) {
       return fmt::format("tensor {}", t);
     }
-    return fmt::format("tensor '{}'", file_.graph.tensors[static_cast<size_t>(t)].name);
+    return fmt::format("tensor '{}'", file_->graph.tensors[static_cast<size_t>(t)].name);
   }
 
   std::string layer(int l) const {
-    if (l < 0 || l >= static_cast<int>(file_.graph.layers.size())) {
+    if (file_ == nullptr || l < 0 || l >= static_cast<int>(file_->graph.layers.size())) {
       return fmt::format("layer {}", l);
     }
-    const quant::QLayer& q = file_.graph.layers[static_cast<size_t>(l)];
+    const quant::QLayer& q = file_->graph.layers[static_cast<size_t>(l)];
     return fmt::format("layer '{}' ({})", q.name, quant::qop_type_name(q.op));
+  }
+
+  int layer_count() const {
+    return file_ == nullptr ? -1 : static_cast<int>(file_->graph.layers.size());
   }
 
   std::string op(int32_t index) const {
@@ -74,7 +80,7 @@ class Describer {
     if (o.kind == DeviceOpKind::Compute)
       return fmt::format("op {} ({}, step {})", index, what, o.step);
     // Name the layer whose step the op belongs to: where the run was.
-    const std::string at = o.step < static_cast<int>(file_.graph.layers.size())
+    const std::string at = layer_count() < 0 || o.step < layer_count()
                                ? fmt::format("step {} of {}", o.step, layer(o.step))
                                : fmt::format("step {}, the output collection", o.step);
     return fmt::format("op {} ({}, {})", index, what, at);
@@ -101,7 +107,7 @@ class Describer {
   }
 
  private:
-  const plan::PlanFile& file_;
+  const plan::PlanFile* file_;
   const device::DeviceProgram& program_;
 };
 
@@ -113,13 +119,22 @@ std::string box_text(const core::Box& b) {
 
 std::string describe_op(const plan::PlanFile& file, const device::DeviceProgram& program,
                         int32_t op_index) {
-  return Describer(file, program).op(op_index);
+  return Describer(&file, program).op(op_index);
+}
+
+std::string failure_message(const plan::PlanFile* file, const device::DeviceProgram& program,
+                            const std::string& name, const RuntimeFailure& failure,
+                            std::chrono::milliseconds receive_timeout) {
+  const Describer d(file, program);
+  return fmt::format("'{}' failed at {}: {}: {}", name, d.op(failure.op_index),
+                     device::runtime_status_name(failure.status),
+                     d.cause(failure, receive_timeout));
 }
 
 std::string failure_message(const plan::PlanFile& file, const device::DeviceProgram& program,
                             const RuntimeFailure& failure,
                             std::chrono::milliseconds receive_timeout) {
-  const Describer d(file, program);
+  const Describer d(&file, program);
   return fmt::format("{} failed at {}: {}: {}", d.participant(program.participant),
                      d.op(failure.op_index), device::runtime_status_name(failure.status),
                      d.cause(failure, receive_timeout));

@@ -41,28 +41,42 @@ class Reader {
   size_t pos_ = 0;
 };
 
+void put_strings(std::vector<uint8_t>& out, const std::vector<std::string>& list) {
+  uint8_t n[4];
+  device::store_le32(n, static_cast<uint32_t>(list.size()));
+  out.insert(out.end(), n, n + 4);
+  for (const std::string& s : list) put_string(out, s);
+}
+
+std::vector<std::string> get_strings(Reader& r, size_t body_bytes, const char* what) {
+  const uint32_t count = r.u32();
+  // Each string takes at least its 4-byte length: a corrupt count cannot
+  // make us reserve wildly.
+  if (count > body_bytes / 4) {
+    throw Error(std::string("the provisioning message has a bad ") + what + " count");
+  }
+  std::vector<std::string> list;
+  for (uint32_t i = 0; i < count; ++i) list.push_back(r.string());
+  return list;
+}
+
 }  // namespace
 
 std::vector<uint8_t> encode_provisioning(const Provisioning& p) {
   std::vector<uint8_t> out;
-  out.reserve(p.plan_bytes.size() + 64 * p.addresses.size() + 8);
-  put_string(out, p.plan_bytes);
-  uint8_t n[4];
-  device::store_le32(n, static_cast<uint32_t>(p.addresses.size()));
-  out.insert(out.end(), n, n + 4);
-  for (const std::string& a : p.addresses) put_string(out, a);
+  out.reserve(p.image.size() + 64 * (p.names.size() + p.addresses.size()) + 12);
+  put_string(out, p.image);
+  put_strings(out, p.names);
+  put_strings(out, p.addresses);
   return out;
 }
 
 Provisioning decode_provisioning(const std::vector<uint8_t>& body) {
   Reader r(body);
   Provisioning p;
-  p.plan_bytes = r.string();
-  const uint32_t count = r.u32();
-  // Each address takes at least its 4-byte length: a corrupt count cannot
-  // make us reserve wildly.
-  if (count > body.size() / 4) throw Error("the provisioning message has a bad address count");
-  for (uint32_t i = 0; i < count; ++i) p.addresses.push_back(r.string());
+  p.image = r.string();
+  p.names = get_strings(r, body.size(), "name");
+  p.addresses = get_strings(r, body.size(), "address");
   if (!r.done()) throw Error("the provisioning message has bytes left over");
   return p;
 }

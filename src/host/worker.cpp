@@ -1,12 +1,13 @@
 #include "host/worker.h"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "device/device_image.h"
 #include "device/device_runtime.h"
-#include "host/device_slice.h"
 #include "host/failure_message.h"
 #include "host/op_spans.h"
 #include "host/provision_message.h"
@@ -14,7 +15,6 @@
 #include "host/socket_transport.h"
 #include "host/stats_message.h"
 #include "model/error.h"
-#include "plan/plan_file.h"
 
 namespace mcusplit::host {
 namespace {
@@ -59,7 +59,12 @@ class Worker {
     transport_.send_error(coordinator_, code, name() + text);
     fail_local(text);
   }
-  std::string name() const { return slice_ ? "device '" + slice_->name() + "': " : "worker: "; }
+  std::string name() const { return name_.empty() ? "worker: " : "device '" + name_ + "': "; }
+  static std::string hex(uint64_t v) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+    return text;
+  }
 
   // The next message from the coordinator. Throws on timeout or link failure.
   WireMessage next_command(std::chrono::milliseconds timeout, const char* waiting_for) {
@@ -81,41 +86,57 @@ class Worker {
       fail_reported(device::ErrorCode::UnexpectedMessage,
                     std::string("expected provisioning, got ") + device::message_type_name(m.type));
     }
+    std::string refusal;
     try {
       const Provisioning p = decode_provisioning(m.body);
-      file_ = plan::parse_plan(p.plan_bytes, "the provisioned plan");
-      const int self = transport_.self();
-      if (file_.hash != m.plan_hash) throw Error("the plan does not match its frames' plan hash");
-      if (self < 0 || self >= file_.plan.device_count() ||
-          coordinator_ != file_.plan.coordinator()) {
-        throw Error("participant " + std::to_string(self) + " is not a device of the plan");
+      // The image's int32 arrays need a 4-byte aligned start: a vector of
+      // uint32_t gives it.
+      image_.assign((p.image.size() + 3) / 4, 0);
+      std::memcpy(image_.data(), p.image.data(), p.image.size());
+      storage_ = std::make_unique<device::DeviceImageStorage>();
+      const device::ImageStatus status =
+          device::parse_device_image(reinterpret_cast<const uint8_t*>(image_.data()),
+                                     p.image.size(), storage_.get(), &parsed_);
+      if (status != device::ImageStatus::Ok) {
+        throw Error(std::string("its device image is unusable: ") +
+                    device::device_image_status_name(status) + " (" + parsed_.detail + ")");
       }
+      name_.assign(parsed_.device_name, parsed_.device_name_bytes);
+      const device::DeviceProgram& program = parsed_.program;
+      const int self = transport_.self();
+      if (parsed_.plan_hash != m.plan_hash) {
+        throw Error("its device image is for plan " + hex(parsed_.plan_hash) +
+                    " but the coordinator runs plan " + hex(m.plan_hash));
+      }
+      if (program.participant != self || coordinator_ != program.participant_count - 1) {
+        throw Error("its device image is participant " + std::to_string(program.participant) +
+                    " of " + std::to_string(program.participant_count) + ", not " +
+                    std::to_string(self));
+      }
+      const int devices = program.participant_count - 1;
       star_ = p.addresses.empty();
-      if (!star_ && static_cast<int>(p.addresses.size()) != file_.plan.device_count()) {
+      if (!star_ && static_cast<int>(p.addresses.size()) != devices) {
         throw Error("the provisioning lists " + std::to_string(p.addresses.size()) +
-                    " device addresses for " + std::to_string(file_.plan.device_count()) +
-                    " devices");
+                    " device addresses for " + std::to_string(devices) + " devices");
       }
       addresses_ = p.addresses;
-      slice_ = std::make_unique<DeviceSlice>(file_, self);
+      for (size_t i = 0; i < p.names.size(); ++i) {
+        transport_.set_peer_name(static_cast<int>(i), p.names[i]);
+      }
+      if (o_.ram_bytes > 0 && program.arena_bytes > o_.ram_bytes) {
+        refusal = "refused the plan: its arena needs " + std::to_string(program.arena_bytes) +
+                  " bytes of RAM but this worker has " + std::to_string(o_.ram_bytes) + " (--ram)";
+      }
     } catch (const Error& e) {
       fail_reported(device::ErrorCode::BadProvision, std::string("refused the plan: ") + e.what());
     }
-    const device::DeviceProgram& program = slice_->program();
-    if (o_.ram_bytes > 0 && program.arena_bytes > o_.ram_bytes) {
-      fail_reported(device::ErrorCode::BadProvision, "refused the plan: its arena needs " +
-                                                         std::to_string(program.arena_bytes) +
-                                                         " bytes of RAM but this worker has " +
-                                                         std::to_string(o_.ram_bytes) + " (--ram)");
-    }
-    transport_.set_plan_hash(file_.hash, file_.hash);
-    transport_.set_max_payload(static_cast<uint32_t>(file_.plan.max_payload_bytes));
-    for (size_t p = 0; p < file_.plan.participants.size(); ++p) {
-      transport_.set_peer_name(static_cast<int>(p), file_.plan.participants[p].name);
-    }
+    if (!refusal.empty()) fail_reported(device::ErrorCode::BadProvision, refusal);
+    const device::DeviceProgram& program = parsed_.program;
+    transport_.set_plan_hash(parsed_.plan_hash, parsed_.plan_hash);
+    transport_.set_max_payload(parsed_.max_payload_bytes);
     arena_.assign(static_cast<size_t>(program.arena_bytes), 0);
     scratch_.assign(static_cast<size_t>(device::frame_buffer_bytes(
-                        program, static_cast<int32_t>(file_.plan.max_payload_bytes))),
+                        program, static_cast<int32_t>(parsed_.max_payload_bytes))),
                     0);
     return true;
   }
@@ -138,7 +159,7 @@ class Worker {
     const int self = transport_.self();
     if (star_) {
       // Every frame goes through the coordinator, which relays it.
-      for (int j = 0; j < file_.plan.device_count(); ++j) {
+      for (int j = 0; j < devices(); ++j) {
         if (j != self) transport_.set_route(j, coordinator_);
       }
       return true;
@@ -148,7 +169,7 @@ class Worker {
         const SocketAddress a = parse_address(addresses_[static_cast<size_t>(j)], "peer", false);
         transport_.connect_peer(j, connect_until(a, deadline), deadline);
       }
-      for (int k = self + 1; k < file_.plan.device_count(); ++k) {
+      for (int k = self + 1; k < devices(); ++k) {
         UniqueFd fd;
         // In short slices, so that the coordinator's Stop (another device
         // refused the plan) ends the wait at once.
@@ -158,7 +179,7 @@ class Worker {
         }
         if (!fd.valid()) throw Error("not every peer connected in time");
         const int peer = transport_.accept_peer(std::move(fd), deadline);
-        if (peer <= self || peer >= file_.plan.device_count()) {
+        if (peer <= self || peer >= devices()) {
           throw Error("an unexpected participant " + std::to_string(peer) + " connected");
         }
       }
@@ -193,7 +214,7 @@ class Worker {
 
   // False when a Stop shut the worker down during the run.
   bool run_inference(uint32_t id) {
-    const device::DeviceProgram& program = slice_->program();
+    const device::DeviceProgram& program = parsed_.program;
     transport_.set_inference(id);
     transport_.reset_counters();
     device::DeviceRuntime runtime(program, arena_.data(), static_cast<int64_t>(arena_.size()),
@@ -218,12 +239,18 @@ class Worker {
           return true;
         }
       }
-      std::string text = failure_message(file_, program, runtime.failure(), o_.receive_timeout);
+      // The op, for the coordinator to name it with the plan's names; then
+      // what this device can say without them.
+      const std::vector<uint8_t> at =
+          encode_stats({{StatKey::StoppedAtOp, static_cast<uint64_t>(runtime.failure().op_index)}});
+      transport_.send_message(coordinator_, MessageType::Stats, id, at.data(), at.size());
+      std::string text =
+          failure_message(nullptr, program, name_, runtime.failure(), o_.receive_timeout);
       if (!transport_.error().empty()) text += " (" + transport_.error() + ")";
       transport_.send_error(coordinator_, device::ErrorCode::RuntimeFailed, text);
       throw Error(text, kExitFailure);
     }
-    const int output = file_.graph.output;
+    const int output = program.output_tensor;
     if (transport_.send_message(coordinator_, MessageType::Result, id, nullptr, 0,
                                 static_cast<uint32_t>(output)) != TransportStatus::Ok) {
       fail_local("cannot send its result: " + transport_.error());
@@ -266,10 +293,14 @@ class Worker {
   SocketTransport transport_;
   int listen_fd_;
   int coordinator_ = -1;
-  plan::PlanFile file_;
+  int devices() const { return parsed_.program.participant_count - 1; }
+
+  std::vector<uint32_t> image_;  // the provisioned device image, 4-byte aligned
+  std::unique_ptr<device::DeviceImageStorage> storage_;
+  device::ParsedImage parsed_;
+  std::string name_;
   std::vector<std::string> addresses_;
   bool star_ = false;
-  std::unique_ptr<DeviceSlice> slice_;
   std::vector<int8_t> arena_;
   std::vector<int8_t> scratch_;
 };

@@ -1,0 +1,452 @@
+#include "host/device_image_writer.h"
+
+#include <cstring>
+#include <string>
+
+#include "device/device_image.h"
+#include "device/program_check.h"
+#include "device/protocol.h"
+#include "host/device_slice.h"
+#include "model/error.h"
+
+namespace mcusplit::host {
+
+using device::DeviceLayer;
+using device::DeviceOp;
+using device::DeviceOpKind;
+using device::ImageRegion;
+using device::LayerKind;
+
+namespace {
+
+constexpr uint64_t kMaxImageBytes = 0xFFFFFFFFu;
+
+uint64_t align_up(uint64_t n) {
+  const uint64_t a = device::kImageAlignment;
+  return (n + a - 1) / a * a;
+}
+
+// A constant array of one layer entry: where it sits in the data area.
+struct ArrayPlacement {
+  const void* data = nullptr;
+  uint32_t count = 0;
+  uint32_t element_bytes = 1;
+  uint32_t offset = 0;  // bytes from the data area's start
+};
+
+// The four constant arrays of a conv or fully connected entry.
+struct LayerArrays {
+  ArrayPlacement weights, bias, multiplier, shift;
+};
+
+// Little-endian words written into a record at `at` in the image.
+class RecordWriter {
+ public:
+  RecordWriter(std::vector<uint8_t>& bytes, uint64_t at) : p_(bytes.data() + at) {}
+  void u32(uint32_t word, uint32_t v) { device::store_le32(p_ + 4 * size_t{word}, v); }
+  void i32(uint32_t word, int32_t v) { u32(word, static_cast<uint32_t>(v)); }
+  void i64(uint32_t word, int64_t v) {
+    device::store_le64(p_ + 4 * size_t{word}, static_cast<uint64_t>(v));
+  }
+  void shape(uint32_t word, const core::TensorShape3& s) {
+    i32(word, s.c);
+    i32(word + 1, s.h);
+    i32(word + 2, s.w);
+  }
+  void box(uint32_t word, const core::Box& b) {
+    const int32_t v[6] = {b.c0, b.c1, b.y0, b.y1, b.x0, b.x1};
+    for (uint32_t k = 0; k < 6; ++k) i32(word + k, v[k]);
+  }
+  void activation(uint32_t word, const core::ActivationRange& a) {
+    i32(word, a.min);
+    i32(word + 1, a.max);
+  }
+  void array(uint32_t word, const ArrayPlacement& a) {
+    u32(word, a.count == 0 ? 0 : a.offset);
+    u32(word + 1, a.count);
+  }
+  // Input slots: `count` values, then -1 up to the format's slot count.
+  void inputs(uint32_t word, const int32_t* values, int32_t count) {
+    for (int32_t k = 0; k < device::kImageInputSlots; ++k) {
+      i32(word + static_cast<uint32_t>(k), k < count ? values[k] : -1);
+    }
+  }
+
+ private:
+  uint8_t* p_;
+};
+
+std::string layer_label(const DeviceLayer& l, size_t entry) {
+  return "layer entry " + std::to_string(entry) + " (graph layer " + std::to_string(l.layer) + ")";
+}
+
+class ImageWriter {
+ public:
+  ImageWriter(const device::DeviceProgram& program, uint64_t plan_hash, uint32_t max_payload_bytes,
+              std::string_view name)
+      : p_(program), plan_hash_(plan_hash), max_payload_(max_payload_bytes), name_(name) {}
+
+  std::vector<uint8_t> write() {
+    check();
+    place_constants();
+    place_regions();
+    bytes_.assign(static_cast<size_t>(image_bytes_), 0);
+    write_header();
+    write_tables();
+    write_data();
+    device::store_le32(bytes_.data() + device::kImageOffCrc,
+                       device::device_image_crc(bytes_.data(), bytes_.size()));
+    verify();
+    return std::move(bytes_);
+  }
+
+ private:
+  void check() const {
+    const device::ProgramProblem problem = device::check_program(p_);
+    if (problem.status != device::RuntimeStatus::Ok) {
+      std::string where;
+      if (problem.op_index >= 0) where += ", op " + std::to_string(problem.op_index);
+      if (problem.index >= 0) where += ", entry " + std::to_string(problem.index);
+      throw Error("cannot write a device image of participant " + std::to_string(p_.participant) +
+                  ": " + problem.what + where);
+    }
+    if (max_payload_ == 0 || max_payload_ > device::kMaxPayloadLimit) {
+      throw Error("cannot write a device image with a max payload of " +
+                  std::to_string(max_payload_) + " bytes (1.." +
+                  std::to_string(device::kMaxPayloadLimit) + ")");
+    }
+  }
+
+  // The data area: every conv and fully connected entry's arrays in entry
+  // order (weights, bias, multiplier, shift), each 4-byte aligned.
+  void place_constants() {
+    arrays_.resize(static_cast<size_t>(p_.layer_count));
+    uint64_t at = 0;
+    auto place = [&](ArrayPlacement& a, const void* data, uint32_t count, uint32_t element_bytes) {
+      a = ArrayPlacement{data, count, element_bytes, 0};
+      if (count == 0) return;
+      at = align_up(at);
+      a.offset = static_cast<uint32_t>(at);
+      at += uint64_t{count} * element_bytes;
+      if (at > kMaxImageBytes) throw Error("device image of 4 GiB or more");
+    };
+    for (int32_t i = 0; i < p_.layer_count; ++i) {
+      const DeviceLayer& l = p_.layers[i];
+      LayerArrays& a = arrays_[static_cast<size_t>(i)];
+      const void* weights = nullptr;
+      const int32_t* bias = nullptr;
+      core::PerChannelRequant requant;
+      device::ConstantCounts n;
+      if (l.kind == LayerKind::Conv) {
+        n = device::conv_constant_counts(l.conv);
+        weights = l.conv.weights;
+        bias = l.conv.bias;
+        requant = l.conv.requant;
+      } else if (l.kind == LayerKind::FullyConnected) {
+        n = device::fc_constant_counts(l.fc);
+        weights = l.fc.weights;
+        bias = l.fc.bias;
+        requant = l.fc.requant;
+      } else {
+        if (l.kind == LayerKind::Concat) concat_blocks_ += static_cast<uint64_t>(l.input_count);
+        continue;
+      }
+      if (!n.ok) {
+        throw Error("cannot write a device image: " + layer_label(l, static_cast<size_t>(i)) +
+                    " has parameters that do not size its constants");
+      }
+      if (weights == nullptr || requant.multiplier == nullptr || requant.shift == nullptr) {
+        throw Error("cannot write a device image: " + layer_label(l, static_cast<size_t>(i)) +
+                    " lacks its constants");
+      }
+      place(a.weights, weights, n.weights, 1);
+      place(a.bias, bias, bias == nullptr ? 0 : n.bias, 4);
+      place(a.multiplier, requant.multiplier, n.requant, 4);
+      place(a.shift, requant.shift, n.requant, 4);
+    }
+    data_bytes_ = align_up(at);
+  }
+
+  // Header, name, tables, data: each region 4-byte aligned, in this order.
+  void place_regions() {
+    uint64_t at = device::kImageHeaderBytes;
+    auto next = [&](ImageRegion r, uint64_t count, uint64_t record_bytes) {
+      if (count > kMaxImageBytes) throw Error("device image of 4 GiB or more");
+      regions_[static_cast<size_t>(r)] = {static_cast<uint32_t>(at), static_cast<uint32_t>(count)};
+      at = align_up(at + count * record_bytes);
+      if (at > kMaxImageBytes) throw Error("device image of 4 GiB or more");
+    };
+    next(ImageRegion::Name, name_.size(), 1);
+    next(ImageRegion::Tensors, static_cast<uint64_t>(p_.tensor_count),
+         device::kImageTensorRecordBytes);
+    next(ImageRegion::Buffers, static_cast<uint64_t>(p_.buffer_count),
+         device::kImageBufferRecordBytes);
+    next(ImageRegion::Ops, static_cast<uint64_t>(p_.op_count), device::kImageOpRecordBytes);
+    next(ImageRegion::Layers, static_cast<uint64_t>(p_.layer_count),
+         device::kImageLayerRecordBytes);
+    next(ImageRegion::Concat, concat_blocks_, device::kImageConcatRecordBytes);
+    next(ImageRegion::Data, data_bytes_, 1);
+    image_bytes_ = at;
+  }
+
+  struct Region {
+    uint32_t offset = 0;
+    uint32_t count = 0;
+  };
+  const Region& region(ImageRegion r) const { return regions_[static_cast<size_t>(r)]; }
+
+  void write_header() {
+    std::memcpy(bytes_.data() + device::kImageOffMagic, device::kImageMagic,
+                sizeof(device::kImageMagic));
+    RecordWriter h(bytes_, 0);
+    h.u32(device::kImageOffVersion / 4, device::kImageFormatVersion);
+    h.u32(device::kImageOffImageBytes / 4, static_cast<uint32_t>(image_bytes_));
+    h.i64(device::kImageOffPlanHash / 4, static_cast<int64_t>(plan_hash_));
+    h.i64(device::kImageOffArenaBytes / 4, p_.arena_bytes);
+    h.i64(device::kImageOffScratchBytes / 4, p_.scratch_bytes);
+    h.u32(device::kImageOffMaxPayload / 4, max_payload_);
+    h.i32(device::kImageOffParticipant / 4, p_.participant);
+    h.i32(device::kImageOffParticipantCount / 4, p_.participant_count);
+    h.i32(device::kImageOffInputTensor / 4, p_.input_tensor);
+    h.i32(device::kImageOffOutputTensor / 4, p_.output_tensor);
+    for (size_t r = 0; r < device::kImageRegionCount; ++r) {
+      const uint32_t word =
+          static_cast<uint32_t>(device::image_region_offset_field(static_cast<ImageRegion>(r)) / 4);
+      h.u32(word, regions_[r].offset);
+      h.u32(word + 1, regions_[r].count);
+    }
+    if (!name_.empty()) {
+      std::memcpy(bytes_.data() + region(ImageRegion::Name).offset, name_.data(), name_.size());
+    }
+  }
+
+  uint64_t record_at(ImageRegion r, size_t record_bytes, size_t i) const {
+    return region(r).offset + uint64_t{record_bytes} * i;
+  }
+
+  void write_tables() {
+    for (int32_t i = 0; i < p_.tensor_count; ++i) {
+      RecordWriter(bytes_, record_at(ImageRegion::Tensors, device::kImageTensorRecordBytes,
+                                     static_cast<size_t>(i)))
+          .shape(0, p_.tensor_shapes[i]);
+    }
+    for (int32_t i = 0; i < p_.buffer_count; ++i) {
+      const device::DeviceBuffer& b = p_.buffers[i];
+      RecordWriter w(bytes_, record_at(ImageRegion::Buffers, device::kImageBufferRecordBytes,
+                                       static_cast<size_t>(i)));
+      w.i32(device::image::kBufTensor, b.tensor);
+      w.box(device::image::kBufBox, b.box);
+      w.i64(device::image::kBufOffset, b.offset);
+    }
+    for (int32_t i = 0; i < p_.op_count; ++i) write_op(p_.ops[i], static_cast<size_t>(i));
+    size_t concat_block = 0;
+    for (int32_t i = 0; i < p_.layer_count; ++i) {
+      write_layer(p_.layers[i], static_cast<size_t>(i), &concat_block);
+    }
+  }
+
+  void write_op(const DeviceOp& op, size_t i) {
+    RecordWriter w(bytes_, record_at(ImageRegion::Ops, device::kImageOpRecordBytes, i));
+    w.u32(device::image::kOpKind, static_cast<uint32_t>(op.kind));
+    w.i32(device::image::kOpStep, op.step);
+    w.i32(device::image::kOpLayer, op.layer);
+    w.i32(device::image::kOpParams, op.params);
+    w.i32(device::image::kOpPeer, op.peer);
+    w.i32(device::image::kOpTensor, op.tensor);
+    w.box(device::image::kOpBox, op.box);
+    w.i32(device::image::kOpSrcBuffer, op.src_buffer);
+    w.i32(device::image::kOpDstBuffer, op.dst_buffer);
+    w.i32(device::image::kOpInputCount, op.input_count);
+    w.inputs(device::image::kOpInputs, op.inputs, op.input_count);
+  }
+
+  void write_layer(const DeviceLayer& l, size_t i, size_t* concat_block) {
+    RecordWriter w(bytes_, record_at(ImageRegion::Layers, device::kImageLayerRecordBytes, i));
+    w.i32(device::image::kLayerLayer, l.layer);
+    w.u32(device::image::kLayerKind, static_cast<uint32_t>(l.kind));
+    w.i32(device::image::kLayerOutputTensor, l.output_tensor);
+    w.i32(device::image::kLayerInputCount, l.input_count);
+    w.inputs(device::image::kLayerInputs, l.input_tensors, l.input_count);
+    const uint32_t b = device::image::kLayerParams;
+    const LayerArrays& a = arrays_[i];
+    switch (l.kind) {
+      case LayerKind::Conv: {
+        const kernels::Int8ConvParams& c = l.conv;
+        w.shape(b + device::image::kConvInput, c.input);
+        w.shape(b + device::image::kConvOutput, c.output);
+        w.i32(b + device::image::kConvKernelH, c.kernel_h);
+        w.i32(b + device::image::kConvKernelW, c.kernel_w);
+        w.i32(b + device::image::kConvStrideH, c.stride_h);
+        w.i32(b + device::image::kConvStrideW, c.stride_w);
+        w.i32(b + device::image::kConvDilationH, c.dilation_h);
+        w.i32(b + device::image::kConvDilationW, c.dilation_w);
+        w.i32(b + device::image::kConvPadTop, c.pad_top);
+        w.i32(b + device::image::kConvPadLeft, c.pad_left);
+        w.i32(b + device::image::kConvGroups, c.groups);
+        w.i32(b + device::image::kConvInputZeroPoint, c.input_zero_point);
+        w.i32(b + device::image::kConvOutputZeroPoint, c.output_zero_point);
+        w.activation(b + device::image::kConvActivation, c.activation);
+        w.i32(b + device::image::kConvWeightsC0, c.weights_c0);
+        w.i32(b + device::image::kConvWeightsC1, c.weights_c1);
+        w.array(b + device::image::kConvWeights, a.weights);
+        w.array(b + device::image::kConvBias, a.bias);
+        w.array(b + device::image::kConvMultiplier, a.multiplier);
+        w.array(b + device::image::kConvShift, a.shift);
+        break;
+      }
+      case LayerKind::FullyConnected: {
+        const kernels::Int8FullyConnectedParams& f = l.fc;
+        w.i32(b + device::image::kFcInputSize, f.input_size);
+        w.i32(b + device::image::kFcOutputSize, f.output_size);
+        w.i32(b + device::image::kFcInputZeroPoint, f.input_zero_point);
+        w.i32(b + device::image::kFcOutputZeroPoint, f.output_zero_point);
+        w.activation(b + device::image::kFcActivation, f.activation);
+        w.u32(b + device::image::kFcPerTensorRequant, f.per_tensor_requant ? 1u : 0u);
+        w.i32(b + device::image::kFcWeightsN0, f.weights_n0);
+        w.i32(b + device::image::kFcWeightsN1, f.weights_n1);
+        w.array(b + device::image::kFcWeights, a.weights);
+        w.array(b + device::image::kFcBias, a.bias);
+        w.array(b + device::image::kFcMultiplier, a.multiplier);
+        w.array(b + device::image::kFcShift, a.shift);
+        break;
+      }
+      case LayerKind::Add: {
+        const kernels::Int8AddParams& d = l.add;
+        w.shape(b + device::image::kAddShape, d.shape);
+        w.i32(b + device::image::kAddInput1Offset, d.input1_offset);
+        w.i32(b + device::image::kAddInput2Offset, d.input2_offset);
+        w.i32(b + device::image::kAddOutputOffset, d.output_offset);
+        w.i32(b + device::image::kAddInput1Multiplier, d.input1_multiplier);
+        w.i32(b + device::image::kAddInput1Shift, d.input1_shift);
+        w.i32(b + device::image::kAddInput2Multiplier, d.input2_multiplier);
+        w.i32(b + device::image::kAddInput2Shift, d.input2_shift);
+        w.i32(b + device::image::kAddOutputMultiplier, d.output_multiplier);
+        w.i32(b + device::image::kAddOutputShift, d.output_shift);
+        w.i32(b + device::image::kAddLeftShift, d.left_shift);
+        w.activation(b + device::image::kAddActivation, d.activation);
+        break;
+      }
+      case LayerKind::MaxPool:
+      case LayerKind::AveragePool: {
+        const kernels::Int8PoolParams& p = l.pool;
+        w.shape(b + device::image::kPoolInput, p.input);
+        w.shape(b + device::image::kPoolOutput, p.output);
+        w.i32(b + device::image::kPoolKernelH, p.kernel_h);
+        w.i32(b + device::image::kPoolKernelW, p.kernel_w);
+        w.i32(b + device::image::kPoolStrideH, p.stride_h);
+        w.i32(b + device::image::kPoolStrideW, p.stride_w);
+        w.i32(b + device::image::kPoolPadTop, p.pad_top);
+        w.i32(b + device::image::kPoolPadLeft, p.pad_left);
+        w.activation(b + device::image::kPoolActivation, p.activation);
+        break;
+      }
+      case LayerKind::GlobalAveragePool: {
+        const kernels::Int8GlobalAveragePoolParams& g = l.global_pool;
+        w.shape(b + device::image::kGapInput, g.input);
+        w.i32(b + device::image::kGapInputZeroPoint, g.input_zero_point);
+        w.i32(b + device::image::kGapOutputZeroPoint, g.output_zero_point);
+        w.i32(b + device::image::kGapMultiplier, g.multiplier);
+        w.i32(b + device::image::kGapShift, g.shift);
+        w.activation(b + device::image::kGapActivation, g.activation);
+        break;
+      }
+      case LayerKind::Concat: {
+        w.u32(b + device::image::kConcatFirst, static_cast<uint32_t>(*concat_block));
+        w.u32(b + device::image::kConcatCount, static_cast<uint32_t>(l.input_count));
+        for (int32_t k = 0; k < l.input_count; ++k)
+          write_concat_block(l.concat[k], (*concat_block)++);
+        break;
+      }
+      case LayerKind::Reshape:
+        w.shape(b + device::image::kReshapeInput, l.reshape_input);
+        w.shape(b + device::image::kReshapeOutput, l.reshape_output);
+        break;
+    }
+  }
+
+  void write_concat_block(const kernels::Int8ConcatParams& c, size_t i) {
+    RecordWriter w(bytes_, record_at(ImageRegion::Concat, device::kImageConcatRecordBytes, i));
+    w.shape(device::image::kCatInput, c.input);
+    w.shape(device::image::kCatOutput, c.output);
+    w.i32(device::image::kCatOffsetC, c.offset_c);
+    w.i32(device::image::kCatOffsetY, c.offset_y);
+    w.i32(device::image::kCatOffsetX, c.offset_x);
+    w.i32(device::image::kCatInputZeroPoint, c.input_zero_point);
+    w.i32(device::image::kCatOutputZeroPoint, c.output_zero_point);
+    w.i32(device::image::kCatMultiplier, c.multiplier);
+    w.i32(device::image::kCatShift, c.shift);
+  }
+
+  // Constant arrays element by element, little-endian whatever the host.
+  void write_data() {
+    uint8_t* data = bytes_.data() + region(ImageRegion::Data).offset;
+    for (const LayerArrays& a : arrays_) {
+      for (const ArrayPlacement* p : {&a.weights, &a.bias, &a.multiplier, &a.shift}) {
+        if (p->count == 0) continue;
+        uint8_t* out = data + p->offset;
+        if (p->element_bytes == 1) {
+          std::memcpy(out, p->data, p->count);
+          continue;
+        }
+        const int32_t* values = static_cast<const int32_t*>(p->data);
+        for (uint32_t k = 0; k < p->count; ++k) {
+          device::store_le32(out + 4 * size_t{k}, static_cast<uint32_t>(values[k]));
+        }
+      }
+    }
+  }
+
+  // Parses the image back with storage exactly as large as the program.
+  void verify() const {
+    std::vector<core::TensorShape3> shapes(static_cast<size_t>(p_.tensor_count));
+    std::vector<device::DeviceBuffer> buffers(static_cast<size_t>(p_.buffer_count));
+    std::vector<DeviceOp> ops(static_cast<size_t>(p_.op_count));
+    std::vector<DeviceLayer> layers(static_cast<size_t>(p_.layer_count));
+    std::vector<kernels::Int8ConcatParams> concat(static_cast<size_t>(concat_blocks_));
+    device::ImageStorageView view{shapes.data(),  p_.tensor_count,
+                                  buffers.data(), p_.buffer_count,
+                                  ops.data(),     p_.op_count,
+                                  layers.data(),  p_.layer_count,
+                                  concat.data(),  static_cast<int32_t>(concat_blocks_)};
+    device::ParsedImage parsed;
+    const device::ImageStatus st =
+        device::parse_device_image(bytes_.data(), bytes_.size(), view, &parsed);
+    if (st != device::ImageStatus::Ok) {
+      throw Error("cannot write a device image of participant " + std::to_string(p_.participant) +
+                  ": the program breaks a rule of the format (" +
+                  device::device_image_status_name(st) + ": " + parsed.detail +
+                  (parsed.index >= 0 ? ", record " + std::to_string(parsed.index) : "") + ")");
+    }
+  }
+
+  const device::DeviceProgram& p_;
+  uint64_t plan_hash_;
+  uint32_t max_payload_;
+  std::string_view name_;
+  std::vector<LayerArrays> arrays_;
+  uint64_t concat_blocks_ = 0;
+  uint64_t data_bytes_ = 0;
+  Region regions_[device::kImageRegionCount];
+  uint64_t image_bytes_ = 0;
+  std::vector<uint8_t> bytes_;
+};
+
+}  // namespace
+
+std::vector<uint8_t> write_device_image(const device::DeviceProgram& program, uint64_t plan_hash,
+                                        uint32_t max_payload_bytes, std::string_view device_name) {
+  return ImageWriter(program, plan_hash, max_payload_bytes, device_name).write();
+}
+
+std::vector<uint8_t> write_participant_image(const plan::PlanFile& file, int participant) {
+  const DeviceSlice slice(file, participant);
+  const int64_t max_payload = file.plan.max_payload_bytes;
+  if (max_payload <= 0 || max_payload > int64_t{device::kMaxPayloadLimit}) {
+    throw Error("plan max payload of " + std::to_string(max_payload) +
+                " bytes does not fit a device image");
+  }
+  return write_device_image(slice.program(), file.hash, static_cast<uint32_t>(max_payload),
+                            slice.name());
+}
+
+}  // namespace mcusplit::host
