@@ -104,8 +104,13 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
     } catch (const std::exception& e) {
       o.exception = e.what();
     }
-    // Let the others stop now rather than at their timeouts.
-    if (o.status != RuntimeStatus::Ok || !o.exception.empty()) network.close();
+    // Let the others stop now rather than at their timeouts. Not after a
+    // timeout: whoever else is stuck reaches its own within the same time,
+    // and closing now could hide the participant that waited first (several
+    // wait on one missing message under credit flow control).
+    const bool timed_out = o.status == RuntimeStatus::TransportFailed &&
+                           o.failure.transport == device::TransportStatus::Timeout;
+    if ((o.status != RuntimeStatus::Ok && !timed_out) || !o.exception.empty()) network.close();
   };
 
   const auto start = Clock::now();
