@@ -805,6 +805,7 @@ TEST(DeviceImage, TheByteLayoutIsTheDocumentedOne) {
 class CorruptImageTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    storage_ = std::make_unique<DeviceImageStorage>();  // shared by every parse: it is large
     for (uint32_t seed = 1; seed < 500 && good_.empty(); ++seed) {
       const quant::QGraph g = plan::testing::random_cnn(seed);
       plan::PlanOptions o;
@@ -840,9 +841,8 @@ class CorruptImageTest : public ::testing::Test {
   static const std::vector<uint8_t>& good() { return good_; }
 
   static ImageStatus status_of(const std::vector<uint8_t>& bytes, ParsedImage* out = nullptr) {
-    auto storage = std::make_unique<DeviceImageStorage>();
     ParsedImage parsed;
-    const ImageStatus s = parse_device_image(bytes.data(), bytes.size(), storage.get(), &parsed);
+    const ImageStatus s = parse_device_image(bytes.data(), bytes.size(), storage_.get(), &parsed);
     if (s != ImageStatus::Ok) {
       EXPECT_EQ(parsed.program.op_count, 0);  // no half-filled program on failure
       EXPECT_EQ(parsed.program.ops, nullptr);
@@ -916,10 +916,14 @@ class CorruptImageTest : public ::testing::Test {
                            << out.detail << ")";
   }
 
+  static void TearDownTestSuite() { storage_.reset(); }
+
   static std::vector<uint8_t> good_;
+  static std::unique_ptr<DeviceImageStorage> storage_;
 };
 
 std::vector<uint8_t> CorruptImageTest::good_;
+std::unique_ptr<DeviceImageStorage> CorruptImageTest::storage_;
 
 TEST_F(CorruptImageTest, TheGoodImageParses) {
   ASSERT_FALSE(good().empty()) << "no random CNN gave a participant with every kind";
