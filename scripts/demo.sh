@@ -1,14 +1,59 @@
 #!/usr/bin/env bash
 # The main job, as far as the project goes today: MobileNetV2 from the zoo,
-# inspected, run in float and in int8 inside one static arena, and planned
-# across 8 teensy41 boards; then the trained Fashion-MNIST model quantized
-# and classifying real test images.
+# inspected, run in float and in int8 inside one static arena, planned across
+# 8 teensy41 boards and run on 8 worker processes (switched and star),
+# bit-exact with one device; then the trained Fashion-MNIST model quantized,
+# classifying real test images on one device and across 4 workers.
 set -euo pipefail
 BUILD_DIR=${1:-build/release}
 MCUSPLIT="$BUILD_DIR/src/mcusplit"
 OUT="$BUILD_DIR/demo"
 FASHION=/usr/share/datasets/fashion-mnist
 mkdir -p "$OUT"
+
+# Prints a `mcusplit run --json` file as a compact table: per participant the
+# planned arena and measured high water (peak RAM), payload bytes sent and
+# received, Data and Credit frames sent and frames relayed, then the
+# latencies. Exits 1 if a measured figure differs from the plan's.
+print_run() {
+  python3 - "$1" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(f"  {'participant':<13} {'arena':>9} {'high water':>10} {'sent':>10} {'received':>10} "
+      f"{'data frames':>11} {'credits':>7} {'relayed':>7}")
+bad = []
+for d in j["devices"]:
+    print(f"  {d['name']:<13} {d['arena_bytes']:>9,} {d['high_water_bytes']:>10,} "
+          f"{d['bytes_sent']:>10,} {d['bytes_received']:>10,} {d['data_frames_sent']:>11,} "
+          f"{d['credit_frames_sent']:>7,} {d['frames_relayed']:>7,}")
+    for got, want in (("high_water_bytes", "arena_bytes"), ("bytes_sent", "planned_bytes_sent"),
+                      ("bytes_received", "planned_bytes_received"),
+                      ("data_frames_sent", "planned_data_frames_sent"),
+                      ("credit_frames_sent", "planned_credit_frames_sent")):
+        if d[got] != d[want]:
+            bad.append(f"{d['name']}: {got} {d[got]:,} but the plan says {d[want]:,}")
+devices = [d for d in j["devices"] if not d["coordinator"]]
+ms = ", ".join(f"{s * 1e3:.1f}" for s in j["latency_s"])
+print(f"  largest device peak RAM {max(d['high_water_bytes'] for d in devices):,} B, "
+      f"payload bytes sent {sum(d['bytes_sent'] for d in j['devices']):,}; "
+      f"latency per inference {ms} ms on this host (cost model's teensy41 estimate "
+      f"{j['estimated_latency_s'] * 1e3:.1f} ms)")
+if bad:
+    print("  MEASURED FIGURES DIFFER FROM THE PLAN: " + "; ".join(bad))
+    sys.exit(1)
+print("  every participant's high water, bytes and frames equal the plan's")
+EOF
+}
+
+# The top-1 label of a `mcusplit run --json` file, then its latency in ms.
+run_top1() {
+  python3 - "$1" models/fashion_mnist_labels.txt <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+labels = open(sys.argv[2]).read().split()
+print(labels[j["top1"]["index"]], f"{j['latency_s'][0] * 1e3:.1f}")
+EOF
+}
 
 echo "== mcusplit zoo: MobileNetV2-1.0 at 224, 1000 classes, seed 1"
 "$MCUSPLIT" zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 --seed 1 -o "$OUT/mobilenetv2.onnx"
@@ -34,16 +79,26 @@ echo
 echo "== mcusplit plan: MobileNetV2 int8 on 8 teensy41 with 256 KiB RAM each (auto), with a report"
 "$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --ram 256KiB -o "$OUT/mobilenetv2.plan" \
   --report "$OUT/mobilenetv2-plan.html"
-echo
-echo "== mcusplit run: that plan on 8 worker processes over TCP (loopback), against one device"
-"$MCUSPLIT" run "$OUT/mobilenetv2.plan" --input "$IMAGE" --output "$OUT/split-output.pb"
 "$MCUSPLIT" infer "$OUT/mobilenetv2.mq" --input "$IMAGE" --output "$OUT/single-output.pb" > /dev/null
-if cmp -s "$OUT/split-output.pb" "$OUT/single-output.pb"; then
-  echo "  split output is bit-exact with the single-device int8 output"
-else
-  echo "  split output DIFFERS from the single-device int8 output"
-  exit 1
-fi
+for topology in switched star; do
+  echo
+  if [[ $topology == switched ]]; then
+    echo "== mcusplit run: that plan on 8 worker processes over TCP (loopback, switched: workers"
+    echo "   send to each other), 3 inferences, against one device"
+  else
+    echo "== the same plan in the star topology: every frame between devices goes through the"
+    echo "   coordinator, which relays it"
+  fi
+  "$MCUSPLIT" run "$OUT/mobilenetv2.plan" --input "$IMAGE" --topology "$topology" --repeat 3 \
+    --json --output "$OUT/split-output-$topology.pb" > "$OUT/run-$topology.json"
+  print_run "$OUT/run-$topology.json"
+  if cmp -s "$OUT/split-output-$topology.pb" "$OUT/single-output.pb"; then
+    echo "  split output ($topology) is bit-exact with the single-device int8 output"
+  else
+    echo "  split output ($topology) DIFFERS from the single-device int8 output"
+    exit 1
+  fi
+done
 
 echo
 echo "== the original paper's scheme on the same cluster (1 MiB each; it needs more than 256 KiB)"
@@ -55,14 +110,35 @@ echo "== one teensy41 alone cannot hold the 1.4 MiB peak"
 echo
 echo "== Fashion-MNIST: the trained model, quantized with 200 training images"
 MODEL=models/fashion_mnist_mbv2.onnx
+PREPROCESSING=(--mean 0.2860 --std 0.3530 --no-crop)
 "$MCUSPLIT" quantize "$MODEL" --calib "$FASHION/train-images-idx3-ubyte.gz" --samples 200 \
   -o "$OUT/fashion.mq"
 for image in tests/data/images/fashion_test*.pgm; do
   truth=$(basename "$image" .pgm | sed 's/^fashion_test[0-9]*_//')
-  predicted=$("$MCUSPLIT" infer "$OUT/fashion.mq" --input "$image" --mean 0.2860 --std 0.3530 \
-    --no-crop --labels models/fashion_mnist_labels.txt --json |
+  predicted=$("$MCUSPLIT" infer "$OUT/fashion.mq" --input "$image" "${PREPROCESSING[@]}" \
+    --labels models/fashion_mnist_labels.txt --json |
     sed -n 's/.*"label": "\(.*\)".*/\1/p' | head -n 1)
   printf '  %-48s int8 predicts %-12s true label %s\n' "$image" "$predicted" "$truth"
+done
+
+echo
+echo "== Fashion-MNIST model classifying test images across 4 workers (4xteensy41, auto, switched)"
+"$MCUSPLIT" plan "$OUT/fashion.mq" --devices 4xteensy41 -o "$OUT/fashion.plan" > /dev/null
+for image in tests/data/images/fashion_test*.pgm; do
+  truth=$(basename "$image" .pgm | sed 's/^fashion_test[0-9]*_//')
+  "$MCUSPLIT" run "$OUT/fashion.plan" --input "$image" "${PREPROCESSING[@]}" --json \
+    --output "$OUT/fashion-split.pb" > "$OUT/fashion-run.json"
+  "$MCUSPLIT" infer "$OUT/fashion.mq" --input "$image" "${PREPROCESSING[@]}" \
+    --output "$OUT/fashion-single.pb" > /dev/null
+  read -r predicted latency_ms < <(run_top1 "$OUT/fashion-run.json")
+  if cmp -s "$OUT/fashion-split.pb" "$OUT/fashion-single.pb"; then
+    printf '  %-48s split top-1 %-12s true label %-12s bit-exact with infer (%s ms)\n' "$image" \
+      "$predicted" "$truth" "$latency_ms"
+  else
+    printf '  %-48s split top-1 %-12s true label %-12s DIFFERS from infer\n' "$image" \
+      "$predicted" "$truth"
+    exit 1
+  fi
 done
 
 echo

@@ -8,17 +8,23 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "host/in_process_cluster.h"
 #include "model/error.h"
+#include "model/idx_dataset.h"
+#include "model/onnx_import.h"
+#include "model/passes.h"
 #include "plan/devices_shorthand.h"
 #include "plan/planner.h"
 #include "plan/random_models.h"
+#include "quant/calibration.h"
 #include "quant/int8_executor.h"
 #include "quant/quantized_zoo.h"
+#include "quant/quantizer.h"
 
 namespace mcusplit::host {
 namespace {
@@ -37,11 +43,10 @@ int64_t receive_ops(const plan::ParticipantPlan& pp) {
                        [](const plan::PlanOp& op) { return op.kind == plan::OpKind::Receive; });
 }
 
-// Runs `file` and checks output, memory and traffic; `label` names the case.
-// Returns false if the run threw.
-bool expect_run_matches_plan(const quant::QGraph& g, const plan::PlanFile& file, uint32_t seed,
-                             const std::string& label) {
-  const std::vector<int8_t> input = random_input(g, seed);
+// Runs `file` on `input` and checks output, memory and traffic; `label`
+// names the case. Returns false if the run threw.
+bool expect_run_matches_plan(const quant::QGraph& g, const plan::PlanFile& file,
+                             const std::vector<int8_t>& input, const std::string& label) {
   const std::vector<int8_t> expected = quant::Int8Executor(g).run(input);
   ClusterRun run;
   try {
@@ -67,6 +72,17 @@ bool expect_run_matches_plan(const quant::QGraph& g, const plan::PlanFile& file,
   }
   return true;
 }
+
+bool expect_run_matches_plan(const quant::QGraph& g, const plan::PlanFile& file, uint32_t seed,
+                             const std::string& label) {
+  return expect_run_matches_plan(g, file, random_input(g, seed), label);
+}
+
+// The cluster shapes every model below runs on: N = 1, 2, 3, 4, 8 of one
+// profile, and two mixes of profiles (docs/cluster.md).
+constexpr const char* kClusterShapes[] = {
+    "1xteensy41", "2xteensy41",          "3xteensy41",           "4xteensy41",
+    "8xteensy41", "2xteensy41,2xrp2040", "1xstm32h743,2xesp32s3"};
 
 plan::PlanOptions random_case_options(uint32_t seed) {
   plan::PlanOptions o;
@@ -108,8 +124,7 @@ TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
   const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
   int ran = 0;
   const auto start = Clock::now();
-  for (const char* devices : {"1xteensy41", "2xteensy41", "3xteensy41", "4xteensy41", "8xteensy41",
-                              "2xteensy41,2xrp2040"}) {
+  for (const char* devices : kClusterShapes) {
     for (plan::Scheme scheme : {plan::Scheme::Auto, plan::Scheme::Paper}) {
       for (plan::Topology topology :
            {plan::Topology::Switched, plan::Topology::Star, plan::Topology::Bus}) {
@@ -126,7 +141,92 @@ TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("MobileNetV2 0.35/96: %d plans run, %.1f s\n", ran, seconds);
-  EXPECT_EQ(ran, 36);
+  EXPECT_EQ(ran, 42);
+}
+
+// Random CNNs on the fixed shapes (the random test above draws its clusters
+// at random, so it does not promise every shape): every model fits every
+// shape, so every plan must be made and run. The seeds are apart from the
+// random test's, for models it has not seen.
+constexpr uint32_t kFixedShapeFirstSeed = 5001;
+constexpr uint32_t kFixedShapeSeeds = 64;
+
+TEST(InProcessCluster, RandomModelsOnEveryClusterShapeMatchTheExecutor) {
+  int ran = 0;
+  const auto start = Clock::now();
+  for (uint32_t seed = kFixedShapeFirstSeed; seed < kFixedShapeFirstSeed + kFixedShapeSeeds;
+       ++seed) {
+    const quant::QGraph g = plan::testing::random_cnn(seed);
+    for (const char* devices : kClusterShapes) {
+      for (plan::Scheme scheme : {plan::Scheme::Auto, plan::Scheme::Paper}) {
+        const std::string label = "random CNN seed " + std::to_string(seed) + " on " + devices +
+                                  " " + plan::scheme_name(scheme);
+        plan::PlanOptions o;
+        o.scheme = scheme;
+        o.search_min_count = false;
+        plan::Plan p;
+        try {
+          p = plan::make_plan(g, plan::parse_devices_shorthand(devices), o);
+        } catch (const Error& e) {
+          ADD_FAILURE() << label << ": " << e.what();
+          continue;
+        }
+        if (expect_run_matches_plan(g, provision_plan(p, g), seed, label)) ++ran;
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("random CNNs on fixed shapes: %d plans run, %.1f s\n", ran, seconds);
+  EXPECT_EQ(ran, static_cast<int>(kFixedShapeSeeds * std::size(kClusterShapes) * 2));
+}
+
+// The trained Fashion-MNIST model, quantized as `mcusplit quantize --calib
+// train-images-idx3-ubyte.gz --samples 200` does, classifying real test
+// images on every shape with both strategies.
+const quant::QGraph& fashion_mnist_int8() {
+  static const quant::QGraph q = [] {
+    model::Graph g = model::import_onnx_file(std::string(MCUSPLIT_SOURCE_DIR) +
+                                             "/models/fashion_mnist_mbv2.onnx");
+    model::run_standard_passes(g);
+    const auto& input_shape = g.tensors[static_cast<size_t>(g.inputs[0])].shape;
+    auto source = quant::open_calibration_source(
+        std::string(FASHION_MNIST_DIR) + "/train-images-idx3-ubyte.gz", input_shape, {});
+    quant::CalibrationOptions options;
+    options.samples = 200;
+    const quant::Calibration calibration = quant::calibrate(g, *source, options);
+    return quant::quantize_graph(g, calibration.ranges, "fashion_mnist_mbv2.onnx");
+  }();
+  return q;
+}
+
+TEST(InProcessCluster, FashionMnistModelOnEveryShapeMatchesTheExecutor) {
+  const quant::QGraph& g = fashion_mnist_int8();
+  const model::IdxImages images =
+      model::read_idx_images(std::string(FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz");
+  const quant::QTensor& in = g.tensors[static_cast<size_t>(g.input)];
+  const model::Dims input_shape{1, in.shape.c, in.shape.h, in.shape.w};
+  constexpr int64_t kImages = 3;
+  ASSERT_GE(images.count, kImages);
+  int ran = 0;
+  const auto start = Clock::now();
+  for (const char* devices : kClusterShapes) {
+    for (plan::Scheme scheme : {plan::Scheme::Auto, plan::Scheme::Paper}) {
+      plan::PlanOptions o;
+      o.scheme = scheme;
+      const plan::Plan p = plan::make_plan(g, plan::parse_devices_shorthand(devices), o);
+      const plan::PlanFile file = provision_plan(p, g);
+      for (int64_t image = 0; image < kImages; ++image) {
+        const std::vector<int8_t> input =
+            quant::quantize_input(g, model::idx_image_tensor(images, image, input_shape).data);
+        const std::string label = "fashion-mnist test image " + std::to_string(image) + " on " +
+                                  devices + " " + plan::scheme_name(scheme);
+        if (expect_run_matches_plan(g, file, input, label)) ++ran;
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("fashion-mnist: %d runs, %.1f s\n", ran, seconds);
+  EXPECT_EQ(ran, static_cast<int>(std::size(kClusterShapes) * 2 * kImages));
 }
 
 // A small plan on a few devices whose ops the tests below break.
