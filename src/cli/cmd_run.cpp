@@ -1,9 +1,14 @@
 // `mcusplit run PLAN --input FILE [--output FILE.pb] [--workers ADDR,...]
-//  [--repeat N] [--json]`: runs a plan file on worker processes over TCP,
-// started on loopback here unless --workers names running ones.
+//  [--targets workers|qemu [--firmware ELF]] [--repeat N] [--json]`: runs a
+// plan file on worker processes over TCP, started on loopback here unless
+// --workers names running ones, or (--targets qemu) on emulated Cortex-M7
+// microcontrollers, one QEMU per device booted with its device image.
 #include <fmt/core.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -17,7 +22,9 @@
 #include "cli/top_k.h"
 #include "host/chrome_trace.h"
 #include "host/coordinator.h"
+#include "host/device_image_writer.h"
 #include "host/local_launcher.h"
+#include "host/qemu_launcher.h"
 #include "model/error.h"
 #include "model/file_io.h"
 #include "model/tensor_io.h"
@@ -38,8 +45,11 @@ struct RunArgs {
   std::string trace;
   std::string on_failure = "stop";
   std::string model;
+  std::string targets = "workers";
+  std::string firmware = MCUSPLIT_FIRMWARE_ELF;
   int repeat = 1;
   int timeout_ms = 2000;
+  bool timeout_given = false;  // --timeout on the command line
   bool json = false;
   ImageOptions image;
 };
@@ -64,6 +74,58 @@ std::vector<host::SocketAddress> parse_workers(const std::string& list) {
     }
   }
   return out;
+}
+
+// --targets qemu without --timeout.
+constexpr std::chrono::milliseconds kQemuDefaultTimeout{30000};
+
+// A private temporary directory (the device images QEMU loads), removed
+// with everything in it when it goes.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/mcusplit-qemu-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw Error("cannot create a directory for the device images in '" + pattern + "'",
+                  kExitFailure);
+    }
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Writes every device's image of `file` into `dir`; returns their paths.
+std::vector<std::string> write_device_images(const plan::PlanFile& file, const std::string& dir,
+                                             int generation) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < file.plan.device_count(); ++i) {
+    const std::vector<uint8_t> image = host::write_participant_image(file, i);
+    paths.push_back(dir + "/plan" + std::to_string(generation) + "-device" + std::to_string(i) +
+                    ".img");
+    model::write_file_atomically(paths.back(), std::string(image.begin(), image.end()),
+                                 "device image ");
+  }
+  return paths;
+}
+
+// The last non-empty line of `text`.
+std::string last_line(const std::string& text) {
+  size_t end = text.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  const size_t start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1,
+                     end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 // Per plan step the participant computed or waited in: its layer (or the
@@ -103,6 +165,7 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
                        {"frames_relayed", p.frames_relayed},
                        {"bytes_relayed", p.bytes_relayed},
                        {"stats_frames_sent", p.stats_frames_sent},
+                       {"serial_bytes_dropped", p.serial_bytes_dropped},
                        {"compute_s", p.compute_s},
                        {"wait_s", p.wait_s},
                        {"total_s", p.total_s},
@@ -147,6 +210,15 @@ void run_run(const RunArgs& a) {
     }
     full_graph = quant::parse_mq(mq, a.model);
   }
+  const bool qemu = a.targets == "qemu";
+  if (qemu && !a.workers.empty()) {
+    throw Error("--targets qemu boots its own emulated devices: --workers does not apply");
+  }
+  if (qemu && a.topology == "switched") {
+    throw Error(
+        "--targets qemu runs the star topology only: an emulated device has one serial "
+        "link, to the coordinator");
+  }
   const std::vector<int8_t> input = load_int8_input(file.graph, a.input, a.image.preprocessing());
   std::vector<host::SocketAddress> workers = parse_workers(a.workers);
   if (!a.workers.empty() && static_cast<int>(workers.size()) != file.plan.device_count()) {
@@ -160,7 +232,23 @@ void run_run(const RunArgs& a) {
                   std::vector<std::string>{"--timeout", std::to_string(a.timeout_ms)});
     workers = local->addresses();
   };
-  if (a.workers.empty()) start_local();
+  // --targets qemu: one QEMU per device, its image loaded before reset.
+  std::optional<TempDir> images_dir;
+  std::optional<host::QemuDevices> emulated;
+  int generation = 0;
+  const auto start_qemu = [&] {
+    emulated.reset();
+    if (!images_dir) images_dir.emplace();
+    host::QemuOptions q;
+    q.firmware = a.firmware;
+    emulated.emplace(write_device_images(file, images_dir->path(), generation++), q);
+    workers = emulated->addresses();
+  };
+  if (qemu) {
+    start_qemu();
+  } else if (a.workers.empty()) {
+    start_local();
+  }
   host::CoordinatorOptions options;
   options.repeat = a.repeat;
   // The plan's own topology unless told; a bus is run switched (both are one
@@ -168,11 +256,42 @@ void run_run(const RunArgs& a) {
   options.star = a.topology.empty() ? file.plan.cluster.topology == plan::Topology::Star
                                     : a.topology == "star";
   options.receive_timeout = std::chrono::milliseconds(a.timeout_ms);
+  if (qemu && !a.timeout_given) {
+    // Emulated devices behind 10 KB/s UARTs: the coordinator may wait
+    // seconds for its next frame while the devices exchange theirs.
+    options.receive_timeout = kQemuDefaultTimeout;
+  }
+  if (qemu) {
+    // The devices hold their images already and talk over their UART: every
+    // frame through the coordinator, the firmware's banner skipped.
+    options.star = true;
+    options.preprovisioned = true;
+    options.serial_links = true;
+    options.setup_timeout = std::max(options.setup_timeout, options.receive_timeout);
+  }
+  // After a failure, emulated devices that were told to stop get a moment to
+  // exit by themselves (a device that refused the plan exits with code 1)
+  // before the rest are killed. Returns what the ones that failed said last
+  // (a fault report, say), unless `message` says it already.
+  const auto settle_qemu = [&](const std::string& message) {
+    std::string said;
+    if (!emulated) return said;
+    const std::vector<int> status = emulated->wait_all(std::chrono::seconds(3));
+    for (size_t i = 0; i < status.size(); ++i) {
+      if (status[i] <= 0) continue;
+      const std::string line = last_line(emulated->output(i));
+      if (!line.empty() && message.find(line) != std::string::npos) continue;
+      said += "; device '" + file.plan.participants[i].name + "' (QEMU) exited with status " +
+              std::to_string(status[i]) + (line.empty() ? "" : ": " + line);
+    }
+    return said;
+  };
   host::DistributedRun r;
   try {
     r = host::run_distributed(file, workers, input, options);
   } catch (const host::DeviceLostError& e) {
-    if (a.on_failure != "replan") throw;
+    const std::string said = settle_qemu(e.what());
+    if (a.on_failure != "replan") throw host::DeviceLostError(e.what() + said, e.device());
     // Re-plan onto the devices left and run again from the first inference.
     const int lost = e.device();
     const std::string lost_name = file.plan.participants[static_cast<size_t>(lost)].name;
@@ -181,18 +300,50 @@ void run_run(const RunArgs& a) {
     const plan::Plan again = replan_without(file, full_graph, lost);
     bytes = plan::serialize_plan(again, full_graph);
     file = plan::parse_plan(bytes, "the re-made plan");
-    if (local) {
+    if (emulated) {
+      start_qemu();
+    } else if (local) {
       local->kill_all();
       start_local();
     } else {
       // The survivors, which must serve another session (worker --sessions).
       workers.erase(workers.begin() + lost);
     }
-    r = host::run_distributed(file, workers, input, options);
+    try {
+      r = host::run_distributed(file, workers, input, options);
+    } catch (const Error& again_failed) {
+      throw Error(again_failed.what() + settle_qemu(again_failed.what()), again_failed.exit_code());
+    }
     r.replanned_without = lost_name;
+  } catch (const Error& e) {
+    throw Error(e.what() + settle_qemu(e.what()), e.exit_code());
   }
   if (local && !local->wait_all(std::chrono::seconds(2))) {
     throw Error("a worker did not shut down cleanly after the run", kExitFailure);
+  }
+  if (emulated) {
+    // Every firmware exits through semihosting with 0 after the Stop.
+    const std::vector<int> status = emulated->wait_all(
+        std::max<std::chrono::milliseconds>(options.receive_timeout, std::chrono::seconds(5)));
+    // What each firmware printed (banner, its last words: uptime, stack
+    // depth), kept on request.
+    const char* keep = std::getenv("MCUSPLIT_QEMU_OUTPUT");
+    if (keep != nullptr && *keep != '\0') {
+      for (size_t i = 0; i < status.size(); ++i) {
+        model::write_file_atomically(
+            std::string(keep) + "/" + file.plan.participants[i].name + ".log", emulated->output(i),
+            "QEMU output ");
+      }
+    }
+    for (size_t i = 0; i < status.size(); ++i) {
+      if (status[i] == 0) continue;
+      const std::string said = last_line(emulated->output(i));
+      throw Error("device '" + file.plan.participants[i].name + "' (QEMU) " +
+                      (status[i] < 0 ? std::string("did not shut down after the run")
+                                     : "exited with status " + std::to_string(status[i])) +
+                      (said.empty() ? "" : ": " + said),
+                  kExitFailure);
+    }
   }
 
   const quant::QGraph& g = file.graph;
@@ -230,6 +381,7 @@ void run_run(const RunArgs& a) {
                      {"median_latency_s", median_s},
                      {"throughput_per_s", throughput},
                      {"topology", options.star ? "star" : "switched"},
+                     {"targets", qemu ? "qemu" : "workers"},
                      {"plan_devices", file.plan.device_count()},
                      {"replanned_without", r.replanned_without},
                      {"estimated_latency_s", file.plan.estimated_latency_s},
@@ -238,10 +390,12 @@ void run_run(const RunArgs& a) {
     return;
   }
   fmt::print(
-      "ran {} on {} workers ({}), {} inference(s): median latency {:.2f} ms, {:.2f} inferences/s "
+      "ran {} on {} {} ({}), {} inference(s): median latency {:.2f} ms, {:.2f} inferences/s "
       "(plan estimate {:.2f} ms)\n",
-      file.plan.model_name, file.plan.device_count(), options.star ? "star" : "switched",
-      r.latency_s.size(), median_s * 1e3, throughput, file.plan.estimated_latency_s * 1e3);
+      file.plan.model_name, file.plan.device_count(),
+      qemu ? "emulated Cortex-M7 devices (QEMU) over UART" : "workers",
+      options.star ? "star" : "switched", r.latency_s.size(), median_s * 1e3, throughput,
+      file.plan.estimated_latency_s * 1e3);
   fmt::print("top-1: class {} (score {:.4f})\n", top[0].index, top[0].score);
   fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}\n", "device", "arena",
              "high water", "sent", "received", "frames>", "frames<", "compute ms", "wait ms");
@@ -260,20 +414,31 @@ void run_run(const RunArgs& a) {
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "Run a plan on worker processes over TCP");
+  auto* cmd = app.add_subcommand(
+      "run", "Run a plan on worker processes over TCP or on emulated microcontrollers");
   auto args = std::make_shared<RunArgs>();
   cmd->add_option("plan", args->plan, "Plan file from mcusplit plan -o")->required();
   cmd->add_option("--input", args->input, "Input: TensorProto .pb or image")->required();
   cmd->add_option("--output", args->output, "Write the int8 output as a TensorProto .pb");
   cmd->add_option("--workers", args->workers,
                   "Running workers, A.B.C.D:PORT,... in device order (default: start them here)");
+  cmd->add_option("--targets", args->targets,
+                  "workers: mcusplit worker processes; qemu: one emulated Cortex-M7 per device "
+                  "(qemu-system-arm, the device firmware, star topology over UART)")
+      ->check(CLI::IsMember({"workers", "qemu"}))
+      ->capture_default_str();
+  cmd->add_option("--firmware", args->firmware,
+                  "--targets qemu: the device firmware ELF (default: the one built with mcusplit)")
+      ->capture_default_str();
   cmd->add_option("--topology", args->topology,
                   "switched: workers send to each other; star: every frame through the "
                   "coordinator (default: the plan's topology)")
       ->check(CLI::IsMember({"switched", "star"}));
   cmd->add_option("--repeat", args->repeat, "Inferences to run")->capture_default_str();
-  cmd->add_option("--timeout", args->timeout_ms, "Receive timeout in milliseconds")
-      ->capture_default_str();
+  CLI::Option* timeout =
+      cmd->add_option("--timeout", args->timeout_ms,
+                      "Receive timeout in milliseconds (--targets qemu: 30000 unless given)")
+          ->capture_default_str();
   cmd->add_option("--trace", args->trace,
                   "Write a Chrome trace-event JSON (one track per device; Perfetto opens it)");
   cmd->add_option("--on-failure", args->on_failure,
@@ -285,7 +450,10 @@ void add_run_command(CLI::App& app) {
                   "The .mq model the plan was made from (for --on-failure replan)");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
   add_image_options(cmd, &args->image);
-  cmd->callback([args] { run_run(*args); });
+  cmd->callback([args, timeout] {
+    args->timeout_given = timeout->count() > 0;
+    run_run(*args);
+  });
 }
 
 }  // namespace mcusplit::cli

@@ -1,6 +1,7 @@
 #include "host/coordinator.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "device/device_runtime.h"
@@ -72,6 +73,7 @@ class Coordinator {
       : file_(file),
         workers_(workers),
         o_(o),
+        star_(o.star || o.serial_links),
         transport_(o.receive_timeout),
         self_(file.plan.coordinator()) {}
 
@@ -84,14 +86,21 @@ class Coordinator {
     transport_.set_self(self_);
     transport_.set_plan_hash(file_.hash, 0);
     transport_.set_max_payload(static_cast<uint32_t>(p.max_payload_bytes));
-    transport_.set_relay(o_.star);
+    transport_.set_relay(star_);
     for (size_t i = 0; i < p.participants.size(); ++i) {
       transport_.set_peer_name(static_cast<int>(i), p.participants[i].name);
+    }
+    for (int i = 0; i < p.device_count(); ++i) {
+      if (o_.serial_links) transport_.set_serial(i, true);
     }
     DistributedRun result;
     try {
       connect();
-      provision();
+      if (o_.preprovisioned) {
+        confirm_preprovisioned();
+      } else {
+        provision();
+      }
       const DeviceSlice slice(file_, self_);
       for (int r = 0; r < o_.repeat; ++r) infer(slice, static_cast<uint32_t>(r), input, &result);
     } catch (...) {
@@ -168,8 +177,13 @@ class Coordinator {
     const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
     for (int i = 0; i < file_.plan.device_count(); ++i) {
       try {
-        transport_.connect_peer(i, connect_until(workers_[static_cast<size_t>(i)], deadline),
-                                deadline);
+        UniqueFd fd = connect_until(workers_[static_cast<size_t>(i)], deadline);
+        if (o_.preprovisioned) {
+          // It waits for the Ping of confirm_preprovisioned().
+          transport_.attach_peer(i, std::move(fd));
+        } else {
+          transport_.connect_peer(i, std::move(fd), deadline);
+        }
       } catch (const Error& e) {
         fail("cannot reach " + device(i) + ": " + e.what());
       }
@@ -177,11 +191,52 @@ class Coordinator {
     }
   }
 
+  // Preprovisioned devices: a Ping each, answered by a Pong with the plan
+  // hash of the image the device holds, or by an Error if it refuses.
+  void confirm_preprovisioned() {
+    const int n = file_.plan.device_count();
+    for (int i = 0; i < n; ++i) {
+      if (transport_.send_message(i, MessageType::Ping, device::kNoInference, nullptr, 0) !=
+          TransportStatus::Ok) {
+        fail("cannot greet " + device(i) + ": " + transport_.error());
+      }
+    }
+    const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
+    for (int i = 0; i < n; ++i) {
+      WireMessage m;
+      const TransportStatus s = transport_.wait_control(&m, deadline, i);
+      if (s != TransportStatus::Ok) fail_wait(i, s, "answer to its greeting");
+      if (m.type == MessageType::Error) {
+        std::string text(m.body.begin() + device::kErrorCodeBytes, m.body.end());
+        // Name the device even if it could not (no image, so no name).
+        const int from = m.source >= 0 && m.source < n ? m.source : i;
+        const std::string& name = file_.plan.participants[static_cast<size_t>(from)].name;
+        if (text.find("'" + name + "'") == std::string::npos) text = device(from) + ": " + text;
+        fail(text);
+      }
+      if (m.type != MessageType::Pong) {
+        fail(device(i) + " answered its greeting with " + device::message_type_name(m.type));
+      }
+      if (m.plan_hash != file_.hash) {
+        fail(device(i) + " holds " +
+             (m.plan_hash == 0 ? std::string("no plan") : "plan " + hex(m.plan_hash)) +
+             ", not this plan " + hex(file_.hash));
+      }
+    }
+    transport_.set_plan_hash(file_.hash, file_.hash);
+  }
+
+  static std::string hex(uint64_t v) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+    return text;
+  }
+
   void provision() {
     // Each device gets only its own slice: its device image.
     Provisioning p;
     for (const plan::ParticipantPlan& pp : file_.plan.participants) p.names.push_back(pp.name);
-    if (!o_.star) {
+    if (!star_) {
       for (const SocketAddress& a : workers_) p.addresses.push_back(a.text());
     }
     const int n = file_.plan.device_count();
@@ -279,6 +334,7 @@ class Coordinator {
           w.total_s = static_cast<double>(stat(r, StatKey::TotalMicros)) * 1e-6;
           w.compute_s = static_cast<double>(stat(r, StatKey::ComputeMicros)) * 1e-6;
           w.wait_s = static_cast<double>(stat(r, StatKey::WaitMicros)) * 1e-6;
+          w.serial_bytes_dropped = transport_.dropped_bytes(i);
         } else {
           fail(device(i) + " sent an unexpected " + device::message_type_name(m.type) + " message");
         }
@@ -394,6 +450,7 @@ class Coordinator {
   const plan::PlanFile& file_;
   const std::vector<SocketAddress>& workers_;
   const CoordinatorOptions& o_;
+  bool star_;
   SocketTransport transport_;
   int self_;
   Clock::time_point first_start_;

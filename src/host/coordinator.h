@@ -26,6 +26,16 @@ struct CoordinatorOptions {
   // Star: every frame between devices goes through the coordinator (the
   // original paper's testbed); switched: devices connect to each other.
   bool star = false;
+  // The devices already hold their device images (emulated MCUs booted with
+  // them): no Provision message. The coordinator connects without a greeting,
+  // then a Ping per device is answered by a Pong carrying the plan hash it
+  // holds (checked), or by an Error (a device refusing the plan), which ends
+  // the run naming the device.
+  bool preprovisioned = false;
+  // Every device link is a serial line (SocketTransport::set_serial): bytes
+  // between frames (a firmware's banner) are skipped. Forces the star
+  // topology: a device has one link, to the coordinator.
+  bool serial_links = false;
 };
 
 // One participant's figures from the last inference, next to the plan's.
@@ -48,11 +58,12 @@ struct ParticipantReport {
   int64_t bytes_relayed = 0;
   // Data frames the plan's Send ops take at its max payload.
   int64_t planned_data_frames_sent = 0;
-  int64_t stats_frames_sent = 0;  // a worker's Stats frames (span records, then the summary)
-  double total_s = 0;             // its whole program
-  double compute_s = 0;           // in Compute ops
-  double wait_s = 0;              // in Receive and Send ops (waiting for data or credit)
-  StepTimes steps;                // per plan step (layer i = step i; the last: output)
+  int64_t stats_frames_sent = 0;     // a worker's Stats frames (span records, then the summary)
+  int64_t serial_bytes_dropped = 0;  // serial links: garbage skipped on its link since connecting
+  double total_s = 0;                // its whole program
+  double compute_s = 0;              // in Compute ops
+  double wait_s = 0;                 // in Receive and Send ops (waiting for data or credit)
+  StepTimes steps;                   // per plan step (layer i = step i; the last: output)
 };
 
 // Every participant's spans of one inference, for --trace.

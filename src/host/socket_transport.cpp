@@ -23,6 +23,28 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
+// How many bytes to skip at the start of data[0, size), where no sound frame
+// header begins: at least one, then up to the next "MSPF" (or a prefix of it
+// at the very end, which more bytes may complete).
+size_t garbage_length(const uint8_t* data, size_t size) {
+  size_t skip = 1;
+  for (; skip < size; ++skip) {
+    const size_t n = std::min(size - skip, sizeof(device::kFrameMagic));
+    if (std::memcmp(data + skip, device::kFrameMagic, n) == 0) break;
+  }
+  return skip;
+}
+
+// True if the header at the start of data is sound (its CRC matched): the
+// frame is real even if it is refused.
+bool header_sound(const uint8_t* data, size_t size, const device::DecoderConfig& cfg) {
+  FrameHeader h;
+  size_t frame_bytes = 0;
+  const DecodeStatus s = device::decode_header(data, size, cfg, &h, &frame_bytes);
+  return s != DecodeStatus::BadMagic && s != DecodeStatus::BadVersion &&
+         s != DecodeStatus::BadCrc && s != DecodeStatus::Short;
+}
+
 // Inference ids grow by one per inference (mod 2^32).
 bool older_inference(uint32_t id, uint32_t current) {
   return static_cast<int32_t>(id - current) < 0;
@@ -56,6 +78,15 @@ void SocketTransport::set_route(int participant, int via) {
   }
   route_[static_cast<size_t>(participant)] = via;
   ensure_link(via).any_source = true;
+}
+
+void SocketTransport::set_serial(int index, bool serial) {
+  ensure_link(index).serial = serial;
+}
+
+int64_t SocketTransport::dropped_bytes(int index) const {
+  if (index < 0 || static_cast<size_t>(index) >= links_.size()) return 0;
+  return links_[static_cast<size_t>(index)].dropped_bytes;
 }
 
 std::string SocketTransport::peer_name(int index) const {
@@ -120,14 +151,26 @@ device::DecoderConfig SocketTransport::decoder_config() const {
   return cfg;
 }
 
-void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point deadline) {
+SocketTransport::Link& SocketTransport::attach(int index, UniqueFd fd) {
   Link& l = ensure_link(index);
   Link fresh;
   fresh.fd = std::move(fd);
   fresh.name = l.name;
   fresh.essential = l.essential;
   fresh.any_source = l.any_source;
+  fresh.serial = l.serial;
   l = std::move(fresh);
+  return l;
+}
+
+void SocketTransport::attach_peer(int index, UniqueFd fd) {
+  attach(index, std::move(fd));
+  send_sequence(index) = 0;
+  receive_sequence(index) = 0;
+}
+
+void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point deadline) {
+  attach(index, std::move(fd));
   send_sequence(index) = 0;
   receive_sequence(index) = 0;
   uint8_t clock[8];
@@ -179,14 +222,8 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
     throw Error("a second connection from " + peer_name(index), kExitFailure);
   }
   std::vector<uint8_t> echo(f.payload, f.payload + h.payload_bytes);
-  Link& l = ensure_link(index);
-  Link fresh;
-  fresh.fd = std::move(fd);
-  fresh.name = l.name;
-  fresh.essential = l.essential;
-  fresh.any_source = l.any_source;
-  fresh.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
-  l = std::move(fresh);
+  Link& l = attach(index, std::move(fd));
+  l.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
   send_sequence(index) = 0;
   receive_sequence(index) = 1;
   ++counters_.frames_received;
@@ -454,6 +491,14 @@ void SocketTransport::decode_frames(int index) {
     const uint8_t* raw = l.in.data() + l.in_start;
     const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f);
     if (s == DecodeStatus::Short) break;
+    if (s != DecodeStatus::Ok && l.serial && !header_sound(raw, l.in.size() - l.in_start, cfg)) {
+      // Not a frame (a banner, noise, a false magic): skip to where one may
+      // begin and decode on.
+      const size_t skip = garbage_length(raw, l.in.size() - l.in_start);
+      l.in_start += skip;
+      l.dropped_bytes += static_cast<int64_t>(skip);
+      continue;
+    }
     if (s != DecodeStatus::Ok) {
       // The byte stream cannot be trusted to be in step any more: fail()
       // marks the link broken, so nothing more is read from it, but it can

@@ -9,6 +9,15 @@
 // what is not for it, so two participants sending to each other at once never
 // deadlock, and control messages (Stop, Error) arriving during a run
 // interrupt the runtime's polls instead of waiting them out.
+//
+// Serial links (set_serial): a link to an emulated microcontroller's UART
+// carries whatever the firmware prints besides frames (a boot banner) and
+// possibly line noise. On such a link, bytes that cannot begin a sound frame
+// header (wrong magic, header CRC mismatch, another version) are dropped and
+// counted (dropped_bytes) and decoding resynchronises on the next "MSPF" whose
+// header CRC matches, instead of failing the link; a frame whose header is
+// sound but which is refused (payload CRC, another plan, a bad field) still
+// fails it, as on TCP.
 #pragma once
 
 #include <chrono>
@@ -69,10 +78,20 @@ class SocketTransport final : public device::Transport {
   // Star topology on the coordinator: frames arriving for another
   // participant are forwarded unchanged over the link to it.
   void set_relay(bool relay) { relay_ = relay; }
+  // The link to `peer` is a serial line (see the file comment): garbage
+  // between frames is skipped, not fatal. Set before the link is attached.
+  void set_serial(int peer, bool serial);
+  // Bytes skipped as garbage on the link to `peer` since it was attached.
+  int64_t dropped_bytes(int peer) const;
 
   // The connecting side of a link: attaches `fd`, sends Ping, waits for the
   // Pong. Throws mcusplit::Error (exit code 1) on failure or timeout.
   void connect_peer(int peer, UniqueFd fd, Clock::time_point deadline);
+  // Attaches `fd` as the link to `peer` without a greeting (sequence numbers
+  // from 0 both ways): for a peer that waits for the caller's first frame
+  // and whose answer the caller handles itself (a preprovisioned device's
+  // Pong or Error).
+  void attach_peer(int peer, UniqueFd fd);
   // The accepting side: reads the Ping, learns the peer from its source (and
   // this participant from its destination if not yet known), answers Pong.
   // Returns the peer. Throws mcusplit::Error (exit code 1).
@@ -137,6 +156,8 @@ class SocketTransport final : public device::Transport {
     bool essential = false;
     bool any_source = false;      // a device's link to the relaying coordinator
     bool error_received = false;  // an Error frame came over it
+    bool serial = false;          // garbage between frames is skipped (set_serial)
+    int64_t dropped_bytes = 0;    // garbage skipped on a serial link
     bool assembling = false;
     WireMessage partial;  // bulk message being reassembled
   };
@@ -149,6 +170,9 @@ class SocketTransport final : public device::Transport {
 
   Link* link(int index);
   Link& ensure_link(int index);
+  // Replaces the link to `index` with a fresh one on `fd`, keeping its
+  // settings (name, essential, any source, serial).
+  Link& attach(int index, UniqueFd fd);
   int route(int participant) const;
   uint32_t& send_sequence(int peer);
   uint32_t& receive_sequence(int peer);

@@ -145,7 +145,7 @@ class CorruptingProxy {
       if (fds[1].revents & (POLLIN | POLLHUP)) {
         const ssize_t n = ::read(out, buf, sizeof buf);
         if (n <= 0) break;
-        if (::write(in, buf, static_cast<size_t>(n)) != n) break;
+        if (::send(in, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
       }
       if (fds[0].revents & (POLLIN | POLLHUP)) {
         const ssize_t n = ::read(in, buf, sizeof buf);
@@ -161,7 +161,9 @@ class CorruptingProxy {
             pending[at + 72] ^= 0x01;
             corrupted_ = true;
           }
-          if (::write(out, pending.data() + at, size) != static_cast<ssize_t>(size)) break;
+          if (::send(out, pending.data() + at, size, MSG_NOSIGNAL) != static_cast<ssize_t>(size)) {
+            break;
+          }
           at += size;
         }
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(at));

@@ -1,7 +1,7 @@
 // host::SocketTransport over socket pairs: boxes as chunks of at most the max
-// payload, credit grants, the star relay, poll timeouts, and frames the
-// protocol forbids (another plan's hash, a sequence gap, a closed link)
-// failing instead of hanging.
+// payload, credit grants, the star relay, poll timeouts, frames the protocol
+// forbids (another plan's hash, a sequence gap, a closed link) failing
+// instead of hanging, and serial links resynchronising past garbage.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -195,11 +195,12 @@ TEST(SocketTransport, TheCoordinatorRelaysFramesBetweenDevicesInTheStar) {
   std::thread relay([&] {
     while (!done) hub.serve_until(Clock::now() + milliseconds(20));
   });
+  // Before d1's thread starts: a transport is driven by one thread.
+  ASSERT_EQ(d1.grant_credit(0, 1000), TransportStatus::Ok);
   std::thread one([&] {
     s1 = send_box(d1, 0, box, data);
     r1 = receive_box(d1, 0, &at1);
   });
-  ASSERT_EQ(d1.grant_credit(0, 1000), TransportStatus::Ok);
   EXPECT_EQ(send_box(d0, 1, box, data), TransportStatus::Ok);
   EXPECT_EQ(receive_box(d0, 1, &at0, &credit0), TransportStatus::Ok);
   one.join();
@@ -283,6 +284,169 @@ TEST(SocketTransport, SequenceGapAndClosedLinkFail) {
   EXPECT_EQ(c.poll(&e, buf, 2), TransportStatus::Failed);
   EXPECT_LT(Clock::now() - start, milliseconds(1000));  // at once, not at the timeout
   EXPECT_NE(c.error().find("closed"), std::string::npos) << c.error();
+}
+
+// A raw device on the far end of a link: writes frames and bytes as a
+// firmware on a UART would.
+class RawDevice {
+ public:
+  explicit RawDevice(int fd) : fd_(fd) {}
+  ~RawDevice() { ::close(fd_); }
+  RawDevice(const RawDevice&) = delete;
+  RawDevice& operator=(const RawDevice&) = delete;
+
+  std::vector<uint8_t> frame(device::FrameHeader h, const std::vector<uint8_t>& payload) {
+    h.source = 0;
+    h.destination = 1;
+    h.plan_hash = kHash;
+    h.sequence = sequence_++;
+    h.payload_bytes = static_cast<uint32_t>(payload.size());
+    if (!device::carries_box(h.type)) h.message_bytes = h.payload_bytes;
+    std::vector<uint8_t> out(device::frame_bytes_for(h.payload_bytes));
+    const size_t n = device::encode_frame(h, payload.data(), out.data(), out.size());
+    EXPECT_EQ(n, out.size());
+    return out;
+  }
+  void write(const std::vector<uint8_t>& bytes) {
+    ASSERT_EQ(::write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+  void write(const std::string& text) { write(std::vector<uint8_t>(text.begin(), text.end())); }
+
+ private:
+  int fd_;
+  uint32_t sequence_ = 0;
+};
+
+std::vector<uint8_t> credit_frame(RawDevice& d, uint32_t inference, uint32_t bytes) {
+  device::FrameHeader h;
+  h.type = MessageType::Credit;
+  h.inference_id = inference;
+  std::vector<uint8_t> body(device::kCreditPayloadBytes);
+  device::encode_credit_payload(bytes, body.data());
+  return d.frame(h, body);
+}
+
+// The coordinator (1) on a serial link to device 0: a boot banner, a false
+// magic with half a header, magic prefixes and a header whose CRC fails are
+// skipped and counted exactly; the frames between them all arrive, in order.
+TEST(SocketTransport, ASerialLinkSkipsGarbageBetweenFramesAndCountsIt) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  SocketTransport hub(milliseconds(2000));
+  hub.set_self(1);
+  hub.set_plan_hash(kHash, kHash);
+  hub.set_max_payload(100);
+  hub.set_inference(7);
+  hub.set_serial(0, true);
+  hub.attach_peer(0, UniqueFd(fds[1]));
+  RawDevice dev(fds[0]);
+
+  const std::string banner = "mcusplit-fw device: 'teensy41-0' participant 0 of 2\r\n";
+  std::vector<uint8_t> false_magic = {'M', 'S', 'P', 'F', 1};
+  false_magic.resize(34, 0x5A);  // a header candidate whose CRC cannot match
+  const std::vector<uint8_t> credit = credit_frame(dev, 7, 600);
+  device::FrameHeader ping;
+  ping.type = MessageType::Ping;
+  const std::vector<uint8_t> pong_payload = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::vector<uint8_t> ping_frame = dev.frame(ping, pong_payload);
+  // A copy of a real header with one bit flipped: its CRC fails.
+  std::vector<uint8_t> corrupt(ping_frame.begin(), ping_frame.begin() + device::kHeaderBytes);
+  corrupt[40] ^= 0x10;
+  device::FrameHeader data;
+  data.type = MessageType::Data;
+  data.inference_id = 7;
+  data.tensor = 3;
+  data.box = core::Box{0, 1, 0, 1, 0, 5};
+  data.message_bytes = 5;
+  const std::vector<uint8_t> data_frame = dev.frame(data, {10, 20, 30, 40, 50});
+
+  dev.write(banner);
+  dev.write(false_magic);
+  dev.write(credit);
+  dev.write(std::string("MS"));
+  dev.write(std::string("MSP"));
+  dev.write(ping_frame);
+  dev.write(std::string("xyz"));
+  dev.write(corrupt);
+  dev.write(data_frame);
+
+  LinkEvent e;
+  int8_t buf[100];
+  ASSERT_EQ(hub.poll(&e, buf, 100), TransportStatus::Ok) << hub.error();
+  ASSERT_EQ(e.kind, LinkEventKind::Credit);
+  EXPECT_EQ(e.peer, 0);
+  EXPECT_EQ(e.credit_bytes, 600);
+  ASSERT_EQ(hub.poll(&e, buf, 100), TransportStatus::Ok) << hub.error();
+  ASSERT_EQ(e.kind, LinkEventKind::Data);
+  EXPECT_EQ(e.chunk.payload_bytes, 5);
+  EXPECT_EQ(std::vector<int8_t>(buf, buf + 5), (std::vector<int8_t>{10, 20, 30, 40, 50}));
+  WireMessage m;
+  ASSERT_EQ(hub.wait_control(&m, soon(), 0, static_cast<int>(MessageType::Ping)),
+            TransportStatus::Ok);
+  EXPECT_EQ(m.body, pong_payload);
+  EXPECT_TRUE(hub.error().empty()) << hub.error();
+  EXPECT_EQ(hub.dropped_bytes(0),
+            static_cast<int64_t>(banner.size() + false_magic.size() + 2 + 3 + 3 + corrupt.size()));
+  EXPECT_EQ(hub.counters().frames_received, 3);
+}
+
+// Garbage split across reads: a magic prefix at the end of one write is
+// kept until the next shows whether a frame follows.
+TEST(SocketTransport, ASerialLinkKeepsAMagicPrefixUntilMoreBytesArrive) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  SocketTransport hub(milliseconds(2000));
+  hub.set_self(1);
+  hub.set_plan_hash(kHash, kHash);
+  hub.set_inference(0);
+  hub.set_serial(0, true);
+  hub.attach_peer(0, UniqueFd(fds[1]));
+  RawDevice dev(fds[0]);
+  const std::vector<uint8_t> credit = credit_frame(dev, 0, 42);
+  std::thread writer([&] {
+    dev.write(std::string("noise MSP"));
+    std::this_thread::sleep_for(milliseconds(50));
+    dev.write(std::vector<uint8_t>(credit.begin(), credit.begin() + 3));  // "MSP" again
+    std::this_thread::sleep_for(milliseconds(50));
+    dev.write(std::vector<uint8_t>(credit.begin() + 3, credit.end()));
+  });
+  LinkEvent e;
+  int8_t buf[4];
+  const TransportStatus s = hub.poll(&e, buf, 4);
+  writer.join();
+  ASSERT_EQ(s, TransportStatus::Ok) << hub.error();
+  EXPECT_EQ(e.kind, LinkEventKind::Credit);
+  EXPECT_EQ(e.credit_bytes, 42);
+  EXPECT_EQ(hub.dropped_bytes(0), 9);  // "noise MSP"
+}
+
+// What a serial link forgives is garbage, not a real frame gone bad: a sound
+// header with a corrupted payload still fails the link, as on TCP; and a TCP
+// link fails on the first byte of garbage.
+TEST(SocketTransport, ABadFrameFailsASerialLinkAndGarbageFailsATcpLink) {
+  for (const bool serial : {true, false}) {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    SocketTransport hub(milliseconds(2000));
+    hub.set_self(1);
+    hub.set_plan_hash(kHash, kHash);
+    hub.set_inference(0);
+    hub.set_serial(0, serial);
+    hub.attach_peer(0, UniqueFd(fds[1]));
+    RawDevice dev(fds[0]);
+    std::vector<uint8_t> credit = credit_frame(dev, 0, 42);
+    if (serial) {
+      credit[device::kHeaderBytes] ^= 1;  // the payload: its CRC fails
+    } else {
+      dev.write(std::string("banner\r\n"));
+    }
+    dev.write(credit);
+    LinkEvent e;
+    int8_t buf[4];
+    EXPECT_EQ(hub.poll(&e, buf, 4), TransportStatus::Failed) << (serial ? "serial" : "tcp");
+    EXPECT_NE(hub.error().find("bad frame"), std::string::npos) << hub.error();
+    EXPECT_EQ(hub.dropped_bytes(0), 0);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,290 @@
+#include "uart_transport.h"
+
+#include <cstring>
+
+#include "clock.h"
+
+namespace mcusplit::fw {
+
+using device::FrameHeader;
+using device::LinkEventKind;
+using device::MessageType;
+using device::ReaderEvent;
+using device::ReaderEventKind;
+using device::TransportStatus;
+
+UartTransport::UartTransport(CmsdkUart& uart) : uart_(uart) {
+  // No plan yet: any plan hash, the default max payload.
+  device::DecoderConfig cfg;
+  cfg.max_payload = kFramePayloadBytes;
+  reader_.set_config(cfg);
+}
+
+void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count) {
+  plan_hash_ = plan_hash;
+  max_payload_ = max_payload < kFramePayloadBytes ? max_payload : kFramePayloadBytes;
+  participants_ =
+      participant_count < device::kMaxParticipants ? participant_count : device::kMaxParticipants;
+  device::DecoderConfig cfg;
+  cfg.expected_plan_hash = plan_hash;
+  // Control frames may use the protocol's default even when the plan's max
+  // payload is smaller.
+  cfg.max_payload = kFramePayloadBytes;
+  reader_.set_config(cfg);
+}
+
+void UartTransport::set_inference(uint32_t id) {
+  inference_ = id;
+}
+
+TransportStatus UartTransport::fail(const char* what, int32_t peer) {
+  if (error_[0] == '\0') {
+    error_ = what;
+    error_peer_ = peer;
+  }
+  return TransportStatus::Failed;
+}
+
+TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* payload) {
+  if (h.destination >= device::kMaxParticipants || h.destination == self_) {
+    return TransportStatus::BadPeer;
+  }
+  h.source = self_;
+  h.plan_hash = plan_hash_;
+  h.sequence = send_sequence_[h.destination];
+  device::EncoderConfig cfg;
+  cfg.max_payload = kFramePayloadBytes;
+  const size_t n = device::encode_frame(h, payload, tx_, sizeof(tx_), cfg);
+  if (n == 0) return fail("a frame could not be encoded", h.destination);
+  ++send_sequence_[h.destination];
+  uart_.write(tx_, n);
+  ++counters_.frames_sent;
+  return TransportStatus::Ok;
+}
+
+TransportStatus UartTransport::send_chunk(const device::ChunkHeader& c, const int8_t* payload) {
+  if (c.source != self_ || c.destination < 0 || c.destination >= participants_) {
+    return TransportStatus::BadPeer;
+  }
+  if (c.payload_bytes <= 0 || static_cast<uint32_t>(c.payload_bytes) > max_payload_) {
+    return TransportStatus::PayloadTooLarge;
+  }
+  FrameHeader h;
+  h.type = MessageType::Data;
+  h.destination = static_cast<uint16_t>(c.destination);
+  h.inference_id = inference_;
+  h.tensor = static_cast<uint32_t>(c.tensor);
+  h.box = c.box;
+  h.message_bytes = static_cast<uint32_t>(c.message_bytes);
+  h.chunk_offset = static_cast<uint32_t>(c.chunk_offset);
+  h.payload_bytes = static_cast<uint32_t>(c.payload_bytes);
+  return send_frame(h, reinterpret_cast<const uint8_t*>(payload));
+}
+
+TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
+  if (source < 0 || source >= participants_) return TransportStatus::BadPeer;
+  while (bytes > 0) {
+    const uint32_t grant = bytes > 0xFFFFFFFF ? 0xFFFFFFFFu : static_cast<uint32_t>(bytes);
+    uint8_t body[device::kCreditPayloadBytes];
+    device::encode_credit_payload(grant, body);
+    const TransportStatus s = send_control(MessageType::Credit, static_cast<uint16_t>(source),
+                                           inference_, body, sizeof(body));
+    if (s != TransportStatus::Ok) return s;
+    bytes -= grant;
+  }
+  return TransportStatus::Ok;
+}
+
+TransportStatus UartTransport::send_control(MessageType type, uint16_t destination,
+                                            uint32_t inference_id, const uint8_t* payload,
+                                            uint32_t payload_bytes, uint32_t tensor) {
+  if (type == MessageType::Data || type == MessageType::Provision) return TransportStatus::BadPeer;
+  if (payload_bytes > kFramePayloadBytes) return TransportStatus::PayloadTooLarge;
+  FrameHeader h;
+  h.type = type;
+  h.destination = destination;
+  h.inference_id = inference_id;
+  if (device::carries_box(type)) h.tensor = tensor;
+  h.message_bytes = payload_bytes;
+  h.payload_bytes = payload_bytes;
+  return send_frame(h, payload);
+}
+
+TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inference_id,
+                                          device::ErrorCode code, const char* text) {
+  // Its own small buffer (on the stack, only on this rare path): the
+  // control buffer may hold the payload of the frame being answered.
+  uint8_t body[256];
+  const size_t n = device::encode_error_payload(code, text, body, sizeof(body));
+  return send_control(MessageType::Error, destination, inference_id, body,
+                      static_cast<uint32_t>(n));
+}
+
+bool UartTransport::pending_credit_event(device::LinkEvent* event) {
+  for (int32_t p = 0; p < participants_; ++p) {
+    if (pending_credit_[p] == 0 || pending_credit_id_[p] != inference_) continue;
+    event->kind = LinkEventKind::Credit;
+    event->peer = p;
+    event->credit_bytes = pending_credit_[p];
+    pending_credit_[p] = 0;
+    return true;
+  }
+  return false;
+}
+
+TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
+                                          device::LinkEvent* event, int8_t* payload,
+                                          int32_t payload_capacity, Got* got) {
+  *got = Got::Nothing;
+  const uint32_t start = millis();
+  for (;;) {
+    uint32_t wait = kForever;
+    if (timeout_ms != kForever) {
+      const uint32_t elapsed = millis() - start;
+      if (elapsed >= timeout_ms) return TransportStatus::Timeout;
+      wait = timeout_ms - elapsed;
+    }
+    uint8_t byte = 0;
+    if (!uart_.read_byte(&byte, wait)) continue;  // the deadline is checked above
+    const ReaderEvent ev = reader_.push(byte);
+    const FrameHeader& h = reader_.header();
+    switch (ev.kind) {
+      case ReaderEventKind::None:
+        break;
+      case ReaderEventKind::Header:
+        control_bytes_ = 0;
+        if (h.type == MessageType::Data) {
+          // Straight into the caller's frame buffer, if this is the chunk the
+          // run is waiting for and it fits; else dropped (and refused below).
+          const bool wanted = running && payload != nullptr && h.destination == self_ &&
+                              h.inference_id == inference_ &&
+                              h.payload_bytes <= static_cast<uint32_t>(payload_capacity);
+          sink_ = wanted ? Sink::Caller : Sink::Drop;
+        } else {
+          sink_ = Sink::Control;
+        }
+        break;
+      case ReaderEventKind::Payload:
+        if (sink_ == Sink::Caller) {
+          std::memcpy(payload + ev.offset, ev.data, ev.size);
+        } else if (sink_ == Sink::Control && ev.offset + ev.size <= sizeof(control_)) {
+          std::memcpy(control_ + ev.offset, ev.data, ev.size);
+          control_bytes_ = ev.offset + ev.size;
+        }
+        break;
+      case ReaderEventKind::FrameBadCrc:
+        // The header was sound, so the stream stays in step: its sequence
+        // number is used up. Reported to its sender; during a run it ends the
+        // inference (its data is lost).
+        if (h.source < device::kMaxParticipants) receive_sequence_[h.source] = h.sequence + 1;
+        send_error(h.source, h.inference_id, device::ErrorCode::BadFrame, "bad payload crc");
+        if (running) return fail("a frame's payload CRC did not match", h.source);
+        break;
+      case ReaderEventKind::HeaderRejected:
+        // A candidate whose header CRC failed was noise (the reader has
+        // resynchronised); a sound header that is refused is a real frame.
+        if (!ev.header_sound) break;
+        send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
+                   device::decode_status_name(ev.status));
+        if (running) return fail("a frame was refused (wrong plan hash or a bad field)", h.source);
+        break;
+      case ReaderEventKind::FrameOk: {
+        if (self_known_ && h.destination != self_) {
+          return fail("a frame for another participant arrived (star topology only)", h.source);
+        }
+        if (h.source >= participants_) return fail("a frame from an unknown participant", -1);
+        uint32_t& expected = receive_sequence_[h.source];
+        if (h.sequence != expected) {
+          expected = h.sequence + 1;
+          send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
+                     "sequence gap on a stream to this device");
+          return fail("sequence gap", h.source);
+        }
+        ++expected;
+        ++counters_.frames_received;
+        if (h.type == MessageType::Data) {
+          if (older(h.inference_id)) break;  // of an abandoned inference
+          if (!running || h.inference_id != inference_) {
+            send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
+                       "data for an inference that is not running here");
+            return fail("data arrived for an inference that is not running here", h.source);
+          }
+          if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
+          event->kind = LinkEventKind::Data;
+          device::ChunkHeader& c = event->chunk;
+          c.source = h.source;
+          c.destination = h.destination;
+          c.tensor = static_cast<int32_t>(h.tensor);
+          c.box = h.box;
+          c.message_bytes = h.message_bytes;
+          c.chunk_offset = h.chunk_offset;
+          c.payload_bytes = static_cast<int32_t>(h.payload_bytes);
+          *got = Got::Data;
+          return TransportStatus::Ok;
+        }
+        if (h.type == MessageType::Credit) {
+          const int64_t bytes = device::load_le32(control_);
+          if (older(h.inference_id)) break;
+          if (running && h.inference_id == inference_) {
+            event->kind = LinkEventKind::Credit;
+            event->peer = h.source;
+            event->credit_bytes = bytes;
+            *got = Got::Credit;
+            return TransportStatus::Ok;
+          }
+          // For an inference this device has not started yet.
+          if (pending_credit_id_[h.source] != h.inference_id) {
+            pending_credit_id_[h.source] = h.inference_id;
+            pending_credit_[h.source] = 0;
+          }
+          pending_credit_[h.source] += bytes;
+          break;
+        }
+        *got = Got::Control;
+        return TransportStatus::Ok;
+      }
+    }
+  }
+}
+
+TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
+                                    int32_t payload_capacity) {
+  if (interrupt_.pending) return TransportStatus::Closed;
+  if (error_[0] != '\0') return TransportStatus::Failed;
+  if (pending_credit_event(event)) return TransportStatus::Ok;
+  for (;;) {
+    Got got = Got::Nothing;
+    const TransportStatus s = read_frame(timeout_ms_, true, event, payload, payload_capacity, &got);
+    if (s != TransportStatus::Ok || got != Got::Control) return s;
+    const FrameHeader& h = reader_.header();
+    switch (h.type) {
+      case MessageType::Ping:
+        // Liveness during a run: answered here, the run goes on.
+        send_control(MessageType::Pong, h.source, h.inference_id, control_, control_bytes_);
+        break;
+      case MessageType::Stop:
+      case MessageType::Error:
+        interrupt_.pending = true;
+        interrupt_.type = h.type;
+        interrupt_.inference_id = h.inference_id;
+        return TransportStatus::Closed;
+      default:
+        send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
+                   "a control message this device does not expect during a run");
+        return fail("an unexpected control message arrived during a run", h.source);
+    }
+  }
+}
+
+TransportStatus UartTransport::wait_control(ControlMessage* out, uint32_t timeout_ms) {
+  device::LinkEvent unused;
+  Got got = Got::Nothing;
+  const TransportStatus s = read_frame(timeout_ms, false, &unused, nullptr, 0, &got);
+  if (s != TransportStatus::Ok) return s;
+  out->header = reader_.header();
+  out->payload = control_;
+  out->payload_bytes = control_bytes_;
+  return TransportStatus::Ok;
+}
+
+}  // namespace mcusplit::fw

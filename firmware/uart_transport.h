@@ -1,0 +1,171 @@
+// device::Transport over UART0 (docs/firmware.md, "The device firmware"):
+// protocol frames (docs/protocol.md) on a byte stream, read with the
+// resynchronising SerialFrameReader and written with encode_frame. Star
+// topology only: the UART is this device's one link, to the coordinator,
+// which relays every frame to and from the other devices, so every frame
+// goes out on the UART whatever its destination, and frames from any source
+// come in on it.
+//
+// What the runtime polls for (Data chunks for this participant and Credit
+// grants of the running inference) comes out of poll(); everything else is
+// a control message. During a run, poll() answers a Ping with a Pong itself
+// and ends with Closed on a Stop or an Error from the coordinator (which
+// interrupt() then describes); between runs, wait_control() hands every
+// control message to the caller. Credit for an inference that has not
+// started here yet (a faster peer started it first) is kept per peer until
+// it does.
+//
+// A Data chunk's payload goes straight from the reader's input into the
+// caller's buffer at the chunk's offset: no frame-sized staging buffer. The
+// transport holds one encode buffer (a whole frame of kFramePayloadBytes)
+// and one control payload buffer, and per participant a send sequence, a
+// receive sequence and the pending credit: about 4.6 KiB with
+// kMaxParticipants = 128.
+#pragma once
+
+#include <cstdint>
+
+#include "device/device_runtime.h"
+#include "device/frame_codec.h"
+#include "device/protocol.h"
+#include "device/serial_frame_reader.h"
+#include "device/transport.h"
+#include "uart_cmsdk.h"
+
+namespace mcusplit::fw {
+
+// The largest frame payload this firmware encodes or accepts: the protocol's
+// default, which is what `mcusplit plan` writes into every plan.
+inline constexpr uint32_t kFramePayloadBytes = device::kDefaultMaxPayload;
+
+// A control message (anything but Data and Credit) from the link.
+struct ControlMessage {
+  device::FrameHeader header;
+  // The payload, in the transport's control buffer (valid until the next
+  // call); payload_bytes may be less than header.payload_bytes if it did
+  // not fit (it always fits: the decoder refuses payloads over the buffer).
+  const uint8_t* payload = nullptr;
+  uint32_t payload_bytes = 0;
+};
+
+// Per-inference figures of the link, since reset_counters().
+struct UartLinkCounters {
+  uint32_t frames_sent = 0;  // every type
+  uint32_t frames_received = 0;
+};
+
+class UartTransport final : public device::Transport {
+ public:
+  explicit UartTransport(CmsdkUart& uart);
+  UartTransport(const UartTransport&) = delete;
+  UartTransport& operator=(const UartTransport&) = delete;
+
+  // This participant (the destination of the coordinator's first Ping).
+  // Until it is set, frames for any destination are taken.
+  void set_self(uint16_t self) {
+    self_ = self;
+    self_known_ = true;
+  }
+  uint16_t self() const { return self_; }
+  // The plan: its hash (sent with every frame and required on every frame
+  // received), its max payload (at most kFramePayloadBytes) and the
+  // participants (at most device::kMaxParticipants).
+  void set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count);
+  // How long poll() waits for the next event before it answers Timeout.
+  void set_timeout_ms(uint32_t timeout_ms) { timeout_ms_ = timeout_ms; }
+  uint32_t timeout_ms() const { return timeout_ms_; }
+  // The inference the next polls belong to; frames of earlier inferences are
+  // dropped from now on, and credit kept for this one is handed out.
+  void set_inference(uint32_t id);
+  uint32_t inference() const { return inference_; }
+
+  // device::Transport: destinations are participant indices; every frame
+  // goes over the UART (star: the coordinator relays).
+  int32_t max_payload() const override { return static_cast<int32_t>(max_payload_); }
+  device::TransportStatus send_chunk(const device::ChunkHeader& header,
+                                     const int8_t* payload) override;
+  device::TransportStatus grant_credit(int32_t source, int64_t bytes) override;
+  device::TransportStatus poll(device::LinkEvent* event, int8_t* payload,
+                               int32_t payload_capacity) override;
+
+  // The next control message, waiting up to timeout_ms (kForever: no
+  // limit). Data and Credit of later inferences are kept, of earlier ones
+  // dropped; Data of the current one (no run in progress) fails.
+  device::TransportStatus wait_control(ControlMessage* out, uint32_t timeout_ms);
+
+  // One control frame (a single-frame message: payload at most the max
+  // payload) to `destination`; Start/Result carry `tensor` with an empty box.
+  device::TransportStatus send_control(device::MessageType type, uint16_t destination,
+                                       uint32_t inference_id, const uint8_t* payload,
+                                       uint32_t payload_bytes, uint32_t tensor = 0);
+  // An Error frame: code, then the text (truncated to the max payload).
+  device::TransportStatus send_error(uint16_t destination, uint32_t inference_id,
+                                     device::ErrorCode code, const char* text);
+
+  // What ended the last poll with Closed: a Stop (its inference id) or an
+  // Error from the coordinator.
+  struct Interrupt {
+    bool pending = false;
+    device::MessageType type = device::MessageType::Stop;
+    uint32_t inference_id = device::kNoInference;
+  };
+  const Interrupt& interrupt() const { return interrupt_; }
+  void clear_interrupt() { interrupt_ = Interrupt{}; }
+
+  // The first link failure since the last clear (static text plus the
+  // participant it concerns), "" if none. Failures are reported to the
+  // frame's sender with an Error frame where the protocol says so.
+  const char* error() const { return error_; }
+  int32_t error_peer() const { return error_peer_; }
+
+  const UartLinkCounters& counters() const { return counters_; }
+  void reset_counters() { counters_ = UartLinkCounters{}; }
+  const device::SerialReaderStats& reader_stats() const { return reader_.stats(); }
+  // Waits until the last byte written has left the UART.
+  void flush() { uart_.flush(); }
+
+ private:
+  // What read_frame() produced.
+  enum class Got : uint8_t { Nothing, Data, Credit, Control };
+
+  // Reads bytes until one whole frame for this participant has been handled
+  // or `timeout_ms` passes (Timeout). Data chunks go to `payload` (Data, if
+  // `running` and of the current inference), Credit to `event` or the
+  // pending credit, control messages to control_ (Control).
+  device::TransportStatus read_frame(uint32_t timeout_ms, bool running, device::LinkEvent* event,
+                                     int8_t* payload, int32_t payload_capacity, Got* got);
+  device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
+  device::TransportStatus fail(const char* what, int32_t peer);
+  bool pending_credit_event(device::LinkEvent* event);
+  bool older(uint32_t id) const { return static_cast<int32_t>(id - inference_) < 0; }
+
+  CmsdkUart& uart_;
+  device::SerialFrameReader reader_;
+  uint16_t self_ = 0;
+  bool self_known_ = false;
+  uint64_t plan_hash_ = 0;
+  uint32_t max_payload_ = kFramePayloadBytes;
+  int32_t participants_ = device::kMaxParticipants;
+  uint32_t timeout_ms_ = 60000;
+  uint32_t inference_ = device::kNoInference;
+  Interrupt interrupt_;
+  const char* error_ = "";
+  int32_t error_peer_ = -1;
+  UartLinkCounters counters_;
+
+  // The frame being read: where its payload goes.
+  enum class Sink : uint8_t { Drop, Caller, Control };
+  Sink sink_ = Sink::Drop;
+
+  uint32_t send_sequence_[device::kMaxParticipants] = {};
+  uint32_t receive_sequence_[device::kMaxParticipants] = {};
+  // Credit granted for an inference not yet started here, per peer.
+  uint32_t pending_credit_id_[device::kMaxParticipants] = {};
+  int64_t pending_credit_[device::kMaxParticipants] = {};
+
+  uint8_t control_[kFramePayloadBytes] = {};
+  uint32_t control_bytes_ = 0;
+  uint8_t tx_[device::frame_bytes_for(kFramePayloadBytes)] = {};
+};
+
+}  // namespace mcusplit::fw

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Emulated microcontrollers: `mcusplit run --targets qemu` (one QEMU mps2-an500
+# Cortex-M7 per device running the device firmware, star topology over each
+# device's UART) for
+#   - the trained Fashion-MNIST model on 2, 4 and 8 teensy41,
+#   - MobileNetV2 0.35 at 96 (10 classes) on 2, 4 and 8 teensy41,
+#   - MobileNetV2-1.0 at 224 (1000 classes) on 8 teensy41 with 256 KiB each
+#     (the plan of `make demo`; skipped with BIG=0).
+# Every run is checked: output bit-exact with `mcusplit infer` on one device,
+# and every participant's measured arena high water, bytes and Data and
+# Credit frames equal to the plan's. Prints Markdown: per run the latency
+# (median of REPEAT inferences), wall time of the whole command (QEMU boot
+# included), the largest device compute time and the payload relayed.
+# Builds Release (with the firmware) unless MCUSPLIT is given.
+#
+#   scripts/bench_qemu.sh
+#   BUILD_DIR=build/x REPEAT=3 BIG=0 scripts/bench_qemu.sh
+set -euo pipefail
+BUILD_DIR=${BUILD_DIR:-build/release}
+JOBS=${JOBS:-$(nproc)}
+REPEAT=${REPEAT:-1}
+TIMEOUT_MS=${TIMEOUT_MS:-600000}
+BIG=${BIG:-1}
+WORK=${WORK:-$(mktemp -d)}
+FASHION_IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
+FASHION_ARGS=(--mean 0.2860 --std 0.3530 --no-crop)
+IMAGE=${IMAGE:-tests/data/images/fashion_test1_pullover.pgm}  # any image for MobileNetV2
+
+for tool in qemu-system-arm arm-none-eabi-g++; do
+  command -v "$tool" > /dev/null || { echo "bench_qemu: $tool not found" >&2; exit 1; }
+done
+if [[ -z "${MCUSPLIT:-}" ]]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build "$BUILD_DIR" --target mcusplit -j "$JOBS" > /dev/null
+  MCUSPLIT="$BUILD_DIR/src/mcusplit"
+fi
+M=$MCUSPLIT
+FIRMWARE=${FIRMWARE:-}
+firmware_args=()
+[[ -n "$FIRMWARE" ]] && firmware_args=(--firmware "$FIRMWARE")
+
+if [[ ! -f "$WORK/fashion.mq" ]]; then
+  "$M" quantize models/fashion_mnist_mbv2.onnx --calib random --samples 8 \
+    -o "$WORK/fashion.mq" > /dev/null
+  "$M" zoo mobilenetv2 --width 0.35 --resolution 96 --classes 10 -o "$WORK/mnv2-small.onnx" > /dev/null
+  "$M" quantize "$WORK/mnv2-small.onnx" --calib random --samples 8 -o "$WORK/mnv2-small.mq" > /dev/null
+fi
+if [[ "$BIG" == 1 && ! -f "$WORK/mnv2.mq" ]]; then
+  "$M" zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 --seed 1 \
+    -o "$WORK/mnv2.onnx" > /dev/null
+  "$M" quantize "$WORK/mnv2.onnx" --calib random --samples 8 -o "$WORK/mnv2.mq" > /dev/null
+fi
+
+# run NAME MODEL DEVICES [plan args] -- [input args]: plans, runs on QEMU,
+# checks bit-exactness; writes $WORK/NAME.json and $WORK/NAME.wall.
+run() {
+  local name=$1 model=$2 devices=$3
+  shift 3
+  local plan_args=()
+  while [[ $# -gt 0 && "$1" != "--" ]]; do plan_args+=("$1"); shift; done
+  shift
+  "$M" plan "$WORK/$model.mq" --devices "$devices" --topology star "${plan_args[@]}" \
+    -o "$WORK/$name.plan" > /dev/null
+  "$M" infer "$WORK/$model.mq" "$@" --output "$WORK/$name.single.pb" > /dev/null
+  local start end
+  start=$(date +%s%N)
+  "$M" run "$WORK/$name.plan" "$@" --targets qemu "${firmware_args[@]}" --repeat "$REPEAT" \
+    --timeout "$TIMEOUT_MS" --json --output "$WORK/$name.pb" > "$WORK/$name.json"
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000000 )) > "$WORK/$name.wall"  # ms
+  if ! cmp -s "$WORK/$name.pb" "$WORK/$name.single.pb"; then
+    echo "bench_qemu: $name: split output differs from mcusplit infer" >&2
+    exit 1
+  fi
+  echo "bench_qemu: $name done ($(cat "$WORK/$name.wall") ms)" >&2
+}
+
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/load-before.txt" 2> /dev/null || true
+names=()
+for n in 2 4 8; do
+  run "fashion-$n" fashion "${n}xteensy41" -- --input "$FASHION_IMAGE" "${FASHION_ARGS[@]}"
+  names+=("fashion-$n")
+done
+for n in 2 4 8; do
+  run "mnv2-0.35-96-$n" mnv2-small "${n}xteensy41" -- --input "$IMAGE"
+  names+=("mnv2-0.35-96-$n")
+done
+if [[ "$BIG" == 1 ]]; then
+  run "mnv2-1.0-224-8x256k" mnv2 8xteensy41 --ram 256KiB -- --input "$IMAGE"
+  names+=("mnv2-1.0-224-8x256k")
+fi
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/load-after.txt" 2> /dev/null || true
+
+WORK="$WORK" NAMES="${names[*]}" python3 - <<'PY'
+import json, os, statistics, sys
+w = os.environ["WORK"]
+problems = []
+print("| run | devices | latency (s) | wall incl. boot (s) | max device compute (s) | payload bytes sent | relayed frames / bytes | max device arena = high water (B) | plan estimate (ms) |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for name in os.environ["NAMES"].split():
+    j = json.load(open(f"{w}/{name}.json"))
+    wall = float(open(f"{w}/{name}.wall").read()) / 1000
+    devs = [d for d in j["devices"] if not d["coordinator"]]
+    coord = [d for d in j["devices"] if d["coordinator"]][0]
+    for d in j["devices"]:
+        for got, want in (("high_water_bytes", "arena_bytes"), ("bytes_sent", "planned_bytes_sent"),
+                          ("bytes_received", "planned_bytes_received"),
+                          ("data_frames_sent", "planned_data_frames_sent"),
+                          ("credit_frames_sent", "planned_credit_frames_sent")):
+            if d[got] != d[want]:
+                problems.append(f"{name} {d['name']}: {got} {d[got]} != {want} {d[want]}")
+    lat = statistics.median(j["latency_s"])
+    print(f"| {name} | {len(devs)} | {lat:.2f} | {wall:.1f} | {max(d['compute_s'] for d in devs):.2f} | "
+          f"{sum(d['bytes_sent'] for d in j['devices']):,} | {coord['frames_relayed']:,} / {coord['bytes_relayed']:,} | "
+          f"{max(d['high_water_bytes'] for d in devs):,} | {j['estimated_latency_s'] * 1e3:.1f} |")
+before = open(f"{w}/load-before.txt").read().strip() if os.path.exists(f"{w}/load-before.txt") else "?"
+after = open(f"{w}/load-after.txt").read().strip() if os.path.exists(f"{w}/load-after.txt") else "?"
+print(f"\nload average before: {before}; after: {after}; cores: {os.cpu_count()}")
+if problems:
+    print("MEASURED FIGURES DIFFER FROM THE PLAN:\n" + "\n".join(problems))
+    sys.exit(1)
+print("every output bit-exact with mcusplit infer; every participant's high water, bytes and frames equal the plan's")
+PY

@@ -1,0 +1,282 @@
+#include "host/qemu_launcher.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "model/error.h"
+
+namespace mcusplit::host {
+namespace {
+
+std::string directory_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// `name` as execvp would find it, or "" if it would not.
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return is_executable_file(name) ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+    if (is_executable_file(dir + "/" + name)) return dir + "/" + name;
+    start = end + 1;
+  }
+  return "";
+}
+
+int64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
+// A value inside a QEMU option list (-device loader,file=...): commas doubled.
+std::string qemu_option_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    out += c;
+    if (c == ',') out += ',';
+  }
+  return out;
+}
+
+std::string hex(uint32_t v) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", v);
+  return text;
+}
+
+}  // namespace
+
+FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
+  FirmwareLayout layout;
+  std::ifstream in(directory_of(firmware_elf) + "/firmware_layout.env");
+  if (!in) return layout;
+  layout.from_file = true;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(value.c_str(), &end, 0);
+    if (end == value.c_str()) continue;
+    if (key == "PROVISION_ADDRESS") layout.provision_address = static_cast<uint32_t>(v);
+    if (key == "PROVISION_BYTES") layout.provision_bytes = static_cast<uint32_t>(v);
+    if (key == "ARENA_BYTES") layout.arena_bytes = static_cast<int64_t>(v);
+    if (key == "RAM_BYTES") layout.ram_bytes = static_cast<int64_t>(v);
+  }
+  return layout;
+}
+
+QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptions& options)
+    : options_(options) {
+  std::string qemu = options.qemu;
+  if (qemu.empty()) {
+    const char* env = std::getenv("MCUSPLIT_QEMU");
+    qemu = env != nullptr && *env != '\0' ? env : "qemu-system-arm";
+  }
+  const std::string qemu_path = find_program(qemu);
+  if (qemu_path.empty()) {
+    throw Error("the emulator '" + qemu + "' was not found (apt-get install qemu-system-arm)",
+                kExitFailure);
+  }
+  if (options.firmware.empty() || file_size(options.firmware) <= 0) {
+    throw Error("the device firmware '" + options.firmware +
+                "' does not exist (build mcusplit with arm-none-eabi-g++ installed, or give "
+                "--firmware ELF)");
+  }
+  layout_ = read_firmware_layout(options.firmware);
+  for (size_t i = 0; i < images.size(); ++i) {
+    const int64_t bytes = file_size(images[i]);
+    if (bytes < 0) throw Error("cannot read the device image '" + images[i] + "'", kExitFailure);
+    if (bytes > static_cast<int64_t>(layout_.provision_bytes)) {
+      throw Error("device " + std::to_string(i) + "'s image is " + std::to_string(bytes) +
+                      " bytes but the firmware's provisioning region holds " +
+                      std::to_string(layout_.provision_bytes) +
+                      " (build the firmware with a larger MCUSPLIT_FW_PROVISION_BYTES)",
+                  kExitFailure);
+    }
+  }
+  try {
+    // Every QEMU first, then their ports: they start up in parallel.
+    for (const std::string& image : images) start(image, qemu_path);
+    const Clock::time_point deadline = Clock::now() + options.start_timeout;
+    const std::regex announce("waiting for connection on: [a-z]*:?tcp:([0-9.]+):([0-9]+),server");
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      Device& d = devices_[i];
+      std::smatch m;
+      while (!std::regex_search(d.output, m, announce)) {
+        const size_t before = d.output.size();
+        drain(d, deadline);
+        if (d.output.size() == before) {
+          reap(d, true);
+          throw Error("QEMU for device " + std::to_string(i) + " did not start within " +
+                          std::to_string(options.start_timeout.count()) + " ms" +
+                          (d.output.empty() ? "" : ": " + d.output),
+                      kExitFailure);
+        }
+      }
+      addresses_.push_back(
+          parse_address(m[1].str() + ":" + m[2].str(), "QEMU serial address", false));
+      // The announcement is QEMU's, not the firmware's.
+      d.output.erase(0, static_cast<size_t>(m.position(0) + m.length(0)));
+      const size_t eol = d.output.find('\n');
+      d.output.erase(0, eol == std::string::npos ? d.output.size() : eol + 1);
+    }
+  } catch (...) {
+    kill_all();
+    throw;
+  }
+}
+
+QemuDevices::~QemuDevices() {
+  kill_all();
+}
+
+void QemuDevices::start(const std::string& image, const std::string& qemu) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    throw Error(std::string("cannot start QEMU: ") + std::strerror(errno), kExitFailure);
+  }
+  std::vector<std::string> args{
+      qemu,
+      "-M",
+      "mps2-an500",
+      "-nographic",
+      "-monitor",
+      "none",
+      "-semihosting-config",
+      "enable=on,target=native",
+      "-serial",
+      "tcp:127.0.0.1:0,server=on,wait=on",
+      "-kernel",
+      options_.firmware,
+      "-device",
+      "loader,file=" + qemu_option_value(image) + ",addr=" + hex(layout_.provision_address)};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw Error(std::string("cannot start QEMU: ") + std::strerror(errno), kExitFailure);
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec. QEMU must not outlive
+    // this process, however it ends.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(out[1], STDERR_FILENO);
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  Device d;
+  d.pid = pid;
+  d.output_fd = out[0];
+  devices_.push_back(std::move(d));
+}
+
+void QemuDevices::drain(Device& d, Clock::time_point deadline) {
+  while (d.output_fd >= 0) {
+    pollfd p{d.output_fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, ms_until(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+    char buffer[4096];
+    const ssize_t n = ::read(d.output_fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(d.output_fd);
+      d.output_fd = -1;
+      return;
+    }
+    d.output.append(buffer, static_cast<size_t>(n));
+    // Whatever there is now, without waiting for more.
+    deadline = Clock::now();
+  }
+}
+
+void QemuDevices::reap(Device& d, bool kill_it) {
+  if (d.pid > 0) {
+    if (kill_it) ::kill(d.pid, SIGKILL);
+    int status = 0;
+    pid_t r = 0;
+    while ((r = ::waitpid(d.pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (r == d.pid && !kill_it) d.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    d.pid = -1;
+  }
+  drain(d, Clock::now());
+  if (d.output_fd >= 0) {
+    ::close(d.output_fd);
+    d.output_fd = -1;
+  }
+}
+
+std::vector<int> QemuDevices::wait_all(std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  for (Device& d : devices_) {
+    while (d.pid > 0) {
+      int status = 0;
+      const pid_t r = ::waitpid(d.pid, &status, WNOHANG);
+      if (r == d.pid) {
+        d.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        d.pid = -1;
+        break;
+      }
+      if (r < 0 && errno != EINTR) {
+        d.pid = -1;
+        break;
+      }
+      if (Clock::now() >= deadline) break;
+      // Keep its output flowing (a full pipe would stop it) while waiting.
+      drain(d, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
+    }
+  }
+  kill_all();
+  std::vector<int> statuses;
+  for (const Device& d : devices_) statuses.push_back(d.status);
+  return statuses;
+}
+
+void QemuDevices::kill_all() {
+  for (Device& d : devices_) reap(d, true);
+}
+
+std::string QemuDevices::output(size_t i) {
+  Device& d = devices_[i];
+  drain(d, Clock::now());
+  return d.output;
+}
+
+}  // namespace mcusplit::host

@@ -1,0 +1,89 @@
+// Boots emulated microcontrollers for `mcusplit run --targets qemu`: one
+// qemu-system-arm (-M mps2-an500, a Cortex-M7) per device, running the
+// device firmware (firmware/device_main.cpp) with that device's image loaded
+// into the provisioning region before reset (-device loader), its UART0 a TCP
+// socket on loopback that QEMU listens on (port 0: QEMU prints the port it
+// got, read from its stderr) and semihosting for the firmware's exit code.
+// Like LocalWorkers, the children die with this process (PR_SET_PDEATHSIG)
+// and the destructor kills and reaps any still running: no run leaves an
+// orphan QEMU behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/socket_io.h"
+
+namespace mcusplit::host {
+
+// The firmware build's layout (firmware_layout.env, written next to the ELF
+// by firmware/CMakeLists.txt); the defaults when there is none.
+struct FirmwareLayout {
+  uint32_t provision_address = 0x00200000;
+  uint32_t provision_bytes = 2u << 20;
+  int64_t arena_bytes = -1;  // -1: unknown
+  int64_t ram_bytes = -1;
+  bool from_file = false;
+};
+
+// Reads the firmware_layout.env beside `firmware_elf`, if there is one.
+FirmwareLayout read_firmware_layout(const std::string& firmware_elf);
+
+struct QemuOptions {
+  std::string qemu;      // the emulator; "" = $MCUSPLIT_QEMU or qemu-system-arm
+  std::string firmware;  // the device firmware ELF
+  std::chrono::milliseconds start_timeout{20000};
+  std::vector<std::string> extra_args;  // appended to every command line (e.g. -icount)
+};
+
+class QemuDevices {
+ public:
+  // Boots one QEMU per image file (device i gets images[i]). Throws
+  // mcusplit::Error (exit code 1) if the emulator or the firmware is
+  // missing, an image does not fit the provisioning region, or a QEMU does
+  // not announce its port within start_timeout; the ones already started
+  // are killed.
+  QemuDevices(const std::vector<std::string>& images, const QemuOptions& options);
+  ~QemuDevices();
+  QemuDevices(const QemuDevices&) = delete;
+  QemuDevices& operator=(const QemuDevices&) = delete;
+
+  // Where each device's UART0 listens (QEMU starts the machine when the
+  // coordinator connects).
+  const std::vector<SocketAddress>& addresses() const { return addresses_; }
+  size_t size() const { return devices_.size(); }
+  pid_t pid(size_t i) const { return devices_[i].pid; }
+  const FirmwareLayout& layout() const { return layout_; }
+
+  // Waits up to `timeout` for every QEMU to exit by itself, then kills the
+  // rest. Per device: QEMU's exit status (the firmware's semihosting exit
+  // code), or -1 if it had to be killed or died of a signal.
+  std::vector<int> wait_all(std::chrono::milliseconds timeout);
+  void kill_all();
+
+  // What QEMU has printed so far (the firmware's semihosting text, QEMU's
+  // own messages), without the port announcement.
+  std::string output(size_t i);
+
+ private:
+  struct Device {
+    pid_t pid = -1;  // -1 once reaped
+    int output_fd = -1;
+    std::string output;
+    int status = -1;
+  };
+  void start(const std::string& image, const std::string& qemu);
+  void drain(Device& d, Clock::time_point deadline);
+  void reap(Device& d, bool kill_it);
+
+  FirmwareLayout layout_;
+  QemuOptions options_;
+  std::vector<Device> devices_;
+  std::vector<SocketAddress> addresses_;
+};
+
+}  // namespace mcusplit::host

@@ -1,0 +1,382 @@
+// The device firmware (firmware/device_main.cpp) on emulated Cortex-M7s
+// (QEMU mps2-an500), end to end:
+//   - `mcusplit run --targets qemu` on 2 devices is bit-exact with `mcusplit
+//     infer` and every device's measured high water, bytes and frames equal
+//     the plan's (two inferences, so credit for the next one arriving before
+//     a device's Start is exercised);
+//   - a firmware whose arena is smaller than the plan needs refuses the plan
+//     at boot, with a message naming the device and the bytes;
+//   - a QEMU killed mid-run is named by the coordinator within the timeout,
+//     and no QEMU is left behind;
+//   - a device with no image or a corrupted one refuses the coordinator's
+//     greeting with an Error frame and exits with code 1; garbage on the
+//     serial link is skipped both ways (the firmware's banner by the host,
+//     the host's noise by the firmware), counted exactly.
+// Run by tests/firmware/run_device_tests.sh, which builds the small-arena
+// firmware and sets MCUSPLIT_FW_DEVICE_ELF (the firmware the main build made)
+// and MCUSPLIT_FW_SMALL_ARENA_ELF (MCUSPLIT_FW_ARENA_BYTES=16384).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/cli_runner.h"
+#include "device/frame_codec.h"
+#include "device/protocol.h"
+#include "host/device_image_writer.h"
+#include "host/qemu_launcher.h"
+#include "host/socket_transport.h"
+#include "model/file_io.h"
+#include "plan/plan_file.h"
+
+namespace mcusplit::testing {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+const std::string kImage =
+    std::string(MCUSPLIT_SOURCE_DIR) + "/tests/data/images/fashion_test0_ankle-boot.pgm";
+const std::string kFashionArgs = " --mean 0.2860 --std 0.3530 --no-crop";
+constexpr int kSmallArenaBytes = 16384;  // run_device_tests.sh builds it so
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// The Fashion-MNIST model (random calibration: the run must be bit-exact
+// with one device, whatever the weights), planned on 2 teensy41 in the star
+// topology; its single-device output; the plan's JSON summary. Made once.
+struct Fixture {
+  std::unique_ptr<ScratchDir> dir;
+  std::string mq;
+  std::string plan;
+  std::string reference;  // infer --output bytes
+  json summary;           // plan --json
+};
+
+Fixture& fixture() {
+  static Fixture f = [] {
+    Fixture x;
+    x.dir = std::make_unique<ScratchDir>("qemu_device");
+    const std::string onnx = std::string(MCUSPLIT_SOURCE_DIR) + "/models/fashion_mnist_mbv2.onnx";
+    x.mq = x.dir->file("fashion.mq");
+    const CliResult q =
+        run_cli("quantize '" + onnx + "' --calib random --samples 4 -o '" + x.mq + "'", *x.dir);
+    EXPECT_EQ(q.exit_code, 0) << q.err;
+    x.plan = x.dir->file("fashion-2.plan");
+    const CliResult p = run_cli(
+        "plan '" + x.mq + "' --devices 2xteensy41 --topology star --json -o '" + x.plan + "'",
+        *x.dir);
+    EXPECT_EQ(p.exit_code, 0) << p.err;
+    if (p.exit_code == 0) x.summary = json::parse(p.out);
+    const std::string out = x.dir->file("reference.pb");
+    const CliResult i = run_cli(
+        "infer '" + x.mq + "' --input '" + kImage + "'" + kFashionArgs + " --output '" + out + "'",
+        *x.dir);
+    EXPECT_EQ(i.exit_code, 0) << i.err;
+    x.reference = read_text_file(out);
+    return x;
+  }();
+  return f;
+}
+
+// Processes whose command line contains `needle` (QEMUs of one test: their
+// image or firmware paths are unique to it).
+std::vector<pid_t> processes_with(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_text_file(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    // A zombie has an empty command line: it is gone but for its parent's wait.
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("qemu") != std::string::npos) {
+      out.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+  }
+  return out;
+}
+
+TEST(QemuRun, TwoDevicesAreBitExactWithOneAndMatchThePlan) {
+  Fixture& f = fixture();
+  ASSERT_FALSE(f.reference.empty());
+  const std::string out = f.dir->file("split.pb");
+  const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                                  " --targets qemu --firmware '" + env("MCUSPLIT_FW_DEVICE_ELF") +
+                                  "' --repeat 2 --timeout 20000 --json --output '" + out + "'",
+                              *f.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(out), f.reference);
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["targets"], "qemu");
+  EXPECT_EQ(j["topology"], "star");
+  EXPECT_EQ(j["latency_s"].size(), 2u);
+  ASSERT_EQ(j["devices"].size(), 3u);
+  int64_t relayed = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    const json& d = j["devices"][i];
+    const std::string name = d["name"];
+    EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << name;
+    EXPECT_EQ(d["arena_bytes"], f.summary["devices"][i]["peak_ram_bytes"]) << name;
+    EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << name;
+    EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << name;
+    EXPECT_EQ(d["data_frames_sent"], d["planned_data_frames_sent"]) << name;
+    EXPECT_EQ(d["credit_frames_sent"], d["planned_credit_frames_sent"]) << name;
+    if (d["coordinator"]) {
+      relayed = d["frames_relayed"];
+      continue;
+    }
+    // Span records and the summary came from the firmware.
+    EXPECT_GT(d["stats_frames_sent"].get<int>(), 1) << name;
+    EXPECT_GT(d["compute_s"].get<double>(), 0.0) << name;
+    EXPECT_FALSE(d["layers"].empty()) << name;
+    // The firmware's boot banner, skipped by the serial link.
+    EXPECT_GT(d["serial_bytes_dropped"].get<int>(), 40) << name;
+    // Data, Credit, Result, Stats: FramesSent counts every one.
+    EXPECT_GT(d["frames_sent"].get<int>(),
+              d["data_frames_sent"].get<int>() + d["credit_frames_sent"].get<int>())
+        << name;
+  }
+  // Star: every device-to-device frame went through the coordinator.
+  EXPECT_GT(relayed, 0);
+}
+
+TEST(QemuRun, AFirmwareWithTooSmallAnArenaRefusesThePlanAtBoot) {
+  Fixture& f = fixture();
+  const std::string small = env("MCUSPLIT_FW_SMALL_ARENA_ELF");
+  ASSERT_FALSE(small.empty());
+  const int64_t needs = f.summary["devices"][0]["peak_ram_bytes"];
+  ASSERT_GT(needs, kSmallArenaBytes);
+  const auto start = Clock::now();
+  const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                                  " --targets qemu --firmware '" + small + "' --timeout 20000",
+                              *f.dir);
+  const auto took = Clock::now() - start;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(
+      r.err.find("device 'teensy41-0' refused the plan: its arena needs " + std::to_string(needs) +
+                 " bytes, this firmware has " + std::to_string(kSmallArenaBytes)),
+      std::string::npos)
+      << r.err;
+  EXPECT_LT(took, std::chrono::seconds(15));
+  EXPECT_TRUE(processes_with(small).empty());
+}
+
+// A child `mcusplit run` whose stderr goes to a file.
+struct Background {
+  pid_t pid = -1;
+  std::string err_path;
+};
+
+Background start_run(const std::vector<std::string>& args, const std::string& err_path) {
+  Background b;
+  b.err_path = err_path;
+  std::vector<std::string> full{MCUSPLIT_BINARY};
+  full.insert(full.end(), args.begin(), args.end());
+  b.pid = ::fork();
+  if (b.pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(err, STDERR_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    std::vector<char*> argv;
+    for (std::string& a : full) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return b;
+}
+
+TEST(QemuRun, AKilledDeviceIsNamedWithinTheTimeoutAndNoQemuIsLeft) {
+  Fixture& f = fixture();
+  constexpr int kTimeoutMs = 5000;
+  Background run =
+      start_run({"run", f.plan, "--input", kImage, "--mean", "0.2860", "--std", "0.3530",
+                 "--no-crop", "--targets", "qemu", "--firmware", env("MCUSPLIT_FW_DEVICE_ELF"),
+                 "--repeat", "1000", "--timeout", std::to_string(kTimeoutMs)},
+                f.dir->file("killed.err"));
+  ASSERT_GT(run.pid, 0);
+  // The QEMUs of this run: their images sit in its own temporary directory.
+  std::vector<pid_t> qemus;
+  pid_t victim = -1;
+  const auto boot_deadline = Clock::now() + std::chrono::seconds(20);
+  while (victim < 0 && Clock::now() < boot_deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    for (pid_t p : processes_with("-device1.img")) {
+      const std::string stat = read_text_file("/proc/" + std::to_string(p) + "/stat");
+      // "pid (comm) state ppid ...": this run's child.
+      const size_t close = stat.rfind(')');
+      if (close != std::string::npos && std::stoi(stat.substr(close + 4)) == run.pid) victim = p;
+    }
+  }
+  ASSERT_GT(victim, 0) << read_text_file(run.err_path);
+  for (pid_t p : processes_with("-device0.img")) qemus.push_back(p);
+  qemus.push_back(victim);
+  // Well into the run (the inferences take about 2 s each), then kill it.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  const auto killed = Clock::now();
+  int status = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(run.pid, &status, WNOHANG)) == 0 &&
+         Clock::now() - killed < milliseconds(kTimeoutMs + 10000)) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  const auto took = Clock::now() - killed;
+  if (r == 0) {
+    ::kill(run.pid, SIGKILL);
+    ::waitpid(run.pid, &status, 0);
+    FAIL() << "mcusplit run did not end after its device was killed";
+  }
+  const std::string err = read_text_file(run.err_path);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << err;
+  EXPECT_LT(took, milliseconds(kTimeoutMs + 5000)) << err;
+  EXPECT_NE(err.find("device 'teensy41-1' at 127.0.0.1:"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopped answering"), std::string::npos) << err;
+  EXPECT_EQ(count_lines(err), 1) << err;
+  // Reaped by mcusplit before it exited: not even a zombie is left.
+  for (pid_t p : qemus) {
+    EXPECT_NE(::kill(p, 0), 0) << "QEMU " << p << " outlived the run";
+  }
+}
+
+// ---- one emulated device driven through the host library ----
+
+class OneDevice {
+ public:
+  OneDevice(const std::string& image, const std::string& garbage) {
+    host::QemuOptions o;
+    o.firmware = env("MCUSPLIT_FW_DEVICE_ELF");
+    qemu_ = std::make_unique<host::QemuDevices>(std::vector<std::string>{image}, o);
+    link_.set_self(2);
+    link_.set_plan_hash(0, 0);
+    link_.set_serial(0, true);
+    link_.set_peer_name(0, "teensy41-0");
+    host::UniqueFd fd =
+        host::connect_until(qemu_->addresses()[0], Clock::now() + std::chrono::seconds(10));
+    // Noise before the first frame: the firmware's reader must skip it.
+    if (!garbage.empty()) {
+      EXPECT_EQ(::write(fd.get(), garbage.data(), garbage.size()),
+                static_cast<ssize_t>(garbage.size()));
+    }
+    link_.attach_peer(0, std::move(fd));
+  }
+
+  // Sends the greeting; returns the answer.
+  host::WireMessage greet(uint64_t plan_hash) {
+    link_.set_plan_hash(plan_hash, 0);
+    EXPECT_EQ(link_.send_message(0, device::MessageType::Ping, device::kNoInference,
+                                 reinterpret_cast<const uint8_t*>("hello!!!"), 8),
+              device::TransportStatus::Ok);
+    host::WireMessage m;
+    EXPECT_EQ(link_.wait_control(&m, Clock::now() + std::chrono::seconds(10), 0),
+              device::TransportStatus::Ok)
+        << link_.error();
+    return m;
+  }
+
+  // Stop (shut down), then QEMU's exit status.
+  int stop() {
+    link_.send_message(0, device::MessageType::Stop, device::kNoInference, nullptr, 0);
+    return qemu_->wait_all(std::chrono::seconds(10))[0];
+  }
+
+  host::SocketTransport& link() { return link_; }
+  std::string output() { return qemu_->output(0); }
+
+ private:
+  std::unique_ptr<host::QemuDevices> qemu_;
+  host::SocketTransport link_{milliseconds(5000)};
+};
+
+std::string error_text(const host::WireMessage& m) {
+  if (m.body.size() < device::kErrorCodeBytes) return "";
+  return std::string(m.body.begin() + device::kErrorCodeBytes, m.body.end());
+}
+
+TEST(QemuDevice, RefusesAMissingImageAndACorruptedOne) {
+  Fixture& f = fixture();
+  const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);
+  std::vector<uint8_t> image = host::write_participant_image(file, 0);
+  image[image.size() / 2] ^= 0x40;  // a weight byte: the image CRC fails
+  const std::string corrupt = f.dir->file("corrupt.img");
+  model::write_file_atomically(corrupt, std::string(image.begin(), image.end()), "image ");
+  const std::string zeros = f.dir->file("zeros.img");
+  model::write_file_atomically(zeros, std::string(4096, '\0'), "image ");
+
+  for (const auto& [path, expected] :
+       {std::pair<std::string, std::string>{zeros, "holds no device image"},
+        std::pair<std::string, std::string>{corrupt,
+                                            "its device image is unusable: CRC mismatch"}}) {
+    OneDevice d(path, "");
+    const host::WireMessage m = d.greet(file.hash);
+    ASSERT_EQ(m.type, device::MessageType::Error) << path;
+    EXPECT_EQ(device::load_le32(m.body.data()),
+              static_cast<uint32_t>(device::ErrorCode::BadProvision));
+    const std::string text = error_text(m);
+    EXPECT_NE(text.find("device (participant 0) refused the plan: "), std::string::npos) << text;
+    EXPECT_NE(text.find(expected), std::string::npos) << text;
+    EXPECT_EQ(d.stop(), 1) << d.output();
+    EXPECT_NE(d.output().find(text), std::string::npos) << d.output();
+  }
+}
+
+TEST(QemuDevice, GarbageOnTheSerialLinkIsSkippedBothWays) {
+  Fixture& f = fixture();
+  const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);
+  const std::vector<uint8_t> image = host::write_participant_image(file, 0);
+  const std::string path = f.dir->file("device0.img");
+  model::write_file_atomically(path, std::string(image.begin(), image.end()), "image ");
+  // Noise, a false magic with a partial header, a magic prefix.
+  std::string garbage = "line noise \x01\x02\xff MSPF";
+  garbage += std::string(40, '\x5a');
+  garbage += "MSP";
+  OneDevice d(path, garbage);
+  // A greeting for another plan is refused: the device holds this one.
+  host::WireMessage wrong = d.greet(file.hash ^ 1);
+  ASSERT_EQ(wrong.type, device::MessageType::Error);
+  EXPECT_NE(error_text(wrong).find("device 'teensy41-0' refused the plan: its device image is "
+                                   "for plan"),
+            std::string::npos)
+      << error_text(wrong);
+  EXPECT_EQ(d.stop(), 1) << d.output();
+
+  OneDevice ok(path, garbage);
+  const host::WireMessage pong = ok.greet(file.hash);
+  ASSERT_EQ(pong.type, device::MessageType::Pong) << error_text(pong);
+  EXPECT_EQ(pong.plan_hash, file.hash);
+  EXPECT_EQ(std::string(pong.body.begin(), pong.body.end()), "hello!!!");
+  EXPECT_EQ(ok.stop(), 0) << ok.output();
+  const std::string said = ok.output();
+  // The banner went to the UART and to semihosting: the host skipped exactly it.
+  std::smatch banner;
+  ASSERT_TRUE(std::regex_search(said, banner, std::regex("mcusplit-fw device: [^\r\n]*\r\n")))
+      << said;
+  EXPECT_EQ(ok.link().dropped_bytes(0), static_cast<int64_t>(banner.length(0))) << said;
+  EXPECT_NE(said.find("'teensy41-0' participant 0 of 3"), std::string::npos) << said;
+  // And the device skipped exactly the host's noise.
+  EXPECT_NE(said.find("garbage_bytes=" + std::to_string(garbage.size())), std::string::npos)
+      << said;
+}
+
+}  // namespace
+}  // namespace mcusplit::testing
