@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "device/data_frame.h"
 
 namespace mcusplit::fw {
 
@@ -69,16 +70,8 @@ TransportStatus UartTransport::send_chunk(const device::ChunkHeader& c, const in
   if (c.payload_bytes <= 0 || static_cast<uint32_t>(c.payload_bytes) > max_payload_) {
     return TransportStatus::PayloadTooLarge;
   }
-  FrameHeader h;
-  h.type = MessageType::Data;
-  h.destination = static_cast<uint16_t>(c.destination);
-  h.inference_id = inference_;
-  h.tensor = static_cast<uint32_t>(c.tensor);
-  h.box = c.box;
-  h.message_bytes = static_cast<uint32_t>(c.message_bytes);
-  h.chunk_offset = static_cast<uint32_t>(c.chunk_offset);
-  h.payload_bytes = static_cast<uint32_t>(c.payload_bytes);
-  return send_frame(h, reinterpret_cast<const uint8_t*>(payload));
+  return send_frame(device::data_frame_header(c, inference_),
+                    reinterpret_cast<const uint8_t*>(payload));
 }
 
 TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
