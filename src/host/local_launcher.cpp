@@ -1,9 +1,7 @@
 #include "host/local_launcher.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "host/child_process.h"
 #include "model/error.h"
 
 namespace mcusplit::host {
@@ -53,38 +52,14 @@ LocalWorkers::~LocalWorkers() {
 
 void LocalWorkers::start_one(std::chrono::milliseconds start_timeout,
                              const std::vector<std::string>& extra_args) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    throw Error(std::string("cannot start a worker: ") + std::strerror(errno), kExitFailure);
-  }
   std::vector<std::string> args{"mcusplit", "worker", "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    throw Error(std::string("cannot start a worker: ") + std::strerror(errno), kExitFailure);
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(out[1], STDOUT_FILENO);
-    // Its failures reach the coordinator as Error frames; its own stderr
-    // would only repeat them.
-    const int null = ::open("/dev/null", O_WRONLY);
-    if (null >= 0) ::dup2(null, STDERR_FILENO);
-    ::execv("/proc/self/exe", argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  pids_.push_back(pid);
-  const std::string line = read_line(out[0], Clock::now() + start_timeout);
-  ::close(out[0]);
+  // Its failures reach the coordinator as Error frames; its own stderr
+  // would only repeat them.
+  const Child child = spawn_child("/proc/self/exe", std::move(args), false, "a worker");
+  pids_.push_back(child.pid);
+  const std::string line = read_line(child.output_fd, Clock::now() + start_timeout);
+  ::close(child.output_fd);
   const std::string prefix = "listening ";
   if (line.rfind(prefix, 0) != 0) {
     throw Error("worker " + std::to_string(pids_.size() - 1) + " did not start", kExitFailure);

@@ -1,9 +1,7 @@
 #include "host/qemu_launcher.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include <regex>
 #include <thread>
 
+#include "host/child_process.h"
 #include "model/error.h"
 
 namespace mcusplit::host {
@@ -157,10 +156,6 @@ QemuDevices::~QemuDevices() {
 }
 
 void QemuDevices::start(const std::string& image, const std::string& qemu) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    throw Error(std::string("cannot start QEMU: ") + std::strerror(errno), kExitFailure);
-  }
   std::vector<std::string> args{
       qemu,
       "-M",
@@ -177,32 +172,12 @@ void QemuDevices::start(const std::string& image, const std::string& qemu) {
       "-device",
       "loader,file=" + qemu_option_value(image) + ",addr=" + hex(layout_.provision_address)};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    throw Error(std::string("cannot start QEMU: ") + std::strerror(errno), kExitFailure);
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec. QEMU must not outlive
-    // this process, however it ends.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(out[1], STDERR_FILENO);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, STDIN_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
+  // QEMU prints its serial port and the firmware's semihosting text on
+  // stdout and stderr alike: both go to the pipe.
+  const Child child = spawn_child(qemu, std::move(args), true, "QEMU");
   Device d;
-  d.pid = pid;
-  d.output_fd = out[0];
+  d.pid = child.pid;
+  d.output_fd = child.output_fd;
   devices_.push_back(std::move(d));
 }
 
