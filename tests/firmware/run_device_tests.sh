@@ -15,18 +15,9 @@ build="${1:?usage: run_device_tests.sh BUILD_DIR TEST_BINARY}"
 tests="${2:?usage: run_device_tests.sh BUILD_DIR TEST_BINARY}"
 shift 2
 
-qemu="${MCUSPLIT_QEMU:-qemu-system-arm}"
-for tool in arm-none-eabi-g++ "$qemu"; do
-  if ! command -v "$tool" > /dev/null; then
-    echo "run_device_tests: $tool not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"
-    exit 77
-  fi
-done
-elf="$build/firmware-device/mcusplit_fw_device.elf"
-if [ ! -f "$elf" ]; then
-  echo "run_device_tests: $elf was not built (configure with -DMCUSPLIT_BUILD_FIRMWARE=ON)"
-  exit 77
-fi
+runner=run_device_tests
+. "$here/require_firmware.sh"
+elf="$fw_dir/mcusplit_fw_device.elf"
 
 small="$build/firmware-small-arena"
 if ! MCUSPLIT_FW_TARGET=mcusplit_fw_device "$here/build_firmware.sh" "$small" \
