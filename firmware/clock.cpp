@@ -34,6 +34,8 @@ uint64_t update_ticks() {
   return ticks;
 }
 
+}  // namespace
+
 uint32_t mask_interrupts() {
   uint32_t primask = 0;
   asm volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
@@ -43,8 +45,6 @@ uint32_t mask_interrupts() {
 void restore_interrupts(uint32_t primask) {
   if (primask == 0) asm volatile("cpsie i" ::: "memory");
 }
-
-}  // namespace
 
 void clock_init() {
   if (g_running) return;

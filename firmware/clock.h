@@ -29,6 +29,11 @@ uint64_t clock_ticks();
 uint64_t micros();
 uint32_t millis();  // wraps after 49 days
 
+// Masks interrupts (PRIMASK); returns the previous mask for
+// restore_interrupts, so that the pair nests.
+uint32_t mask_interrupts();
+void restore_interrupts(uint32_t primask);
+
 // Busy-waits (sleeping between SysTick interrupts) at least `ms` milliseconds.
 void delay_ms(uint32_t ms);
 

@@ -75,57 +75,78 @@ dev::ParsedImage g_image;
 
 // Times every op through the runtime's OpObserver hooks: consecutive ops of
 // one kind in one step merge into a span (docs/protocol.md, span records),
-// and the compute and wait totals add up every op.
+// and the compute and wait totals add up every op. Each Compute op also gets
+// a clock record of its own: the 25 MHz ticks it took, with interrupts
+// masked so that no SysTick handler runs inside it. Under QEMU's -icount
+// that makes the figure a function of the instructions the op executed only
+// (docs/firmware.md, "Instruction counts").
 struct Span {
   uint32_t key;  // 0x80000000 | kind << 24 | step
   uint32_t begin_us;
   uint32_t duration_us;
 };
+struct ComputeClock {
+  uint32_t step;
+  uint32_t ticks;
+};
 // Zero-initialised, in .bss (inside the timer object its vtable pointer
-// would put the whole array in .data).
+// would put the whole arrays in .data).
 Span g_spans[kMaxSpans];
+ComputeClock g_compute_clocks[kMaxSpans];
 
 class OpTimer final : public dev::OpObserver {
  public:
   void start() {
-    start_us_ = fw::micros();
+    start_ticks_ = fw::clock_ticks();
     count_ = 0;
+    clock_count_ = 0;
     dropped_ = 0;
-    compute_us_ = 0;
-    wait_us_ = 0;
+    compute_ticks_ = 0;
+    wait_ticks_ = 0;
   }
 
-  void op_begin(int32_t /*op_index*/, const dev::DeviceOp& /*op*/) override {
-    op_start_us_ = fw::micros();
+  void op_begin(int32_t /*op_index*/, const dev::DeviceOp& op) override {
+    if (op.kind == dev::DeviceOpKind::Compute) primask_ = fw::mask_interrupts();
+    op_start_ticks_ = fw::clock_ticks();
   }
 
   void op_end(int32_t /*op_index*/, const dev::DeviceOp& op,
               dev::RuntimeStatus /*status*/) override {
-    const uint64_t now = fw::micros();
+    const uint64_t now = fw::clock_ticks();
+    const uint64_t spent = now - op_start_ticks_;
     const uint32_t kind = kind_of(op.kind);
-    const uint64_t spent = now - op_start_us_;
-    if (kind == 0) compute_us_ += spent;
-    if (kind == 1 || kind == 2) wait_us_ += spent;
+    if (kind == 0) {
+      fw::restore_interrupts(primask_);
+      compute_ticks_ += spent;
+      if (clock_count_ < kMaxSpans) {
+        g_compute_clocks[clock_count_++] =
+            ComputeClock{static_cast<uint32_t>(op.step), clamp32(spent)};
+      }
+    }
+    if (kind == 1 || kind == 2) wait_ticks_ += spent;
     const uint32_t key =
         0x80000000u | (kind << 24) | (static_cast<uint32_t>(op.step) & 0x00FFFFFFu);
     if (count_ > 0 && g_spans[count_ - 1].key == key) {
-      g_spans[count_ - 1].duration_us = clamp32(now - start_us_) - g_spans[count_ - 1].begin_us;
+      g_spans[count_ - 1].duration_us = to_us(now - start_ticks_) - g_spans[count_ - 1].begin_us;
       return;
     }
     if (count_ == kMaxSpans) {
       ++dropped_;
       return;
     }
-    g_spans[count_++] = Span{key, clamp32(op_start_us_ - start_us_), clamp32(spent)};
+    g_spans[count_++] = Span{key, to_us(op_start_ticks_ - start_ticks_), to_us(spent)};
   }
 
   const Span* spans() const { return g_spans; }
   uint32_t count() const { return count_; }
+  const ComputeClock* compute_clocks() const { return g_compute_clocks; }
+  uint32_t clock_count() const { return clock_count_; }
   uint32_t dropped() const { return dropped_; }
-  uint64_t compute_us() const { return compute_us_; }
-  uint64_t wait_us() const { return wait_us_; }
+  uint64_t compute_us() const { return compute_ticks_ / kTicksPerUs; }
+  uint64_t wait_us() const { return wait_ticks_ / kTicksPerUs; }
 
  private:
+  static constexpr uint32_t kTicksPerUs = fw::kCoreClockHz / 1000000;
   // The span kinds of the protocol: 0 compute, 1 receive, 2 send, 3 other.
   static uint32_t kind_of(dev::DeviceOpKind k) {
     switch (k) {
@@ -140,13 +161,16 @@ class OpTimer final : public dev::OpObserver {
     }
   }
   static uint32_t clamp32(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : uint32_t(v); }
+  static uint32_t to_us(uint64_t ticks) { return clamp32(ticks / kTicksPerUs); }
 
   uint32_t count_ = 0;
+  uint32_t clock_count_ = 0;
   uint32_t dropped_ = 0;
-  uint64_t start_us_ = 0;
-  uint64_t op_start_us_ = 0;
-  uint64_t compute_us_ = 0;
-  uint64_t wait_us_ = 0;
+  uint32_t primask_ = 0;
+  uint64_t start_ticks_ = 0;
+  uint64_t op_start_ticks_ = 0;
+  uint64_t compute_ticks_ = 0;
+  uint64_t wait_ticks_ = 0;
 };
 
 OpTimer g_timer;
@@ -332,28 +356,38 @@ void send_stopped_at(uint32_t id, int32_t op) {
   goodbye(t.c_str(), fw::kExitError);
 }
 
-// Span records (as many Stats frames as they take), then the summary.
+// Span records and compute clock records (as many Stats frames as they
+// take), then the summary.
 void send_stats(uint32_t id, const dev::DeviceRuntime& runtime, uint64_t total_us) {
   auto* body = reinterpret_cast<uint8_t*>(g_frame);  // the run is over: the frame buffer is free
   const uint32_t per_frame = g_image.max_payload_bytes / dev::kStatRecordBytes < kStatsPerFrame
                                  ? g_image.max_payload_bytes / dev::kStatRecordBytes
                                  : kStatsPerFrame;
-  const Span* spans = g_timer.spans();
-  for (uint32_t i = 0; i < g_timer.count();) {
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < per_frame && i < g_timer.count(); ++k, ++i) {
-      dev::store_le32(body + n, spans[i].key);
-      dev::store_le64(body + n + 4,
-                      (static_cast<uint64_t>(spans[i].begin_us) << 32) | spans[i].duration_us);
-      n += dev::kStatRecordBytes;
+  uint32_t n = 0;
+  const auto put_record = [&](uint32_t key, uint64_t value) {
+    dev::store_le32(body + n, key);
+    dev::store_le64(body + n + 4, value);
+    n += dev::kStatRecordBytes;
+    if (n == per_frame * dev::kStatRecordBytes) {
+      g_link.send_control(MessageType::Stats, coordinator(), id, body, n);
+      n = 0;
     }
-    g_link.send_control(MessageType::Stats, coordinator(), id, body, n);
+  };
+  const Span* spans = g_timer.spans();
+  for (uint32_t i = 0; i < g_timer.count(); ++i) {
+    put_record(spans[i].key,
+               (static_cast<uint64_t>(spans[i].begin_us) << 32) | spans[i].duration_us);
   }
+  const ComputeClock* clocks = g_timer.compute_clocks();
+  for (uint32_t i = 0; i < g_timer.clock_count(); ++i) {
+    put_record(dev::compute_clock_key(clocks[i].step), clocks[i].ticks);
+  }
+  if (n > 0) g_link.send_control(MessageType::Stats, coordinator(), id, body, n);
+  n = 0;
   const dev::RuntimeStats& s = runtime.stats();
   const fw::UartLinkCounters& c = g_link.counters();
   // The keys in ascending order, as a host worker sends them; FramesSent
   // counts this summary frame too.
-  uint32_t n = 0;
   put_stat(body, &n, StatKey::TotalMicros, total_us);
   put_stat(body, &n, StatKey::ComputeMicros, g_timer.compute_us());
   put_stat(body, &n, StatKey::WaitMicros, g_timer.wait_us());
@@ -364,6 +398,7 @@ void send_stats(uint32_t id, const dev::DeviceRuntime& runtime, uint64_t total_u
   put_stat(body, &n, StatKey::PeakArenaBytes, static_cast<uint64_t>(s.high_water_bytes));
   put_stat(body, &n, StatKey::DataFramesSent, static_cast<uint64_t>(s.frames_sent));
   put_stat(body, &n, StatKey::CreditFramesSent, static_cast<uint64_t>(s.credit_grants));
+  put_stat(body, &n, StatKey::ClockHz, fw::kCoreClockHz);
   g_link.send_control(MessageType::Stats, coordinator(), id, body, n);
 }
 

@@ -1,5 +1,5 @@
 // `mcusplit run PLAN --input FILE [--output FILE.pb] [--workers ADDR,...]
-//  [--targets workers|qemu [--firmware ELF]] [--repeat N] [--json]`: runs a
+//  [--targets workers|qemu [--firmware ELF] [--icount]] [--repeat N] [--json]`: runs a
 // plan file on worker processes over TCP, started on loopback here unless
 // --workers names running ones, or (--targets qemu) on emulated Cortex-M7
 // microcontrollers, one QEMU per device booted with its device image.
@@ -23,6 +23,7 @@
 #include "host/chrome_trace.h"
 #include "host/coordinator.h"
 #include "host/device_image_writer.h"
+#include "host/kernel_costs.h"
 #include "host/local_launcher.h"
 #include "host/qemu_launcher.h"
 #include "model/error.h"
@@ -51,6 +52,7 @@ struct RunArgs {
   int timeout_ms = 2000;
   bool timeout_given = false;  // --timeout on the command line
   bool json = false;
+  bool icount = false;  // --targets qemu: instruction counts per layer (-icount)
   ImageOptions image;
 };
 
@@ -129,24 +131,52 @@ std::string last_line(const std::string& text) {
 }
 
 // Per plan step the participant computed or waited in: its layer (or the
-// output collection) and the seconds.
-nlohmann::json layers_json(const plan::PlanFile& file, const host::StepTimes& t) {
+// output collection) and the seconds; with -icount also the kernel, its MACs
+// and the instructions it took.
+nlohmann::json layers_json(const plan::PlanFile& file, int participant,
+                           const host::ParticipantReport& p, bool icount) {
+  const host::StepTimes& t = p.steps;
+  std::vector<const host::LayerKernelCost*> cost_of(t.compute_s.size(), nullptr);
+  std::vector<host::LayerKernelCost> costs;
+  if (icount && !p.coordinator) {
+    costs = host::layer_kernel_costs(file, participant, p, host::kIcountShift);
+    for (const host::LayerKernelCost& c : costs) cost_of[static_cast<size_t>(c.step)] = &c;
+  }
   nlohmann::json layers = nlohmann::json::array();
   for (size_t step = 0; step < t.compute_s.size(); ++step) {
-    if (t.compute_s[step] == 0 && t.wait_s[step] == 0) continue;
+    if (t.compute_s[step] == 0 && t.wait_s[step] == 0 && cost_of[step] == nullptr) continue;
     const std::string name =
         step < file.graph.layers.size() ? file.graph.layers[step].name : "output";
-    layers.push_back({{"step", step},
-                      {"layer", name},
-                      {"compute_s", t.compute_s[step]},
-                      {"wait_s", t.wait_s[step]}});
+    nlohmann::json layer{{"step", step},
+                         {"layer", name},
+                         {"compute_s", t.compute_s[step]},
+                         {"wait_s", t.wait_s[step]}};
+    if (const host::LayerKernelCost* c = cost_of[step]) {
+      layer["kernel"] = c->kernel;
+      layer["macs"] = c->macs;
+      layer["instructions"] = c->instructions;
+    }
+    layers.push_back(std::move(layer));
   }
   return layers;
 }
 
-nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedRun& r) {
+// A device's instructions in Compute ops (-icount), 0 for the coordinator.
+int64_t compute_instructions(const plan::PlanFile& file, const host::ParticipantReport& p) {
+  if (p.coordinator) return 0;
+  const std::vector<int64_t> steps = host::step_instructions(
+      p.compute_clocks, p.clock_hz, host::kIcountShift, file.plan.step_count());
+  int64_t total = 0;
+  for (int64_t n : steps) total += n;
+  return total;
+}
+
+nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedRun& r,
+                            bool icount) {
   nlohmann::json devices = nlohmann::json::array();
-  for (const host::ParticipantReport& p : r.participants) {
+  for (size_t i = 0; i < r.participants.size(); ++i) {
+    const host::ParticipantReport& p = r.participants[i];
+    const int participant = static_cast<int>(i);
     devices.push_back({{"name", p.name},
                        {"address", p.address},
                        {"coordinator", p.coordinator},
@@ -169,7 +199,8 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
                        {"compute_s", p.compute_s},
                        {"wait_s", p.wait_s},
                        {"total_s", p.total_s},
-                       {"layers", layers_json(file, p.steps)}});
+                       {"layers", layers_json(file, participant, p, icount)}});
+    if (icount) devices.back()["instructions"] = compute_instructions(file, p);
   }
   return devices;
 }
@@ -214,6 +245,9 @@ void run_run(const RunArgs& a) {
   if (qemu && !a.workers.empty()) {
     throw Error("--targets qemu boots its own emulated devices: --workers does not apply");
   }
+  if (a.icount && !qemu) {
+    throw Error("--icount counts instructions of emulated devices: it needs --targets qemu");
+  }
   if (qemu && a.topology == "switched") {
     throw Error(
         "--targets qemu runs the star topology only: an emulated device has one serial "
@@ -241,6 +275,7 @@ void run_run(const RunArgs& a) {
     if (!images_dir) images_dir.emplace();
     host::QemuOptions q;
     q.firmware = a.firmware;
+    q.icount = a.icount;
     emulated.emplace(write_device_images(file, images_dir->path(), generation++), q);
     workers = emulated->addresses();
   };
@@ -385,7 +420,8 @@ void run_run(const RunArgs& a) {
                      {"plan_devices", file.plan.device_count()},
                      {"replanned_without", r.replanned_without},
                      {"estimated_latency_s", file.plan.estimated_latency_s},
-                     {"devices", devices_json(file, r)}};
+                     {"icount_shift", a.icount ? host::kIcountShift : -1},
+                     {"devices", devices_json(file, r, a.icount)}};
     fmt::print("{}\n", j.dump(2));
     return;
   }
@@ -403,6 +439,14 @@ void run_run(const RunArgs& a) {
     fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10.2f} {:>10.2f}\n", p.name,
                p.arena_bytes, p.high_water_bytes, p.bytes_sent, p.bytes_received, p.frames_sent,
                p.frames_received, p.compute_s * 1e3, p.wait_s * 1e3);
+  }
+  if (a.icount) {
+    // Virtual time under -icount: the seconds above are instructions * 128 ns.
+    fmt::print("instructions in compute (QEMU -icount shift={}):", host::kIcountShift);
+    for (size_t i = 0; i + 1 < r.participants.size(); ++i) {
+      fmt::print(" {} {}", r.participants[i].name, compute_instructions(file, r.participants[i]));
+    }
+    fmt::print("\n");
   }
   if (options.star) {
     fmt::print("coordinator relayed {} frames ({} bytes)\n", r.participants.back().frames_relayed,
@@ -449,6 +493,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--model", args->model,
                   "The .mq model the plan was made from (for --on-failure replan)");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
+  cmd->add_flag("--icount", args->icount,
+                "--targets qemu: run QEMU with -icount shift=7 and report each device's "
+                "instructions per layer (deterministic; times become virtual time)");
   add_image_options(cmd, &args->image);
   cmd->callback([args, timeout] {
     args->timeout_given = timeout->count() > 0;

@@ -143,7 +143,23 @@ enum class StatKey : uint32_t {
   DataFramesSent = 10,    // Data frames only
   CreditFramesSent = 11,  // Credit frames only
   StoppedAtOp = 12,       // the op a device was at when a Stop abandoned its inference
+  ClockHz = 13,           // ticks per second of the clock that compute clock records count
 };
+
+// Stats records whose key has bit 31 set are per-step records:
+// key = 0x80000000 | kind << 24 | step (24 bits). Kinds 0-3 are span records
+// (value begin_us << 32 | duration_us); kind 4 is a compute clock record,
+// one per Compute op (value: the ticks of the ClockHz clock it took).
+inline constexpr uint32_t kStepRecordFlag = 0x80000000u;
+inline constexpr uint32_t kStepRecordStepMask = 0x00FFFFFFu;
+inline constexpr uint32_t kComputeClockKind = 4;
+
+constexpr uint32_t step_record_key(uint32_t kind, uint32_t step) {
+  return kStepRecordFlag | (kind << 24) | (step & kStepRecordStepMask);
+}
+constexpr uint32_t compute_clock_key(uint32_t step) {
+  return step_record_key(kComputeClockKind, step);
+}
 
 // Little-endian stores and loads, one byte at a time (see the file comment).
 inline void store_le16(uint8_t* p, uint16_t v) {

@@ -320,6 +320,7 @@ class Coordinator {
           ParticipantReport& w = reports[static_cast<size_t>(i)];
           ++w.stats_frames_sent;
           decode_span_stats(m.body, &trace.spans[static_cast<size_t>(i)]);
+          decode_compute_clocks(m.body, &w.compute_clocks);
           const StatRecords r = decode_stats(m.body);
           // Span records come first; the summary (with TotalMicros) ends them.
           if (r.count(StatKey::TotalMicros) == 0) continue;
@@ -334,6 +335,7 @@ class Coordinator {
           w.total_s = static_cast<double>(stat(r, StatKey::TotalMicros)) * 1e-6;
           w.compute_s = static_cast<double>(stat(r, StatKey::ComputeMicros)) * 1e-6;
           w.wait_s = static_cast<double>(stat(r, StatKey::WaitMicros)) * 1e-6;
+          w.clock_hz = static_cast<uint64_t>(stat(r, StatKey::ClockHz));
           w.serial_bytes_dropped = transport_.dropped_bytes(i);
         } else {
           fail(device(i) + " sent an unexpected " + device::message_type_name(m.type) + " message");

@@ -64,6 +64,10 @@ struct ParticipantReport {
   double compute_s = 0;              // in Compute ops
   double wait_s = 0;                 // in Receive and Send ops (waiting for data or credit)
   StepTimes steps;                   // per plan step (layer i = step i; the last: output)
+  // Firmware only: the clock ticks of each Compute op, and the clock's rate
+  // (0: none sent). Under QEMU -icount they count instructions (op_spans.h).
+  std::vector<ComputeClock> compute_clocks;
+  uint64_t clock_hz = 0;
 };
 
 // Every participant's spans of one inference, for --trace.

@@ -1,6 +1,7 @@
 #include "host/op_spans.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "device/frame_codec.h"
 
@@ -25,10 +26,9 @@ int64_t micros(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
-// A span record: key = 0x80000000 | kind << 24 | step (24 bits); value =
+// A span record: key = device::step_record_key(kind, step); value =
 // begin_us << 32 | duration_us (each clamped to 32 bits).
-constexpr uint32_t kSpanFlag = 0x80000000u;
-constexpr uint32_t kStepMask = 0x00FFFFFFu;
+constexpr uint32_t kStepMask = device::kStepRecordStepMask;
 
 }  // namespace
 
@@ -76,8 +76,8 @@ std::vector<std::vector<uint8_t>> encode_span_stats(const std::vector<Span>& spa
   for (size_t i = 0; i < spans.size(); ++i) {
     if (i % per_body == 0) bodies.emplace_back();
     const Span& s = spans[i];
-    const uint32_t key = kSpanFlag | (static_cast<uint32_t>(s.kind) << 24) |
-                         (static_cast<uint32_t>(s.step) & kStepMask);
+    const uint32_t key =
+        device::step_record_key(static_cast<uint32_t>(s.kind), static_cast<uint32_t>(s.step));
     const auto clamp32 = [](int64_t v) {
       return static_cast<uint64_t>(std::clamp<int64_t>(v, 0, UINT32_MAX));
     };
@@ -102,6 +102,31 @@ void decode_span_stats(const std::vector<uint8_t>& body, std::vector<Span>* out)
                         static_cast<int64_t>(value >> 32),
                         static_cast<int64_t>(value & 0xFFFFFFFFu)});
   }
+}
+
+void decode_compute_clocks(const std::vector<uint8_t>& body, std::vector<ComputeClock>* out) {
+  for (size_t at = 0; at + device::kStatRecordBytes <= body.size();
+       at += device::kStatRecordBytes) {
+    const uint32_t key = device::load_le32(body.data() + at);
+    if (!is_span_key(key) || ((key >> 24) & 0x7Fu) != device::kComputeClockKind) continue;
+    out->push_back(ComputeClock{static_cast<int32_t>(key & kStepMask),
+                                device::load_le64(body.data() + at + 4)});
+  }
+}
+
+std::vector<int64_t> step_instructions(const std::vector<ComputeClock>& clocks, uint64_t clock_hz,
+                                       int icount_shift, int steps) {
+  std::vector<int64_t> out(static_cast<size_t>(steps), 0);
+  if (clock_hz == 0) return out;
+  // Virtual nanoseconds per tick over nanoseconds per instruction.
+  const long double instructions_per_tick =
+      1e9L / static_cast<long double>(clock_hz) / static_cast<long double>(1ULL << icount_shift);
+  for (const ComputeClock& c : clocks) {
+    if (c.step < 0 || c.step >= steps) continue;
+    out[static_cast<size_t>(c.step)] +=
+        std::llround(static_cast<long double>(c.ticks) * instructions_per_tick);
+  }
+  return out;
 }
 
 StepTimes step_times(const std::vector<Span>& spans, int steps) {

@@ -54,6 +54,23 @@ constexpr bool is_span_key(uint32_t key) {
   return (key & 0x80000000u) != 0;
 }
 
+// A compute clock record (docs/protocol.md): the ticks of the device's clock
+// (StatKey::ClockHz) one Compute op of `step` took. The device firmware sends
+// them; host workers do not.
+struct ComputeClock {
+  int32_t step = 0;
+  uint64_t ticks = 0;
+};
+void decode_compute_clocks(const std::vector<uint8_t>& body, std::vector<ComputeClock>* out);
+
+// Guest instructions per step (size `steps`) under QEMU's -icount
+// shift=`icount_shift` (2^shift virtual ns per instruction): each record's
+// ticks in virtual ns over the ns per instruction, rounded per op. Exact
+// when a tick is shorter than half an instruction (at 25 MHz: shift >= 7):
+// reading the clock at both ends of an op loses less than one tick.
+std::vector<int64_t> step_instructions(const std::vector<ComputeClock>& clocks, uint64_t clock_hz,
+                                       int icount_shift, int steps);
+
 // Seconds per step (size `steps`) in spans of each kind.
 struct StepTimes {
   std::vector<double> compute_s;

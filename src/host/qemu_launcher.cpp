@@ -171,6 +171,10 @@ void QemuDevices::start(const std::string& image, const std::string& qemu) {
       options_.firmware,
       "-device",
       "loader,file=" + qemu_option_value(image) + ",addr=" + hex(layout_.provision_address)};
+  if (options_.icount) {
+    args.push_back("-icount");
+    args.push_back("shift=" + std::to_string(kIcountShift));
+  }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   // QEMU prints its serial port and the firmware's semihosting text on
   // stdout and stderr alike: both go to the pipe.

@@ -33,11 +33,19 @@ struct FirmwareLayout {
 // Reads the firmware_layout.env beside `firmware_elf`, if there is one.
 FirmwareLayout read_firmware_layout(const std::string& firmware_elf);
 
+// `-icount shift=7`: QEMU's virtual clock then advances 2^7 = 128 ns per guest
+// instruction, so the firmware's 25 MHz clock (40 ns ticks) counts
+// instructions: an op's ticks give its instructions exactly (an error of one
+// tick is under half an instruction), and more shift would only make the
+// 1 kHz SysTick fire every fewer instructions.
+inline constexpr int kIcountShift = 7;
+
 struct QemuOptions {
   std::string qemu;      // the emulator; "" = $MCUSPLIT_QEMU or qemu-system-arm
   std::string firmware;  // the device firmware ELF
   std::chrono::milliseconds start_timeout{20000};
-  std::vector<std::string> extra_args;  // appended to every command line (e.g. -icount)
+  bool icount = false;  // -icount shift=kIcountShift (deterministic instruction counts)
+  std::vector<std::string> extra_args;  // appended to every command line
 };
 
 class QemuDevices {

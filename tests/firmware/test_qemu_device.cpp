@@ -29,6 +29,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -155,6 +156,55 @@ TEST(QemuRun, TwoDevicesAreBitExactWithOneAndMatchThePlan) {
   }
   // Star: every device-to-device frame went through the coordinator.
   EXPECT_GT(relayed, 0);
+}
+
+// Under -icount the compute clock records count guest instructions: the
+// same run twice gives the same count for every layer on every device, the
+// layers are the ones the plan gives each device, and the output stays
+// bit-exact.
+TEST(QemuRun, IcountGivesEachLayerTheSameInstructionsEveryRun) {
+  Fixture& f = fixture();
+  ASSERT_FALSE(f.reference.empty());
+  const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);
+  std::vector<json> runs;
+  for (int run = 0; run < 2; ++run) {
+    const std::string out = f.dir->file("icount" + std::to_string(run) + ".pb");
+    const CliResult r =
+        run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                    " --targets qemu --icount --firmware '" + env("MCUSPLIT_FW_DEVICE_ELF") +
+                    "' --timeout 20000 --json --output '" + out + "'",
+                *f.dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_text_file(out), f.reference);
+    runs.push_back(json::parse(r.out));
+  }
+  EXPECT_EQ(runs[0]["icount_shift"], 7);
+  for (size_t i = 0; i + 1 < runs[0]["devices"].size(); ++i) {
+    const json& d = runs[0]["devices"][i];
+    const std::string name = d["name"];
+    std::set<int> planned_steps;
+    for (const plan::PlanOp& op : file.plan.participants[i].ops) {
+      if (op.kind == plan::OpKind::Compute) planned_steps.insert(op.step);
+    }
+    std::set<int> counted_steps;
+    int64_t sum = 0;
+    for (const json& layer : d["layers"]) {
+      if (!layer.contains("instructions")) continue;
+      counted_steps.insert(layer["step"].get<int>());
+      const int64_t n = layer["instructions"];
+      EXPECT_GT(n, 0) << name << " " << layer["layer"];
+      sum += n;
+    }
+    EXPECT_EQ(counted_steps, planned_steps) << name;
+    EXPECT_EQ(d["instructions"].get<int64_t>(), sum) << name;
+    ASSERT_EQ(d["layers"].size(), runs[1]["devices"][i]["layers"].size()) << name;
+    for (size_t k = 0; k < d["layers"].size(); ++k) {
+      const json& again = runs[1]["devices"][i]["layers"][k];
+      EXPECT_EQ(d["layers"][k].value("instructions", int64_t{-1}),
+                again.value("instructions", int64_t{-1}))
+          << name << " " << again["layer"];
+    }
+  }
 }
 
 TEST(QemuRun, AFirmwareWithTooSmallAnArenaRefusesThePlanAtBoot) {
