@@ -3,7 +3,8 @@
 # inspected, run in float and in int8 inside one static arena, planned across
 # 8 teensy41 boards and run on 8 worker processes (switched and star),
 # bit-exact with one device; then the trained Fashion-MNIST model quantized,
-# classifying real test images on one device and across 4 workers.
+# classifying real test images on one device and across 4 workers, and as
+# firmware on 2 emulated Cortex-M7 MCUs with instruction counts.
 set -euo pipefail
 BUILD_DIR=${1:-build/release}
 MCUSPLIT="$BUILD_DIR/src/mcusplit"
@@ -140,6 +141,42 @@ for image in tests/data/images/fashion_test*.pgm; do
     exit 1
   fi
 done
+
+echo
+echo "== the same model as firmware on 2 emulated Cortex-M7 MCUs (QEMU mps2-an500, 256 KiB RAM"
+echo "   each, star over their UARTs), instructions per kernel counted with QEMU -icount"
+FIRMWARE="$BUILD_DIR/firmware-device/mcusplit_fw_device.elf"
+if [[ -f "$FIRMWARE" ]] && command -v qemu-system-arm > /dev/null; then
+  image=tests/data/images/fashion_test0_ankle-boot.pgm
+  "$MCUSPLIT" plan "$OUT/fashion.mq" --devices 2xteensy41 --topology star \
+    -o "$OUT/fashion-qemu.plan" > /dev/null
+  "$MCUSPLIT" run "$OUT/fashion-qemu.plan" --input "$image" "${PREPROCESSING[@]}" --targets qemu \
+    --icount --json --output "$OUT/fashion-qemu.pb" > "$OUT/fashion-qemu.json"
+  "$MCUSPLIT" infer "$OUT/fashion.mq" --input "$image" "${PREPROCESSING[@]}" \
+    --output "$OUT/fashion-single.pb" > /dev/null
+  print_run "$OUT/fashion-qemu.json"
+  python3 - "$OUT/fashion-qemu.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+kernels = {}
+for d in j["devices"]:
+    for layer in d["layers"] if not d["coordinator"] else []:
+        if layer.get("macs"):
+            k = kernels.setdefault(layer["kernel"], [0, 0])
+            k[0] += layer["macs"]
+            k[1] += layer["instructions"]
+for k, (m, n) in sorted(kernels.items()):
+    print(f"  {k:<16} {m:>11,} MACs {n:>12,} instructions {n / m:6.2f} per MAC")
+EOF
+  if cmp -s "$OUT/fashion-qemu.pb" "$OUT/fashion-single.pb"; then
+    echo "  output on the emulated MCUs is bit-exact with infer"
+  else
+    echo "  output on the emulated MCUs DIFFERS from infer"
+    exit 1
+  fi
+else
+  echo "  skipped: no firmware build ($FIRMWARE) or no qemu-system-arm (scripts/setup.sh installs both)"
+fi
 
 echo
 echo "== accuracy on the 10,000 test images"
