@@ -1,7 +1,8 @@
 // mcusplit_fw_device: one device of a plan as firmware (docs/firmware.md,
 // "The device firmware"). Its program is the device image (docs/device_image.md)
 // in the provisioning region, put there by QEMU before reset (-device
-// loader,file=IMAGE,addr=PROVISION_ADDRESS); the parsed tables go to a NOLOAD
+// loader,file=IMAGE,addr=PROVISION_ADDRESS) or sent by the coordinator as a
+// Provision message before its greeting; the parsed tables go to a NOLOAD
 // section in flash-like memory (they are constant once provisioned), and the
 // RAM budget holds the static arena, one frame payload for the runtime, the
 // link's buffers, the span records and the stack.
@@ -201,17 +202,17 @@ void add_hash(Message& t, uint64_t hash) {
   t.hex(static_cast<uint32_t>(hash >> 32)).hex(static_cast<uint32_t>(hash));
 }
 
-// Parses the image in the provisioning region; on failure `why` says what is
-// wrong with it. Also checks that this firmware can run it.
-bool load_image(Message* why) {
+// Parses the device image at `image` (`bytes` long, inside the provisioning
+// region); on failure `why` says what is wrong with it. Also checks that this
+// firmware can run it.
+bool load_image(const uint8_t* image, uint32_t bytes, Message* why) {
   const fw::MemoryRegion region = fw::provision_region();
   auto* tables = new (g_tables) dev::DeviceImageStorage;
-  const dev::ImageStatus status =
-      dev::parse_device_image(region.data, region.bytes, tables, &g_image);
+  const dev::ImageStatus status = dev::parse_device_image(image, bytes, tables, &g_image);
   if (status == dev::ImageStatus::BadMagic) {
     why->add("its provisioning region at 0x").hex(address_of(region.data));
     why->add(" holds no device image (load one with -device loader,file=IMAGE,addr=0x");
-    why->hex(address_of(region.data)).add(")");
+    why->hex(address_of(region.data)).add(", or provision it over the link)");
     return false;
   }
   if (status != dev::ImageStatus::Ok) {
@@ -475,6 +476,21 @@ dev::DeviceRuntime* greet(const fw::ControlMessage& m, bool image_ok, const Mess
   return runtime;
 }
 
+// A Provision message whose body (docs/protocol.md: u32 image bytes, the
+// image, then names and addresses, which a star device does not need) the
+// transport wrote at the start of the provisioning region: its image starts
+// 4 bytes in, 4-byte aligned as the parser requires.
+bool load_provisioned_image(Message* why) {
+  const fw::MemoryRegion region = fw::provision_region();
+  const uint32_t image_bytes = dev::load_le32(region.data);
+  if (image_bytes > region.bytes - 4) {
+    why->add("its Provision message is malformed (an image of ").dec(image_bytes);
+    why->add(" bytes in a region of ").dec(region.bytes).add(")");
+    return false;
+  }
+  return load_image(region.data + 4, image_bytes, why);
+}
+
 [[noreturn]] void link_failed(const char* when) {
   Message t;
   add_name(t, g_link.self());
@@ -486,9 +502,11 @@ dev::DeviceRuntime* greet(const fw::ControlMessage& m, bool image_ok, const Mess
 
 int main() {
   fw::CmsdkUart& uart = fw::board_init();
+  const fw::MemoryRegion region = fw::provision_region();
   Message problem;
-  const bool image_ok = load_image(&problem);
+  bool image_ok = load_image(region.data, region.bytes, &problem);
   print_banner(uart, image_ok, problem);
+  g_link.set_provision_buffer(region.data, region.bytes);
 
   // Until the greeting: no plan, so any plan hash and the default payload.
   dev::DeviceRuntime* runtime = nullptr;
@@ -501,6 +519,15 @@ int main() {
     if (h.type == MessageType::Stop) {
       if (h.inference_id == dev::kNoInference) shut_down();
       continue;  // nothing runs: nothing to abandon
+    }
+    if (runtime == nullptr && h.type == MessageType::Provision) {
+      // The image over the link (the transport wrote it into the region);
+      // the greeting that follows accepts or refuses it.
+      problem = Message{};
+      image_ok = load_provisioned_image(&problem);
+      fw::semihosting::write0(image_ok ? "mcusplit-fw device: provisioned over the link\n"
+                                       : "mcusplit-fw device: provisioning failed\n");
+      continue;
     }
     if (runtime == nullptr) {
       if (h.type != MessageType::Ping) {

@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "device/data_frame.h"
+#include "text.h"
 
 namespace mcusplit::fw {
 
@@ -113,6 +114,17 @@ TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inferen
                       static_cast<uint32_t>(n));
 }
 
+void UartTransport::refuse_provision(const FrameHeader& h) {
+  Text<160> t;
+  if (provision_ == nullptr || h.message_bytes > provision_capacity_) {
+    t.add("its plan slice (").dec(h.message_bytes).add(" bytes) does not fit the provisioning ");
+    t.add("region (").dec(provision_capacity_).add(" bytes, MCUSPLIT_FW_PROVISION_BYTES)");
+  } else {
+    t.add("a provisioning chunk at offset ").dec(h.chunk_offset).add(" arrived out of order");
+  }
+  send_error(h.source, h.inference_id, device::ErrorCode::BadProvision, t.c_str());
+}
+
 bool UartTransport::pending_credit_event(device::LinkEvent* event) {
   for (int32_t p = 0; p < participants_; ++p) {
     if (pending_credit_[p] == 0 || pending_credit_id_[p] != inference_) continue;
@@ -153,12 +165,25 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
                               h.inference_id == inference_ &&
                               h.payload_bytes <= static_cast<uint32_t>(payload_capacity);
           sink_ = wanted ? Sink::Caller : Sink::Drop;
+        } else if (h.type == MessageType::Provision) {
+          // Into the provisioning region, between runs only (a run reads
+          // its image there), in order, and only if the whole message fits.
+          if (h.chunk_offset == 0) {
+            provision_received_ = 0;
+            provision_refused_ = false;
+          }
+          const bool fits = provision_ != nullptr && h.message_bytes <= provision_capacity_ &&
+                            h.chunk_offset == provision_received_ &&
+                            h.payload_bytes <= h.message_bytes - h.chunk_offset;
+          sink_ = !running && fits ? Sink::Provision : Sink::Drop;
         } else {
           sink_ = Sink::Control;
         }
         break;
       case ReaderEventKind::Payload:
-        if (sink_ == Sink::Caller) {
+        if (sink_ == Sink::Provision) {
+          std::memcpy(provision_ + h.chunk_offset + ev.offset, ev.data, ev.size);
+        } else if (sink_ == Sink::Caller) {
           std::memcpy(payload + ev.offset, ev.data, ev.size);
         } else if (sink_ == Sink::Control && ev.offset + ev.size <= sizeof(control_)) {
           std::memcpy(control_ + ev.offset, ev.data, ev.size);
@@ -232,6 +257,20 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           }
           pending_credit_[h.source] += bytes;
           break;
+        }
+        if (h.type == MessageType::Provision && !running) {
+          if (sink_ != Sink::Provision) {
+            // Refused once per message; its other chunks are dropped quietly.
+            if (!provision_refused_) refuse_provision(h);
+            provision_refused_ = true;
+            provision_received_ = 0;
+            break;
+          }
+          provision_refused_ = false;
+          provision_received_ = h.chunk_offset + h.payload_bytes;
+          if (provision_received_ < h.message_bytes) break;
+          provision_received_ = 0;
+          control_bytes_ = 0;  // the body is in the provisioning buffer
         }
         *got = Got::Control;
         return TransportStatus::Ok;

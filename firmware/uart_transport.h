@@ -71,6 +71,16 @@ class UartTransport final : public device::Transport {
   // received), its max payload (at most kFramePayloadBytes) and the
   // participants (at most device::kMaxParticipants).
   void set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count);
+  // Where Provision messages go (docs/firmware.md, "Provisioning over the
+  // link"): between runs, each chunk's payload is written at `buffer` + its
+  // offset, and wait_control() hands over the message once its last chunk
+  // arrived (payload_bytes 0: the body is in the buffer). A message larger
+  // than `capacity`, or chunks out of order, are refused with an Error
+  // (BadProvision). Without a buffer every Provision is refused.
+  void set_provision_buffer(uint8_t* buffer, uint32_t capacity) {
+    provision_ = buffer;
+    provision_capacity_ = capacity;
+  }
   // How long poll() waits for the next event before it answers Timeout.
   void set_timeout_ms(uint32_t timeout_ms) { timeout_ms_ = timeout_ms; }
   uint32_t timeout_ms() const { return timeout_ms_; }
@@ -137,6 +147,8 @@ class UartTransport final : public device::Transport {
   device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
   device::TransportStatus fail(const char* what, int32_t peer);
   bool pending_credit_event(device::LinkEvent* event);
+  // Error BadProvision to the sender of a Provision chunk that is refused.
+  void refuse_provision(const device::FrameHeader& h);
   bool older(uint32_t id) const { return static_cast<int32_t>(id - inference_) < 0; }
 
   CmsdkUart& uart_;
@@ -154,8 +166,13 @@ class UartTransport final : public device::Transport {
   UartLinkCounters counters_;
 
   // The frame being read: where its payload goes.
-  enum class Sink : uint8_t { Drop, Caller, Control };
+  enum class Sink : uint8_t { Drop, Caller, Control, Provision };
   Sink sink_ = Sink::Drop;
+  // Provision: the buffer, and the bytes of the message received in order.
+  uint8_t* provision_ = nullptr;
+  uint32_t provision_capacity_ = 0;
+  uint32_t provision_received_ = 0;
+  bool provision_refused_ = false;  // the message being received was refused
 
   uint32_t send_sequence_[device::kMaxParticipants] = {};
   uint32_t receive_sequence_[device::kMaxParticipants] = {};

@@ -1,5 +1,6 @@
 // `mcusplit run PLAN --input FILE [--output FILE.pb] [--workers ADDR,...]
-//  [--targets workers|qemu [--firmware ELF] [--icount]] [--repeat N] [--json]`: runs a
+//  [--targets workers|qemu [--firmware ELF] [--icount] [--provision loader|link]]
+//  [--repeat N] [--json]`: runs a
 // plan file on worker processes over TCP, started on loopback here unless
 // --workers names running ones, or (--targets qemu) on emulated Cortex-M7
 // microcontrollers, one QEMU per device booted with its device image.
@@ -50,9 +51,11 @@ struct RunArgs {
   std::string firmware = MCUSPLIT_FIRMWARE_ELF;
   int repeat = 1;
   int timeout_ms = 2000;
-  bool timeout_given = false;  // --timeout on the command line
+  bool timeout_given = false;    // --timeout on the command line
+  bool provision_given = false;  // --provision on the command line
   bool json = false;
-  bool icount = false;  // --targets qemu: instruction counts per layer (-icount)
+  bool icount = false;               // --targets qemu: instruction counts per layer (-icount)
+  std::string provision = "loader";  // --targets qemu: how images reach the devices
   ImageOptions image;
 };
 
@@ -245,6 +248,9 @@ void run_run(const RunArgs& a) {
   if (qemu && !a.workers.empty()) {
     throw Error("--targets qemu boots its own emulated devices: --workers does not apply");
   }
+  if (a.provision_given && !qemu) {
+    throw Error("--provision says how emulated devices get their images: it needs --targets qemu");
+  }
   if (a.icount && !qemu) {
     throw Error("--icount counts instructions of emulated devices: it needs --targets qemu");
   }
@@ -276,7 +282,11 @@ void run_run(const RunArgs& a) {
     host::QemuOptions q;
     q.firmware = a.firmware;
     q.icount = a.icount;
-    emulated.emplace(write_device_images(file, images_dir->path(), generation++), q);
+    // Over the link: no image loaded, the coordinator sends each its slice.
+    emulated.emplace(a.provision == "link"
+                         ? std::vector<std::string>(static_cast<size_t>(file.plan.device_count()))
+                         : write_device_images(file, images_dir->path(), generation++),
+                     q);
     workers = emulated->addresses();
   };
   if (qemu) {
@@ -300,7 +310,7 @@ void run_run(const RunArgs& a) {
     // The devices hold their images already and talk over their UART: every
     // frame through the coordinator, the firmware's banner skipped.
     options.star = true;
-    options.preprovisioned = true;
+    options.preprovisioned = a.provision == "loader";
     options.serial_links = true;
     options.setup_timeout = std::max(options.setup_timeout, options.receive_timeout);
   }
@@ -474,6 +484,12 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--firmware", args->firmware,
                   "--targets qemu: the device firmware ELF (default: the one built with mcusplit)")
       ->capture_default_str();
+  CLI::Option* provision =
+      cmd->add_option("--provision", args->provision,
+                      "--targets qemu: loader: QEMU loads each device image into flash before "
+                      "reset; link: the coordinator sends it over the device's UART at boot")
+          ->check(CLI::IsMember({"loader", "link"}))
+          ->capture_default_str();
   cmd->add_option("--topology", args->topology,
                   "switched: workers send to each other; star: every frame through the "
                   "coordinator (default: the plan's topology)")
@@ -497,8 +513,9 @@ void add_run_command(CLI::App& app) {
                 "--targets qemu: run QEMU with -icount shift=7 and report each device's "
                 "instructions per layer (deterministic; times become virtual time)");
   add_image_options(cmd, &args->image);
-  cmd->callback([args, timeout] {
+  cmd->callback([args, timeout, provision] {
     args->timeout_given = timeout->count() > 0;
+    args->provision_given = provision->count() > 0;
     run_run(*args);
   });
 }

@@ -96,10 +96,12 @@ class Coordinator {
     DistributedRun result;
     try {
       connect();
-      if (o_.preprovisioned) {
-        confirm_preprovisioned();
+      if (greeted_by_ping()) {
+        if (!o_.preprovisioned) send_provisioning();
+        confirm_provisioned();
       } else {
-        provision();
+        send_provisioning();
+        await_readiness();
       }
       const DeviceSlice slice(file_, self_);
       for (int r = 0; r < o_.repeat; ++r) infer(slice, static_cast<uint32_t>(r), input, &result);
@@ -178,8 +180,8 @@ class Coordinator {
     for (int i = 0; i < file_.plan.device_count(); ++i) {
       try {
         UniqueFd fd = connect_until(workers_[static_cast<size_t>(i)], deadline);
-        if (o_.preprovisioned) {
-          // It waits for the Ping of confirm_preprovisioned().
+        if (greeted_by_ping()) {
+          // It waits for the Ping of confirm_provisioned().
           transport_.attach_peer(i, std::move(fd));
         } else {
           transport_.connect_peer(i, std::move(fd), deadline);
@@ -191,9 +193,14 @@ class Coordinator {
     }
   }
 
-  // Preprovisioned devices: a Ping each, answered by a Pong with the plan
-  // hash of the image the device holds, or by an Error if it refuses.
-  void confirm_preprovisioned() {
+  // Devices that hold their image (preprovisioned) and device firmware
+  // over serial links: no greeting on connecting; their first Ping comes
+  // after any provisioning (confirm_provisioned).
+  bool greeted_by_ping() const { return o_.preprovisioned || o_.serial_links; }
+
+  // A Ping each, answered by a Pong with the plan hash of the image the
+  // device holds, or by an Error if it refuses.
+  void confirm_provisioned() {
     const int n = file_.plan.device_count();
     for (int i = 0; i < n; ++i) {
       if (transport_.send_message(i, MessageType::Ping, device::kNoInference, nullptr, 0) !=
@@ -232,7 +239,7 @@ class Coordinator {
     return text;
   }
 
-  void provision() {
+  void send_provisioning() {
     // Each device gets only its own slice: its device image.
     Provisioning p;
     for (const plan::ParticipantPlan& pp : file_.plan.participants) p.names.push_back(pp.name);
@@ -249,7 +256,11 @@ class Coordinator {
         fail("cannot provision " + device(i) + ": " + transport_.error());
       }
     }
-    // A worker answers this Ping once provisioned and linked to its peers.
+  }
+
+  // A worker answers this Ping once provisioned and linked to its peers.
+  void await_readiness() {
+    const int n = file_.plan.device_count();
     for (int i = 0; i < n; ++i) {
       transport_.send_message(i, MessageType::Ping, device::kNoInference, nullptr, 0);
     }

@@ -34,7 +34,10 @@ struct CoordinatorOptions {
   bool preprovisioned = false;
   // Every device link is a serial line (SocketTransport::set_serial): bytes
   // between frames (a firmware's banner) are skipped. Forces the star
-  // topology: a device has one link, to the coordinator.
+  // topology: a device has one link, to the coordinator. Without
+  // preprovisioned, the coordinator connects without a greeting, sends each
+  // device its Provision message, then greets it as a preprovisioned one
+  // (the device firmware's provisioning over the link).
   bool serial_links = false;
 };
 

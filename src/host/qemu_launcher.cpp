@@ -109,6 +109,7 @@ QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptio
   }
   layout_ = read_firmware_layout(options.firmware);
   for (size_t i = 0; i < images.size(); ++i) {
+    if (images[i].empty()) continue;  // provisioned over the link
     const int64_t bytes = file_size(images[i]);
     if (bytes < 0) throw Error("cannot read the device image '" + images[i] + "'", kExitFailure);
     if (bytes > static_cast<int64_t>(layout_.provision_bytes)) {
@@ -156,21 +157,23 @@ QemuDevices::~QemuDevices() {
 }
 
 void QemuDevices::start(const std::string& image, const std::string& qemu) {
-  std::vector<std::string> args{
-      qemu,
-      "-M",
-      "mps2-an500",
-      "-nographic",
-      "-monitor",
-      "none",
-      "-semihosting-config",
-      "enable=on,target=native",
-      "-serial",
-      "tcp:127.0.0.1:0,server=on,wait=on",
-      "-kernel",
-      options_.firmware,
-      "-device",
-      "loader,file=" + qemu_option_value(image) + ",addr=" + hex(layout_.provision_address)};
+  std::vector<std::string> args{qemu,
+                                "-M",
+                                "mps2-an500",
+                                "-nographic",
+                                "-monitor",
+                                "none",
+                                "-semihosting-config",
+                                "enable=on,target=native",
+                                "-serial",
+                                "tcp:127.0.0.1:0,server=on,wait=on",
+                                "-kernel",
+                                options_.firmware};
+  if (!image.empty()) {
+    args.push_back("-device");
+    args.push_back("loader,file=" + qemu_option_value(image) +
+                   ",addr=" + hex(layout_.provision_address));
+  }
   if (options_.icount) {
     args.push_back("-icount");
     args.push_back("shift=" + std::to_string(kIcountShift));

@@ -50,7 +50,9 @@ struct QemuOptions {
 
 class QemuDevices {
  public:
-  // Boots one QEMU per image file (device i gets images[i]). Throws
+  // Boots one QEMU per image file (device i gets images[i]; "": none, its
+  // provisioning region starts empty and the coordinator provisions it over
+  // the link). Throws
   // mcusplit::Error (exit code 1) if the emulator or the firmware is
   // missing, an image does not fit the provisioning region, or a QEMU does
   // not announce its port within start_timeout; the ones already started

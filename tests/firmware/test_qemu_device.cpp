@@ -38,6 +38,7 @@
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "host/device_image_writer.h"
+#include "host/provision_message.h"
 #include "host/qemu_launcher.h"
 #include "host/socket_transport.h"
 #include "model/file_io.h"
@@ -204,6 +205,26 @@ TEST(QemuRun, IcountGivesEachLayerTheSameInstructionsEveryRun) {
                 again.value("instructions", int64_t{-1}))
           << name << " " << again["layer"];
     }
+  }
+}
+
+// --provision link: the QEMUs boot with empty provisioning regions and the
+// coordinator sends each device its image over its UART.
+TEST(QemuRun, ImagesProvisionedOverTheLinkRunBitExact) {
+  Fixture& f = fixture();
+  ASSERT_FALSE(f.reference.empty());
+  const std::string out = f.dir->file("link.pb");
+  const CliResult r =
+      run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                  " --targets qemu --provision link --firmware '" + env("MCUSPLIT_FW_DEVICE_ELF") +
+                  "' --timeout 60000 --json --output '" + out + "'",
+              *f.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(out), f.reference);
+  const json j = json::parse(r.out);
+  for (const json& d : j["devices"]) {
+    EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << d["name"];
+    EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << d["name"];
   }
 }
 
@@ -426,6 +447,54 @@ TEST(QemuDevice, GarbageOnTheSerialLinkIsSkippedBothWays) {
   // And the device skipped exactly the host's noise.
   EXPECT_NE(said.find("garbage_bytes=" + std::to_string(garbage.size())), std::string::npos)
       << said;
+}
+
+// Provisioning over the link refuses a message larger than the region at
+// its first chunk, and an image that arrived whole but unusable at the
+// greeting.
+TEST(QemuDevice, ProvisioningOverTheLinkRefusesWhatDoesNotFitOrDoesNotParse) {
+  Fixture& f = fixture();
+  const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);
+  const host::FirmwareLayout layout = host::read_firmware_layout(env("MCUSPLIT_FW_DEVICE_ELF"));
+  {
+    OneDevice d("", "");
+    // Only its first chunk is read before the refusal; the QEMU is killed.
+    const std::vector<uint8_t> big(layout.provision_bytes + 1, 0);
+    ASSERT_EQ(d.link().send_message(0, device::MessageType::Provision, device::kNoInference,
+                                    big.data(), big.size()),
+              device::TransportStatus::Ok);
+    host::WireMessage m;
+    ASSERT_EQ(d.link().wait_control(&m, Clock::now() + std::chrono::seconds(10), 0),
+              device::TransportStatus::Ok)
+        << d.link().error();
+    ASSERT_EQ(m.type, device::MessageType::Error);
+    EXPECT_EQ(device::load_le32(m.body.data()),
+              static_cast<uint32_t>(device::ErrorCode::BadProvision));
+    EXPECT_NE(error_text(m).find("its plan slice (" + std::to_string(big.size()) +
+                                 " bytes) does not fit the provisioning region (" +
+                                 std::to_string(layout.provision_bytes) + " bytes"),
+              std::string::npos)
+        << error_text(m);
+  }
+  {
+    OneDevice d("", "");
+    // The first 4 KiB of an image: its header promises more.
+    std::vector<uint8_t> image = host::write_participant_image(file, 0);
+    host::Provisioning p;
+    p.image.assign(image.begin(), image.begin() + 4096);
+    p.names = {"teensy41-0", "teensy41-1", "coordinator"};
+    const std::vector<uint8_t> body = host::encode_provisioning(p);
+    ASSERT_EQ(d.link().send_message(0, device::MessageType::Provision, device::kNoInference,
+                                    body.data(), body.size()),
+              device::TransportStatus::Ok);
+    const host::WireMessage m = d.greet(file.hash);
+    ASSERT_EQ(m.type, device::MessageType::Error);
+    const std::string text = error_text(m);
+    EXPECT_NE(text.find("refused the plan: its device image is unusable: "), std::string::npos)
+        << text;
+    EXPECT_EQ(d.stop(), 1) << d.output();
+    EXPECT_NE(d.output().find("provisioning failed"), std::string::npos) << d.output();
+  }
 }
 
 }  // namespace
