@@ -18,51 +18,20 @@ BUILD_DIR=${BUILD_DIR:-build/release}
 JOBS=${JOBS:-$(nproc)}
 BIG=${BIG:-0}
 WORK=${WORK:-$(mktemp -d)}
-mkdir -p "$WORK"
 FASHION_IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
 FASHION_ARGS=(--mean 0.2860 --std 0.3530 --no-crop)
 IMAGE=${IMAGE:-tests/data/images/fashion_test1_pullover.pgm}  # any image for MobileNetV2
 
-for tool in qemu-system-arm arm-none-eabi-g++; do
-  command -v "$tool" > /dev/null || { echo "bench_icount: $tool not found" >&2; exit 1; }
-done
-if [[ -z "${MCUSPLIT:-}" ]]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-  cmake --build "$BUILD_DIR" -j "$JOBS" > /dev/null
-  MCUSPLIT="$BUILD_DIR/src/mcusplit"
-fi
-M=$MCUSPLIT
-firmware_args=()
-[[ -n "${FIRMWARE:-}" ]] && firmware_args=(--firmware "$FIRMWARE")
-
-if [[ ! -f "$WORK/fashion.mq" ]]; then
-  "$M" quantize models/fashion_mnist_mbv2.onnx --calib random --samples 8 \
-    -o "$WORK/fashion.mq" > /dev/null
-  "$M" zoo mobilenetv2 --width 0.35 --resolution 96 --classes 10 -o "$WORK/mnv2-small.onnx" > /dev/null
-  "$M" quantize "$WORK/mnv2-small.onnx" --calib random --samples 8 -o "$WORK/mnv2-small.mq" > /dev/null
-fi
-if [[ "$BIG" == 1 && ! -f "$WORK/mnv2.mq" ]]; then
-  "$M" zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 --seed 1 \
-    -o "$WORK/mnv2.onnx" > /dev/null
-  "$M" quantize "$WORK/mnv2.onnx" --calib random --samples 8 -o "$WORK/mnv2.mq" > /dev/null
-fi
+BENCH=bench_icount
+. "$(dirname "${BASH_SOURCE[0]}")/qemu_bench_setup.sh"
 
 # run NAME MODEL DEVICES [plan args] -- [input args]
 run() {
-  local name=$1 model=$2 devices=$3
-  shift 3
-  local plan_args=()
-  while [[ $# -gt 0 && "$1" != "--" ]]; do plan_args+=("$1"); shift; done
-  shift
-  "$M" plan "$WORK/$model.mq" --devices "$devices" --topology star "${plan_args[@]}" \
-    -o "$WORK/$name.plan" > /dev/null
-  "$M" infer "$WORK/$model.mq" "$@" --output "$WORK/$name.single.pb" > /dev/null
-  "$M" run "$WORK/$name.plan" "$@" --targets qemu --icount "${firmware_args[@]}" \
+  local name=$1
+  plan_and_reference "$@"
+  "$M" run "$WORK/$name.plan" "${INPUT_ARGS[@]}" --targets qemu --icount "${firmware_args[@]}" \
     --timeout 600000 --json --output "$WORK/$name.pb" > "$WORK/$name.json"
-  if ! cmp -s "$WORK/$name.pb" "$WORK/$name.single.pb"; then
-    echo "bench_icount: $name: split output differs from mcusplit infer" >&2
-    exit 1
-  fi
+  check_bit_exact "$name"
   echo "bench_icount: $name done" >&2
 }
 
