@@ -33,9 +33,11 @@ KernelStatus int8_conv_1x1_packed(const Int8ConvParams& p, const InputTile& in,
   const int32_t* const bias = p.bias;
   int16_t columns[2][kDepthChunk];
   int32_t acc[2][kChannelBlock];
+  ChannelRequant requant[kChannelBlock];
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += kChannelBlock) {
     const int32_t block = core::min_i32(kChannelBlock, out.box.c1 - block_c0);
     const int8_t* block_weights = p.weights + (block_c0 - p.weights_c0) * depth;
+    stage.decode(block_c0 - p.weights_c0, block, requant);
     // Pixels pair up in row-major order across rows, so odd widths cost nothing.
     for (int32_t t = 0; t < pixels; t += 2) {
       const int32_t count = core::min_i32(2, pixels - t);
@@ -74,10 +76,9 @@ KernelStatus int8_conv_1x1_packed(const Int8ConvParams& p, const InputTile& in,
           for (int32_t j = 0; j < count; ++j) acc[j][k] += packed::mac_1x1(columns[j], w, n);
         }
       }
-      const int32_t first_slot = block_c0 - p.weights_c0;
       for (int32_t j = 0; j < count; ++j) {
         int8_t* d = dst[j];
-        for (int32_t k = 0; k < block; ++k) d[k] = stage(acc[j][k], first_slot + k);
+        for (int32_t k = 0; k < block; ++k) d[k] = stage(acc[j][k], requant[k]);
       }
     }
   }
