@@ -3,6 +3,13 @@
 // into an int8 column (padding taps hold the input zero point, so they add
 // exactly 0 once the offset is applied) and expanded once to int16; the pair
 // of columns then meets pairs of output channels' filters.
+// GCC would turn the short copy loops of the window gather back into
+// memcpy/memset calls whose set-up costs more than the copies; file-wide, as
+// an attribute on the helpers would stop them being inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
+
 #include "kernels/int8_conv.h"
 #include "kernels/int8_packed_dot.h"
 
@@ -13,23 +20,23 @@ namespace {
 // Taps (kernel_h * kernel_w * input channels per group) a column may hold:
 // 2.5 KiB of stack. Larger filters take the plain kernel.
 constexpr int32_t kMaxTaps = 512;
+// Output channels whose requantization is decoded at a time.
+constexpr int32_t kChannelBlock = 32;
+// Filters one tap short of a multiple of 4 (3x3x3: 27) are copied per
+// block, zero-padded, when they fit here: the dot products then have no
+// scalar tail (measured: with 3 padding taps, 3x3x1, it costs more than the
+// tail).
+constexpr int32_t kPaddedWeightBytes = 1024;
 
-// Small runs (a window row is a few to a few hundred bytes): inline word
-// copies instead of calls into the C library, whose set-up costs more than
-// the copy (GCC would turn these loops back into memcpy/memset calls).
-#if defined(__GNUC__) && !defined(__clang__)
-#define MCUSPLIT_NO_LIBCALL_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define MCUSPLIT_NO_LIBCALL_LOOPS
-#endif
-
-MCUSPLIT_NO_LIBCALL_LOOPS void copy_bytes(int8_t* dst, const int8_t* src, int32_t n) {
+// Window rows are a few to a few hundred bytes: inline word copies (with
+// tree-loop-distribute-patterns off, see the top of the file).
+inline void copy_bytes(int8_t* dst, const int8_t* src, int32_t n) {
   int32_t i = 0;
   for (; i + 4 <= n; i += 4) packed::store_s8x4(dst + i, packed::load_s8x4(src + i));
   for (; i < n; ++i) dst[i] = src[i];
 }
 
-MCUSPLIT_NO_LIBCALL_LOOPS void fill_bytes(int8_t* dst, int8_t value, int32_t n) {
+inline void fill_bytes(int8_t* dst, int8_t value, int32_t n) {
   for (int32_t i = 0; i < n; ++i) dst[i] = value;
 }
 
@@ -44,34 +51,36 @@ struct Geometry {
 void gather_window(const Int8ConvParams& p, const InputTile& in, const Geometry& g, int32_t group,
                    int32_t oy, int32_t ox, int8_t* column) {
   const int32_t ipg = g.in_per_group;
-  const auto pad = static_cast<int8_t>(p.input_zero_point);
   const int32_t iy_origin = oy * p.stride_h - p.pad_top;
   const int32_t ix_origin = ox * p.stride_w - p.pad_left;
+  const TapRange ky_range = valid_taps(iy_origin, p.input.h, p.kernel_h, p.dilation_h);
   const TapRange kx_range = valid_taps(ix_origin, p.input.w, p.kernel_w, p.dilation_w);
   const int32_t row_taps = p.kernel_w * ipg;
-  // One copy per window row when the valid taps are adjacent channel runs.
-  const bool contiguous = p.dilation_w == 1 && ipg == g.in_pixel;
   const int32_t channel = group * ipg - in.box.c0;
-  for (int32_t ky = 0; ky < p.kernel_h; ++ky) {
+  // Taps adjacent in a row and a pixel holding just the group's channels:
+  // a window row is one run of the input row.
+  const bool contiguous = p.dilation_w == 1 && ipg == g.in_pixel;
+  if (contiguous && ky_range.end - ky_range.begin == p.kernel_h &&
+      kx_range.end - kx_range.begin == p.kernel_w) {
+    // No padding (most windows): one copy per row.
+    const int8_t* src = in.data + (iy_origin - in.box.y0) * g.in_row +
+                        (ix_origin - in.box.x0) * g.in_pixel + channel;
+    const int32_t step = p.dilation_h * g.in_row;
+    for (int32_t ky = 0; ky < p.kernel_h; ++ky, src += step) {
+      copy_bytes(column + ky * row_taps, src, row_taps);
+    }
+    return;
+  }
+  const auto pad = static_cast<int8_t>(p.input_zero_point);
+  fill_bytes(column, pad, p.kernel_h * row_taps);
+  for (int32_t ky = ky_range.begin; ky < ky_range.end; ++ky) {
     int8_t* dst = column + ky * row_taps;
     const int32_t iy = iy_origin + ky * p.dilation_h;
-    if (iy < 0 || iy >= p.input.h || kx_range.begin == kx_range.end) {
-      fill_bytes(dst, pad, row_taps);
-      continue;
-    }
     const int8_t* src_row = in.data + (iy - in.box.y0) * g.in_row + channel;
-    fill_bytes(dst, pad, kx_range.begin * ipg);
-    if (contiguous) {
-      const int32_t ix = ix_origin + kx_range.begin;
-      copy_bytes(dst + kx_range.begin * ipg, src_row + (ix - in.box.x0) * g.in_pixel,
-                 (kx_range.end - kx_range.begin) * ipg);
-    } else {
-      for (int32_t kx = kx_range.begin; kx < kx_range.end; ++kx) {
-        const int32_t ix = ix_origin + kx * p.dilation_w;
-        copy_bytes(dst + kx * ipg, src_row + (ix - in.box.x0) * g.in_pixel, ipg);
-      }
+    for (int32_t kx = kx_range.begin; kx < kx_range.end; ++kx) {
+      const int32_t ix = ix_origin + kx * p.dilation_w;
+      copy_bytes(dst + kx * ipg, src_row + (ix - in.box.x0) * g.in_pixel, ipg);
     }
-    fill_bytes(dst + kx_range.end * ipg, pad, (p.kernel_w - kx_range.end) * ipg);
   }
 }
 
@@ -91,58 +100,72 @@ KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, cons
   const int32_t offset = -p.input_zero_point;
   const int32_t width = out.box.width();
   const int32_t pixels = out.box.height() * width;
-  const int32_t first_group = out.box.c0 / out_per_group;
-  const int32_t end_group = (out.box.c1 - 1) / out_per_group + 1;
 
   const OutputStage stage{p.requant.multiplier, p.requant.shift, p.output_zero_point, p.activation};
   const int8_t* const weights = p.weights;
   const int32_t* const bias = p.bias;
-  const int32_t weights_c0 = p.weights_c0;
-  int8_t window[kMaxTaps];
-  int16_t columns[2][kMaxTaps];
-  // Pixels pair up in row-major order across rows, so odd widths cost nothing.
-  for (int32_t t = 0; t < pixels; t += 2) {
-    const int32_t count = core::min_i32(2, pixels - t);
-    int32_t oy[2] = {0, 0};
-    int32_t ox[2] = {0, 0};
-    int8_t* dst[2] = {nullptr, nullptr};
-    for (int32_t j = 0; j < count; ++j) {
-      oy[j] = out.box.y0 + (t + j) / width;
-      ox[j] = out.box.x0 + (t + j) % width;
-      dst[j] =
-          out.data + (oy[j] - out.box.y0) * os.row + (ox[j] - out.box.x0) * os.pixel - out.box.c0;
+  const int32_t padded_taps = (taps + 3) & ~3;
+  int8_t window[kMaxTaps + 3];
+  int16_t columns[2][kMaxTaps + 3];
+  int8_t padded_weights[kPaddedWeightBytes];
+  int32_t block_bias[kChannelBlock];
+  ChannelRequant requant[kChannelBlock];
+  // Blocks of output channels inside one group, decoded once; the windows
+  // are gathered again per block (layers with many channels per group have
+  // many MACs per gathered tap).
+  for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1;) {
+    const int32_t group = block_c0 / out_per_group;
+    const int32_t block_c1 = core::min_i32(core::min_i32(out.box.c1, (group + 1) * out_per_group),
+                                           block_c0 + kChannelBlock);
+    const int32_t block = block_c1 - block_c0;
+    const int32_t first_slot = block_c0 - p.weights_c0;
+    const int8_t* block_weights = weights + first_slot * taps;
+    int32_t n = taps;  // taps per filter row as the dot products see them
+    if (padded_taps == taps + 1 && padded_taps * block <= kPaddedWeightBytes) {
+      for (int32_t k = 0; k < block; ++k) {
+        for (int32_t i = 0; i < padded_taps; ++i) {
+          padded_weights[k * padded_taps + i] = i < taps ? block_weights[k * taps + i] : 0;
+        }
+      }
+      // The padding taps of the windows read the zero point: 0 after the offset.
+      for (int32_t i = taps; i < padded_taps; ++i)
+        window[i] = static_cast<int8_t>(p.input_zero_point);
+      block_weights = padded_weights;
+      n = padded_taps;
     }
-    for (int32_t group = first_group; group < end_group; ++group) {
+    stage.decode(first_slot, block, requant);
+    for (int32_t k = 0; k < block; ++k) block_bias[k] = bias != nullptr ? bias[first_slot + k] : 0;
+
+    // Pixels pair up in row-major order across rows, so odd widths cost nothing.
+    for (int32_t t = 0; t < pixels; t += 2) {
+      const int32_t count = core::min_i32(2, pixels - t);
+      int8_t* dst[2] = {nullptr, nullptr};
       for (int32_t j = 0; j < count; ++j) {
-        gather_window(p, in, geometry, group, oy[j], ox[j], window);
-        packed::expand_column(window, taps, offset, columns[j]);
+        const int32_t oy = out.box.y0 + (t + j) / width;
+        const int32_t ox = out.box.x0 + (t + j) % width;
+        dst[j] = out.data + (oy - out.box.y0) * os.row + (ox - out.box.x0) * os.pixel +
+                 (block_c0 - out.box.c0);
+        gather_window(p, in, geometry, group, oy, ox, window);
+        packed::expand_column(window, n, offset, columns[j]);
       }
-      const int32_t c0 = core::max_i32(out.box.c0, group * out_per_group);
-      const int32_t c1 = core::min_i32(out.box.c1, (group + 1) * out_per_group);
-      int32_t oc = c0;
-      for (; count == 2 && oc + 2 <= c1; oc += 2) {
-        const int32_t slot = oc - weights_c0;
-        const int8_t* w = weights + slot * taps;
-        const int32_t b0 = bias != nullptr ? bias[slot] : 0;
-        const int32_t b1 = bias != nullptr ? bias[slot + 1] : 0;
-        int32_t acc[4] = {b0, b1, b0, b1};
-        packed::mac_2x2(columns[0], columns[1], w, w + taps, taps, acc);
-        for (int32_t j = 0; j < 2; ++j) {
-          for (int32_t r = 0; r < 2; ++r) {
-            dst[j][oc + r] = stage(acc[2 * j + r], slot + r);
-          }
-        }
+      int32_t k = 0;
+      for (; count == 2 && k + 2 <= block; k += 2) {
+        const int8_t* w = block_weights + k * n;
+        int32_t acc[4] = {block_bias[k], block_bias[k + 1], block_bias[k], block_bias[k + 1]};
+        packed::mac_2x2(columns[0], columns[1], w, w + n, n, acc);
+        dst[0][k] = stage(acc[0], requant[k]);
+        dst[0][k + 1] = stage(acc[1], requant[k + 1]);
+        dst[1][k] = stage(acc[2], requant[k]);
+        dst[1][k + 1] = stage(acc[3], requant[k + 1]);
       }
-      for (; oc < c1; ++oc) {
-        const int32_t slot = oc - weights_c0;
-        const int8_t* w = weights + slot * taps;
+      for (; k < block; ++k) {
+        const int8_t* w = block_weights + k * n;
         for (int32_t j = 0; j < count; ++j) {
-          const int32_t acc =
-              (bias != nullptr ? bias[slot] : 0) + packed::mac_1x1(columns[j], w, taps);
-          dst[j][oc] = stage(acc, slot);
+          dst[j][k] = stage(block_bias[k] + packed::mac_1x1(columns[j], w, n), requant[k]);
         }
       }
     }
+    block_c0 = block_c1;
   }
   return KernelStatus::Ok;
 }
