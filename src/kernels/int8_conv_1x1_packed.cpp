@@ -31,7 +31,7 @@ KernelStatus int8_conv_1x1_packed(const Int8ConvParams& p, const InputTile& in,
 
   const OutputStage stage{p.requant.multiplier, p.requant.shift, p.output_zero_point, p.activation};
   const int32_t* const bias = p.bias;
-  int16_t columns[2][kDepthChunk];
+  uint32_t columns[2][packed::column_words(kDepthChunk)];
   int32_t acc[2][kChannelBlock];
   ChannelRequant requant[kChannelBlock];
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += kChannelBlock) {

@@ -106,7 +106,7 @@ KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, cons
   const int32_t* const bias = p.bias;
   const int32_t padded_taps = (taps + 3) & ~3;
   int8_t window[kMaxTaps + 3];
-  int16_t columns[2][kMaxTaps + 3];
+  uint32_t columns[2][packed::column_words(kMaxTaps + 3)];
   int8_t padded_weights[kPaddedWeightBytes];
   int32_t block_bias[kChannelBlock];
   ChannelRequant requant[kChannelBlock];

@@ -27,17 +27,6 @@ inline void store_s8x4(int8_t* p, uint32_t v) {
   std::memcpy(p, &v, sizeof(v));
 }
 
-// Two int16 lanes from any address.
-inline uint32_t load_s16x2(const int16_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline void store_s16x2(int16_t* p, uint32_t v) {
-  std::memcpy(p, &v, sizeof(v));
-}
-
 inline int32_t lane0(uint32_t v) {
   return static_cast<int16_t>(static_cast<uint16_t>(v));
 }

@@ -92,15 +92,23 @@ TEST(Int8PackedDot, ExpandColumnStoresOffsetValuesInPackedOrder) {
   for (const Case& c : cases(rng)) {
     const std::vector<int8_t> buffer = values(rng, static_cast<size_t>(c.n + 4));
     const int8_t* src = buffer.data() + c.misalign;
-    std::vector<int16_t> dst(static_cast<size_t>(c.n) + 1, 12345);
-    expand_column(src, c.n, c.offset, dst.data());
-    const int groups = c.n / 4 * 4;
-    for (int i = 0; i < c.n; ++i) {
-      // Within a group of 4, positions 0 1 2 3 hold values 0 2 1 3.
-      const int from = i < groups ? i / 4 * 4 + (i % 4 == 1 ? 2 : i % 4 == 2 ? 1 : i % 4) : i;
-      EXPECT_EQ(dst[static_cast<size_t>(i)], src[from] + c.offset) << c.n << " " << i;
+    const auto words = static_cast<size_t>(column_words(c.n));
+    std::vector<uint32_t> col(words + 1, 0xdeadbeefu);
+    expand_column(src, c.n, c.offset, col.data());
+    const int groups = c.n / 4;
+    for (int g = 0; g < groups; ++g) {
+      // Word 2g holds values 4g and 4g+2, word 2g+1 values 4g+1 and 4g+3.
+      EXPECT_EQ(lane0(col[2 * g]), src[4 * g] + c.offset) << c.n << " " << g;
+      EXPECT_EQ(lane1(col[2 * g]), src[4 * g + 2] + c.offset) << c.n << " " << g;
+      EXPECT_EQ(lane0(col[2 * g + 1]), src[4 * g + 1] + c.offset) << c.n << " " << g;
+      EXPECT_EQ(lane1(col[2 * g + 1]), src[4 * g + 3] + c.offset) << c.n << " " << g;
     }
-    EXPECT_EQ(dst[static_cast<size_t>(c.n)], 12345) << "wrote past the end, n " << c.n;
+    for (int i = 4 * groups; i < c.n; ++i) {
+      EXPECT_EQ(tail_value(col[static_cast<size_t>(2 * groups + i - 4 * groups)]),
+                src[i] + c.offset)
+          << c.n << " " << i;
+    }
+    EXPECT_EQ(col[words], 0xdeadbeefu) << "wrote past the end, n " << c.n;
   }
 }
 
@@ -113,7 +121,7 @@ TEST(Int8PackedDot, BlocksMatchPlainDotProducts) {
     const std::vector<int8_t> a0 = values(rng, size), a1 = values(rng, size);
     const std::vector<int8_t> w0 = values(rng, size), w1 = values(rng, size);
     const int m = c.misalign;
-    std::vector<int16_t> col0(size), col1(size);
+    std::vector<uint32_t> col0(static_cast<size_t>(column_words(c.n))), col1(col0.size());
     expand_column(a0.data() + m, c.n, c.offset, col0.data());
     expand_column(a1.data() + m, c.n, c.offset, col1.data());
     const int8_t* x0 = a0.data() + m;
@@ -139,7 +147,7 @@ TEST(Int8PackedDot, ExtremeValuesOverLongVectors) {
     for (int8_t a : {int8_t{-128}, int8_t{127}}) {
       for (int8_t w : {int8_t{-128}, int8_t{127}}) {
         const std::vector<int8_t> x(2001, a), y(2001, w);
-        std::vector<int16_t> col(2001);
+        std::vector<uint32_t> col(static_cast<size_t>(column_words(2001)));
         expand_column(x.data(), 2001, offset, col.data());
         const int64_t expected = plain_dot(x.data(), y.data(), 2001, offset);
         EXPECT_EQ(mac_1x1(col.data(), y.data(), 2001), expected);
