@@ -14,7 +14,7 @@
 // the ticks-to-instructions rule), one semihosting line per case, a summary:
 //   kernel-bench: calibration loop_instructions=N ticks=N
 //   kernel-bench: NAME macs=N ticks=N clamped=N/OUTPUTS ok|MISMATCH=COUNT
-//   kernel-bench: done cases=N mismatches=N
+//   kernel-bench: done cases=N mismatches=N stack_high_water=BYTES
 // Exit code 0 when every output matches, kExitError otherwise.
 #include <cstdint>
 
@@ -353,7 +353,8 @@ int main() {
       .dec(totals.cases)
       .add(" mismatches=")
       .dec(totals.mismatches);
-  line.add("\n");
+  // The packed kernels keep their blocks on the stack: how deep it went.
+  line.add(" stack_high_water=").dec(fw::stack_high_water_bytes()).add("\n");
   fw::semihosting::write0(line.c_str());
   return totals.mismatches == 0 ? fw::kExitOk : fw::kExitError;
 }

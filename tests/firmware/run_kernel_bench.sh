@@ -29,7 +29,7 @@ run() {
 first="$(run)" || { echo "$first"; echo "run_kernel_bench: the firmware exited with $?"; exit 1; }
 echo "$first"
 cases="$(grep -c ' macs=.* ok$' <<< "$first" || true)"
-if grep -q MISMATCH <<< "$first" || ! grep -q "done cases=$cases mismatches=0" <<< "$first" ||
+if grep -q MISMATCH <<< "$first" || ! grep -q "done cases=$cases mismatches=0 " <<< "$first" ||
     [ "$cases" -lt 9 ]; then
   echo "run_kernel_bench: expected every case ok (found $cases ok)"
   exit 1
