@@ -26,15 +26,25 @@ run() {
     -semihosting-config enable=on,target=native -icount shift=7 -kernel "$elf" 2>&1
 }
 
-first="$(run)" || { echo "$first"; echo "run_kernel_bench: the firmware exited with $?"; exit 1; }
+status=0
+first="$(run)" || status=$?
 echo "$first"
+if [ "$status" -ne 0 ]; then
+  echo "run_kernel_bench: the firmware exited with $status"
+  exit 1
+fi
 cases="$(grep -c ' macs=.* ok$' <<< "$first" || true)"
 if grep -q MISMATCH <<< "$first" || ! grep -q "done cases=$cases mismatches=0 " <<< "$first" ||
     [ "$cases" -lt 9 ]; then
   echo "run_kernel_bench: expected every case ok (found $cases ok)"
   exit 1
 fi
-second="$(run)" || { echo "run_kernel_bench: the second run exited with $?"; exit 1; }
+second="$(run)" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "$second"
+  echo "run_kernel_bench: the second run exited with $status"
+  exit 1
+fi
 if [ "$first" != "$second" ]; then
   diff <(echo "$first") <(echo "$second") || true
   echo "run_kernel_bench: two runs gave different output (ticks are not deterministic)"
