@@ -61,14 +61,70 @@ inline int8_t clamp_to_int8(int32_t v, const ActivationRange& act) {
   return static_cast<int8_t>(v);
 }
 
+// One channel's multiplier with its shift decoded: the decode is a third of
+// the output stage's Cortex-M7 instructions, so kernels that requantize many
+// outputs per channel decode a block of channels once (OutputStage::decode).
+struct ChannelRequant {
+  int32_t multiplier = 0;
+  int32_t left = 0;   // shift > 0: applied before the multiply
+  int32_t right = 0;  // shift <= 0: rounding shift after it, in [0, 31]
+  int32_t mask = 0;   // 2^right - 1
+  int32_t half = 0;   // mask >> 1
+};
+
+inline ChannelRequant decode_requant(int32_t multiplier, int32_t shift) {
+  ChannelRequant q;
+  q.multiplier = multiplier;
+  q.left = shift > 0 ? shift : 0;
+  q.right = shift > 0 ? 0 : -shift;
+  q.mask = static_cast<int32_t>((int64_t{1} << q.right) - 1);
+  q.half = q.mask >> 1;
+  return q;
+}
+
+// core::multiply_by_quantized_multiplier(acc, multiplier, shift), the same
+// integers (test_int8_requantize.cpp) in about half the instructions: the
+// rounding doubling high multiply as one 64-bit multiply-accumulate and
+// floor shift, floor((x * m + 2^30) / 2^31) being exactly its round half up,
+// then its rounding divide by 2^right (halves away from zero).
+inline int32_t scale_acc(int32_t acc, const ChannelRequant& q) {
+  const int64_t x = static_cast<int32_t>(static_cast<uint32_t>(acc) << q.left);
+  int64_t high = (x * q.multiplier + (int64_t{1} << 30)) >> 31;
+  if (high > INT32_MAX) high = INT32_MAX;  // only x = multiplier = INT32_MIN
+  const auto h = static_cast<int32_t>(high);
+  const int32_t threshold = q.half + (h < 0 ? 1 : 0);
+  return (h >> q.right) + ((h & q.mask) > threshold ? 1 : 0);
+}
+
 // The TFLite output stage: acc -> multiplier/shift -> + zero point -> clamp.
 inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
                          const ActivationRange& act) {
-  return clamp_to_int8(
-      core::multiply_by_quantized_multiplier(acc, multiplier, static_cast<int>(shift)) +
-          output_zero_point,
-      act);
+  return clamp_to_int8(scale_acc(acc, decode_requant(multiplier, shift)) + output_zero_point, act);
 }
+
+// The output stage with the per-layer values held by value: kernels store
+// through int8_t pointers, which may alias anything, so values read through a
+// params reference would be reloaded after every output store. Copy one into
+// a local before the loops.
+struct OutputStage {
+  const int32_t* multiplier = nullptr;  // indexed by weight slot
+  const int32_t* shift = nullptr;
+  int32_t zero_point = 0;
+  ActivationRange activation;
+
+  int8_t operator()(int32_t acc, int32_t slot) const {
+    return requantize(acc, multiplier[slot], shift[slot], zero_point, activation);
+  }
+  // Channels [first_slot, first_slot + count) decoded into q.
+  void decode(int32_t first_slot, int32_t count, ChannelRequant* q) const {
+    for (int32_t k = 0; k < count; ++k) {
+      q[k] = decode_requant(multiplier[first_slot + k], shift[first_slot + k]);
+    }
+  }
+  int8_t operator()(int32_t acc, const ChannelRequant& q) const {
+    return clamp_to_int8(scale_acc(acc, q) + zero_point, activation);
+  }
+};
 
 inline bool valid_activation(const ActivationRange& act) {
   return -128 <= act.min && act.min <= act.max && act.max <= 127;

@@ -78,6 +78,14 @@ KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const O
 }
 
 KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+#if defined(__ARM_FEATURE_DSP)
+  return int8_conv_packed(p, in, out);
+#else
+  return int8_conv_plain(p, in, out);
+#endif
+}
+
+KernelStatus int8_conv_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
 

@@ -56,7 +56,16 @@ KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const O
 
 // out = clamp(MBQM(bias + sum (in - in_zp) * w) + out_zp) for every element of
 // out.box, reading only positions inside in.box. Any groups, strides,
-// dilations, padding.
+// dilations, padding. With the DSP extension (__ARM_FEATURE_DSP) this is
+// int8_conv_packed, else int8_conv_plain.
 KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+
+// Scalar loops over contiguous window rows.
+KernelStatus int8_conv_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+
+// The same results computed with SMLAD on 16-bit pairs over gathered windows
+// (int8_packed_dot.h; portable emulation of the instructions elsewhere, so
+// the host tests it); filters over 512 taps take int8_conv_plain.
+KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
 
 }  // namespace mcusplit::kernels

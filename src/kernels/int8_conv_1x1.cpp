@@ -8,14 +8,14 @@ bool is_pointwise_conv(const Int8ConvParams& p) {
          p.input.w == p.output.w;
 }
 
+#if !defined(__ARM_FEATURE_DSP)
+
 namespace {
 
 // Output channels per pass: their folded offsets live on the stack.
 constexpr int32_t kChannelBlock = 32;
 
-}  // namespace
-
-KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
   if (!is_pointwise_conv(p)) return KernelStatus::BadParams;
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
@@ -56,6 +56,18 @@ KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const O
     }
   }
   return KernelStatus::Ok;
+}
+
+}  // namespace
+
+#endif
+
+KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+#if defined(__ARM_FEATURE_DSP)
+  return int8_conv_1x1_packed(p, in, out);
+#else
+  return conv_1x1_plain(p, in, out);
+#endif
 }
 
 }  // namespace mcusplit::kernels

@@ -10,6 +10,12 @@ namespace mcusplit::kernels {
 bool is_pointwise_conv(const Int8ConvParams& p);
 
 // BadParams unless is_pointwise_conv(p); otherwise bit-identical to int8_conv.
+// With the DSP extension (__ARM_FEATURE_DSP) this is int8_conv_1x1_packed.
 KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+
+// The same results computed with SMLAD on 16-bit pairs (int8_packed_dot.h);
+// portable emulation of the instructions elsewhere, so the host tests it.
+KernelStatus int8_conv_1x1_packed(const Int8ConvParams& p, const InputTile& in,
+                                  const OutputTile& out);
 
 }  // namespace mcusplit::kernels

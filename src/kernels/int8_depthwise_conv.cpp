@@ -8,6 +8,15 @@ bool is_depthwise_conv(const Int8ConvParams& p) {
 
 KernelStatus int8_depthwise_conv(const Int8ConvParams& p, const InputTile& in,
                                  const OutputTile& out) {
+#if defined(__ARM_FEATURE_DSP)
+  return int8_depthwise_conv_packed(p, in, out);
+#else
+  return int8_depthwise_conv_plain(p, in, out);
+#endif
+}
+
+KernelStatus int8_depthwise_conv_plain(const Int8ConvParams& p, const InputTile& in,
+                                       const OutputTile& out) {
   if (!is_depthwise_conv(p)) return KernelStatus::BadParams;
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;

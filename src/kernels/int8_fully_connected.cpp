@@ -1,5 +1,7 @@
 #include "kernels/int8_fully_connected.h"
 
+#include "kernels/int8_packed_dot.h"
+
 namespace mcusplit::kernels {
 
 namespace {
@@ -29,9 +31,14 @@ KernelStatus int8_fully_connected(const Int8FullyConnectedParams& p, const int8_
   for (int32_t n = n0; n < n1; ++n) {
     const int32_t slot = n - p.weights_n0;
     const int32_t requant_slot = p.per_tensor_requant ? 0 : slot;
-    const int32_t acc =
-        (p.bias != nullptr ? p.bias[slot] : 0) +
-        dot_s8_offset(input, p.weights + slot * p.input_size, p.input_size, input_offset);
+    const int8_t* row = p.weights + slot * p.input_size;
+#if defined(__ARM_FEATURE_DSP)
+    // Each weight row is read once: SMLAD straight from int8, no expansion.
+    const int32_t dot = packed::dot_s8_offset(input, row, p.input_size, input_offset);
+#else
+    const int32_t dot = dot_s8_offset(input, row, p.input_size, input_offset);
+#endif
+    const int32_t acc = (p.bias != nullptr ? p.bias[slot] : 0) + dot;
     output[n - n0] = requantize(acc, p.requant.multiplier[requant_slot],
                                 p.requant.shift[requant_slot], p.output_zero_point, p.activation);
   }

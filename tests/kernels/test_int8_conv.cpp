@@ -151,10 +151,15 @@ Box touched_input_box(const reference::ConvSpec& s, const Box& out) {
   return b;
 }
 
+// Every variant, both formulations: the plain loops and the packed (SMLAD)
+// kernels the Cortex-M7 runs, here on emulated instructions.
 std::vector<Kernel> kernels_for(Mode mode) {
-  std::vector<Kernel> k = {&int8_conv, &int8_conv_dispatch};
-  if (mode == Mode::Depthwise) k.push_back(&int8_depthwise_conv);
-  if (mode == Mode::Pointwise) k.push_back(&int8_conv_1x1);
+  std::vector<Kernel> k = {&int8_conv, &int8_conv_dispatch, &int8_conv_plain, &int8_conv_packed};
+  if (mode == Mode::Depthwise) {
+    k.insert(k.end(),
+             {&int8_depthwise_conv, &int8_depthwise_conv_plain, &int8_depthwise_conv_packed});
+  }
+  if (mode == Mode::Pointwise) k.insert(k.end(), {&int8_conv_1x1, &int8_conv_1x1_packed});
   return k;
 }
 
@@ -224,9 +229,16 @@ TEST(Int8Conv, MobileNetLikeLayersMatchReference) {
   struct Layer {
     int cin, h, w, cout, k, stride, groups;
   };
-  const Layer layers[] = {{3, 33, 33, 32, 3, 2, 1},   {32, 17, 17, 32, 3, 1, 32},
-                          {32, 17, 17, 16, 1, 1, 1},  {16, 17, 17, 96, 1, 1, 1},
-                          {96, 17, 17, 96, 3, 2, 96}, {160, 4, 4, 960, 1, 1, 1}};
+  const Layer layers[] = {{3, 33, 33, 32, 3, 2, 1},
+                          {32, 17, 17, 32, 3, 1, 32},
+                          {32, 17, 17, 16, 1, 1, 1},
+                          {16, 17, 17, 96, 1, 1, 1},
+                          {96, 17, 17, 96, 3, 2, 96},
+                          {160, 4, 4, 960, 1, 1, 1},
+                          // Deeper than one expanded column chunk (256), odd
+                          // pixel and channel counts; a 7x7 filter.
+                          {300, 5, 3, 9, 1, 1, 1},
+                          {8, 9, 9, 7, 7, 1, 1}};
   for (const Layer& l : layers) {
     reference::ConvSpec s;
     s.in = {l.cin, l.h, l.w};
@@ -255,11 +267,13 @@ TEST(Int8Conv, MobileNetLikeLayersMatchReference) {
       if (out_box.empty()) continue;
       const Box in_box = required_input_box(call.params, out_box);
       const std::vector<int8_t> in_data = testing::extract(input, s.in, in_box);
-      testing::OutputBuffer out(rng, out_box, false);
-      ASSERT_EQ(
-          int8_conv_dispatch(call.params, {in_data.data(), in_box}, {out.data.data(), out_box}),
-          KernelStatus::Ok);
-      testing::expect_matches(expected, s.out, out);
+      const Mode mode = l.groups > 1 ? Mode::Depthwise : l.k == 1 ? Mode::Pointwise : Mode::General;
+      for (Kernel kernel : kernels_for(mode)) {
+        testing::OutputBuffer out(rng, out_box, false);
+        ASSERT_EQ(kernel(call.params, {in_data.data(), in_box}, {out.data.data(), out_box}),
+                  KernelStatus::Ok);
+        testing::expect_matches(expected, s.out, out);
+      }
     }
   }
 }
@@ -306,9 +320,11 @@ TEST_F(Int8ConvStatus, TooSmallInputBoxIsRefusedByEveryVariant) {
     int32_t* edges[] = {&small.c0, &small.c1, &small.y0, &small.y1, &small.x0, &small.x1};
     *edges[side] += side % 2 == 0 ? 1 : -1;
     const std::vector<int8_t> in = testing::extract(input_, spec_.in, small);
-    EXPECT_EQ(int8_conv(call.params, {in.data(), small}, {out.data(), out_box}),
-              KernelStatus::InputBoxTooSmall)
-        << side;
+    for (Kernel kernel : {&int8_conv, &int8_conv_plain, &int8_conv_packed}) {
+      EXPECT_EQ(kernel(call.params, {in.data(), small}, {out.data(), out_box}),
+                KernelStatus::InputBoxTooSmall)
+          << side;
+    }
   }
   // The same for the depthwise and 1x1 variants.
   reference::ConvSpec dw = spec_;
@@ -319,17 +335,21 @@ TEST_F(Int8ConvStatus, TooSmallInputBoxIsRefusedByEveryVariant) {
   EXPECT_EQ(required_input_box(dw_call.params, dw_out), (Box{1, 3, 0, 6, 0, 6}));
   const Box dw_small{1, 3, 0, 6, 0, 5};
   const std::vector<int8_t> dw_in = testing::extract(input_, spec_.in, dw_small);
-  EXPECT_EQ(int8_depthwise_conv(dw_call.params, {dw_in.data(), dw_small}, {out.data(), dw_out}),
-            KernelStatus::InputBoxTooSmall);
+  for (Kernel kernel :
+       {&int8_depthwise_conv, &int8_depthwise_conv_plain, &int8_depthwise_conv_packed}) {
+    EXPECT_EQ(kernel(dw_call.params, {dw_in.data(), dw_small}, {out.data(), dw_out}),
+              KernelStatus::InputBoxTooSmall);
+  }
   reference::ConvSpec pw = spec_;
   pw.kh = pw.kw = 1;
   pw.pad_top = pw.pad_left = 0;
   const ConvCall pw_call(pw, 0, 6);
   const Box pw_small{0, 3, 0, 6, 0, 6};
   const std::vector<int8_t> pw_in = testing::extract(input_, spec_.in, pw_small);
-  EXPECT_EQ(
-      int8_conv_1x1(pw_call.params, {pw_in.data(), pw_small}, {out.data(), {0, 6, 0, 1, 0, 1}}),
-      KernelStatus::InputBoxTooSmall);
+  for (Kernel kernel : {&int8_conv_1x1, &int8_conv_1x1_packed}) {
+    EXPECT_EQ(kernel(pw_call.params, {pw_in.data(), pw_small}, {out.data(), {0, 6, 0, 1, 0, 1}}),
+              KernelStatus::InputBoxTooSmall);
+  }
 }
 
 TEST_F(Int8ConvStatus, ChannelsOutsideTheWeightSliceAreBadParams) {
@@ -360,8 +380,12 @@ TEST_F(Int8ConvStatus, InconsistentParamsAreBadParams) {
   EXPECT_EQ(run([](Int8ConvParams& p) { p.activation = {10, 5}; }), KernelStatus::BadParams);
   EXPECT_EQ(run([](Int8ConvParams& p) { p.weights = nullptr; }), KernelStatus::BadParams);
   EXPECT_EQ(run([](Int8ConvParams& p) { p.output.h = 5; }), KernelStatus::BadParams);
-  EXPECT_EQ(run([](Int8ConvParams&) {}, &int8_depthwise_conv), KernelStatus::BadParams);
-  EXPECT_EQ(run([](Int8ConvParams&) {}, &int8_conv_1x1), KernelStatus::BadParams);
+  for (Kernel kernel : {&int8_depthwise_conv, &int8_depthwise_conv_plain,
+                        &int8_depthwise_conv_packed, &int8_conv_1x1, &int8_conv_1x1_packed}) {
+    EXPECT_EQ(run([](Int8ConvParams&) {}, kernel), KernelStatus::BadParams);
+  }
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.weights = nullptr; }, &int8_conv_packed),
+            KernelStatus::BadParams);
   // Overlapping explicit output strides.
   ConvCall call(spec_, 0, 6);
   EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), out_box, 5, 0}),
