@@ -29,6 +29,10 @@ Int8AddParams make_int8_add_params(const TensorShape3& shape, const core::QuantP
 
 namespace {
 
+// Below this many output values the two 256-entry rescale tables cost more
+// than they save (each entry is one rescale).
+constexpr int64_t kAddTableMinElements = 1024;
+
 bool valid_add_params(const Int8AddParams& p) {
   return valid_shape(p.shape) && valid_zero_point(-p.input1_offset) &&
          valid_zero_point(-p.input2_offset) && valid_zero_point(p.output_offset) &&
@@ -57,19 +61,45 @@ KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputT
 
   const int32_t channels = out.box.channels();
   const int32_t scale_up = int32_t{1} << p.left_shift;
+  // Decoded once, held in locals (the output stores may alias `p`): the
+  // three rescales are most of this kernel's instructions.
+  const ChannelRequant q1 = decode_requant(p.input1_multiplier, p.input1_shift);
+  const ChannelRequant q2 = decode_requant(p.input2_multiplier, p.input2_shift);
+  const ChannelRequant qo = decode_requant(p.output_multiplier, p.output_shift);
+  const int32_t output_offset = p.output_offset;
+  const ActivationRange act = p.activation;
+  // An input's rescale depends on its int8 value only: for boxes of more
+  // values than the tables hold, look both up (256 values each, 2 KiB of
+  // stack) instead of rescaling every element.
+  const int64_t elements = int64_t{channels} * out.box.height() * out.box.width();
+  const bool use_tables = elements >= kAddTableMinElements;
+  int32_t table1[256];
+  int32_t table2[256];
+  if (use_tables) {
+    for (int32_t v = -128; v < 128; ++v) {
+      table1[v + 128] = scale_acc((v + p.input1_offset) * scale_up, q1);
+      table2[v + 128] = scale_acc((v + p.input2_offset) * scale_up, q2);
+    }
+  }
+  const int32_t offset1 = p.input1_offset;
+  const int32_t offset2 = p.input2_offset;
   for (int32_t y = out.box.y0; y < out.box.y1; ++y) {
     for (int32_t x = out.box.x0; x < out.box.x1; ++x) {
       const int8_t* a = in1.data + core::dense_offset(in1.box, out.box.c0, y, x);
       const int8_t* b = in2.data + core::dense_offset(in2.box, out.box.c0, y, x);
       int8_t* o = out.data + (y - out.box.y0) * os.row + (x - out.box.x0) * os.pixel;
+      if (use_tables) {
+        for (int32_t c = 0; c < channels; ++c) {
+          const int32_t sum = scale_acc(table1[a[c] + 128] + table2[b[c] + 128], qo);
+          o[c] = clamp_to_int8(sum + output_offset, act);
+        }
+        continue;
+      }
       for (int32_t c = 0; c < channels; ++c) {
-        const int32_t scaled1 = core::multiply_by_quantized_multiplier(
-            (a[c] + p.input1_offset) * scale_up, p.input1_multiplier, p.input1_shift);
-        const int32_t scaled2 = core::multiply_by_quantized_multiplier(
-            (b[c] + p.input2_offset) * scale_up, p.input2_multiplier, p.input2_shift);
-        const int32_t sum = core::multiply_by_quantized_multiplier(
-            scaled1 + scaled2, p.output_multiplier, p.output_shift);
-        o[c] = clamp_to_int8(sum + p.output_offset, p.activation);
+        const int32_t scaled1 = scale_acc((a[c] + offset1) * scale_up, q1);
+        const int32_t scaled2 = scale_acc((b[c] + offset2) * scale_up, q2);
+        const int32_t sum = scale_acc(scaled1 + scaled2, qo);
+        o[c] = clamp_to_int8(sum + output_offset, act);
       }
     }
   }
