@@ -83,6 +83,9 @@ std::vector<host::SocketAddress> parse_workers(const std::string& list) {
 
 // --targets qemu without --timeout.
 constexpr std::chrono::milliseconds kQemuDefaultTimeout{30000};
+// --provision link: the rate the greeting's deadline allows for an image to
+// cross an emulated UART (QEMU 7.2's carries 8 to 10 KB/s).
+constexpr int64_t kLinkProvisionBytesPerMs = 4;
 
 // A private temporary directory (the device images QEMU loads), removed
 // with everything in it when it goes.
@@ -307,12 +310,21 @@ void run_run(const RunArgs& a) {
     options.receive_timeout = kQemuDefaultTimeout;
   }
   if (qemu) {
-    // The devices hold their images already and talk over their UART: every
-    // frame through the coordinator, the firmware's banner skipped.
+    // The devices hold their images (loaded by QEMU) or get them over the
+    // link, and talk over their UART: every frame through the coordinator,
+    // the firmware's banner skipped.
     options.star = true;
     options.preprovisioned = a.provision == "loader";
     options.serial_links = true;
     options.setup_timeout = std::max(options.setup_timeout, options.receive_timeout);
+    if (a.provision == "link") {
+      // The greeting waits for the largest image to cross its UART.
+      int64_t largest = 0;
+      for (const plan::ParticipantPlan& pp : file.plan.participants) {
+        largest = std::max(largest, pp.weight_bytes);
+      }
+      options.setup_timeout += std::chrono::milliseconds(largest / kLinkProvisionBytesPerMs);
+    }
   }
   // After a failure, emulated devices that were told to stop get a moment to
   // exit by themselves (a device that refused the plan exits with code 1)
