@@ -174,6 +174,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           }
           const bool fits = provision_ != nullptr && h.message_bytes <= provision_capacity_ &&
                             h.chunk_offset == provision_received_ &&
+                            h.chunk_offset <= h.message_bytes &&
                             h.payload_bytes <= h.message_bytes - h.chunk_offset;
           sink_ = !running && fits ? Sink::Provision : Sink::Drop;
         } else {
