@@ -10,6 +10,10 @@
 // It talks to the coordinator over UART0 (UartTransport, star topology):
 //   - boot: prints one banner line on UART0 (the coordinator's serial link
 //     skips it as garbage) and on semihosting, and parses the image;
+//   - a Provision message before the greeting (provisioning over the link):
+//     the transport writes its body into the provisioning region, and the
+//     image in it replaces whatever was there (parsed at once, judged by
+//     the greeting);
 //   - the coordinator's first Ping: refused with an Error frame
 //     (BadProvision; "device 'NAME' refused the plan: ...") if the image is
 //     missing or corrupt, its arena exceeds this firmware's, its frames are
@@ -18,7 +22,7 @@
 //     exits with code 1. Otherwise a Pong carrying the image's plan hash;
 //   - Start(id): runs the DeviceRuntime (no graph input or output on a
 //     device), then Result (empty box), then Stats as a host worker sends
-//     them (span records, then the summary); a Stop or Error from the
+//     them (span records, compute clock records, then the summary); a Stop or Error from the
 //     coordinator during the run abandons it (Stats with StoppedAtOp);
 //   - Ping: Pong; Stop with inference id 0xFFFFFFFF: exit 0 (semihosting);
 //   - a runtime failure: Stats StoppedAtOp, an Error frame (RuntimeFailed,
