@@ -14,13 +14,7 @@
 #   scripts/bench_icount.sh
 #   BUILD_DIR=build/x BIG=1 FIRMWARE=path/to/mcusplit_fw_device.elf scripts/bench_icount.sh
 set -euo pipefail
-BUILD_DIR=${BUILD_DIR:-build/release}
-JOBS=${JOBS:-$(nproc)}
 BIG=${BIG:-0}
-WORK=${WORK:-$(mktemp -d)}
-FASHION_IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
-FASHION_ARGS=(--mean 0.2860 --std 0.3530 --no-crop)
-IMAGE=${IMAGE:-tests/data/images/fashion_test1_pullover.pgm}  # any image for MobileNetV2
 
 BENCH=bench_icount
 . "$(dirname "${BASH_SOURCE[0]}")/qemu_bench_setup.sh"

@@ -16,15 +16,9 @@
 #   scripts/bench_qemu.sh
 #   BUILD_DIR=build/x REPEAT=3 BIG=0 scripts/bench_qemu.sh
 set -euo pipefail
-BUILD_DIR=${BUILD_DIR:-build/release}
-JOBS=${JOBS:-$(nproc)}
 REPEAT=${REPEAT:-1}
 TIMEOUT_MS=${TIMEOUT_MS:-600000}
 BIG=${BIG:-1}
-WORK=${WORK:-$(mktemp -d)}
-FASHION_IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
-FASHION_ARGS=(--mean 0.2860 --std 0.3530 --no-crop)
-IMAGE=${IMAGE:-tests/data/images/fashion_test1_pullover.pgm}  # any image for MobileNetV2
 
 BENCH=bench_qemu
 . "$(dirname "${BASH_SOURCE[0]}")/qemu_bench_setup.sh"

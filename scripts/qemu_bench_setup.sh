@@ -1,11 +1,20 @@
 # Shared set-up of the emulated-MCU benchmarks (bench_qemu.sh,
-# bench_icount.sh), sourced with BUILD_DIR, JOBS, BIG, WORK and BENCH (the
-# script's name, for messages) set: checks the tools, builds mcusplit and the
+# bench_icount.sh), sourced with BIG and BENCH (the script's name, for
+# messages) set; BUILD_DIR, JOBS, WORK (default: a new temporary directory)
+# and IMAGE (the MobileNetV2 input) may come from the environment. Sets the
+# Fashion-MNIST input (FASHION_IMAGE, FASHION_ARGS), checks the tools, builds mcusplit and the
 # device firmware unless MCUSPLIT is given, sets M (the mcusplit binary) and
 # firmware_args (--firmware FIRMWARE if FIRMWARE is set), and quantizes the
 # models into WORK (once): fashion.mq, mnv2-small.mq (MobileNetV2 0.35 at 96,
 # 10 classes) and with BIG=1 mnv2.mq (MobileNetV2-1.0 at 224, 1000 classes).
 # Defines plan_and_reference.
+BUILD_DIR=${BUILD_DIR:-build/release}
+JOBS=${JOBS:-$(nproc)}
+WORK=${WORK:-$(mktemp -d)}
+FASHION_IMAGE=tests/data/images/fashion_test0_ankle-boot.pgm
+FASHION_ARGS=(--mean 0.2860 --std 0.3530 --no-crop)
+IMAGE=${IMAGE:-tests/data/images/fashion_test1_pullover.pgm}  # any image for MobileNetV2
+
 for tool in qemu-system-arm arm-none-eabi-g++; do
   command -v "$tool" > /dev/null || { echo "$BENCH: $tool not found" >&2; exit 1; }
 done
