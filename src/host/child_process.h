@@ -15,6 +15,10 @@ struct Child {
   int output_fd = -1;  // read end of the child's stdout (and stderr if merged); caller closes
 };
 
+// `name` as execvp would find it (a name with a slash as it is, else the
+// first executable file of that name along $PATH), or "" if it would not.
+std::string find_program(const std::string& name);
+
 // Runs `path` with `args` (args[0] included) and stdin from /dev/null; its
 // stderr goes to the same pipe as stdout when `merge_stderr`, else to
 // /dev/null. Throws mcusplit::Error (exit code 1) "cannot start <what>: ...".

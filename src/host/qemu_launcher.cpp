@@ -24,27 +24,6 @@ std::string directory_of(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-bool is_executable_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-// `name` as execvp would find it, or "" if it would not.
-std::string find_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return is_executable_file(name) ? name : "";
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
-    if (is_executable_file(dir + "/" + name)) return dir + "/" + name;
-    start = end + 1;
-  }
-  return "";
-}
-
 int64_t file_size(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
@@ -67,6 +46,21 @@ std::string hex(uint32_t v) {
 }
 
 }  // namespace
+
+std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware) {
+  return {qemu,
+          "-M",
+          "mps2-an500",
+          "-nographic",
+          "-monitor",
+          "none",
+          "-semihosting-config",
+          "enable=on,target=native",
+          "-serial",
+          "tcp:127.0.0.1:0,server=on,wait=on",
+          "-kernel",
+          firmware};
+}
 
 FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
   FirmwareLayout layout;
@@ -157,18 +151,7 @@ QemuDevices::~QemuDevices() {
 }
 
 void QemuDevices::start(const std::string& image, const std::string& qemu) {
-  std::vector<std::string> args{qemu,
-                                "-M",
-                                "mps2-an500",
-                                "-nographic",
-                                "-monitor",
-                                "none",
-                                "-semihosting-config",
-                                "enable=on,target=native",
-                                "-serial",
-                                "tcp:127.0.0.1:0,server=on,wait=on",
-                                "-kernel",
-                                options_.firmware};
+  std::vector<std::string> args = qemu_command(qemu, options_.firmware);
   if (!image.empty()) {
     args.push_back("-device");
     args.push_back("loader,file=" + qemu_option_value(image) +

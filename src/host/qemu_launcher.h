@@ -20,6 +20,12 @@
 
 namespace mcusplit::host {
 
+// The command line (args[0] = `qemu`) that boots `firmware` on mps2-an500:
+// no display or monitor, semihosting on, UART0 a TCP server on a free
+// loopback port that QEMU announces ("waiting for connection on: ...") and
+// waits on before it starts the machine. Callers append their options.
+std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware);
+
 // The firmware build's layout (firmware_layout.env, written next to the ELF
 // by firmware/CMakeLists.txt); the defaults when there is none.
 struct FirmwareLayout {

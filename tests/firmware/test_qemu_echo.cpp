@@ -10,13 +10,11 @@
 // qemu-system-arm). Every QEMU is killed and reaped when its test ends, also
 // on failure, and dies with this process (PR_SET_PDEATHSIG).
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +34,9 @@
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
+#include "host/child_process.h"
+#include "host/qemu_launcher.h"
+#include "model/error.h"
 
 namespace mcusplit::device {
 namespace {
@@ -81,42 +82,17 @@ class Qemu {
       ADD_FAILURE() << "MCUSPLIT_FW_BUILD_DIR is not set (run tests/firmware/run_qemu_tests.sh)";
       return;
     }
-    std::vector<std::string> args = {env_or("MCUSPLIT_QEMU", "qemu-system-arm"),
-                                     "-M",
-                                     "mps2-an500",
-                                     "-nographic",
-                                     "-monitor",
-                                     "none",
-                                     "-semihosting-config",
-                                     "enable=on,target=native",
-                                     "-serial",
-                                     "tcp:127.0.0.1:0,server=on,wait=on",
-                                     "-kernel",
-                                     build + "/mcusplit_fw_echo.elf"};
+    const std::string qemu = host::find_program(env_or("MCUSPLIT_QEMU", "qemu-system-arm"));
+    std::vector<std::string> args = host::qemu_command(qemu, build + "/mcusplit_fw_echo.elf");
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe: " << std::strerror(errno);
-      return;
+    try {
+      // Dies with the test, even if the test is killed.
+      const host::Child child = host::spawn_child(qemu, args, true, "QEMU");
+      pid_ = child.pid;
+      output_fd_ = child.output_fd;
+    } catch (const mcusplit::Error& e) {
+      ADD_FAILURE() << e.what();
     }
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      // QEMU must not outlive the test, even if the test is killed.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      dup2(fds[1], STDOUT_FILENO);
-      dup2(fds[1], STDERR_FILENO);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    output_fd_ = fds[0];
-    if (pid_ < 0) ADD_FAILURE() << "fork: " << std::strerror(errno);
   }
 
   Qemu(const Qemu&) = delete;
