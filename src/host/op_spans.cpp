@@ -90,28 +90,35 @@ std::vector<std::vector<uint8_t>> encode_span_stats(const std::vector<Span>& spa
   return bodies;
 }
 
-void decode_span_stats(const std::vector<uint8_t>& body, std::vector<Span>* out) {
+namespace {
+
+// Calls f(kind, step, value) for every per-step record (key bit 31 set) of
+// a Stats body, in order.
+template <class F>
+void for_each_step_record(const std::vector<uint8_t>& body, F&& f) {
   for (size_t at = 0; at + device::kStatRecordBytes <= body.size();
        at += device::kStatRecordBytes) {
     const uint32_t key = device::load_le32(body.data() + at);
     if (!is_span_key(key)) continue;
-    const uint64_t value = device::load_le64(body.data() + at + 4);
-    const uint32_t kind = (key >> 24) & 0x7Fu;
-    if (kind > static_cast<uint32_t>(SpanKind::Other)) continue;
-    out->push_back(Span{static_cast<SpanKind>(kind), static_cast<int32_t>(key & kStepMask),
-                        static_cast<int64_t>(value >> 32),
-                        static_cast<int64_t>(value & 0xFFFFFFFFu)});
+    f((key >> 24) & 0x7Fu, static_cast<int32_t>(key & kStepMask),
+      device::load_le64(body.data() + at + 4));
   }
 }
 
+}  // namespace
+
+void decode_span_stats(const std::vector<uint8_t>& body, std::vector<Span>* out) {
+  for_each_step_record(body, [out](uint32_t kind, int32_t step, uint64_t value) {
+    if (kind > static_cast<uint32_t>(SpanKind::Other)) return;
+    out->push_back(Span{static_cast<SpanKind>(kind), step, static_cast<int64_t>(value >> 32),
+                        static_cast<int64_t>(value & 0xFFFFFFFFu)});
+  });
+}
+
 void decode_compute_clocks(const std::vector<uint8_t>& body, std::vector<ComputeClock>* out) {
-  for (size_t at = 0; at + device::kStatRecordBytes <= body.size();
-       at += device::kStatRecordBytes) {
-    const uint32_t key = device::load_le32(body.data() + at);
-    if (!is_span_key(key) || ((key >> 24) & 0x7Fu) != device::kComputeClockKind) continue;
-    out->push_back(ComputeClock{static_cast<int32_t>(key & kStepMask),
-                                device::load_le64(body.data() + at + 4)});
-  }
+  for_each_step_record(body, [out](uint32_t kind, int32_t step, uint64_t value) {
+    if (kind == device::kComputeClockKind) out->push_back(ComputeClock{step, value});
+  });
 }
 
 std::vector<int64_t> step_instructions(const std::vector<ComputeClock>& clocks, uint64_t clock_hz,
