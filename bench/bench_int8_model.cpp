@@ -42,7 +42,7 @@ void BM_MobileNetV2_224_Int8(benchmark::State& state) {
   for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<int8_t>(i * 7);
   std::vector<int8_t> output(static_cast<size_t>(g.tensors[static_cast<size_t>(g.output)].bytes()));
   int64_t macs = 0;
-  for (const auto& l : g.layers) macs += l.macs();
+  for (const auto& l : g.layers) macs += mcusplit::quant::layer_macs(g, l);
   for (auto _ : state) {
     exec.run(input.data(), output.data());
     benchmark::DoNotOptimize(output.data());

@@ -60,21 +60,21 @@ void check_parsed(const ParsedImage& out, const uint8_t* image, size_t size,
   check(p.op_count == 0 || p.ops == storage.ops);
   for (int32_t i = 0; i < p.layer_count; ++i) {
     const DeviceLayer& l = p.layers[i];
-    if (l.kind == LayerKind::Conv) {
+    if (l.op == OpType::Conv) {
       const ConstantCounts n = conv_constant_counts(l.conv);
       check(n.ok);
       check(constant_inside(l.conv.weights, n.weights, false, image, size));
       check(constant_inside(l.conv.bias, n.bias, true, image, size));
       check(constant_inside(l.conv.requant.multiplier, n.requant, false, image, size));
       check(constant_inside(l.conv.requant.shift, n.requant, false, image, size));
-    } else if (l.kind == LayerKind::FullyConnected) {
+    } else if (l.op == OpType::FullyConnected) {
       const ConstantCounts n = fc_constant_counts(l.fc);
       check(n.ok);
       check(constant_inside(l.fc.weights, n.weights, false, image, size));
       check(constant_inside(l.fc.bias, n.bias, true, image, size));
       check(constant_inside(l.fc.requant.multiplier, n.requant, false, image, size));
       check(constant_inside(l.fc.requant.shift, n.requant, false, image, size));
-    } else if (l.kind == LayerKind::Concat) {
+    } else if (l.op == OpType::Concat) {
       check(l.concat >= storage.concat &&
             l.concat + l.input_count <= storage.concat + DeviceImageStorage::kConcatBlocks);
     }

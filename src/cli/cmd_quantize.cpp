@@ -97,7 +97,7 @@ void run_quantize(const QuantizeArgs& a) {
   int64_t weight_bytes = 0;
   int64_t constant_bytes = 0;
   for (const quant::QLayer& l : q.layers) {
-    ++by_op[quant::qop_type_name(l.op)];
+    ++by_op[quant::op_type_name(l.op)];
     weight_bytes += static_cast<int64_t>(l.weights.size());
     constant_bytes += l.constant_bytes();
   }

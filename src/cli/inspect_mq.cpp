@@ -34,10 +34,10 @@ MqStats compute_mq_stats(const quant::QGraph& g) {
   for (const quant::QLayer& l : g.layers) {
     MqLayerRow row;
     row.name = l.name;
-    row.op = quant::qop_type_name(l.op);
+    row.op = quant::op_type_name(l.op);
     const quant::QTensor& out = g.tensors[static_cast<size_t>(l.output)];
     row.output_shape = onnx_dims(out.shape);
-    row.macs = l.macs();
+    row.macs = quant::layer_macs(g, l);
     row.weight_bytes = l.constant_bytes();
     row.io_bytes = out.bytes();
     for (int t : std::set<int>(l.inputs.begin(), l.inputs.end())) {

@@ -11,6 +11,7 @@ namespace mcusplit::core {
 struct QuantParams {
   float scale = 1.0f;
   int32_t zero_point = 0;  // in [-128, 127]
+  friend bool operator==(const QuantParams&, const QuantParams&) = default;
 };
 
 // Per output channel requantization (index = output channel, see each
@@ -18,12 +19,14 @@ struct QuantParams {
 struct PerChannelRequant {
   const int32_t* multiplier = nullptr;
   const int32_t* shift = nullptr;
+  friend bool operator==(const PerChannelRequant&, const PerChannelRequant&) = default;
 };
 
 // Fused activation as an int8 output clamp (ReLU/ReLU6 fold into this).
 struct ActivationRange {
   int32_t min = -128;
   int32_t max = 127;
+  friend bool operator==(const ActivationRange&, const ActivationRange&) = default;
 };
 
 // Clamp for a real-valued range [lo, hi] (use +-INFINITY for no bound), as

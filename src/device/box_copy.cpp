@@ -77,38 +77,4 @@ int64_t dense_end(const Box& buffer_box, const Box& box) {
   return int64_t{dense_offset(buffer_box, box.c1 - 1, box.y1 - 1, box.x1 - 1)} + 1;
 }
 
-Box reshape_input_box(const TensorShape3& in_shape, const TensorShape3& out_shape,
-                      const Box& out_box) {
-  if (out_box.empty()) return Box{};
-  if (in_shape == out_shape) return out_box;
-  const int64_t out_row = int64_t{out_shape.w} * out_shape.c;
-  const int64_t first = out_box.y0 * out_row + int64_t{out_box.x0} * out_shape.c + out_box.c0;
-  const int64_t last =
-      (out_box.y1 - 1) * out_row + int64_t{out_box.x1 - 1} * out_shape.c + (out_box.c1 - 1);
-  const int64_t in_row = int64_t{in_shape.w} * in_shape.c;
-  return Box{
-      0, in_shape.c, static_cast<int32_t>(first / in_row), static_cast<int32_t>(last / in_row + 1),
-      0, in_shape.w};
-}
-
-void reshape_copy(const TensorShape3& in_shape, const int8_t* in, const Box& in_box,
-                  const TensorShape3& out_shape, int8_t* out, const Box& out_buffer_box,
-                  const Box& box) {
-  const int64_t in_row = int64_t{in_shape.w} * in_shape.c;
-  for (int32_t y = box.y0; y < box.y1; ++y) {
-    for (int32_t x = box.x0; x < box.x1; ++x) {
-      int8_t* dst = out + dense_offset(out_buffer_box, box.c0, y, x);
-      const int64_t pixel = (int64_t{y} * out_shape.w + x) * out_shape.c;
-      for (int32_t c = box.c0; c < box.c1; ++c) {
-        const int64_t flat = pixel + c;
-        const int64_t rest = flat % in_row;
-        const auto iy = static_cast<int32_t>(flat / in_row);
-        const auto ix = static_cast<int32_t>(rest / in_shape.c);
-        const auto ic = static_cast<int32_t>(rest % in_shape.c);
-        dst[c - box.c0] = in[dense_offset(in_box, ic, iy, ix)];
-      }
-    }
-  }
-}
-
 }  // namespace mcusplit::device

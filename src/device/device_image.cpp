@@ -40,6 +40,72 @@ class Words {
   const uint8_t* p_;
 };
 
+// Reads a field list (kernels/op_params.h) as consecutive words from
+// `first`; a flag word other than 0 or 1 is noted.
+class FieldWords {
+ public:
+  FieldWords(const Words& w, uint32_t first) : w_(w), next_(first) {}
+  void i32(const char*, int32_t& v) { v = w_.i(next_++); }
+  void flag(const char*, bool& v) {
+    const uint32_t u = w_.u(next_++);
+    bad_flag_ = bad_flag_ || u > 1;
+    v = u == 1;
+  }
+  void shape(const char*, TensorShape3& s) {
+    s = w_.shape(next_);
+    next_ += 3;
+  }
+  void activation(const char*, ActivationRange& a) {
+    a = w_.activation(next_);
+    next_ += 2;
+  }
+  bool bad_flag() const { return bad_flag_; }
+
+ private:
+  const Words& w_;
+  uint32_t next_;
+  bool bad_flag_ = false;
+};
+
+// Finds the word where a named field starts.
+class FieldFinder {
+ public:
+  explicit FieldFinder(const char* name) : name_(name) {}
+  template <class T>
+  void i32(const char* n, T&) {
+    step(n, 1);
+  }
+  template <class T>
+  void flag(const char* n, T&) {
+    step(n, 1);
+  }
+  template <class T>
+  void shape(const char* n, T&) {
+    step(n, 3);
+  }
+  template <class T>
+  void activation(const char* n, T&) {
+    step(n, 2);
+  }
+  int32_t found() const { return found_; }
+
+ private:
+  static bool same(const char* a, const char* b) {
+    while (*a != '\0' && *a == *b) {
+      ++a;
+      ++b;
+    }
+    return *a == *b;
+  }
+  void step(const char* n, int32_t words) {
+    if (found_ < 0 && same(n, name_)) found_ = at_;
+    at_ += words;
+  }
+  const char* name_;
+  int32_t at_ = 0;
+  int32_t found_ = -1;
+};
+
 struct Region {
   uint32_t offset = 0;
   uint32_t count = 0;
@@ -210,17 +276,8 @@ class Parser {
   ImageStatus read_concat_blocks() {
     for (uint32_t i = 0; i < concat_.count; ++i) {
       const Words w(record(concat_, kImageConcatRecordBytes, i));
-      kernels::Int8ConcatParams c;
-      c.input = w.shape(kCatInput);
-      c.output = w.shape(kCatOutput);
-      c.offset_c = w.i(kCatOffsetC);
-      c.offset_y = w.i(kCatOffsetY);
-      c.offset_x = w.i(kCatOffsetX);
-      c.input_zero_point = w.i(kCatInputZeroPoint);
-      c.output_zero_point = w.i(kCatOutputZeroPoint);
-      c.multiplier = w.i(kCatMultiplier);
-      c.shift = w.i(kCatShift);
-      s_.concat[i] = c;
+      FieldWords fields(w, 0);
+      kernels::visit_fields(s_.concat[i], fields);
     }
     return ImageStatus::Ok;
   }
@@ -264,114 +321,33 @@ class Parser {
     return ImageStatus::Ok;
   }
 
-  ImageStatus read_conv(const Words& w, DeviceLayer& l, int32_t i) {
-    const uint32_t b = kLayerParams;
-    kernels::Int8ConvParams& c = l.conv;
-    c.input = w.shape(b + kConvInput);
-    c.output = w.shape(b + kConvOutput);
-    c.kernel_h = w.i(b + kConvKernelH);
-    c.kernel_w = w.i(b + kConvKernelW);
-    c.stride_h = w.i(b + kConvStrideH);
-    c.stride_w = w.i(b + kConvStrideW);
-    c.dilation_h = w.i(b + kConvDilationH);
-    c.dilation_w = w.i(b + kConvDilationW);
-    c.pad_top = w.i(b + kConvPadTop);
-    c.pad_left = w.i(b + kConvPadLeft);
-    c.groups = w.i(b + kConvGroups);
-    c.input_zero_point = w.i(b + kConvInputZeroPoint);
-    c.output_zero_point = w.i(b + kConvOutputZeroPoint);
-    c.activation = w.activation(b + kConvActivation);
-    c.weights_c0 = w.i(b + kConvWeightsC0);
-    c.weights_c1 = w.i(b + kConvWeightsC1);
-    const ConstantCounts n = conv_constant_counts(c);
-    if (!n.ok) {
-      return fail(ImageStatus::BadConstants, "conv parameters do not size its constants", i);
-    }
-    ImageStatus st = constant(w, b + kConvWeights, n.weights, false, &c.weights, i);
-    if (st == ImageStatus::Ok) st = constant(w, b + kConvBias, n.bias, true, &c.bias, i);
+  // The four array references of an operator with channel constants,
+  // sized by its parameters and bound into them.
+  ImageStatus read_constants(const Words& w, DeviceLayer& l, int32_t i) {
+    const kernels::ChannelConstants& constants = *kernels::op_registration(l.op).channel_constants;
+    const kernels::ConstantCounts n = constants.counts(l);
+    if (!n.ok) return fail(ImageStatus::BadConstants, "parameters do not size the constants", i);
+    auto word = [&](ConstantArray a) { return kLayerParams + constant_ref_word(l.op, a); };
+    kernels::ConstantArrays arrays;
+    ImageStatus st =
+        constant(w, word(ConstantArray::Weights), n.weights, false, &arrays.weights, i);
     if (st == ImageStatus::Ok) {
-      st = constant(w, b + kConvMultiplier, n.requant, false, &c.requant.multiplier, i);
+      st = constant(w, word(ConstantArray::Bias), n.bias, true, &arrays.bias, i);
     }
     if (st == ImageStatus::Ok) {
-      st = constant(w, b + kConvShift, n.requant, false, &c.requant.shift, i);
+      st = constant(w, word(ConstantArray::Multiplier), n.requant, false, &arrays.multiplier, i);
     }
+    if (st == ImageStatus::Ok) {
+      st = constant(w, word(ConstantArray::Shift), n.requant, false, &arrays.shift, i);
+    }
+    if (st == ImageStatus::Ok) constants.bind(l, arrays);
     return st;
-  }
-
-  ImageStatus read_fc(const Words& w, DeviceLayer& l, int32_t i) {
-    const uint32_t b = kLayerParams;
-    kernels::Int8FullyConnectedParams& f = l.fc;
-    f.input_size = w.i(b + kFcInputSize);
-    f.output_size = w.i(b + kFcOutputSize);
-    f.input_zero_point = w.i(b + kFcInputZeroPoint);
-    f.output_zero_point = w.i(b + kFcOutputZeroPoint);
-    f.activation = w.activation(b + kFcActivation);
-    const uint32_t per_tensor = w.u(b + kFcPerTensorRequant);
-    if (per_tensor > 1) return fail(ImageStatus::BadField, "per-tensor flag neither 0 nor 1", i);
-    f.per_tensor_requant = per_tensor == 1;
-    f.weights_n0 = w.i(b + kFcWeightsN0);
-    f.weights_n1 = w.i(b + kFcWeightsN1);
-    const ConstantCounts n = fc_constant_counts(f);
-    if (!n.ok) {
-      return fail(ImageStatus::BadConstants, "fully connected parameters do not size its constants",
-                  i);
-    }
-    ImageStatus st = constant(w, b + kFcWeights, n.weights, false, &f.weights, i);
-    if (st == ImageStatus::Ok) st = constant(w, b + kFcBias, n.bias, true, &f.bias, i);
-    if (st == ImageStatus::Ok) {
-      st = constant(w, b + kFcMultiplier, n.requant, false, &f.requant.multiplier, i);
-    }
-    if (st == ImageStatus::Ok) {
-      st = constant(w, b + kFcShift, n.requant, false, &f.requant.shift, i);
-    }
-    return st;
-  }
-
-  void read_add(const Words& w, DeviceLayer& l) {
-    const uint32_t b = kLayerParams;
-    kernels::Int8AddParams& a = l.add;
-    a.shape = w.shape(b + kAddShape);
-    a.input1_offset = w.i(b + kAddInput1Offset);
-    a.input2_offset = w.i(b + kAddInput2Offset);
-    a.output_offset = w.i(b + kAddOutputOffset);
-    a.input1_multiplier = w.i(b + kAddInput1Multiplier);
-    a.input1_shift = w.i(b + kAddInput1Shift);
-    a.input2_multiplier = w.i(b + kAddInput2Multiplier);
-    a.input2_shift = w.i(b + kAddInput2Shift);
-    a.output_multiplier = w.i(b + kAddOutputMultiplier);
-    a.output_shift = w.i(b + kAddOutputShift);
-    a.left_shift = w.i(b + kAddLeftShift);
-    a.activation = w.activation(b + kAddActivation);
-  }
-
-  void read_pool(const Words& w, DeviceLayer& l) {
-    const uint32_t b = kLayerParams;
-    kernels::Int8PoolParams& p = l.pool;
-    p.input = w.shape(b + kPoolInput);
-    p.output = w.shape(b + kPoolOutput);
-    p.kernel_h = w.i(b + kPoolKernelH);
-    p.kernel_w = w.i(b + kPoolKernelW);
-    p.stride_h = w.i(b + kPoolStrideH);
-    p.stride_w = w.i(b + kPoolStrideW);
-    p.pad_top = w.i(b + kPoolPadTop);
-    p.pad_left = w.i(b + kPoolPadLeft);
-    p.activation = w.activation(b + kPoolActivation);
-  }
-
-  void read_global_pool(const Words& w, DeviceLayer& l) {
-    const uint32_t b = kLayerParams;
-    kernels::Int8GlobalAveragePoolParams& g = l.global_pool;
-    g.input = w.shape(b + kGapInput);
-    g.input_zero_point = w.i(b + kGapInputZeroPoint);
-    g.output_zero_point = w.i(b + kGapOutputZeroPoint);
-    g.multiplier = w.i(b + kGapMultiplier);
-    g.shift = w.i(b + kGapShift);
-    g.activation = w.activation(b + kGapActivation);
   }
 
   ImageStatus read_concat_ref(const Words& w, DeviceLayer& l, int32_t i) {
-    const uint32_t first = w.u(kLayerParams + kConcatFirst);
-    const uint32_t count = w.u(kLayerParams + kConcatCount);
+    const uint32_t at = kLayerParams + concat_ref_word(l.op);
+    const uint32_t first = w.u(at + kConcatFirst);
+    const uint32_t count = w.u(at + kConcatCount);
     if (count != static_cast<uint32_t>(l.input_count)) {
       return fail(ImageStatus::BadField, "concat blocks other than one per input", i);
     }
@@ -408,10 +384,10 @@ class Parser {
       DeviceLayer& l = s_.layers[u];
       l = DeviceLayer{};
       const uint32_t kind = w.u(kLayerKind);
-      if (kind > static_cast<uint32_t>(LayerKind::Reshape)) {
+      if (!kernels::valid_op_type(kind)) {
         return fail(ImageStatus::BadKind, "layer entry of an unknown kind", i);
       }
-      l.kind = static_cast<LayerKind>(kind);
+      l.op = static_cast<OpType>(kind);
       l.layer = w.i(kLayerLayer);
       l.output_tensor = w.i(kLayerOutputTensor);
       l.input_count = w.i(kLayerInputCount);
@@ -424,39 +400,13 @@ class Parser {
       ImageStatus st =
           read_inputs(w, kLayerInputs, l.input_count, tensors, false, l.input_tensors, i);
       if (st != ImageStatus::Ok) return st;
-      uint32_t used = 0;
-      switch (l.kind) {
-        case LayerKind::Conv:
-          st = read_conv(w, l, i);
-          used = kConvWords;
-          break;
-        case LayerKind::FullyConnected:
-          st = read_fc(w, l, i);
-          used = kFcWords;
-          break;
-        case LayerKind::Add:
-          read_add(w, l);
-          used = kAddWords;
-          break;
-        case LayerKind::MaxPool:
-        case LayerKind::AveragePool:
-          read_pool(w, l);
-          used = kPoolWords;
-          break;
-        case LayerKind::GlobalAveragePool:
-          read_global_pool(w, l);
-          used = kGapWords;
-          break;
-        case LayerKind::Concat:
-          st = read_concat_ref(w, l, i);
-          used = kConcatRefWords;
-          break;
-        case LayerKind::Reshape:
-          l.reshape_input = w.shape(kLayerParams + kReshapeInput);
-          l.reshape_output = w.shape(kLayerParams + kReshapeOutput);
-          used = kReshapeWords;
-          break;
-      }
+      FieldWords fields(w, kLayerParams);
+      kernels::visit_op_params(l.op, static_cast<kernels::OpParams&>(l), fields);
+      if (fields.bad_flag()) return fail(ImageStatus::BadField, "flag neither 0 nor 1", i);
+      const kernels::OpRegistration& record = kernels::op_registration(l.op);
+      if (record.channel_constants != nullptr) st = read_constants(w, l, i);
+      if (st == ImageStatus::Ok && record.variadic_inputs) st = read_concat_ref(w, l, i);
+      const uint32_t used = param_block_words(l.op);
       if (st == ImageStatus::Ok) st = unused_words_zero(w, used, i);
       if (st != ImageStatus::Ok) return st;
     }
@@ -552,45 +502,39 @@ bool storage_ok(const ImageStorageView& s) {
          table_ok(s.concat, s.concat_capacity);
 }
 
-// rows * taps_per_row as a u32 element count; false on overflow.
-bool element_count(int64_t rows, int64_t taps, uint32_t* out) {
-  if (rows <= 0 || taps <= 0 || rows > kU32Max || taps > kU32Max) return false;
-  const uint64_t n = static_cast<uint64_t>(rows) * static_cast<uint64_t>(taps);
-  if (n > kU32Max) return false;
-  *out = static_cast<uint32_t>(n);
-  return true;
-}
-
 }  // namespace
 
-ConstantCounts conv_constant_counts(const kernels::Int8ConvParams& p) {
-  ConstantCounts n;
-  if (p.weights_c0 < 0 || p.weights_c1 <= p.weights_c0 || p.kernel_h < 1 || p.kernel_w < 1 ||
-      p.groups < 1 || p.input.c < 1 || p.input.c % p.groups != 0) {
-    return n;
-  }
-  const int64_t rows = int64_t{p.weights_c1} - p.weights_c0;
-  // Each factor is below 2^31: kernel_h * kernel_w < 2^62, and the product
-  // with the group's channels is only formed once that is below 2^32.
-  const int64_t window = int64_t{p.kernel_h} * p.kernel_w;
-  if (window > kU32Max) return n;
-  if (!element_count(rows, window * (p.input.c / p.groups), &n.weights)) return n;
-  n.bias = static_cast<uint32_t>(rows);
-  n.requant = static_cast<uint32_t>(rows);
-  n.ok = true;
-  return n;
+namespace image {
+
+uint32_t param_field_words(OpType op) {
+  kernels::FieldWordCounter counter;
+  const kernels::OpParams params;
+  kernels::visit_op_params(op, params, counter);
+  return counter.words;
 }
 
-ConstantCounts fc_constant_counts(const kernels::Int8FullyConnectedParams& p) {
-  ConstantCounts n;
-  if (p.weights_n0 < 0 || p.weights_n1 <= p.weights_n0 || p.input_size < 1) return n;
-  const int64_t rows = int64_t{p.weights_n1} - p.weights_n0;
-  if (!element_count(rows, p.input_size, &n.weights)) return n;
-  n.bias = static_cast<uint32_t>(rows);
-  n.requant = p.per_tensor_requant ? 1u : static_cast<uint32_t>(rows);
-  n.ok = true;
-  return n;
+int32_t param_field_word(OpType op, const char* name) {
+  FieldFinder finder(name);
+  const kernels::OpParams params;
+  kernels::visit_op_params(op, params, finder);
+  return finder.found();
 }
+
+uint32_t constant_ref_word(OpType op, ConstantArray array) {
+  return param_field_words(op) + kArrayRefWords * static_cast<uint32_t>(array);
+}
+
+uint32_t concat_ref_word(OpType op) {
+  const bool constants = kernels::op_registration(op).channel_constants != nullptr;
+  return param_field_words(op) + (constants ? kConstantRefWords : 0);
+}
+
+uint32_t param_block_words(OpType op) {
+  const kernels::OpRegistration& record = kernels::op_registration(op);
+  return concat_ref_word(op) + (record.variadic_inputs ? kConcatRefWords : 0);
+}
+
+}  // namespace image
 
 const char* device_image_status_name(ImageStatus s) {
   switch (s) {

@@ -21,9 +21,7 @@
 
 #include "device/device_program.h"
 #include "device/program_check.h"
-#include "kernels/int8_concat.h"
-#include "kernels/int8_conv.h"
-#include "kernels/int8_fully_connected.h"
+#include "kernels/op_registry.h"
 
 namespace mcusplit::device {
 
@@ -96,10 +94,9 @@ inline constexpr uint32_t kOpDstBuffer = 13;
 inline constexpr uint32_t kOpInputCount = 14;
 inline constexpr uint32_t kOpInputs = 15;  // kImageInputSlots words
 
-// Layer record words: a fixed part, then the parameter block of its kind,
-// zero-filled to kImageParamWords.
+// Layer record words: a fixed part, then the parameter block.
 inline constexpr uint32_t kLayerLayer = 0;
-inline constexpr uint32_t kLayerKind = 1;  // LayerKind
+inline constexpr uint32_t kLayerKind = 1;  // kernels::OpType
 inline constexpr uint32_t kLayerOutputTensor = 2;
 inline constexpr uint32_t kLayerInputCount = 3;
 inline constexpr uint32_t kLayerInputs = 4;  // kImageInputSlots words
@@ -108,124 +105,41 @@ inline constexpr uint32_t kImageParamWords = 29;
 static_assert(kImageLayerRecordBytes == size_t{4} * (kLayerParams + kImageParamWords));
 static_assert(kImageOpRecordBytes == size_t{4} * (kOpInputs + kImageInputSlots));
 
-// A constant array in a parameter block: two words, byte offset from the
-// data area's start and element count (0 and 0 for an absent bias).
-
-// Conv parameter block (Int8ConvParams), word indices within the block.
-inline constexpr uint32_t kConvInput = 0;   // c, h, w
-inline constexpr uint32_t kConvOutput = 3;  // c, h, w
-inline constexpr uint32_t kConvKernelH = 6;
-inline constexpr uint32_t kConvKernelW = 7;
-inline constexpr uint32_t kConvStrideH = 8;
-inline constexpr uint32_t kConvStrideW = 9;
-inline constexpr uint32_t kConvDilationH = 10;
-inline constexpr uint32_t kConvDilationW = 11;
-inline constexpr uint32_t kConvPadTop = 12;
-inline constexpr uint32_t kConvPadLeft = 13;
-inline constexpr uint32_t kConvGroups = 14;
-inline constexpr uint32_t kConvInputZeroPoint = 15;
-inline constexpr uint32_t kConvOutputZeroPoint = 16;
-inline constexpr uint32_t kConvActivation = 17;  // min, max
-inline constexpr uint32_t kConvWeightsC0 = 19;
-inline constexpr uint32_t kConvWeightsC1 = 20;
-inline constexpr uint32_t kConvWeights = 21;     // i8 array
-inline constexpr uint32_t kConvBias = 23;        // i32 array, optional
-inline constexpr uint32_t kConvMultiplier = 25;  // i32 array
-inline constexpr uint32_t kConvShift = 27;       // i32 array
-inline constexpr uint32_t kConvWords = 29;
-
-// Fully connected parameter block (Int8FullyConnectedParams).
-inline constexpr uint32_t kFcInputSize = 0;
-inline constexpr uint32_t kFcOutputSize = 1;
-inline constexpr uint32_t kFcInputZeroPoint = 2;
-inline constexpr uint32_t kFcOutputZeroPoint = 3;
-inline constexpr uint32_t kFcActivation = 4;        // min, max
-inline constexpr uint32_t kFcPerTensorRequant = 6;  // 0 or 1
-inline constexpr uint32_t kFcWeightsN0 = 7;
-inline constexpr uint32_t kFcWeightsN1 = 8;
-inline constexpr uint32_t kFcWeights = 9;
-inline constexpr uint32_t kFcBias = 11;
-inline constexpr uint32_t kFcMultiplier = 13;
-inline constexpr uint32_t kFcShift = 15;
-inline constexpr uint32_t kFcWords = 17;
-
-// Add parameter block (Int8AddParams).
-inline constexpr uint32_t kAddShape = 0;  // c, h, w
-inline constexpr uint32_t kAddInput1Offset = 3;
-inline constexpr uint32_t kAddInput2Offset = 4;
-inline constexpr uint32_t kAddOutputOffset = 5;
-inline constexpr uint32_t kAddInput1Multiplier = 6;
-inline constexpr uint32_t kAddInput1Shift = 7;
-inline constexpr uint32_t kAddInput2Multiplier = 8;
-inline constexpr uint32_t kAddInput2Shift = 9;
-inline constexpr uint32_t kAddOutputMultiplier = 10;
-inline constexpr uint32_t kAddOutputShift = 11;
-inline constexpr uint32_t kAddLeftShift = 12;
-inline constexpr uint32_t kAddActivation = 13;  // min, max
-inline constexpr uint32_t kAddWords = 15;
-
-// MaxPool and AveragePool parameter block (Int8PoolParams).
-inline constexpr uint32_t kPoolInput = 0;
-inline constexpr uint32_t kPoolOutput = 3;
-inline constexpr uint32_t kPoolKernelH = 6;
-inline constexpr uint32_t kPoolKernelW = 7;
-inline constexpr uint32_t kPoolStrideH = 8;
-inline constexpr uint32_t kPoolStrideW = 9;
-inline constexpr uint32_t kPoolPadTop = 10;
-inline constexpr uint32_t kPoolPadLeft = 11;
-inline constexpr uint32_t kPoolActivation = 12;  // min, max
-inline constexpr uint32_t kPoolWords = 14;
-
-// GlobalAveragePool parameter block (Int8GlobalAveragePoolParams).
-inline constexpr uint32_t kGapInput = 0;
-inline constexpr uint32_t kGapInputZeroPoint = 3;
-inline constexpr uint32_t kGapOutputZeroPoint = 4;
-inline constexpr uint32_t kGapMultiplier = 5;
-inline constexpr uint32_t kGapShift = 6;
-inline constexpr uint32_t kGapActivation = 7;  // min, max
-inline constexpr uint32_t kGapWords = 9;
-
-// Concat parameter block: the layer's Int8ConcatParams are records
-// [first, first + count) of the Concat region, count == input_count.
-inline constexpr uint32_t kConcatFirst = 0;
+// The parameter block is generated from the operator's field list
+// (kernels/op_params.h), so this header holds no per-operator offsets:
+//   1. the fields of the operator's parameter struct, one word per i32 and
+//      flag (0 or 1), three per shape (c, h, w), two per activation (min,
+//      max), in field-list order (none for Concat);
+//   2. for an operator with channel constants (Conv, FullyConnected), four
+//      array references, weights, bias, multiplier, shift: two words each,
+//      byte offset from the data area's start and element count (0 and 0
+//      for an absent bias);
+//   3. for Concat, its blocks: records [first, first + count) of the Concat
+//      region, count == input_count;
+// then zero words up to kImageParamWords.
+enum class ConstantArray : uint32_t { Weights, Bias, Multiplier, Shift };
+inline constexpr uint32_t kArrayRefWords = 2;
+inline constexpr uint32_t kConstantRefWords = 4 * kArrayRefWords;
+inline constexpr uint32_t kConcatFirst = 0;  // within the concat reference
 inline constexpr uint32_t kConcatCount = 1;
 inline constexpr uint32_t kConcatRefWords = 2;
 
-// Reshape parameter block: reshape_input c, h, w, then reshape_output.
-inline constexpr uint32_t kReshapeInput = 0;
-inline constexpr uint32_t kReshapeOutput = 3;
-inline constexpr uint32_t kReshapeWords = 6;
+// Words of part 1 for `op`.
+uint32_t param_field_words(OpType op);
+// The block word where field `name` of op's field list starts, or -1.
+int32_t param_field_word(OpType op, const char* name);
+// The block word of one array reference (operators with channel constants).
+uint32_t constant_ref_word(OpType op, ConstantArray array);
+// The block word of the concat reference (Concat).
+uint32_t concat_ref_word(OpType op);
+// Words parts 1 to 3 use: the rest of the block must be 0.
+uint32_t param_block_words(OpType op);
 
-// Concat record words (Int8ConcatParams).
-inline constexpr uint32_t kCatInput = 0;
-inline constexpr uint32_t kCatOutput = 3;
-inline constexpr uint32_t kCatOffsetC = 6;
-inline constexpr uint32_t kCatOffsetY = 7;
-inline constexpr uint32_t kCatOffsetX = 8;
-inline constexpr uint32_t kCatInputZeroPoint = 9;
-inline constexpr uint32_t kCatOutputZeroPoint = 10;
-inline constexpr uint32_t kCatMultiplier = 11;
-inline constexpr uint32_t kCatShift = 12;
-static_assert(kImageConcatRecordBytes == size_t{4} * 13);
+// Concat record: the Int8ConcatParams field list, as part 1 above.
+inline constexpr uint32_t kImageConcatRecordWords = 13;
+static_assert(kImageConcatRecordBytes == size_t{4} * kImageConcatRecordWords);
 
 }  // namespace image
-
-// Element counts of the constant arrays a Conv or FullyConnected kernel
-// indexes with these parameters: weights rows [c0, c1) (fully connected:
-// [n0, n1)) of kernel_h * kernel_w * (input.c / groups) (K) values, bias and
-// requantization per channel (requantization: one element for a per-tensor
-// fully connected layer). An image holds exactly these counts (bias: that
-// or none). ok is false if the parameters do not determine them (an empty or
-// inverted channel range, a kernel size or group count below 1, channels
-// not divisible by groups) or a count exceeds 2^32 - 1.
-struct ConstantCounts {
-  bool ok = false;
-  uint32_t weights = 0;
-  uint32_t bias = 0;  // when the layer has a bias
-  uint32_t requant = 0;
-};
-ConstantCounts conv_constant_counts(const kernels::Int8ConvParams& p);
-ConstantCounts fc_constant_counts(const kernels::Int8FullyConnectedParams& p);
 
 // ---- parsing ----
 

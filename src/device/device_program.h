@@ -8,12 +8,7 @@
 #include <cstdint>
 
 #include "core/box.h"
-#include "kernels/int8_add.h"
-#include "kernels/int8_concat.h"
-#include "kernels/int8_conv.h"
-#include "kernels/int8_fully_connected.h"
-#include "kernels/int8_global_average_pool.h"
-#include "kernels/int8_pool.h"
+#include "kernels/op_registry.h"
 
 namespace mcusplit::device {
 
@@ -73,38 +68,22 @@ struct DeviceOp {
   int32_t inputs[kMaxLayerInputs] = {-1, -1, -1, -1, -1, -1, -1, -1};
 };
 
-// Same meaning as quant::QOpType.
-enum class LayerKind : uint8_t {
-  Conv,
-  FullyConnected,
-  Add,
-  MaxPool,
-  AveragePool,
-  GlobalAveragePool,
-  Concat,
-  Reshape,
-};
+using kernels::OpType;
 
-// A layer this participant computes, its kernel parameters bound: conv
-// weights_c0/c1 (fully connected weights_n0/n1) are the participant's slice
-// and the constant pointers address the slice's data. Only the field of
-// `kind` is meaningful (plain fields rather than a union keep it trivially
-// copyable and -Wpedantic clean; the few hundred bytes per layer do not
-// matter next to the weights).
-struct DeviceLayer {
+// A layer this participant computes, its kernel parameters (the base) bound:
+// conv weights_c0/c1 (fully connected weights_n0/n1) are the participant's
+// slice and the constant pointers address the slice's data. Only the block
+// of `op` is meaningful.
+struct DeviceLayer : kernels::OpParams {
   int32_t layer = -1;  // graph layer index
-  LayerKind kind = LayerKind::Conv;
+  OpType op = OpType::Conv;
   int32_t output_tensor = -1;
   int32_t input_count = 0;
   int32_t input_tensors[kMaxLayerInputs] = {-1, -1, -1, -1, -1, -1, -1, -1};
-  kernels::Int8ConvParams conv;
-  kernels::Int8FullyConnectedParams fc;
-  kernels::Int8AddParams add;
-  kernels::Int8PoolParams pool;  // MaxPool, AveragePool
-  kernels::Int8GlobalAveragePoolParams global_pool;
-  const kernels::Int8ConcatParams* concat = nullptr;  // input_count blocks
-  core::TensorShape3 reshape_input;                   // Reshape: flat NHWC order is kept
-  core::TensorShape3 reshape_output;
+  const kernels::Int8ConcatParams* concat = nullptr;  // Concat: input_count blocks
+
+  // What the operator's record (kernels/op_registry.h) sees of this layer.
+  kernels::OpLayer view() const { return kernels::OpLayer{op, this, concat, input_count}; }
 };
 
 struct DeviceProgram {

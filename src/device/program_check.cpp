@@ -74,42 +74,21 @@ class Checker {
 
   bool check_layer(int32_t i) {
     const DeviceLayer& l = p_.layers[i];
-    if (static_cast<uint8_t>(l.kind) > static_cast<uint8_t>(LayerKind::Reshape)) {
-      return fail("layer entry of an unknown kind", i);
+    if (!kernels::valid_op_type(static_cast<uint32_t>(l.op))) {
+      return fail("layer entry of an unknown operator", i);
     }
     if (!tensor_ok(l.output_tensor)) return fail("layer entry output tensor out of range", i);
     if (l.input_count < 1 || l.input_count > kMaxLayerInputs) {
       return fail("layer entry input count out of range", i);
     }
+    TensorShape3 inputs[kMaxLayerInputs];
     for (int32_t k = 0; k < l.input_count; ++k) {
       if (!tensor_ok(l.input_tensors[k])) return fail("layer entry input tensor out of range", i);
+      inputs[k] = shape(l.input_tensors[k]);
     }
-    const int32_t expected_inputs = l.kind == LayerKind::Add ? 2 : 1;
-    if (l.kind != LayerKind::Concat && l.input_count != expected_inputs) {
-      return fail("layer entry with the wrong number of inputs", i);
-    }
-    const TensorShape3& out = shape(l.output_tensor);
-    switch (l.kind) {
-      case LayerKind::Concat:
-        if (l.concat == nullptr) return fail("concat layer entry without parameters", i);
-        return true;
-      case LayerKind::FullyConnected:
-        // The kernel reads input_size values and writes whole neurons: the
-        // tensors must be exactly that big.
-        if (out.h != 1 || out.w != 1 || out.c != l.fc.output_size ||
-            shape(l.input_tensors[0]).volume() != l.fc.input_size) {
-          return fail("fully connected layer entry does not match its tensors", i);
-        }
-        return true;
-      case LayerKind::Reshape:
-        if (!(l.reshape_input == shape(l.input_tensors[0])) || !(l.reshape_output == out) ||
-            l.reshape_input.volume() != l.reshape_output.volume()) {
-          return fail("reshape layer entry does not match its tensors", i);
-        }
-        return true;
-      default:
-        return true;
-    }
+    const char* problem = kernels::check_op_layer(
+        l.view(), kernels::OpShapes{inputs, l.input_count, shape(l.output_tensor)});
+    return problem == nullptr || fail(problem, i);
   }
 
   // `b` is a buffer of `tensor` holding `box`.
@@ -172,13 +151,9 @@ class Checker {
         return fail("compute input buffer of the wrong tensor", b);
       }
     }
-    if (l.kind == LayerKind::FullyConnected) {
-      // The kernel reads the whole input densely.
-      const int32_t b = op.inputs[0];
-      if (!buffer_ok(b) || !(buffer(b).box == core::full_box(shape(l.input_tensors[0])))) {
-        return fail("fully connected input buffer is not the whole input", b);
-      }
-    } else if (l.kind != LayerKind::Concat) {
+    // Only a variadic operator (Concat) reads some inputs and not others;
+    // the kernels check that each input buffer covers what they read.
+    if (!kernels::op_registration(l.op).variadic_inputs) {
       for (int32_t k = 0; k < op.input_count; ++k) {
         if (op.inputs[k] == -1 && !op.box.empty()) return fail("compute op without an input");
       }

@@ -15,7 +15,6 @@ using device::DeviceLayer;
 using device::DeviceOp;
 using device::DeviceOpKind;
 using device::ImageRegion;
-using device::LayerKind;
 
 namespace {
 
@@ -76,6 +75,27 @@ class RecordWriter {
   uint8_t* p_;
 };
 
+// Writes a field list (kernels/op_params.h) as consecutive words from
+// `first`, as the parser reads it.
+class FieldWriter {
+ public:
+  FieldWriter(RecordWriter& w, uint32_t first) : w_(w), next_(first) {}
+  void i32(const char*, int32_t v) { w_.i32(next_++, v); }
+  void flag(const char*, bool v) { w_.u32(next_++, v ? 1u : 0u); }
+  void shape(const char*, const core::TensorShape3& s) {
+    w_.shape(next_, s);
+    next_ += 3;
+  }
+  void activation(const char*, const core::ActivationRange& a) {
+    w_.activation(next_, a);
+    next_ += 2;
+  }
+
+ private:
+  RecordWriter& w_;
+  uint32_t next_;
+};
+
 std::string layer_label(const DeviceLayer& l, size_t entry) {
   return "layer entry " + std::to_string(entry) + " (graph layer " + std::to_string(l.layer) + ")";
 }
@@ -133,36 +153,23 @@ class ImageWriter {
     for (int32_t i = 0; i < p_.layer_count; ++i) {
       const DeviceLayer& l = p_.layers[i];
       LayerArrays& a = arrays_[static_cast<size_t>(i)];
-      const void* weights = nullptr;
-      const int32_t* bias = nullptr;
-      core::PerChannelRequant requant;
-      device::ConstantCounts n;
-      if (l.kind == LayerKind::Conv) {
-        n = device::conv_constant_counts(l.conv);
-        weights = l.conv.weights;
-        bias = l.conv.bias;
-        requant = l.conv.requant;
-      } else if (l.kind == LayerKind::FullyConnected) {
-        n = device::fc_constant_counts(l.fc);
-        weights = l.fc.weights;
-        bias = l.fc.bias;
-        requant = l.fc.requant;
-      } else {
-        if (l.kind == LayerKind::Concat) concat_blocks_ += static_cast<uint64_t>(l.input_count);
-        continue;
-      }
+      const kernels::OpRegistration& record = kernels::op_registration(l.op);
+      if (record.variadic_inputs) concat_blocks_ += static_cast<uint64_t>(l.input_count);
+      if (record.channel_constants == nullptr) continue;
+      const kernels::ConstantCounts n = record.channel_constants->counts(l);
+      const kernels::ConstantArrays arrays = record.channel_constants->bound(l);
       if (!n.ok) {
         throw Error("cannot write a device image: " + layer_label(l, static_cast<size_t>(i)) +
                     " has parameters that do not size its constants");
       }
-      if (weights == nullptr || requant.multiplier == nullptr || requant.shift == nullptr) {
+      if (arrays.weights == nullptr || arrays.multiplier == nullptr || arrays.shift == nullptr) {
         throw Error("cannot write a device image: " + layer_label(l, static_cast<size_t>(i)) +
                     " lacks its constants");
       }
-      place(a.weights, weights, n.weights, 1);
-      place(a.bias, bias, bias == nullptr ? 0 : n.bias, 4);
-      place(a.multiplier, requant.multiplier, n.requant, 4);
-      place(a.shift, requant.shift, n.requant, 4);
+      place(a.weights, arrays.weights, n.weights, 1);
+      place(a.bias, arrays.bias, arrays.bias == nullptr ? 0 : n.bias, 4);
+      place(a.multiplier, arrays.multiplier, n.requant, 4);
+      place(a.shift, arrays.shift, n.requant, 4);
     }
     data_bytes_ = align_up(at);
   }
@@ -263,118 +270,38 @@ class ImageWriter {
   void write_layer(const DeviceLayer& l, size_t i, size_t* concat_block) {
     RecordWriter w(bytes_, record_at(ImageRegion::Layers, device::kImageLayerRecordBytes, i));
     w.i32(device::image::kLayerLayer, l.layer);
-    w.u32(device::image::kLayerKind, static_cast<uint32_t>(l.kind));
+    w.u32(device::image::kLayerKind, static_cast<uint32_t>(l.op));
     w.i32(device::image::kLayerOutputTensor, l.output_tensor);
     w.i32(device::image::kLayerInputCount, l.input_count);
     w.inputs(device::image::kLayerInputs, l.input_tensors, l.input_count);
-    const uint32_t b = device::image::kLayerParams;
-    const LayerArrays& a = arrays_[i];
-    switch (l.kind) {
-      case LayerKind::Conv: {
-        const kernels::Int8ConvParams& c = l.conv;
-        w.shape(b + device::image::kConvInput, c.input);
-        w.shape(b + device::image::kConvOutput, c.output);
-        w.i32(b + device::image::kConvKernelH, c.kernel_h);
-        w.i32(b + device::image::kConvKernelW, c.kernel_w);
-        w.i32(b + device::image::kConvStrideH, c.stride_h);
-        w.i32(b + device::image::kConvStrideW, c.stride_w);
-        w.i32(b + device::image::kConvDilationH, c.dilation_h);
-        w.i32(b + device::image::kConvDilationW, c.dilation_w);
-        w.i32(b + device::image::kConvPadTop, c.pad_top);
-        w.i32(b + device::image::kConvPadLeft, c.pad_left);
-        w.i32(b + device::image::kConvGroups, c.groups);
-        w.i32(b + device::image::kConvInputZeroPoint, c.input_zero_point);
-        w.i32(b + device::image::kConvOutputZeroPoint, c.output_zero_point);
-        w.activation(b + device::image::kConvActivation, c.activation);
-        w.i32(b + device::image::kConvWeightsC0, c.weights_c0);
-        w.i32(b + device::image::kConvWeightsC1, c.weights_c1);
-        w.array(b + device::image::kConvWeights, a.weights);
-        w.array(b + device::image::kConvBias, a.bias);
-        w.array(b + device::image::kConvMultiplier, a.multiplier);
-        w.array(b + device::image::kConvShift, a.shift);
-        break;
-      }
-      case LayerKind::FullyConnected: {
-        const kernels::Int8FullyConnectedParams& f = l.fc;
-        w.i32(b + device::image::kFcInputSize, f.input_size);
-        w.i32(b + device::image::kFcOutputSize, f.output_size);
-        w.i32(b + device::image::kFcInputZeroPoint, f.input_zero_point);
-        w.i32(b + device::image::kFcOutputZeroPoint, f.output_zero_point);
-        w.activation(b + device::image::kFcActivation, f.activation);
-        w.u32(b + device::image::kFcPerTensorRequant, f.per_tensor_requant ? 1u : 0u);
-        w.i32(b + device::image::kFcWeightsN0, f.weights_n0);
-        w.i32(b + device::image::kFcWeightsN1, f.weights_n1);
-        w.array(b + device::image::kFcWeights, a.weights);
-        w.array(b + device::image::kFcBias, a.bias);
-        w.array(b + device::image::kFcMultiplier, a.multiplier);
-        w.array(b + device::image::kFcShift, a.shift);
-        break;
-      }
-      case LayerKind::Add: {
-        const kernels::Int8AddParams& d = l.add;
-        w.shape(b + device::image::kAddShape, d.shape);
-        w.i32(b + device::image::kAddInput1Offset, d.input1_offset);
-        w.i32(b + device::image::kAddInput2Offset, d.input2_offset);
-        w.i32(b + device::image::kAddOutputOffset, d.output_offset);
-        w.i32(b + device::image::kAddInput1Multiplier, d.input1_multiplier);
-        w.i32(b + device::image::kAddInput1Shift, d.input1_shift);
-        w.i32(b + device::image::kAddInput2Multiplier, d.input2_multiplier);
-        w.i32(b + device::image::kAddInput2Shift, d.input2_shift);
-        w.i32(b + device::image::kAddOutputMultiplier, d.output_multiplier);
-        w.i32(b + device::image::kAddOutputShift, d.output_shift);
-        w.i32(b + device::image::kAddLeftShift, d.left_shift);
-        w.activation(b + device::image::kAddActivation, d.activation);
-        break;
-      }
-      case LayerKind::MaxPool:
-      case LayerKind::AveragePool: {
-        const kernels::Int8PoolParams& p = l.pool;
-        w.shape(b + device::image::kPoolInput, p.input);
-        w.shape(b + device::image::kPoolOutput, p.output);
-        w.i32(b + device::image::kPoolKernelH, p.kernel_h);
-        w.i32(b + device::image::kPoolKernelW, p.kernel_w);
-        w.i32(b + device::image::kPoolStrideH, p.stride_h);
-        w.i32(b + device::image::kPoolStrideW, p.stride_w);
-        w.i32(b + device::image::kPoolPadTop, p.pad_top);
-        w.i32(b + device::image::kPoolPadLeft, p.pad_left);
-        w.activation(b + device::image::kPoolActivation, p.activation);
-        break;
-      }
-      case LayerKind::GlobalAveragePool: {
-        const kernels::Int8GlobalAveragePoolParams& g = l.global_pool;
-        w.shape(b + device::image::kGapInput, g.input);
-        w.i32(b + device::image::kGapInputZeroPoint, g.input_zero_point);
-        w.i32(b + device::image::kGapOutputZeroPoint, g.output_zero_point);
-        w.i32(b + device::image::kGapMultiplier, g.multiplier);
-        w.i32(b + device::image::kGapShift, g.shift);
-        w.activation(b + device::image::kGapActivation, g.activation);
-        break;
-      }
-      case LayerKind::Concat: {
-        w.u32(b + device::image::kConcatFirst, static_cast<uint32_t>(*concat_block));
-        w.u32(b + device::image::kConcatCount, static_cast<uint32_t>(l.input_count));
-        for (int32_t k = 0; k < l.input_count; ++k)
-          write_concat_block(l.concat[k], (*concat_block)++);
-        break;
-      }
-      case LayerKind::Reshape:
-        w.shape(b + device::image::kReshapeInput, l.reshape_input);
-        w.shape(b + device::image::kReshapeOutput, l.reshape_output);
-        break;
+    namespace image = device::image;
+    const uint32_t b = image::kLayerParams;
+    if (image::param_block_words(l.op) > image::kImageParamWords) {
+      throw Error("cannot write a device image: " + layer_label(l, i) + " (" +
+                  kernels::op_type_name(l.op) + ") has more parameter words than a layer record");
     }
-  }
-
-  void write_concat_block(const kernels::Int8ConcatParams& c, size_t i) {
-    RecordWriter w(bytes_, record_at(ImageRegion::Concat, device::kImageConcatRecordBytes, i));
-    w.shape(device::image::kCatInput, c.input);
-    w.shape(device::image::kCatOutput, c.output);
-    w.i32(device::image::kCatOffsetC, c.offset_c);
-    w.i32(device::image::kCatOffsetY, c.offset_y);
-    w.i32(device::image::kCatOffsetX, c.offset_x);
-    w.i32(device::image::kCatInputZeroPoint, c.input_zero_point);
-    w.i32(device::image::kCatOutputZeroPoint, c.output_zero_point);
-    w.i32(device::image::kCatMultiplier, c.multiplier);
-    w.i32(device::image::kCatShift, c.shift);
+    FieldWriter fields(w, b);
+    kernels::visit_op_params(l.op, static_cast<const kernels::OpParams&>(l), fields);
+    const kernels::OpRegistration& record = kernels::op_registration(l.op);
+    if (record.channel_constants != nullptr) {
+      const LayerArrays& a = arrays_[i];
+      auto word = [&](image::ConstantArray c) { return b + image::constant_ref_word(l.op, c); };
+      w.array(word(image::ConstantArray::Weights), a.weights);
+      w.array(word(image::ConstantArray::Bias), a.bias);
+      w.array(word(image::ConstantArray::Multiplier), a.multiplier);
+      w.array(word(image::ConstantArray::Shift), a.shift);
+    }
+    if (record.variadic_inputs) {
+      const uint32_t at = b + image::concat_ref_word(l.op);
+      w.u32(at + image::kConcatFirst, static_cast<uint32_t>(*concat_block));
+      w.u32(at + image::kConcatCount, static_cast<uint32_t>(l.input_count));
+      for (int32_t k = 0; k < l.input_count; ++k) {
+        RecordWriter block(bytes_, record_at(ImageRegion::Concat, device::kImageConcatRecordBytes,
+                                             (*concat_block)++));
+        FieldWriter block_fields(block, 0);
+        kernels::visit_fields(l.concat[k], block_fields);
+      }
+    }
   }
 
   // Constant arrays element by element, little-endian whatever the host.

@@ -11,9 +11,7 @@ namespace mcusplit::host {
 using device::DeviceLayer;
 using device::DeviceOp;
 using device::DeviceOpKind;
-using device::LayerKind;
 using quant::QLayer;
-using quant::QOpType;
 
 namespace {
 
@@ -33,28 +31,6 @@ DeviceOpKind op_kind(plan::OpKind k) {
       return DeviceOpKind::StoreOutput;
   }
   throw Error("plan op of an unknown kind");
-}
-
-LayerKind layer_kind(QOpType op) {
-  switch (op) {
-    case QOpType::Conv:
-      return LayerKind::Conv;
-    case QOpType::FullyConnected:
-      return LayerKind::FullyConnected;
-    case QOpType::Add:
-      return LayerKind::Add;
-    case QOpType::MaxPool:
-      return LayerKind::MaxPool;
-    case QOpType::AveragePool:
-      return LayerKind::AveragePool;
-    case QOpType::GlobalAveragePool:
-      return LayerKind::GlobalAveragePool;
-    case QOpType::Concat:
-      return LayerKind::Concat;
-    case QOpType::Reshape:
-      return LayerKind::Reshape;
-  }
-  throw Error("layer of an unknown operator");
 }
 
 int32_t narrow(size_t n, const char* what) {
@@ -126,24 +102,16 @@ int32_t DeviceSlice::add_layer(const plan::PlanFile& file, int participant, int 
     throw Error("layer '" + skeleton.name + "' has more inputs than a device runs");
   }
   DeviceLayer l;
+  static_cast<kernels::OpParams&>(l) = skeleton;
   l.layer = layer;
-  l.kind = layer_kind(skeleton.op);
+  l.op = skeleton.op;
   l.output_tensor = skeleton.output;
   l.input_count = narrow(skeleton.inputs.size(), "inputs");
   std::copy(skeleton.inputs.begin(), skeleton.inputs.end(), l.input_tensors);
-  l.conv = skeleton.conv;
-  l.fc = skeleton.fc;
-  l.add = skeleton.add;
-  l.pool = skeleton.pool;
-  l.global_pool = skeleton.global_pool;
-  if (l.kind == LayerKind::Reshape) {
-    l.reshape_input = shapes_.at(static_cast<size_t>(skeleton.inputs.at(0)));
-    l.reshape_output = shapes_.at(static_cast<size_t>(skeleton.output));
-  }
   concat_.push_back(skeleton.concat);
 
   QLayer constants;  // stays empty for layers without constants
-  if (l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected) {
+  if (skeleton.record().channel_constants != nullptr) {
     const auto& slices = file.constants.at(static_cast<size_t>(participant));
     const auto it = std::find_if(slices.begin(), slices.end(),
                                  [&](const plan::LayerConstants& k) { return k.layer == layer; });
@@ -152,8 +120,7 @@ int32_t DeviceSlice::add_layer(const plan::PlanFile& file, int participant, int 
                   "' but holds no weight slice of it");
     }
     constants = plan::sliced_layer(skeleton, *it);
-    l.conv = constants.conv;  // weights_c0/c1 of the slice
-    l.fc = constants.fc;
+    static_cast<kernels::OpParams&>(l) = constants;  // the slice's channel range
   }
   sliced_.push_back(std::move(constants));
   layers_.push_back(l);
@@ -164,15 +131,13 @@ void DeviceSlice::bind_program(const plan::PlanFile& file, int participant) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     DeviceLayer& l = layers_[i];
     const QLayer& k = sliced_[i];
-    if (l.kind == LayerKind::Conv) {
-      l.conv.weights = k.weights.data();
-      l.conv.bias = k.bias.empty() ? nullptr : k.bias.data();
-      l.conv.requant = {k.multiplier.data(), k.shift.data()};
-    } else if (l.kind == LayerKind::FullyConnected) {
-      l.fc.weights = k.weights.data();
-      l.fc.bias = k.bias.empty() ? nullptr : k.bias.data();
-      l.fc.requant = {k.multiplier.data(), k.shift.data()};
-    } else if (l.kind == LayerKind::Concat) {
+    const kernels::OpRegistration& record = kernels::op_registration(l.op);
+    if (const kernels::ChannelConstants* constants = record.channel_constants) {
+      constants->bind(
+          l, kernels::ConstantArrays{k.weights.data(), k.bias.empty() ? nullptr : k.bias.data(),
+                                     k.multiplier.data(), k.shift.data()});
+    }
+    if (record.variadic_inputs) {
       if (concat_[i].size() != static_cast<size_t>(l.input_count)) {
         throw Error("concat layer " + std::to_string(l.layer) + " has " +
                     std::to_string(concat_[i].size()) + " parameter blocks for " +

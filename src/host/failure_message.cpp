@@ -50,7 +50,7 @@ class Describer {
       return fmt::format("layer {}", l);
     }
     const quant::QLayer& q = file_->graph.layers[static_cast<size_t>(l)];
-    return fmt::format("layer '{}' ({})", q.name, quant::qop_type_name(q.op));
+    return fmt::format("layer '{}' ({})", q.name, quant::op_type_name(q.op));
   }
 
   int layer_count() const {

@@ -1,30 +1,14 @@
 #include "host/kernel_costs.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "host/op_spans.h"
-#include "kernels/int8_conv_dispatch.h"
 #include "plan/layer_geometry.h"
 
 namespace mcusplit::host {
 
 std::string layer_kernel_name(const quant::QLayer& layer) {
-  if (layer.op == quant::QOpType::FullyConnected) return "fully_connected";
-  if (layer.op == quant::QOpType::Conv) {
-    switch (kernels::select_conv_variant(layer.conv)) {
-      case kernels::ConvVariant::Pointwise:
-        return "pointwise";
-      case kernels::ConvVariant::Depthwise:
-        return "depthwise";
-      case kernels::ConvVariant::General:
-        return "conv";
-    }
-  }
-  std::string name = quant::qop_type_name(layer.op);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return name;
+  return layer.record().kernel_name(layer);
 }
 
 std::vector<LayerKernelCost> layer_kernel_costs(const plan::PlanFile& file, int participant,

@@ -23,6 +23,7 @@ struct Int8AddParams {
   int32_t output_shift = 0;
   int32_t left_shift = 20;  // at most 23: (x - zp) * 2^left_shift must fit int32
   ActivationRange activation;
+  friend bool operator==(const Int8AddParams&, const Int8AddParams&) = default;
 };
 
 // Host side: the multipliers TFLite's Add Prepare derives from the scales.

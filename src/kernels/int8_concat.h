@@ -23,6 +23,7 @@ struct Int8ConcatParams {
   int32_t output_zero_point = 0;
   int32_t multiplier = int32_t{1} << 30;  // in_scale / out_scale; default identity
   int32_t shift = 1;
+  friend bool operator==(const Int8ConcatParams&, const Int8ConcatParams&) = default;
 };
 
 // Host side: zero points and in/out scale ratio (identity when equal).

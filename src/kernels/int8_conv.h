@@ -42,6 +42,7 @@ struct Int8ConvParams {
   core::PerChannelRequant requant;
   int32_t weights_c0 = 0;
   int32_t weights_c1 = 0;
+  friend bool operator==(const Int8ConvParams&, const Int8ConvParams&) = default;
 };
 
 // The smallest input box needed to compute out_box: all input channels of the

@@ -22,6 +22,8 @@ struct Int8FullyConnectedParams {
   bool per_tensor_requant = false;
   int32_t weights_n0 = 0;
   int32_t weights_n1 = 0;
+  friend bool operator==(const Int8FullyConnectedParams&,
+                         const Int8FullyConnectedParams&) = default;
 };
 
 // output[n - n0] = clamp(MBQM(bias[n] + sum_k (in[k] - in_zp) * w[n][k]) + out_zp)

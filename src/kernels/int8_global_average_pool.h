@@ -18,6 +18,8 @@ struct Int8GlobalAveragePoolParams {
   int32_t multiplier = int32_t{1} << 30;  // default: in_scale == out_scale
   int32_t shift = 1;
   ActivationRange activation;
+  friend bool operator==(const Int8GlobalAveragePoolParams&,
+                         const Int8GlobalAveragePoolParams&) = default;
 };
 
 // Host side: fills the zero points and the in/out scale ratio.

@@ -20,6 +20,7 @@ struct Int8PoolParams {
   int32_t pad_top = 0;
   int32_t pad_left = 0;
   ActivationRange activation;
+  friend bool operator==(const Int8PoolParams&, const Int8PoolParams&) = default;
 };
 
 // Same channels as out_box; the rows/columns its windows touch, clipped.

@@ -11,15 +11,15 @@ namespace mcusplit::plan::checker {
 namespace {
 
 using quant::QLayer;
-using quant::QOpType;
+using quant::OpType;
 
 bool has_constants(const QLayer& l) {
-  return l.op == QOpType::Conv || l.op == QOpType::FullyConnected;
+  return l.op == OpType::Conv || l.op == OpType::FullyConnected;
 }
 
 // Output channels (neurons) the graph layer holds constants for: all of them.
 int32_t constant_channels(const QLayer& l) {
-  return l.op == QOpType::Conv ? l.conv.output.c : l.fc.output_size;
+  return l.op == OpType::Conv ? l.conv.output.c : l.fc.output_size;
 }
 
 // Flash bytes of channels [c0, c1) of a layer's constants: per-channel

@@ -9,7 +9,7 @@ namespace {
 using core::Box;
 using core::TensorShape3;
 using quant::QLayer;
-using quant::QOpType;
+using quant::OpType;
 
 std::vector<int32_t> range(int32_t begin, int32_t end) {
   std::vector<int32_t> v;
@@ -82,8 +82,8 @@ bool positive_window(int32_t kh, int32_t kw, int32_t sh, int32_t sw, int32_t pt,
 }
 
 size_t expected_inputs(const QLayer& l) {
-  if (l.op == QOpType::Add) return 2;
-  if (l.op == QOpType::Concat) return std::max<size_t>(l.concat.size(), 1);
+  if (l.op == OpType::Add) return 2;
+  if (l.op == OpType::Concat) return std::max<size_t>(l.concat.size(), 1);
   return 1;
 }
 
@@ -100,7 +100,7 @@ std::string layer_geometry_problem(const quant::QGraph& g, const QLayer& l) {
   const TensorShape3 in = shape(l.inputs[0]);
   const TensorShape3 out = shape(l.output);
   switch (l.op) {
-    case QOpType::Conv: {
+    case OpType::Conv: {
       const auto& p = l.conv;
       if (!(p.input == in && p.output == out)) return "conv params disagree with the tensors";
       if (!positive_window(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left) ||
@@ -110,17 +110,17 @@ std::string layer_geometry_problem(const quant::QGraph& g, const QLayer& l) {
       if (p.groups <= 0 || in.c % p.groups != 0 || out.c % p.groups != 0) return "bad groups";
       return "";
     }
-    case QOpType::FullyConnected:
+    case OpType::FullyConnected:
       if (l.fc.input_size != in.volume() || l.fc.output_size != out.volume() || out.h != 1 ||
           out.w != 1) {
         return "fully connected params disagree with the tensors";
       }
       return "";
-    case QOpType::Add:
+    case OpType::Add:
       if (!(shape(l.inputs[1]) == out && in == out)) return "add inputs differ from the output";
       return "";
-    case QOpType::MaxPool:
-    case QOpType::AveragePool: {
+    case OpType::MaxPool:
+    case OpType::AveragePool: {
       const auto& p = l.pool;
       if (!(p.input == in && p.output == out && in.c == out.c)) {
         return "pool params disagree with the tensors";
@@ -130,12 +130,12 @@ std::string layer_geometry_problem(const quant::QGraph& g, const QLayer& l) {
       }
       return "";
     }
-    case QOpType::GlobalAveragePool:
+    case OpType::GlobalAveragePool:
       if (!(l.global_pool.input == in && out == TensorShape3{in.c, 1, 1})) {
         return "global pool params disagree with the tensors";
       }
       return "";
-    case QOpType::Concat:
+    case OpType::Concat:
       for (size_t i = 0; i < l.inputs.size(); ++i) {
         const auto& p = l.concat[i];
         if (!(p.input == shape(l.inputs[i]) && p.output == out)) {
@@ -147,7 +147,7 @@ std::string layer_geometry_problem(const quant::QGraph& g, const QLayer& l) {
         }
       }
       return "";
-    case QOpType::Reshape:
+    case OpType::Reshape:
       if (in.volume() != out.volume()) return "reshape changes the element count";
       return "";
   }
@@ -162,29 +162,29 @@ std::vector<InputNeed> needed_inputs(const quant::QGraph& g, const QLayer& l, co
   }
   const auto shape = [&](int t) { return g.tensors[static_cast<size_t>(t)].shape; };
   switch (l.op) {
-    case QOpType::Conv:
+    case OpType::Conv:
       needs.push_back(conv_need(l.conv, o));
       break;
-    case QOpType::FullyConnected:  // every neuron reads all K inputs
+    case OpType::FullyConnected:  // every neuron reads all K inputs
       needs.push_back(whole(shape(l.inputs[0])));
       break;
-    case QOpType::Add:  // elementwise
+    case OpType::Add:  // elementwise
       needs.push_back(grid(range(o.c0, o.c1), range(o.y0, o.y1), range(o.x0, o.x1)));
       needs.push_back(needs.front());
       break;
-    case QOpType::MaxPool:
-    case QOpType::AveragePool:
+    case OpType::MaxPool:
+    case OpType::AveragePool:
       needs.push_back(pool_need(l.pool, o));
       break;
-    case QOpType::GlobalAveragePool: {
+    case OpType::GlobalAveragePool: {
       const TensorShape3 in = shape(l.inputs[0]);
       needs.push_back(grid(range(o.c0, o.c1), range(0, in.h), range(0, in.w)));
       break;
     }
-    case QOpType::Concat:
+    case OpType::Concat:
       for (const auto& p : l.concat) needs.push_back(concat_need(p, o));
       break;
-    case QOpType::Reshape: {
+    case OpType::Reshape: {
       InputNeed n;
       n.flat = true;
       n.out_box = o;

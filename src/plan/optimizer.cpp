@@ -15,7 +15,7 @@ namespace mcusplit::plan {
 using core::Box;
 using quant::QGraph;
 using quant::QLayer;
-using quant::QOpType;
+using quant::OpType;
 
 namespace {
 
@@ -356,8 +356,8 @@ std::vector<LayerPlan> choose_paper(const QGraph& graph, const ClusterSpec& clus
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const QLayer& l = graph.layers[i];
     const bool on_coordinator =
-        l.op == QOpType::Add || l.op == QOpType::GlobalAveragePool ||
-        (l.op == QOpType::Reshape && i > 0 && plans.back().strategy == Strategy::Single);
+        l.op == OpType::Add || l.op == OpType::GlobalAveragePool ||
+        (l.op == OpType::Reshape && i > 0 && plans.back().strategy == Strategy::Single);
     plans.push_back(on_coordinator ? layer_plan(graph, static_cast<int>(i), Strategy::Single,
                                                 coordinator, weights[i], participants, nullptr)
                                    : layer_plan(graph, static_cast<int>(i), Strategy::Channel, 0,

@@ -32,7 +32,7 @@ std::string Context::tensor_text(int t) const {
 
 std::string Context::layer_text(int l) const {
   if (!valid_layer(l)) return fmt::format("layer #{}", l);
-  return fmt::format("layer '{}' ({})", layer(l).name, quant::qop_type_name(layer(l).op));
+  return fmt::format("layer '{}' ({})", layer(l).name, quant::op_type_name(layer(l).op));
 }
 
 std::string Context::buffer_text(int p, int b) const {

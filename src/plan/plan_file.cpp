@@ -21,32 +21,29 @@ using quant::ByteReader;
 using quant::ByteWriter;
 using quant::QGraph;
 using quant::QLayer;
-using quant::QOpType;
 
 // ---- the constants of a channel slice ----
 
 bool holds_constants(const QLayer& l) {
-  return l.op == QOpType::Conv || l.op == QOpType::FullyConnected;
+  return l.record().channel_constants != nullptr;
 }
 
 // The output channels (neurons) whose constants the layer's arrays hold.
 std::pair<int32_t, int32_t> held_channels(const QLayer& l) {
-  if (l.op == QOpType::Conv) return {l.conv.weights_c0, l.conv.weights_c1};
-  return {l.fc.weights_n0, l.fc.weights_n1};
+  const kernels::ChannelRange r = l.record().channel_constants->slice(l);
+  return {r.c0, r.c1};
 }
 
 bool per_tensor_requant(const QLayer& l) {
-  return l.op == QOpType::FullyConnected && l.fc.per_tensor_requant;
+  return holds_constants(l) && l.record().channel_constants->per_tensor_requant(l);
 }
 
 // Weights per output channel, or -1 for params no kernel could run (a
 // corrupt file must not make us divide by zero or overflow).
 int64_t weights_per_channel(const QLayer& l) {
-  if (l.op == QOpType::FullyConnected) return l.fc.input_size > 0 ? l.fc.input_size : -1;
-  const auto& p = l.conv;
-  if (p.groups <= 0 || p.input.c <= 0 || p.input.c % p.groups != 0) return -1;
-  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.kernel_h > 65535 || p.kernel_w > 65535) return -1;
-  return int64_t{p.kernel_h} * p.kernel_w * (p.input.c / p.groups);
+  const kernels::ConstantCounts n = l.record().channel_constants->counts(l);
+  const auto [c0, c1] = held_channels(l);
+  return n.ok ? n.weights / (int64_t{c1} - c0) : -1;
 }
 
 // Empty if [c0, c1) is a non-empty range of the channels `l` holds and
@@ -54,7 +51,7 @@ int64_t weights_per_channel(const QLayer& l) {
 std::string range_problem(const QLayer& l, int32_t c0, int32_t c1) {
   if (!holds_constants(l)) {
     return fmt::format("layer '{}' ({}) has no constants to slice", l.name,
-                       quant::qop_type_name(l.op));
+                       quant::op_type_name(l.op));
   }
   const auto [h0, h1] = held_channels(l);
   if (!(h0 <= c0 && c0 < c1 && c1 <= h1)) {
@@ -176,10 +173,11 @@ class PlanChecker {
       if (!tensor_ok(t)) fail(fmt::format("layer '{}': input {} out of range", l.name, t));
     }
     // Kernels index params per input (concat) or read two inputs (add).
-    const size_t inputs = l.op == QOpType::Add ? 2 : l.op == QOpType::Concat ? l.concat.size() : 1;
+    const kernels::OpRegistration& record = l.record();
+    const size_t inputs = record.variadic_inputs ? l.concat.size() : size_t(record.input_count);
     if (l.inputs.size() != inputs || inputs == 0) {
-      fail(fmt::format("layer '{}' ({}): {} inputs, expected {}", l.name,
-                       quant::qop_type_name(l.op), l.inputs.size(), inputs));
+      fail(fmt::format("layer '{}' ({}): {} inputs, expected {}", l.name, quant::op_type_name(l.op),
+                       l.inputs.size(), inputs));
     }
   }
 
@@ -747,13 +745,7 @@ quant::QLayer sliced_layer(const QLayer& skeleton, const LayerConstants& slice) 
   const std::string problem = constants_problem(skeleton, slice);
   if (!problem.empty()) throw Error(fmt::format("cannot bind weight slice: {}", problem));
   QLayer l = skeleton;
-  if (l.op == QOpType::Conv) {
-    l.conv.weights_c0 = slice.c0;
-    l.conv.weights_c1 = slice.c1;
-  } else {
-    l.fc.weights_n0 = slice.c0;
-    l.fc.weights_n1 = slice.c1;
-  }
+  l.record().channel_constants->set_slice(l, kernels::ChannelRange{slice.c0, slice.c1});
   l.weights = slice.weights;
   l.bias = slice.bias;
   l.multiplier = slice.multiplier;

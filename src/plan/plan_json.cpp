@@ -60,7 +60,7 @@ json layers_json(const Plan& plan, const quant::QGraph& g) {
     if (i < g.layers.size()) {
       const quant::QLayer& l = g.layers[i];
       layer["name"] = l.name;
-      layer["op"] = quant::qop_type_name(l.op);
+      layer["op"] = quant::op_type_name(l.op);
       layer["inputs"] = l.inputs;
       layer["output"] = l.output;
     }

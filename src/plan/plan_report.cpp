@@ -139,9 +139,10 @@ std::string layers_table(const Plan& plan, const quant::QGraph& graph) {
     if (i < graph.layers.size()) {
       const quant::QLayer& l = graph.layers[i];
       name = l.name;
-      op = quant::qop_type_name(l.op);
-      macs = num_cell(format_count(l.macs()), std::to_string(l.macs()));
+      op = quant::op_type_name(l.op);
       if (l.output >= 0 && l.output < static_cast<int>(graph.tensors.size())) {
+        const int64_t n = quant::layer_macs(graph, l);
+        macs = num_cell(format_count(n), std::to_string(n));
         const core::TensorShape3& s = graph.tensors[static_cast<size_t>(l.output)].shape;
         shape = fmt::format("{}x{}x{}", s.c, s.h, s.w);
       }

@@ -73,7 +73,7 @@ ArenaPlan plan_arena(const QGraph& graph, const MemoryPlanner& planner) {
       fail(g, where + " writes tensor '" + g.tensors[static_cast<size_t>(l.output)].name +
                   "', which already has a value");
     }
-    if (l.op == QOpType::Reshape) {
+    if (l.record().output_aliases_input) {
       const int in = l.inputs[0];
       if (l.inputs.size() != 1 || g.tensors[static_cast<size_t>(in)].bytes() !=
                                       g.tensors[static_cast<size_t>(l.output)].bytes()) {

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <variant>
 #include <vector>
 
 #include "quant/arena_plan.h"
@@ -48,10 +47,6 @@ class Int8Executor {
   const QGraph& graph() const { return graph_; }
 
  private:
-  // Kernel parameters of one layer with pointers bound to its vectors.
-  using BoundParams =
-      std::variant<std::monostate, kernels::Int8ConvParams, kernels::Int8FullyConnectedParams>;
-
   void bind_layers();
   int8_t* tensor_data(int tensor);
   void note_written(const int8_t* begin, int64_t bytes);
@@ -62,7 +57,9 @@ class Int8Executor {
   std::vector<int8_t> owned_arena_;
   int8_t* arena_ = nullptr;
   int64_t arena_capacity_ = 0;
-  std::vector<BoundParams> bound_;
+  // Each layer's parameters with the constant pointers bound to its vectors.
+  std::vector<kernels::OpParams> bound_;
+  std::vector<kernels::InputTile> input_tiles_;  // reused by every layer
   int64_t high_water_ = 0;
 };
 

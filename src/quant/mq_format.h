@@ -12,7 +12,7 @@
 namespace mcusplit::quant {
 
 inline constexpr char kMqMagic[8] = {'M', 'C', 'U', 'S', 'P', 'L', 'M', 'Q'};
-inline constexpr uint32_t kMqFormatVersion = 1;
+inline constexpr uint32_t kMqFormatVersion = 2;
 inline constexpr size_t kMqHeaderBytes = 24;
 
 // The whole file's bytes, header included.

@@ -5,36 +5,8 @@
 
 namespace mcusplit::quant {
 
-const char* qop_type_name(QOpType op) {
-  switch (op) {
-    case QOpType::Conv:
-      return "Conv";
-    case QOpType::FullyConnected:
-      return "FullyConnected";
-    case QOpType::Add:
-      return "Add";
-    case QOpType::MaxPool:
-      return "MaxPool";
-    case QOpType::AveragePool:
-      return "AveragePool";
-    case QOpType::GlobalAveragePool:
-      return "GlobalAveragePool";
-    case QOpType::Concat:
-      return "Concat";
-    case QOpType::Reshape:
-      return "Reshape";
-  }
-  return "?";
-}
-
-int64_t QLayer::macs() const {
-  if (op == QOpType::Conv) {
-    const auto& p = conv;
-    const int64_t per_output = int64_t{p.input.c / p.groups} * p.kernel_h * p.kernel_w;
-    return int64_t{p.output.c} * p.output.h * p.output.w * per_output;
-  }
-  if (op == QOpType::FullyConnected) return int64_t{fc.input_size} * fc.output_size;
-  return 0;
+int64_t layer_macs(const QGraph& g, const QLayer& l) {
+  return l.record().macs(l.view(), core::full_box(g.tensors[static_cast<size_t>(l.output)].shape));
 }
 
 int64_t QLayer::constant_bytes() const {

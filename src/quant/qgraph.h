@@ -14,12 +14,7 @@
 
 #include "core/box.h"
 #include "core/quant_params.h"
-#include "kernels/int8_add.h"
-#include "kernels/int8_concat.h"
-#include "kernels/int8_conv.h"
-#include "kernels/int8_fully_connected.h"
-#include "kernels/int8_global_average_pool.h"
-#include "kernels/int8_pool.h"
+#include "kernels/op_registry.h"
 
 namespace mcusplit::quant {
 
@@ -31,42 +26,35 @@ struct QTensor {
   int64_t bytes() const { return int64_t{shape.c} * shape.h * shape.w; }
 };
 
-enum class QOpType : uint8_t {
-  Conv,            // normal, depthwise, grouped (kernels::Int8ConvParams)
-  FullyConnected,  // Gemm / MatMul with constant weights
-  Add,             // residual add (TFLite int8 Add)
-  MaxPool,
-  AveragePool,
-  GlobalAveragePool,  // also ReduceMean over H and W
-  Concat,             // along channels
-  Reshape,            // Flatten/Reshape that keeps NHWC byte order: a copy
-};
+// The operator enum and names are the kernels layer's (kernels/op_type.h),
+// one for every layer of the tree.
+using kernels::op_type_name;
+using kernels::OpType;
 
-const char* qop_type_name(QOpType op);
-
-struct QLayer {
+// The kernel parameter blocks (conv, fc, add, pool, global_pool, reshape)
+// are the base: only the one of `op` is meaningful.
+struct QLayer : kernels::OpParams {
   std::string name;
-  QOpType op = QOpType::Conv;
+  OpType op = OpType::Conv;
   std::vector<int> inputs;  // QTensor indices
   int output = -1;
 
-  // Conv: params with the pointer fields left null (bound at run time to the
-  // vectors below, which hold all output channels).
-  kernels::Int8ConvParams conv;
-  // FullyConnected: same convention (weights [N][K]).
-  kernels::Int8FullyConnectedParams fc;
+  // Conv and FullyConnected constants (fully connected weights [N][K]); the
+  // params' pointer fields stay null until bound to these at run time.
   std::vector<int8_t> weights;
   std::vector<int32_t> bias;
   std::vector<int32_t> multiplier;  // per output channel / neuron
   std::vector<int32_t> shift;
 
-  kernels::Int8AddParams add;
-  kernels::Int8PoolParams pool;  // MaxPool, AveragePool
-  kernels::Int8GlobalAveragePoolParams global_pool;
   // Concat: one params block per input (offset_c = running channel count).
   std::vector<kernels::Int8ConcatParams> concat;
 
-  int64_t macs() const;
+  // What the operator's record (kernels/op_registry.h) sees of this layer.
+  kernels::OpLayer view() const {
+    return kernels::OpLayer{op, this, concat.data(), static_cast<int32_t>(inputs.size())};
+  }
+  const kernels::OpRegistration& record() const { return kernels::op_registration(op); }
+
   // Bytes of constant data (weights, bias, requantization) this layer keeps
   // in flash.
   int64_t constant_bytes() const;
@@ -83,6 +71,9 @@ struct QGraph {
   // Also how the int8 output maps back to float (tensors[output].quant).
   std::string source_model;  // file name the model was quantized from
 };
+
+// Multiply-accumulates of the whole layer.
+int64_t layer_macs(const QGraph& g, const QLayer& l);
 
 // Converts a float NCHW input (batch 1) to the int8 NHWC input tensor.
 std::vector<int8_t> quantize_input(const QGraph& g, const std::vector<float>& nchw);

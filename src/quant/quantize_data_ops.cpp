@@ -38,7 +38,7 @@ void quantize_add(QuantizerContext& ctx, const model::Node& node) {
   const core::QuantParams qb = ctx.qtensor(b).quant;
   const int out = ctx.add_output(node);
   const QTensor& out_t = ctx.qtensor(out);
-  QLayer& layer = ctx.add_layer(node, QOpType::Add, {a, b}, out);
+  QLayer& layer = ctx.add_layer(node, OpType::Add, {a, b}, out);
   layer.add = kernels::make_int8_add_params(out_t.shape, qa, qb, out_t.quant,
                                             activation_clamp(node.activation, out_t.quant));
 }
@@ -54,7 +54,7 @@ void quantize_pool(QuantizerContext& ctx, const model::Node& node) {
   }
   // Pools compare and average raw int8 values: output parameters = input's.
   const int out = ctx.add_output(node, ctx.qtensor(in).quant);
-  QLayer& layer = ctx.add_layer(node, average ? QOpType::AveragePool : QOpType::MaxPool, {in}, out);
+  QLayer& layer = ctx.add_layer(node, average ? OpType::AveragePool : OpType::MaxPool, {in}, out);
   kernels::Int8PoolParams& p = layer.pool;
   p.input = ctx.qtensor(in).shape;
   p.output = ctx.qtensor(out).shape;
@@ -81,7 +81,7 @@ void quantize_global_average_pool(QuantizerContext& ctx, const model::Node& node
   if (ctx.qtensor(out).shape != core::TensorShape3{in_shape.c, 1, 1}) {
     ctx.fail(node, "output is not one value per channel");
   }
-  QLayer& layer = ctx.add_layer(node, QOpType::GlobalAveragePool, {in}, out);
+  QLayer& layer = ctx.add_layer(node, OpType::GlobalAveragePool, {in}, out);
   layer.global_pool =
       kernels::make_int8_global_average_pool_params(in_shape, in_q, ctx.qtensor(out).quant);
 }
@@ -95,7 +95,7 @@ void quantize_concat(QuantizerContext& ctx, const model::Node& node) {
   for (size_t i = 0; i < node.inputs.size(); ++i) inputs.push_back(ctx.activation_input(node, i));
   const int out = ctx.add_output(node);
   const QTensor out_t = ctx.qtensor(out);
-  QLayer& layer = ctx.add_layer(node, QOpType::Concat, inputs, out);
+  QLayer& layer = ctx.add_layer(node, OpType::Concat, inputs, out);
   int32_t offset = 0;
   for (int in : inputs) {
     const QTensor& in_t = ctx.qtensor(in);
@@ -133,7 +133,8 @@ void quantize_reshape(QuantizerContext& ctx, const model::Node& node) {
              "int8 cannot reshape into a [1,C,H,W] tensor with C > 1 and H*W > 1 (the "
              "NHWC byte order would differ from ONNX's)");
   }
-  ctx.add_layer(node, QOpType::Reshape, {in}, out);
+  ctx.add_layer(node, OpType::Reshape, {in}, out).reshape =
+      kernels::ReshapeParams{in_shape, out_shape};
 }
 
 }  // namespace mcusplit::quant::detail

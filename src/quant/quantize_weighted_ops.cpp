@@ -75,7 +75,7 @@ void quantize_conv(QuantizerContext& ctx, const model::Node& node) {
   const Requantization r =
       requantization(bias_values(ctx, node, bias, cout, 1.0f), w.scales, in_q, out_t.quant);
 
-  QLayer& layer = ctx.add_layer(node, QOpType::Conv, {in}, out);
+  QLayer& layer = ctx.add_layer(node, OpType::Conv, {in}, out);
   kernels::Int8ConvParams& p = layer.conv;
   p.input = ctx.qtensor(in).shape;
   p.output = ctx.qtensor(out).shape;
@@ -148,7 +148,7 @@ void quantize_fully_connected(QuantizerContext& ctx, const model::Node& node) {
   const Requantization r =
       requantization(bias_values(ctx, node, bias, n, beta), w.scales, in_q, out_q);
 
-  QLayer& layer = ctx.add_layer(node, QOpType::FullyConnected, {in}, out);
+  QLayer& layer = ctx.add_layer(node, OpType::FullyConnected, {in}, out);
   kernels::Int8FullyConnectedParams& p = layer.fc;
   p.input_size = to_i32(k);
   p.output_size = to_i32(n);

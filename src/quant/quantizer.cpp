@@ -107,11 +107,11 @@ int QuantizerContext::add_output(const model::Node& node,
   return q;
 }
 
-QLayer& QuantizerContext::add_layer(const model::Node& node, QOpType op, std::vector<int> inputs,
+QLayer& QuantizerContext::add_layer(const model::Node& node, OpType op, std::vector<int> inputs,
                                     int output) {
   QLayer layer;
   layer.name =
-      node.name.empty() ? fmt::format("{}_{}", qop_type_name(op), q_.layers.size()) : node.name;
+      node.name.empty() ? fmt::format("{}_{}", op_type_name(op), q_.layers.size()) : node.name;
   layer.op = op;
   layer.inputs = std::move(inputs);
   layer.output = output;

@@ -49,7 +49,7 @@ class QuantizerContext {
     return hwc_flatten_[static_cast<size_t>(q)];
   }
 
-  QLayer& add_layer(const model::Node& node, QOpType op, std::vector<int> inputs, int output);
+  QLayer& add_layer(const model::Node& node, OpType op, std::vector<int> inputs, int output);
 
  private:
   const model::Graph& graph_;

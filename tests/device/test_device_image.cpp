@@ -62,34 +62,24 @@ static_assert(sizeof(void*) != 8 || sizeof(DeviceOp) == 92);
 static_assert(sizeof(void*) != 8 || sizeof(DeviceBuffer) == 40);
 
 // Every non-pointer field of each parameter struct.
-auto fields(const kernels::Int8ConvParams& p) {
-  return std::make_tuple(p.input, p.output, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
-                         p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.groups,
-                         p.input_zero_point, p.output_zero_point, p.activation.min,
-                         p.activation.max, p.weights_c0, p.weights_c1);
-}
-auto fields(const kernels::Int8FullyConnectedParams& p) {
-  return std::make_tuple(p.input_size, p.output_size, p.input_zero_point, p.output_zero_point,
-                         p.activation.min, p.activation.max, p.per_tensor_requant, p.weights_n0,
-                         p.weights_n1);
-}
-auto fields(const kernels::Int8AddParams& p) {
-  return std::make_tuple(p.shape, p.input1_offset, p.input2_offset, p.output_offset,
-                         p.input1_multiplier, p.input1_shift, p.input2_multiplier, p.input2_shift,
-                         p.output_multiplier, p.output_shift, p.left_shift, p.activation.min,
-                         p.activation.max);
-}
-auto fields(const kernels::Int8PoolParams& p) {
-  return std::make_tuple(p.input, p.output, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
-                         p.pad_top, p.pad_left, p.activation.min, p.activation.max);
-}
-auto fields(const kernels::Int8GlobalAveragePoolParams& p) {
-  return std::make_tuple(p.input, p.input_zero_point, p.output_zero_point, p.multiplier, p.shift,
-                         p.activation.min, p.activation.max);
-}
-auto fields(const kernels::Int8ConcatParams& p) {
-  return std::make_tuple(p.input, p.output, p.offset_c, p.offset_y, p.offset_x, p.input_zero_point,
-                         p.output_zero_point, p.multiplier, p.shift);
+// A parameter struct's serialised fields (its field list), without the
+// constant pointers: what an image must carry over.
+struct FieldValues {
+  std::vector<int32_t> values;
+  void i32(const char*, int32_t v) { values.push_back(v); }
+  void flag(const char*, bool v) { values.push_back(v ? 1 : 0); }
+  void shape(const char*, const core::TensorShape3& s) {
+    values.insert(values.end(), {s.c, s.h, s.w});
+  }
+  void activation(const char*, const core::ActivationRange& a) {
+    values.insert(values.end(), {a.min, a.max});
+  }
+};
+template <class P>
+std::vector<int32_t> fields(const P& p) {
+  FieldValues v;
+  kernels::visit_fields(p, v);
+  return v.values;
 }
 auto fields(const DeviceBuffer& b) {
   return std::make_tuple(b.tensor, b.box, b.offset);
@@ -150,8 +140,9 @@ void expect_array(const T* want, const T* got, const std::vector<T>* slice, size
 void expect_same_constants(const DeviceLayer& want, const DeviceLayer& got,
                            const plan::LayerConstants* slice, const std::vector<uint8_t>& image,
                            const std::string& label) {
-  const bool conv = want.kind == LayerKind::Conv;
-  const ConstantCounts n = conv ? conv_constant_counts(want.conv) : fc_constant_counts(want.fc);
+  const bool conv = want.op == OpType::Conv;
+  const kernels::ConstantCounts n =
+      kernels::op_registration(want.op).channel_constants->counts(want);
   ASSERT_TRUE(n.ok) << label;
   const int8_t* w0 = conv ? want.conv.weights : want.fc.weights;
   const int8_t* w1 = conv ? got.conv.weights : got.fc.weights;
@@ -204,7 +195,7 @@ void expect_same_program(const DeviceProgram& want, const DeviceProgram& got,
     const DeviceLayer& g = got.layers[i];
     const std::string what = label + " layer entry " + std::to_string(i);
     EXPECT_EQ(g.layer, w.layer) << what;
-    EXPECT_EQ(g.kind, w.kind) << what;
+    EXPECT_EQ(g.op, w.op) << what;
     EXPECT_EQ(g.output_tensor, w.output_tensor) << what;
     ASSERT_EQ(g.input_count, w.input_count) << what;
     EXPECT_TRUE(std::equal(w.input_tensors, w.input_tensors + kMaxLayerInputs, g.input_tensors))
@@ -216,9 +207,8 @@ void expect_same_program(const DeviceProgram& want, const DeviceProgram& got,
     EXPECT_EQ(fields(g.add), fields(w.add)) << what;
     EXPECT_EQ(fields(g.pool), fields(w.pool)) << what;
     EXPECT_EQ(fields(g.global_pool), fields(w.global_pool)) << what;
-    EXPECT_EQ(g.reshape_input, w.reshape_input) << what;
-    EXPECT_EQ(g.reshape_output, w.reshape_output) << what;
-    if (w.kind == LayerKind::Conv || w.kind == LayerKind::FullyConnected) {
+    EXPECT_EQ(g.reshape, w.reshape) << what;
+    if (w.op == OpType::Conv || w.op == OpType::FullyConnected) {
       const plan::LayerConstants* slice = nullptr;
       if (slices != nullptr) {
         for (const plan::LayerConstants& k : *slices) {
@@ -231,7 +221,7 @@ void expect_same_program(const DeviceProgram& want, const DeviceProgram& got,
       EXPECT_EQ(g.conv.weights, nullptr) << what;
       EXPECT_EQ(g.fc.weights, nullptr) << what;
     }
-    if (w.kind == LayerKind::Concat) {
+    if (w.op == OpType::Concat) {
       ASSERT_NE(g.concat, nullptr) << what;
       for (int32_t k = 0; k < w.input_count; ++k) {
         EXPECT_EQ(fields(g.concat[k]), fields(w.concat[k])) << what << " block " << k;
@@ -253,7 +243,7 @@ struct Maxima {
     layers = std::max(layers, p.layer_count);
     int32_t blocks = 0;
     for (int32_t i = 0; i < p.layer_count; ++i) {
-      if (p.layers[i].kind == LayerKind::Concat) blocks += p.layers[i].input_count;
+      if (p.layers[i].op == OpType::Concat) blocks += p.layers[i].input_count;
     }
     concat_blocks = std::max(concat_blocks, blocks);
     image_bytes = std::max(image_bytes, bytes);
@@ -413,8 +403,8 @@ struct WholeGraphProgram {
       l.input_count = static_cast<int32_t>(q.inputs.size());
       std::copy(q.inputs.begin(), q.inputs.end(), l.input_tensors);
       switch (q.op) {
-        case quant::QOpType::Conv:
-          l.kind = LayerKind::Conv;
+        case quant::OpType::Conv:
+          l.op = OpType::Conv;
           l.conv = q.conv;
           l.conv.weights = q.weights.data();
           l.conv.bias = q.bias.empty() ? nullptr : q.bias.data();
@@ -422,8 +412,8 @@ struct WholeGraphProgram {
           l.conv.weights_c0 = 0;
           l.conv.weights_c1 = q.conv.output.c;
           break;
-        case quant::QOpType::FullyConnected:
-          l.kind = LayerKind::FullyConnected;
+        case quant::OpType::FullyConnected:
+          l.op = OpType::FullyConnected;
           l.fc = q.fc;
           l.fc.weights = q.weights.data();
           l.fc.bias = q.bias.empty() ? nullptr : q.bias.data();
@@ -431,28 +421,27 @@ struct WholeGraphProgram {
           l.fc.weights_n0 = 0;
           l.fc.weights_n1 = q.fc.output_size;
           break;
-        case quant::QOpType::Add:
-          l.kind = LayerKind::Add;
+        case quant::OpType::Add:
+          l.op = OpType::Add;
           l.add = q.add;
           break;
-        case quant::QOpType::MaxPool:
-        case quant::QOpType::AveragePool:
-          l.kind = q.op == quant::QOpType::MaxPool ? LayerKind::MaxPool : LayerKind::AveragePool;
+        case quant::OpType::MaxPool:
+        case quant::OpType::AveragePool:
+          l.op = q.op == quant::OpType::MaxPool ? OpType::MaxPool : OpType::AveragePool;
           l.pool = q.pool;
           break;
-        case quant::QOpType::GlobalAveragePool:
-          l.kind = LayerKind::GlobalAveragePool;
+        case quant::OpType::GlobalAveragePool:
+          l.op = OpType::GlobalAveragePool;
           l.global_pool = q.global_pool;
           break;
-        case quant::QOpType::Concat:
-          l.kind = LayerKind::Concat;
+        case quant::OpType::Concat:
+          l.op = OpType::Concat;
           concat.push_back(q.concat);
           l.concat = concat.back().data();
           break;
-        case quant::QOpType::Reshape:
-          l.kind = LayerKind::Reshape;
-          l.reshape_input = shapes[static_cast<size_t>(q.inputs[0])];
-          l.reshape_output = shapes[static_cast<size_t>(q.output)];
+        case quant::OpType::Reshape:
+          l.op = OpType::Reshape;
+          l.reshape = q.reshape;
           break;
       }
       layers.push_back(l);
@@ -669,7 +658,7 @@ struct TinyProgram {
     fc.weights_n0 = 0;
     fc.weights_n1 = 2;
     layer.layer = 0;
-    layer.kind = LayerKind::FullyConnected;
+    layer.op = OpType::FullyConnected;
     layer.output_tensor = 1;
     layer.input_count = 1;
     layer.input_tensors[0] = 0;
@@ -822,9 +811,9 @@ class CorruptImageTest : public ::testing::Test {
         const DeviceProgram& prog = slice.program();
         bool conv = false, fc = false, concat = false, send = false, receive = false;
         for (int32_t i = 0; i < prog.layer_count; ++i) {
-          conv |= prog.layers[i].kind == LayerKind::Conv && prog.layers[i].conv.bias != nullptr;
-          fc |= prog.layers[i].kind == LayerKind::FullyConnected;
-          concat |= prog.layers[i].kind == LayerKind::Concat;
+          conv |= prog.layers[i].op == OpType::Conv && prog.layers[i].conv.bias != nullptr;
+          fc |= prog.layers[i].op == OpType::FullyConnected;
+          concat |= prog.layers[i].op == OpType::Concat;
         }
         for (int32_t i = 0; i < prog.op_count; ++i) {
           send |= prog.ops[i].kind == DeviceOpKind::Send;
@@ -864,7 +853,7 @@ class CorruptImageTest : public ::testing::Test {
     return region_offset(b, r) + record_bytes * i + 4 * size_t{word};
   }
   // The first layer entry of `kind`.
-  static uint32_t first_layer(const std::vector<uint8_t>& b, LayerKind kind) {
+  static uint32_t first_layer(const std::vector<uint8_t>& b, OpType kind) {
     const uint32_t n = region_count(b, ImageRegion::Layers);
     for (uint32_t i = 0; i < n; ++i) {
       if (u32_at(b, word_at(b, ImageRegion::Layers, kImageLayerRecordBytes, i,
@@ -875,12 +864,19 @@ class CorruptImageTest : public ::testing::Test {
     ADD_FAILURE() << "no layer entry of kind " << static_cast<int>(kind);
     return 0;
   }
-  static size_t layer_word(const std::vector<uint8_t>& b, LayerKind kind, uint32_t word) {
+  static size_t layer_word(const std::vector<uint8_t>& b, OpType kind, uint32_t word) {
     return word_at(b, ImageRegion::Layers, kImageLayerRecordBytes, first_layer(b, kind), word);
   }
-  static size_t param_word(const std::vector<uint8_t>& b, LayerKind kind, uint32_t word) {
+  static size_t param_word(const std::vector<uint8_t>& b, OpType kind, uint32_t word) {
     return layer_word(b, kind, image::kLayerParams + word);
   }
+  // The parameter block word of a named field of op's field list.
+  static uint32_t field(OpType op, const char* name) {
+    const int32_t word = image::param_field_word(op, name);
+    EXPECT_GE(word, 0) << name;
+    return static_cast<uint32_t>(word);
+  }
+
   // The first op of `kind`.
   static size_t op_word(const std::vector<uint8_t>& b, DeviceOpKind kind, uint32_t word) {
     const uint32_t n = region_count(b, ImageRegion::Ops);
@@ -1073,16 +1069,18 @@ TEST_F(CorruptImageTest, IndicesOutOfRange) {
                   "send with a layer entry");
   expect_resealed(op_word(g, DeviceOpKind::Compute, image::kOpInputs), buffers,
                   ImageStatus::BadIndex, "compute input buffer");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerOutputTensor), tensors,
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerOutputTensor), tensors,
                   ImageStatus::BadIndex, "layer output tensor");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerInputs), tensors,
-                  ImageStatus::BadIndex, "layer input tensor");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerLayer), 0xFFFFFFFFu,
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerInputs), tensors, ImageStatus::BadIndex,
+                  "layer input tensor");
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerLayer), 0xFFFFFFFFu,
                   ImageStatus::BadIndex, "graph layer -1");
-  expect_resealed(param_word(g, LayerKind::Concat, image::kConcatFirst), concat,
-                  ImageStatus::BadIndex, "concat blocks past the table");
-  expect_resealed(param_word(g, LayerKind::Concat, image::kConcatFirst), 0xFFFFFFFFu,
-                  ImageStatus::BadIndex, "concat blocks at 2^32-1");
+  expect_resealed(
+      param_word(g, OpType::Concat, image::concat_ref_word(OpType::Concat) + image::kConcatFirst),
+      concat, ImageStatus::BadIndex, "concat blocks past the table");
+  expect_resealed(
+      param_word(g, OpType::Concat, image::concat_ref_word(OpType::Concat) + image::kConcatFirst),
+      0xFFFFFFFFu, ImageStatus::BadIndex, "concat blocks at 2^32-1");
 }
 
 TEST_F(CorruptImageTest, BadKindsAndFields) {
@@ -1090,7 +1088,7 @@ TEST_F(CorruptImageTest, BadKindsAndFields) {
   const std::vector<uint8_t>& g = good();
   expect_resealed(op_word(g, DeviceOpKind::Send, image::kOpKind), 6, ImageStatus::BadKind,
                   "op kind 6");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerKind), 8, ImageStatus::BadKind,
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerKind), 8, ImageStatus::BadKind,
                   "layer kind 8");
   expect_resealed(op_word(g, DeviceOpKind::Compute, image::kOpInputCount), 9, ImageStatus::BadField,
                   "op input count 9");
@@ -1100,45 +1098,52 @@ TEST_F(CorruptImageTest, BadKindsAndFields) {
                   "unused op input slot");
   expect_resealed(op_word(g, DeviceOpKind::Send, image::kOpInputCount), 1, ImageStatus::BadField,
                   "send with inputs");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerInputCount), 0, ImageStatus::BadField,
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerInputCount), 0, ImageStatus::BadField,
                   "layer without inputs");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerInputCount), 100,
-                  ImageStatus::BadField, "layer input count 100");
-  expect_resealed(layer_word(g, LayerKind::Conv, image::kLayerInputs + 7), 0, ImageStatus::BadField,
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerInputCount), 100, ImageStatus::BadField,
+                  "layer input count 100");
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerInputs + 7), 0, ImageStatus::BadField,
                   "unused layer input slot");
-  expect_resealed(param_word(g, LayerKind::FullyConnected, image::kFcWords), 1,
-                  ImageStatus::BadField, "word after the fully connected block");
-  expect_resealed(param_word(g, LayerKind::FullyConnected, image::kImageParamWords - 1), 1,
+  expect_resealed(
+      param_word(g, OpType::FullyConnected, image::param_block_words(OpType::FullyConnected)), 1,
+      ImageStatus::BadField, "word after the fully connected block");
+  expect_resealed(param_word(g, OpType::FullyConnected, image::kImageParamWords - 1), 1,
                   ImageStatus::BadField, "last word of the fully connected block");
-  expect_resealed(param_word(g, LayerKind::Concat, image::kConcatRefWords), 1,
+  expect_resealed(param_word(g, OpType::Concat, image::param_block_words(OpType::Concat)), 1,
                   ImageStatus::BadField, "word after the concat block");
-  expect_resealed(param_word(g, LayerKind::Concat, image::kConcatCount), 0, ImageStatus::BadField,
-                  "concat blocks other than its inputs");
-  expect_resealed(param_word(g, LayerKind::FullyConnected, image::kFcPerTensorRequant), 2,
-                  ImageStatus::BadField, "per-tensor flag 2");
+  expect_resealed(
+      param_word(g, OpType::Concat, image::concat_ref_word(OpType::Concat) + image::kConcatCount),
+      0, ImageStatus::BadField, "concat blocks other than its inputs");
+  expect_resealed(
+      param_word(g, OpType::FullyConnected, field(OpType::FullyConnected, "per_tensor_requant")), 2,
+      ImageStatus::BadField, "per-tensor flag 2");
 }
 
 TEST_F(CorruptImageTest, ConstantsOfTheWrongSizeOrPlace) {
   ASSERT_FALSE(good().empty());
   const std::vector<uint8_t>& g = good();
   const uint32_t data_bytes = region_count(g, ImageRegion::Data);
-  const size_t weights = param_word(g, LayerKind::Conv, image::kConvWeights);
-  const size_t bias = param_word(g, LayerKind::Conv, image::kConvBias);
-  const size_t shift = param_word(g, LayerKind::Conv, image::kConvShift);
+  const size_t weights = param_word(
+      g, OpType::Conv, image::constant_ref_word(OpType::Conv, image::ConstantArray::Weights));
+  const size_t bias = param_word(
+      g, OpType::Conv, image::constant_ref_word(OpType::Conv, image::ConstantArray::Bias));
+  const size_t shift = param_word(
+      g, OpType::Conv, image::constant_ref_word(OpType::Conv, image::ConstantArray::Shift));
   expect_resealed(weights + 4, u32_at(g, weights + 4) - 1, ImageStatus::BadConstants,
                   "one weight short");
   expect_resealed(weights + 4, 0xFFFFFFFFu, ImageStatus::BadConstants, "2^32-1 weights");
   expect_resealed(bias + 4, u32_at(g, bias + 4) + 1, ImageStatus::BadConstants, "bias too long");
   expect_resealed(shift + 4, 0, ImageStatus::BadConstants, "no shifts");
-  expect_resealed(param_word(g, LayerKind::Conv, image::kConvGroups), 0, ImageStatus::BadConstants,
-                  "groups 0");
-  expect_resealed(param_word(g, LayerKind::Conv, image::kConvKernelH), 0x7FFFFFFFu,
+  expect_resealed(param_word(g, OpType::Conv, field(OpType::Conv, "groups")), 0,
+                  ImageStatus::BadConstants, "groups 0");
+  expect_resealed(param_word(g, OpType::Conv, field(OpType::Conv, "kernel_h")), 0x7FFFFFFFu,
                   ImageStatus::BadConstants, "huge kernel");
-  expect_resealed(param_word(g, LayerKind::Conv, image::kConvWeightsC1),
-                  u32_at(g, param_word(g, LayerKind::Conv, image::kConvWeightsC0)),
+  expect_resealed(param_word(g, OpType::Conv, field(OpType::Conv, "weights_c1")),
+                  u32_at(g, param_word(g, OpType::Conv, field(OpType::Conv, "weights_c0"))),
                   ImageStatus::BadConstants, "empty channel range");
-  expect_resealed(param_word(g, LayerKind::FullyConnected, image::kFcWeightsN1), 0x7FFFFFFFu,
-                  ImageStatus::BadConstants, "fully connected neurons past the weights");
+  expect_resealed(
+      param_word(g, OpType::FullyConnected, field(OpType::FullyConnected, "weights_n1")),
+      0x7FFFFFFFu, ImageStatus::BadConstants, "fully connected neurons past the weights");
   expect_resealed(bias, u32_at(g, bias) + 2, ImageStatus::Misaligned, "misaligned bias");
   expect_resealed(weights, data_bytes, ImageStatus::BadRegion, "weights at the data end");
   expect_resealed(weights, 0xFFFFFFFCu, ImageStatus::BadRegion, "weights far away");

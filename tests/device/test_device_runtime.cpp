@@ -59,24 +59,6 @@ TEST(BoxCopy, DenseEndIsOnePastTheLastByteOfTheBox) {
   EXPECT_EQ(dense_end(buffer, Box{}), 0);
 }
 
-TEST(BoxCopy, ReshapeKeepsTheFlatNhwcOrder) {
-  const TensorShape3 in_shape{3, 4, 5};
-  const TensorShape3 out_shape{60, 1, 1};
-  std::vector<int8_t> in(60);
-  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<int8_t>(i);
-  // Neurons [17, 33) come from input rows 1 and 2.
-  const Box out_box{17, 33, 0, 1, 0, 1};
-  const Box rows = reshape_input_box(in_shape, out_shape, out_box);
-  EXPECT_EQ(rows, (Box{0, 3, 1, 3, 0, 5}));
-  const std::vector<int8_t> rows_data(in.begin() + 15, in.begin() + 45);
-  std::vector<int8_t> out(60, -1);
-  reshape_copy(in_shape, rows_data.data(), rows, out_shape, out.data(), core::full_box(out_shape),
-               out_box);
-  for (int32_t i = 0; i < 60; ++i) {
-    EXPECT_EQ(out[static_cast<size_t>(i)], i >= 17 && i < 33 ? i : -1) << i;
-  }
-}
-
 // Random boxes within random buffers: gathering a body's byte ranges in
 // arbitrary pieces and scattering them back equals one copy_box.
 TEST(BoxCopy, GatherAndScatterRangesMatchCopyBox) {
@@ -242,7 +224,7 @@ class DeviceRuntimeTest : public ::testing::Test {
         receives |= program.ops[i].kind == DeviceOpKind::Receive;
       }
       for (int32_t i = 0; i < program.layer_count; ++i) {
-        conv |= program.layers[i].kind == LayerKind::Conv;
+        conv |= program.layers[i].op == OpType::Conv;
       }
       if (receives && conv) {
         file_ = file.release();
@@ -417,9 +399,9 @@ TEST_F(DeviceRuntimeTest, ReportsAKernelFailureWithItsOp) {
   for (int32_t i = 0; i < e.program.op_count && conv_op < 0; ++i) {
     const DeviceOp& op = e.ops[static_cast<size_t>(i)];
     if (op.kind == DeviceOpKind::Compute &&
-        e.layers[static_cast<size_t>(op.params)].kind == LayerKind::Conv) {
+        e.layers[static_cast<size_t>(op.params)].op == OpType::Conv) {
       conv_op = i;
-      e.layers[static_cast<size_t>(op.params)].conv.groups = 0;
+      e.layers[static_cast<size_t>(op.params)].conv.weights = nullptr;  // passes the program check
     }
   }
   ASSERT_GE(conv_op, 0);

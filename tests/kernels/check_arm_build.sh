@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that the freestanding layer (src/core headers, src/kernels/int8_*,
+# Checks that the freestanding layer (src/core headers, src/kernels/int8_* and op_*,
 # src/device: the device runtime and the frame codec) compiles for Cortex-M7 with
 # arm-none-eabi-g++. Exit 0 on success, 77 (the ctest SKIP_RETURN_CODE
 # convention) if the cross compiler is missing.
@@ -25,7 +25,7 @@ compile() {
   fi
 }
 
-for source in "$root"/src/kernels/int8_*.cpp "$root"/src/device/*.cpp; do compile "$source"; done
+for source in "$root"/src/kernels/int8_*.cpp "$root"/src/kernels/op_*.cpp "$root"/src/device/*.cpp; do compile "$source"; done
 for header in "$root"/src/core/*.h; do
   # Each header must stand alone.
   printf '#include "%s"\n' "$header" > "$out/$(basename "$header").cpp"

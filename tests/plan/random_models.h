@@ -124,7 +124,7 @@ class CnnGenerator {
     for (int i = 0; i < n; ++i) {
       const int kind = uniform(0, 3);
       if (kind == 0 && s.h >= 3 && s.w >= 3) {
-        outs.push_back(track(b_.pool(quant::QOpType::MaxPool, in, 3, 1, 1), s));
+        outs.push_back(track(b_.pool(quant::OpType::MaxPool, in, 3, 1, 1), s));
       } else if (kind == 1 && i > 0 && !identity) {
         identity = true;
         outs.push_back(in);
@@ -141,7 +141,7 @@ class CnnGenerator {
 
   int pool(int in) {
     const core::TensorShape3 s = shape(in);
-    const auto op = chance(2) ? quant::QOpType::MaxPool : quant::QOpType::AveragePool;
+    const auto op = chance(2) ? quant::OpType::MaxPool : quant::OpType::AveragePool;
     int kernel = 2;
     int stride = 2;
     int pad = 0;
@@ -189,7 +189,7 @@ class CnnGenerator {
       default: {  // pool down, flatten the map (NHWC order), one or two fully connected layers
         int t = in;
         while (shape(t).volume() > 600 && std::min(shape(t).h, shape(t).w) >= 2) {
-          t = track(b_.pool(quant::QOpType::MaxPool, t, 2, 2, 0),
+          t = track(b_.pool(quant::OpType::MaxPool, t, 2, 2, 0),
                     core::TensorShape3{shape(t).c, shape(t).h / 2, shape(t).w / 2});
         }
         const core::TensorShape3 flat{shape(t).volume(), 1, 1};
@@ -208,14 +208,14 @@ class CnnGenerator {
   // the graph layers (all channels), and the dilated convolutions' patch.
   void finish(quant::QGraph& g) const {
     for (quant::QLayer& l : g.layers) {
-      if (l.op == quant::QOpType::Conv) {
+      if (l.op == quant::OpType::Conv) {
         l.conv.weights_c0 = 0;
         l.conv.weights_c1 = l.conv.output.c;
         if (std::find(dilated_.begin(), dilated_.end(), l.output) != dilated_.end()) {
           l.conv.dilation_h = l.conv.dilation_w = 2;
           l.conv.pad_top = l.conv.pad_left = 2;
         }
-      } else if (l.op == quant::QOpType::FullyConnected) {
+      } else if (l.op == quant::OpType::FullyConnected) {
         l.fc.weights_n0 = 0;
         l.fc.weights_n1 = l.fc.output_size;
       }

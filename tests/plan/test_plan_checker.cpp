@@ -25,7 +25,7 @@ using core::TensorShape3;
 using mcusplit::testing::QGraphBuilder;
 using quant::QGraph;
 using quant::QLayer;
-using quant::QOpType;
+using quant::OpType;
 
 // ---------------------------------------------------------------------------
 // Building plans by hand.
@@ -160,7 +160,7 @@ class PlanMaker {
     o.inputs = inputs;
     part(p).ops.push_back(o);
     plan_.layers[static_cast<size_t>(layer)].boxes[static_cast<size_t>(p)] = box;
-    if (l.op == QOpType::Conv || l.op == QOpType::FullyConnected) {
+    if (l.op == OpType::Conv || l.op == OpType::FullyConnected) {
       part(p).weights.push_back(WeightSlice{layer, box.c0, box.c1, slice_bytes(l, box.c0, box.c1)});
     }
   }
@@ -788,7 +788,7 @@ TEST(CheckerGeometry, DepthwiseAndGroupedChannels) {
 TEST(CheckerGeometry, PoolsConcatGlobalPoolFullyConnectedReshape) {
   QGraphBuilder b(3);
   const int in = b.input(TensorShape3{2, 7, 7});
-  const int pool = b.pool(QOpType::AveragePool, in, 3, 2, 1);  // 2x4x4
+  const int pool = b.pool(OpType::AveragePool, in, 3, 2, 1);  // 2x4x4
   const int a = b.conv(pool, 3, 1, 1, 0);
   const int cat = b.concat({pool, a});  // 5x4x4
   const int gap = b.global_average_pool(cat);
@@ -928,7 +928,7 @@ TEST(PlanChecker, EveryDroppedMessageIsCaught) {
 // The generators.
 
 TEST(RandomModels, GraphsAreValidDeterministicAndVaried) {
-  std::set<QOpType> ops;
+  std::set<OpType> ops;
   int dilated = 0;
   int depthwise = 0;
   int grouped = 0;
@@ -940,7 +940,7 @@ TEST(RandomModels, GraphsAreValidDeterministicAndVaried) {
     EXPECT_TRUE(1 <= in.c && in.c <= 16 && 8 <= in.h && in.h <= 40 && 8 <= in.w && in.w <= 40);
     for (const QLayer& l : g.layers) {
       ops.insert(l.op);
-      if (l.op != QOpType::Conv) continue;
+      if (l.op != OpType::Conv) continue;
       dilated += l.conv.dilation_h > 1 ? 1 : 0;
       depthwise += l.conv.groups > 1 && l.conv.groups == l.conv.input.c ? 1 : 0;
       grouped += l.conv.groups > 1 && l.conv.groups < l.conv.input.c ? 1 : 0;

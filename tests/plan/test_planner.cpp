@@ -82,7 +82,7 @@ TEST(Planner, OneDeviceHoldsTheSingleDeviceArena) {
   EXPECT_EQ(
       plan.participants[0].estimate.macs, 0 + [&] {
         int64_t macs = 0;
-        for (const auto& l : g.layers) macs += l.macs();
+        for (const auto& l : g.layers) macs += quant::layer_macs(g, l);
         return macs;
       }());
 }

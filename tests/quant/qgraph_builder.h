@@ -17,9 +17,9 @@
 namespace mcusplit::testing {
 
 using core::TensorShape3;
+using quant::OpType;
 using quant::QGraph;
 using quant::QLayer;
-using quant::QOpType;
 using quant::QTensor;
 
 class QGraphBuilder {
@@ -37,7 +37,7 @@ class QGraphBuilder {
     const TensorShape3 is = shape(in);
     const int32_t oh = (is.h + 2 * pad - kernel) / stride + 1;
     const int32_t ow = (is.w + 2 * pad - kernel) / stride + 1;
-    QLayer& l = add_layer(QOpType::Conv, {in}, TensorShape3{out_channels, oh, ow});
+    QLayer& l = add_layer(OpType::Conv, {in}, TensorShape3{out_channels, oh, ow});
     auto& p = l.conv;
     p.input = is;
     p.output = shape(l.output);
@@ -48,6 +48,7 @@ class QGraphBuilder {
     p.input_zero_point = quant(in).zero_point;
     p.output_zero_point = quant(l.output).zero_point;
     if (relu) p.activation.min = p.output_zero_point;
+    p.weights_c1 = out_channels;  // every channel's constants, as the quantizer writes
     const int32_t k = kernel * kernel * (is.c / groups);
     fill_constants(l, out_channels, k);
     return l.output;
@@ -55,24 +56,25 @@ class QGraphBuilder {
 
   int fully_connected(int in, int outputs) {
     const int32_t k = static_cast<int32_t>(g_.tensors[static_cast<size_t>(in)].bytes());
-    QLayer& l = add_layer(QOpType::FullyConnected, {in}, TensorShape3{outputs, 1, 1});
+    QLayer& l = add_layer(OpType::FullyConnected, {in}, TensorShape3{outputs, 1, 1});
     l.fc.input_size = k;
     l.fc.output_size = outputs;
     l.fc.input_zero_point = quant(in).zero_point;
     l.fc.output_zero_point = quant(l.output).zero_point;
+    l.fc.weights_n1 = outputs;
     fill_constants(l, outputs, k);
     return l.output;
   }
 
   int add(int a, int b, bool relu = false) {
-    QLayer& l = add_layer(QOpType::Add, {a, b}, shape(a));
+    QLayer& l = add_layer(OpType::Add, {a, b}, shape(a));
     core::ActivationRange act;
     if (relu) act.min = quant(l.output).zero_point;
     l.add = kernels::make_int8_add_params(shape(a), quant(a), quant(b), quant(l.output), act);
     return l.output;
   }
 
-  int pool(QOpType op, int in, int kernel, int stride, int pad) {
+  int pool(OpType op, int in, int kernel, int stride, int pad) {
     const TensorShape3 is = shape(in);
     const int32_t oh = (is.h + 2 * pad - kernel) / stride + 1;
     const int32_t ow = (is.w + 2 * pad - kernel) / stride + 1;
@@ -89,7 +91,7 @@ class QGraphBuilder {
 
   int global_average_pool(int in) {
     const TensorShape3 is = shape(in);
-    QLayer& l = add_layer(QOpType::GlobalAveragePool, {in}, TensorShape3{is.c, 1, 1});
+    QLayer& l = add_layer(OpType::GlobalAveragePool, {in}, TensorShape3{is.c, 1, 1});
     l.global_pool = kernels::make_int8_global_average_pool_params(is, quant(in), quant(l.output));
     return l.output;
   }
@@ -98,7 +100,7 @@ class QGraphBuilder {
     TensorShape3 os = shape(ins[0]);
     os.c = 0;
     for (int t : ins) os.c += shape(t).c;
-    QLayer& l = add_layer(QOpType::Concat, ins, os);
+    QLayer& l = add_layer(OpType::Concat, ins, os);
     int32_t offset = 0;
     for (int t : ins) {
       kernels::Int8ConcatParams p;
@@ -113,7 +115,9 @@ class QGraphBuilder {
   }
 
   int reshape(int in, const TensorShape3& to) {
-    return add_layer(QOpType::Reshape, {in}, to, quant(in)).output;
+    QLayer& l = add_layer(OpType::Reshape, {in}, to, quant(in));
+    l.reshape = kernels::ReshapeParams{shape(in), to};
+    return l.output;
   }
 
   QGraph finish(int output) {
@@ -142,19 +146,18 @@ class QGraphBuilder {
     return static_cast<int>(g_.tensors.size()) - 1;
   }
 
-  QLayer& add_layer(QOpType op, const std::vector<int>& ins, const TensorShape3& out_shape) {
+  QLayer& add_layer(OpType op, const std::vector<int>& ins, const TensorShape3& out_shape) {
     const std::string name =
-        std::string(quant::qop_type_name(op)) + "_" + std::to_string(g_.layers.size());
+        std::string(quant::op_type_name(op)) + "_" + std::to_string(g_.layers.size());
     return add_layer_with(op, ins, add_tensor(name + "_out", out_shape), name);
   }
-  QLayer& add_layer(QOpType op, const std::vector<int>& ins, const TensorShape3& out_shape,
+  QLayer& add_layer(OpType op, const std::vector<int>& ins, const TensorShape3& out_shape,
                     const core::QuantParams& q) {
     const std::string name =
-        std::string(quant::qop_type_name(op)) + "_" + std::to_string(g_.layers.size());
+        std::string(quant::op_type_name(op)) + "_" + std::to_string(g_.layers.size());
     return add_layer_with(op, ins, add_tensor(name + "_out", out_shape, q), name);
   }
-  QLayer& add_layer_with(QOpType op, const std::vector<int>& ins, int out,
-                         const std::string& name) {
+  QLayer& add_layer_with(OpType op, const std::vector<int>& ins, int out, const std::string& name) {
     QLayer l;
     l.name = name;
     l.op = op;
@@ -202,7 +205,7 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
     const kernels::OutputTile otile{out.data(), core::full_box(ot.shape)};
     kernels::KernelStatus s = kernels::KernelStatus::Ok;
     switch (l.op) {
-      case QOpType::Conv: {
+      case OpType::Conv: {
         kernels::Int8ConvParams p = l.conv;
         p.weights = l.weights.data();
         p.bias = l.bias.data();
@@ -212,7 +215,7 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
         s = kernels::int8_conv(p, tile(0), otile);  // the general kernel, not the dispatcher
         break;
       }
-      case QOpType::FullyConnected: {
+      case OpType::FullyConnected: {
         kernels::Int8FullyConnectedParams p = l.fc;
         p.weights = l.weights.data();
         p.bias = l.bias.data();
@@ -222,25 +225,25 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
         s = kernels::int8_fully_connected(p, tile(0).data, 0, p.output_size, out.data());
         break;
       }
-      case QOpType::Add:
+      case OpType::Add:
         s = kernels::int8_add(l.add, tile(0), tile(1), otile);
         break;
-      case QOpType::MaxPool:
+      case OpType::MaxPool:
         s = kernels::int8_max_pool(l.pool, tile(0), otile);
         break;
-      case QOpType::AveragePool:
+      case OpType::AveragePool:
         s = kernels::int8_average_pool(l.pool, tile(0), otile);
         break;
-      case QOpType::GlobalAveragePool:
+      case OpType::GlobalAveragePool:
         s = kernels::int8_global_average_pool(l.global_pool, tile(0), otile);
         break;
-      case QOpType::Concat:
+      case OpType::Concat:
         for (size_t i = 0; i < l.inputs.size(); ++i) {
           EXPECT_EQ(kernels::int8_concat(l.concat[i], tile(i), tile(i).box, otile),
                     kernels::KernelStatus::Ok);
         }
         break;
-      case QOpType::Reshape:
+      case OpType::Reshape:
         out = values[static_cast<size_t>(l.inputs[0])];
         break;
     }

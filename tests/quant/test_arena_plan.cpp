@@ -129,8 +129,8 @@ TEST(ArenaPlan, RejectsMalformedGraphs) {
 TEST(ArenaPlan, LinearPlannerGivesAnUpperBound) {
   QGraphBuilder b(7);
   const int x = b.input({8, 6, 6});
-  const int m = b.pool(QOpType::MaxPool, x, 3, 1, 1);
-  const int a = b.pool(QOpType::AveragePool, x, 3, 1, 1);
+  const int m = b.pool(OpType::MaxPool, x, 3, 1, 1);
+  const int a = b.pool(OpType::AveragePool, x, 3, 1, 1);
   const int cat = b.concat({m, a, x});
   const QGraph g = b.finish(b.conv(cat, 4, 1, 1, 0));
   const ArenaPlan greedy = plan_arena(g);

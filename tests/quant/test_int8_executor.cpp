@@ -33,8 +33,8 @@ QGraph pools_and_concat(uint32_t seed) {
   QGraphBuilder b(seed);
   const int x = b.input({5, 11, 9});
   const int c = b.conv(x, 6, 3, 1, 1);
-  const int m = b.pool(QOpType::MaxPool, c, 3, 2, 0);
-  const int a = b.pool(QOpType::AveragePool, c, 2, 2, 0);
+  const int m = b.pool(OpType::MaxPool, c, 3, 2, 0);
+  const int a = b.pool(OpType::AveragePool, c, 2, 2, 0);
   const int s = b.conv(c, 7, 3, 2, 0);
   const int cat = b.concat({m, b.conv(a, 6, 1, 1, 0), s});
   const int dw = b.conv(cat, 19, 3, 2, 1, 19, true);

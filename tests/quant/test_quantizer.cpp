@@ -266,7 +266,7 @@ TEST(Quantizer, PoolsConcatReduceMeanGemmAgreeWithFloat) {
   const model::Graph g = prepared(b);
   const QGraph q = quantize_with_random(g, 16);
   std::vector<std::string> ops;
-  for (const QLayer& l : q.layers) ops.push_back(qop_type_name(l.op));
+  for (const QLayer& l : q.layers) ops.push_back(op_type_name(l.op));
   EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "MaxPool", "AveragePool", "Conv", "Concat",
                                            "GlobalAveragePool", "Reshape", "FullyConnected"}));
   // Pools and reshapes keep their input's parameters.

@@ -1,0 +1,40 @@
+// The Reshape record: a flat-order copy (on one device, an alias).
+#include "kernels/int8_reshape.h"
+#include "kernels/op_record_util.h"
+
+namespace mcusplit::kernels {
+namespace {
+
+const char* check(const OpLayer& l, const OpShapes& s) {
+  const ReshapeParams& p = l.params->reshape;
+  if (!(p.input == s.inputs[0]) || !(p.output == s.output)) {
+    return "params disagree with the tensor shapes";
+  }
+  if (p.input.volume() != p.output.volume()) return "element count changes";
+  return nullptr;
+}
+
+Box required(const OpLayer& l, int32_t, const TensorShape3&, const Box& out_box) {
+  return required_input_box(l.params->reshape, out_box);
+}
+
+int64_t work(const OpLayer&, const Box& out_box) {
+  return 2 * int64_t{out_box.volume()};
+}
+
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
+  return int8_reshape(l.params->reshape, inputs[0], out);
+}
+
+}  // namespace
+
+const OpRegistration kReshapeOp = {
+    "Reshape", 1,
+    false,     true,
+    nullptr,   check,
+    required,  op_util::no_macs,
+    work,      [](const OpParams&) { return "reshape"; },
+    invoke,
+};
+
+}  // namespace mcusplit::kernels
