@@ -18,23 +18,23 @@ using kernels::OutputTile;
 
 class ComputeOp {
  public:
-  ComputeOp(const DeviceProgram& p, const DeviceOp& op, int8_t* arena)
-      : p_(p), op_(op), layer_(p.layers[op.params]), arena_(arena) {}
+  ComputeOp(const DeviceProgram& p, const DeviceOp& op, int8_t* arena, kernels::Scratch scratch)
+      : p_(p), op_(op), layer_(p.layers[op.params]), arena_(arena), scratch_(scratch) {}
 
   KernelStatus run() const {
     switch (layer_.kind) {
       case LayerKind::Conv:
-        return kernels::int8_conv_dispatch(layer_.conv, input(0), output());
+        return kernels::int8_conv_dispatch(layer_.conv, input(0), output(), scratch_);
       case LayerKind::FullyConnected:
         return fully_connected();
       case LayerKind::Add:
-        return kernels::int8_add(layer_.add, input(0), input(1), output());
+        return kernels::int8_add(layer_.add, input(0), input(1), output(), scratch_);
       case LayerKind::MaxPool:
-        return kernels::int8_max_pool(layer_.pool, input(0), output());
+        return kernels::int8_max_pool(layer_.pool, input(0), output(), scratch_);
       case LayerKind::AveragePool:
-        return kernels::int8_average_pool(layer_.pool, input(0), output());
+        return kernels::int8_average_pool(layer_.pool, input(0), output(), scratch_);
       case LayerKind::GlobalAveragePool:
-        return kernels::int8_global_average_pool(layer_.global_pool, input(0), output());
+        return kernels::int8_global_average_pool(layer_.global_pool, input(0), output(), scratch_);
       case LayerKind::Concat:
         return concat();
       case LayerKind::Reshape:
@@ -66,7 +66,7 @@ class ComputeOp {
     // Neurons [c0, c1) land contiguously: the output tensor is {N, 1, 1}.
     const OutputTile out = output();
     return kernels::int8_fully_connected(layer_.fc, input(0).data, op_.box.c0, op_.box.c1,
-                                         out.data);
+                                         out.data, scratch_);
   }
 
   KernelStatus concat() const {
@@ -76,7 +76,7 @@ class ComputeOp {
       const core::Box copy = kernels::required_input_box(params, op_.box);
       if (copy.empty()) continue;
       if (op_.inputs[k] < 0) return KernelStatus::InputBoxTooSmall;
-      const KernelStatus s = kernels::int8_concat(params, input(k), copy, out);
+      const KernelStatus s = kernels::int8_concat(params, input(k), copy, out, scratch_);
       if (s != KernelStatus::Ok) return s;
     }
     return KernelStatus::Ok;
@@ -96,12 +96,14 @@ class ComputeOp {
   const DeviceOp& op_;
   const DeviceLayer& layer_;
   int8_t* arena_;
+  kernels::Scratch scratch_;
 };
 
 }  // namespace
 
-KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena) {
-  return ComputeOp(program, op, arena).run();
+KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena,
+                         kernels::Scratch scratch) {
+  return ComputeOp(program, op, arena, scratch).run();
 }
 
 }  // namespace mcusplit::device

@@ -188,6 +188,47 @@ void Int8Executor::bind_layers() {
       bound_.emplace_back(std::monostate{});
     }
   }
+  int32_t scratch_bytes = 0;
+  for (size_t i = 0; i < graph_.layers.size(); ++i) {
+    scratch_bytes = std::max(scratch_bytes, layer_scratch_bytes(i));
+  }
+  scratch_words_.assign(static_cast<size_t>(kernels::scratch_round(scratch_bytes) / 4), 0);
+  scratch_ = {reinterpret_cast<int8_t*>(scratch_words_.data()), scratch_bytes};
+}
+
+// What run_layer's kernel states for the layer's full output box.
+int32_t Int8Executor::layer_scratch_bytes(size_t index) const {
+  const QLayer& l = graph_.layers[index];
+  const core::Box out = full_box(graph_.tensors[static_cast<size_t>(l.output)].shape);
+  switch (l.op) {
+    case QOpType::Conv:
+      return kernels::int8_conv_dispatch_scratch_bytes(
+          std::get<kernels::Int8ConvParams>(bound_[index]), out);
+    case QOpType::FullyConnected: {
+      const auto& p = std::get<kernels::Int8FullyConnectedParams>(bound_[index]);
+      return kernels::int8_fully_connected_scratch_bytes(p, 0, p.output_size);
+    }
+    case QOpType::Add:
+      return kernels::int8_add_scratch_bytes(l.add, out);
+    case QOpType::MaxPool:
+      return kernels::int8_max_pool_scratch_bytes(l.pool, out);
+    case QOpType::AveragePool:
+      return kernels::int8_average_pool_scratch_bytes(l.pool, out);
+    case QOpType::GlobalAveragePool:
+      return kernels::int8_global_average_pool_scratch_bytes(l.global_pool, out);
+    case QOpType::Concat: {
+      int32_t bytes = 0;
+      for (size_t i = 0; i < l.inputs.size(); ++i) {
+        const int t = l.inputs[i];
+        bytes = std::max(bytes, kernels::int8_concat_scratch_bytes(
+                                    l.concat[i], full_box(graph_.tensors[static_cast<size_t>(t)].shape)));
+      }
+      return bytes;
+    }
+    case QOpType::Reshape:
+      break;
+  }
+  return 0;
 }
 
 int8_t* Int8Executor::tensor_data(int tensor) {
@@ -252,29 +293,29 @@ void Int8Executor::run_layer(size_t index) {
   switch (l.op) {
     case QOpType::Conv:
       status = kernels::int8_conv_dispatch(std::get<kernels::Int8ConvParams>(bound_[index]),
-                                           input_tile(0), out);
+                                           input_tile(0), out, scratch_);
       break;
     case QOpType::FullyConnected: {
       const auto& p = std::get<kernels::Int8FullyConnectedParams>(bound_[index]);
-      status = kernels::int8_fully_connected(p, input_tile(0).data, 0, p.output_size, out_data);
+      status = kernels::int8_fully_connected(p, input_tile(0).data, 0, p.output_size, out_data, scratch_);
       break;
     }
     case QOpType::Add:
-      status = kernels::int8_add(l.add, input_tile(0), input_tile(1), out);
+      status = kernels::int8_add(l.add, input_tile(0), input_tile(1), out, scratch_);
       break;
     case QOpType::MaxPool:
-      status = kernels::int8_max_pool(l.pool, input_tile(0), out);
+      status = kernels::int8_max_pool(l.pool, input_tile(0), out, scratch_);
       break;
     case QOpType::AveragePool:
-      status = kernels::int8_average_pool(l.pool, input_tile(0), out);
+      status = kernels::int8_average_pool(l.pool, input_tile(0), out, scratch_);
       break;
     case QOpType::GlobalAveragePool:
-      status = kernels::int8_global_average_pool(l.global_pool, input_tile(0), out);
+      status = kernels::int8_global_average_pool(l.global_pool, input_tile(0), out, scratch_);
       break;
     case QOpType::Concat:
       for (size_t i = 0; i < l.inputs.size() && status == kernels::KernelStatus::Ok; ++i) {
         const kernels::InputTile in = input_tile(i);
-        status = kernels::int8_concat(l.concat[i], in, in.box, out);
+        status = kernels::int8_concat(l.concat[i], in, in.box, out, scratch_);
       }
       break;
     case QOpType::Reshape:
