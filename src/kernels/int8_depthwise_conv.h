@@ -31,7 +31,7 @@ KernelStatus int8_depthwise_conv_plain(const Int8ConvParams& p, const InputTile&
 // kernel_w taps and B = min(64, 1024 / T rounded down to a multiple of 4,
 // out_box channels) channels per block: T * B regrouped weight bytes
 // (rounded up to 4) + 4 * B bias + 4 * B folded bias + 20 * B decoded
-// requantization (3x3, 64 channels: 2624 bytes).
+// requantization (3x3, 64 channels: 2368 bytes).
 int32_t int8_depthwise_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_depthwise_conv_packed(const Int8ConvParams& p, const InputTile& in,
                                         const OutputTile& out, Scratch scratch);
