@@ -82,7 +82,8 @@ void run_conv(benchmark::State& state, ConvCase& c, Kernel kernel, ScratchBytes 
 
 void BM_Conv1x1_28x28x32to192(benchmark::State& state) {
   ConvCase c({32, 28, 28}, 192, 1, 1, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch, mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 void BM_Conv1x1_28x28x32to192_General(benchmark::State& state) {
   ConvCase c({32, 28, 28}, 192, 1, 1, 1);
@@ -90,7 +91,8 @@ void BM_Conv1x1_28x28x32to192_General(benchmark::State& state) {
 }
 void BM_Depthwise3x3_28x28x192(benchmark::State& state) {
   ConvCase c({192, 28, 28}, 192, 3, 1, 192);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch, mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 void BM_Depthwise3x3_28x28x192_General(benchmark::State& state) {
   ConvCase c({192, 28, 28}, 192, 3, 1, 192);
@@ -98,12 +100,14 @@ void BM_Depthwise3x3_28x28x192_General(benchmark::State& state) {
 }
 void BM_Conv3x3s2_64x64x3to32(benchmark::State& state) {
   ConvCase c({3, 64, 64}, 32, 3, 2, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch, mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 // MobileNetV2's first layer: 224x224x3 -> 112x112x32.
 void BM_Conv3x3s2_224x224x3to32(benchmark::State& state) {
   ConvCase c({3, 224, 224}, 32, 3, 2, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch, mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 
 void BM_FullyConnected_1280to1000(benchmark::State& state) {

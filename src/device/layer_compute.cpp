@@ -65,8 +65,8 @@ class ComputeOp {
   KernelStatus fully_connected() const {
     // Neurons [c0, c1) land contiguously: the output tensor is {N, 1, 1}.
     const OutputTile out = output();
-    return kernels::int8_fully_connected(layer_.fc, input(0).data, op_.box.c0, op_.box.c1,
-                                         out.data, scratch_);
+    return kernels::int8_fully_connected(layer_.fc, input(0).data, op_.box.c0, op_.box.c1, out.data,
+                                         scratch_);
   }
 
   KernelStatus concat() const {

@@ -36,8 +36,7 @@ KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const 
   // sum_k (in_k - zp) * w_k = sum_k in_k * w_k - zp * sum_k w_k: fold the
   // zero-point term and the bias into one constant per output channel.
   ScratchCarver carver(scratch);
-  int32_t* const folded =
-      carver.carve<int32_t>(core::min_i32(kChannelBlock, out.box.channels()));
+  int32_t* const folded = carver.carve<int32_t>(core::min_i32(kChannelBlock, out.box.channels()));
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += kChannelBlock) {
     const int32_t block_c1 = core::min_i32(block_c0 + kChannelBlock, out.box.c1);
     for (int32_t oc = block_c0; oc < block_c1; ++oc) {

@@ -25,8 +25,8 @@ int32_t int8_conv_dispatch_scratch_bytes(const Int8ConvParams& p, const Box& out
   return int8_conv_scratch_bytes(p, out_box);
 }
 
-KernelStatus int8_conv_dispatch(const Int8ConvParams& p, const InputTile& in,
-                                const OutputTile& out, Scratch scratch) {
+KernelStatus int8_conv_dispatch(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                                Scratch scratch) {
   switch (select_conv_variant(p)) {
     case ConvVariant::Pointwise:
       return int8_conv_1x1(p, in, out, scratch);

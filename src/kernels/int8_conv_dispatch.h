@@ -14,7 +14,7 @@ ConvVariant select_conv_variant(const Int8ConvParams& p);
 // enough for int8_conv_dispatch(p, in, out, ...) with out.box = out_box.
 int32_t int8_conv_dispatch_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 
-KernelStatus int8_conv_dispatch(const Int8ConvParams& p, const InputTile& in,
-                                const OutputTile& out, Scratch scratch);
+KernelStatus int8_conv_dispatch(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                                Scratch scratch);
 
 }  // namespace mcusplit::kernels

@@ -20,8 +20,8 @@ bool valid_fc_params(const Int8FullyConnectedParams& p) {
 
 }  // namespace
 
-int32_t int8_fully_connected_scratch_bytes(const Int8FullyConnectedParams& /*p*/,
-                                           int32_t /*n0*/, int32_t /*n1*/) {
+int32_t int8_fully_connected_scratch_bytes(const Int8FullyConnectedParams& /*p*/, int32_t /*n0*/,
+                                           int32_t /*n1*/) {
   return 0;
 }
 

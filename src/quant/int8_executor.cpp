@@ -220,8 +220,9 @@ int32_t Int8Executor::layer_scratch_bytes(size_t index) const {
       int32_t bytes = 0;
       for (size_t i = 0; i < l.inputs.size(); ++i) {
         const int t = l.inputs[i];
-        bytes = std::max(bytes, kernels::int8_concat_scratch_bytes(
-                                    l.concat[i], full_box(graph_.tensors[static_cast<size_t>(t)].shape)));
+        bytes = std::max(bytes,
+                         kernels::int8_concat_scratch_bytes(
+                             l.concat[i], full_box(graph_.tensors[static_cast<size_t>(t)].shape)));
       }
       return bytes;
     }
@@ -297,7 +298,8 @@ void Int8Executor::run_layer(size_t index) {
       break;
     case QOpType::FullyConnected: {
       const auto& p = std::get<kernels::Int8FullyConnectedParams>(bound_[index]);
-      status = kernels::int8_fully_connected(p, input_tile(0).data, 0, p.output_size, out_data, scratch_);
+      status = kernels::int8_fully_connected(p, input_tile(0).data, 0, p.output_size, out_data,
+                                             scratch_);
       break;
     }
     case QOpType::Add:

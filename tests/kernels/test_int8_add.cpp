@@ -95,9 +95,8 @@ TEST(Int8Add, InputNotCoveringTheOutputBoxIsRefused) {
   const std::vector<int8_t> a(18, 1), b(12, 2);
   std::vector<int8_t> out(18);
   const Box full{0, 2, 0, 3, 0, 3};
-  EXPECT_EQ(
-      int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}}, {out.data(), full}, {}),
-      KernelStatus::InputBoxTooSmall);
+  EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}}, {out.data(), full}, {}),
+            KernelStatus::InputBoxTooSmall);
   EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}},
                      {out.data(), {0, 2, 0, 2, 0, 3}}, {}),
             KernelStatus::Ok);

@@ -99,10 +99,9 @@ TEST(Int8Concat, RefusesCopiesOutsideItsTiles) {
   p.offset_c = 2;
   std::vector<int8_t> in(8), out(16);
   const Box full_in{0, 2, 0, 2, 0, 2};
-  EXPECT_EQ(
-      int8_concat(p, {in.data(), {0, 2, 0, 1, 0, 2}}, full_in, {out.data(), {0, 4, 0, 2, 0, 2}},
-                  {}),
-      KernelStatus::InputBoxTooSmall);
+  EXPECT_EQ(int8_concat(p, {in.data(), {0, 2, 0, 1, 0, 2}}, full_in,
+                        {out.data(), {0, 4, 0, 2, 0, 2}}, {}),
+            KernelStatus::InputBoxTooSmall);
   EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 3, 0, 2, 0, 2}}, {}),
             KernelStatus::BadParams);
   p.offset_c = 3;  // input would stick out of the output

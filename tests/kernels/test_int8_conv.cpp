@@ -36,8 +36,10 @@ struct Kernel {
   }
 };
 
-#define MCUSPLIT_KERNEL(k) \
-  Kernel { &k, &k##_scratch_bytes, #k }
+#define MCUSPLIT_KERNEL(k)     \
+  Kernel {                     \
+    &k, &k##_scratch_bytes, #k \
+  }
 
 const Kernel kConv = MCUSPLIT_KERNEL(int8_conv);
 const Kernel kConvDispatch = MCUSPLIT_KERNEL(int8_conv_dispatch);
@@ -469,19 +471,17 @@ TEST(Int8ConvScratch, StatesTheDocumentedBytes) {
   EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(513, 64, 1, 1), {0, 64, 0, 8, 0, 8}), 0);
   EXPECT_EQ(int8_conv_plain_scratch_bytes(sized_params(3, 16, 3, 1), box16), 0);
   // Grouped: blocks stop at the group's 4 channels.
-  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(8, 16, 3, 4), box16),
-            80 + 16 + 80 + 20);
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(8, 16, 3, 4), box16), 80 + 16 + 80 + 20);
   // 1x1 96 -> 24: columns 2 * 48 words, 2 * 24 accumulators, 24 requants.
   const Box box24{0, 24, 0, 8, 0, 8};
-  EXPECT_EQ(int8_conv_1x1_packed_scratch_bytes(sized_params(96, 24, 1, 1), box24),
-            384 + 192 + 480);
+  EXPECT_EQ(int8_conv_1x1_packed_scratch_bytes(sized_params(96, 24, 1, 1), box24), 384 + 192 + 480);
   // 511 channels end in a chunk of 255: 129 words, more than a whole chunk's 128.
   EXPECT_EQ(int8_conv_1x1_packed_scratch_bytes(sized_params(511, 64, 1, 1), {0, 64, 0, 8, 0, 8}),
             1032 + 256 + 640);
   // Depthwise 3x3 over 96 channels: blocks of 64.
-  EXPECT_EQ(int8_depthwise_conv_packed_scratch_bytes(sized_params(96, 96, 3, 96),
-                                                     {0, 96, 0, 8, 0, 8}),
-            576 + 256 + 256 + 1280);
+  EXPECT_EQ(
+      int8_depthwise_conv_packed_scratch_bytes(sized_params(96, 96, 3, 96), {0, 96, 0, 8, 0, 8}),
+      576 + 256 + 256 + 1280);
   // 5x5 over a box of 10 channels: 250 weight bytes rounded to 252.
   EXPECT_EQ(
       int8_depthwise_conv_packed_scratch_bytes(sized_params(64, 64, 5, 64), {3, 13, 0, 8, 0, 8}),
@@ -498,8 +498,8 @@ TEST(Int8ConvScratch, StatesTheDocumentedBytes) {
   EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 64, 1, 1), {0, 64, 0, 8, 0, 8}), 128);
 #endif
   // The dispatcher states what the variant it picks states.
-  for (const Int8ConvParams& p : {sized_params(96, 24, 1, 1), sized_params(24, 24, 3, 24),
-                                  sized_params(3, 24, 3, 1)}) {
+  for (const Int8ConvParams& p :
+       {sized_params(96, 24, 1, 1), sized_params(24, 24, 3, 24), sized_params(3, 24, 3, 1)}) {
     const int32_t picked = select_conv_variant(p) == ConvVariant::Pointwise
                                ? int8_conv_1x1_scratch_bytes(p, box24)
                            : select_conv_variant(p) == ConvVariant::Depthwise

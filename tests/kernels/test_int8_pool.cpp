@@ -66,8 +66,8 @@ void run_pool_cases(bool max, uint32_t seed) {
     testing::OutputBuffer out(rng, out_box);
     const OutputTile out_tile{out.data.data(), out_box, out.pixel_stride, out.row_stride};
     // The pools state no scratch and run with none.
-    const int32_t stated = max ? int8_max_pool_scratch_bytes(p, out_box)
-                               : int8_average_pool_scratch_bytes(p, out_box);
+    const int32_t stated =
+        max ? int8_max_pool_scratch_bytes(p, out_box) : int8_average_pool_scratch_bytes(p, out_box);
     ASSERT_EQ(stated, 0);
     testing::GuardedScratch scratch(stated);
     ASSERT_EQ(max ? int8_max_pool(p, {tile.data(), in_box}, out_tile, scratch.scratch())

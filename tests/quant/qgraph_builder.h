@@ -237,8 +237,9 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
                               scratch(kernels::int8_add_scratch_bytes(l.add, otile.box)));
         break;
       case QOpType::MaxPool:
-        s = kernels::int8_max_pool(l.pool, tile(0), otile,
-                                   scratch(kernels::int8_max_pool_scratch_bytes(l.pool, otile.box)));
+        s = kernels::int8_max_pool(
+            l.pool, tile(0), otile,
+            scratch(kernels::int8_max_pool_scratch_bytes(l.pool, otile.box)));
         break;
       case QOpType::AveragePool:
         s = kernels::int8_average_pool(
