@@ -61,12 +61,16 @@ struct ConvCase {
   }
 };
 
-template <typename Kernel>
-void run_conv(benchmark::State& state, ConvCase& c, Kernel kernel) {
+template <typename Kernel, typename ScratchBytes>
+void run_conv(benchmark::State& state, ConvCase& c, Kernel kernel, ScratchBytes scratch_bytes) {
   const mcusplit::kernels::InputTile in{c.input.data(), full_box(c.p.input)};
   const mcusplit::kernels::OutputTile out{c.output.data(), full_box(c.p.output)};
+  // The kernel's stated scratch, allocated once outside the timed loop.
+  const int32_t bytes = scratch_bytes(c.p, out.box);
+  std::vector<int32_t> words(static_cast<size_t>(bytes + 3) / 4);
+  const mcusplit::kernels::Scratch scratch{reinterpret_cast<int8_t*>(words.data()), bytes};
   for (auto _ : state) {
-    if (kernel(c.p, in, out) != KernelStatus::Ok) {
+    if (kernel(c.p, in, out, scratch) != KernelStatus::Ok) {
       state.SkipWithError("kernel failed");
       break;
     }
@@ -78,28 +82,32 @@ void run_conv(benchmark::State& state, ConvCase& c, Kernel kernel) {
 
 void BM_Conv1x1_28x28x32to192(benchmark::State& state) {
   ConvCase c({32, 28, 28}, 192, 1, 1, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 void BM_Conv1x1_28x28x32to192_General(benchmark::State& state) {
   ConvCase c({32, 28, 28}, 192, 1, 1, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv);
+  run_conv(state, c, mcusplit::kernels::int8_conv, mcusplit::kernels::int8_conv_scratch_bytes);
 }
 void BM_Depthwise3x3_28x28x192(benchmark::State& state) {
   ConvCase c({192, 28, 28}, 192, 3, 1, 192);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 void BM_Depthwise3x3_28x28x192_General(benchmark::State& state) {
   ConvCase c({192, 28, 28}, 192, 3, 1, 192);
-  run_conv(state, c, mcusplit::kernels::int8_conv);
+  run_conv(state, c, mcusplit::kernels::int8_conv, mcusplit::kernels::int8_conv_scratch_bytes);
 }
 void BM_Conv3x3s2_64x64x3to32(benchmark::State& state) {
   ConvCase c({3, 64, 64}, 32, 3, 2, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 // MobileNetV2's first layer: 224x224x3 -> 112x112x32.
 void BM_Conv3x3s2_224x224x3to32(benchmark::State& state) {
   ConvCase c({3, 224, 224}, 32, 3, 2, 1);
-  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch);
+  run_conv(state, c, mcusplit::kernels::int8_conv_dispatch,
+           mcusplit::kernels::int8_conv_dispatch_scratch_bytes);
 }
 
 void BM_FullyConnected_1280to1000(benchmark::State& state) {
@@ -119,7 +127,7 @@ void BM_FullyConnected_1280to1000(benchmark::State& state) {
   p.weights_n0 = 0;
   p.weights_n1 = kOut;
   for (auto _ : state) {
-    if (mcusplit::kernels::int8_fully_connected(p, input.data(), 0, kOut, output.data()) !=
+    if (mcusplit::kernels::int8_fully_connected(p, input.data(), 0, kOut, output.data(), {}) !=
         KernelStatus::Ok) {
       state.SkipWithError("kernel failed");
       break;

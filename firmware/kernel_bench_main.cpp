@@ -13,8 +13,10 @@
 // Output: a calibration line (a loop of a known instruction count, to check
 // the ticks-to-instructions rule), one semihosting line per case, a summary:
 //   kernel-bench: calibration loop_instructions=N ticks=N
-//   kernel-bench: NAME macs=N ticks=N clamped=N/OUTPUTS ok|MISMATCH=COUNT
-//   kernel-bench: done cases=N mismatches=N stack_high_water=BYTES
+//   kernel-bench: NAME macs=N ticks=N clamped=N/OUTPUTS scratch=BYTES ok|MISMATCH=COUNT
+//   kernel-bench: done cases=N mismatches=N max_scratch=BYTES stack_high_water=BYTES
+// scratch is what the kernel stated (*_scratch_bytes) and was given, from the
+// arena; stack_high_water is then the kernels' own frames.
 // Exit code 0 when every output matches, kExitError otherwise.
 #include <cstdint>
 
@@ -116,6 +118,7 @@ struct ConvCase {
 struct Totals {
   uint32_t cases = 0;
   uint32_t mismatches = 0;
+  int32_t max_scratch = 0;
 };
 
 // A shift that puts a typical accumulator (taps uniform int8 products, their
@@ -168,11 +171,14 @@ struct Check {
   }
 };
 
-void report(const char* name, uint64_t macs, uint64_t ticks, const Check& check, Totals& t) {
+void report(const char* name, uint64_t macs, uint64_t ticks, const Check& check,
+            int32_t scratch_bytes, Totals& t) {
   const uint32_t mismatches = check.mismatches;
   fw::Text<160> line;
   line.add("kernel-bench: ").add(name).add(" macs=").dec(macs).add(" ticks=").dec(ticks);
   line.add(" clamped=").dec(check.clamped).add("/").dec(check.outputs);
+  line.add(" scratch=").dec(static_cast<uint32_t>(scratch_bytes));
+  if (scratch_bytes > t.max_scratch) t.max_scratch = scratch_bytes;
   if (mismatches == 0) {
     line.add(" ok\n");
   } else {
@@ -237,9 +243,13 @@ void run_conv(const ConvCase& c, uint32_t seed, Scratch& scratch, Totals& totals
   p.weights_c1 = oc;
   const k::InputTile in{input, core::full_box(c.input)};
   const k::OutputTile out{output, core::full_box(out_shape)};
+  // Exactly what the kernel states, from the arena (16-byte aligned).
+  const int32_t scratch_bytes = k::int8_conv_dispatch_scratch_bytes(p, out.box);
+  const k::Scratch kernel_scratch{scratch.take<int8_t>(scratch_bytes), scratch_bytes};
 
   k::KernelStatus status = k::KernelStatus::Ok;
-  const uint64_t ticks = masked_ticks([&] { status = k::int8_conv_dispatch(p, in, out); });
+  const uint64_t ticks =
+      masked_ticks([&] { status = k::int8_conv_dispatch(p, in, out, kernel_scratch); });
   if (status != k::KernelStatus::Ok) fw::fail("kernel-bench: a conv case was refused");
 
   // Naive reference, element by element against the kernel's output.
@@ -270,7 +280,7 @@ void run_conv(const ConvCase& c, uint32_t seed, Scratch& scratch, Totals& totals
       }
     }
   }
-  report(c.name, macs, ticks, check, totals);
+  report(c.name, macs, ticks, check, scratch_bytes, totals);
 }
 
 void run_fully_connected(const char* name, int32_t in_size, int32_t out_size, int32_t in_zp,
@@ -298,9 +308,12 @@ void run_fully_connected(const char* name, int32_t in_size, int32_t out_size, in
   p.weights_n0 = 0;
   p.weights_n1 = out_size;
 
+  const int32_t scratch_bytes = k::int8_fully_connected_scratch_bytes(p, 0, out_size);
+  const k::Scratch kernel_scratch{scratch.take<int8_t>(scratch_bytes), scratch_bytes};
+
   k::KernelStatus status = k::KernelStatus::Ok;
-  const uint64_t ticks =
-      masked_ticks([&] { status = k::int8_fully_connected(p, input, 0, out_size, output); });
+  const uint64_t ticks = masked_ticks(
+      [&] { status = k::int8_fully_connected(p, input, 0, out_size, output, kernel_scratch); });
   if (status != k::KernelStatus::Ok) fw::fail("kernel-bench: a fully connected case was refused");
 
   Check check;
@@ -312,7 +325,7 @@ void run_fully_connected(const char* name, int32_t in_size, int32_t out_size, in
     check.add(output[n], reference_requantize(acc, mult[n], shift[n], out_zp, -128, 127), kFull);
   }
   report(name, static_cast<uint64_t>(in_size) * static_cast<uint64_t>(out_size), ticks, check,
-         totals);
+         scratch_bytes, totals);
 }
 
 // ReLU6-style clamps start at the output zero point; the zero points are
@@ -350,8 +363,11 @@ int main() {
   line.add("kernel-bench: done cases=")
       .dec(totals.cases)
       .add(" mismatches=")
-      .dec(totals.mismatches);
-  // The packed kernels keep their blocks on the stack: how deep it went.
+      .dec(totals.mismatches)
+      .add(" max_scratch=")
+      .dec(static_cast<uint32_t>(totals.max_scratch));
+  // The kernels' working buffers come from the arena (scratch): the stack
+  // holds just their frames. How deep it went.
   line.add(" stack_high_water=").dec(fw::stack_high_water_bytes()).add("\n");
   fw::semihosting::write0(line.c_str());
   return totals.mismatches == 0 ? fw::kExitOk : fw::kExitError;

@@ -292,7 +292,8 @@ RuntimeStatus DeviceRuntime::copy(const DeviceOp& op) {
 }
 
 RuntimeStatus DeviceRuntime::compute(const DeviceOp& op) {
-  const kernels::KernelStatus s = run_compute(program_, op, arena_);
+  const kernels::KernelStatus s = run_compute(
+      program_, op, arena_, {reinterpret_cast<int8_t*>(compute_scratch_), kComputeScratchBytes});
   if (s != kernels::KernelStatus::Ok) {
     failure_.kernel = s;
     return fail(RuntimeStatus::KernelFailed, "the layer's kernel failed");

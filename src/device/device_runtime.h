@@ -64,6 +64,13 @@ class OpObserver {
   ~OpObserver() = default;
 };
 
+// Kernel scratch of a DeviceRuntime (kernels::Scratch): at least the most
+// any int8 kernel states, the packed conv with 511 taps per filter (4360
+// bytes, int8_conv.h). For now a fixed member, so it lands wherever the
+// runtime object does (the firmware's is static); the plan will allocate the
+// exact need in the arena instead.
+inline constexpr int32_t kComputeScratchBytes = 4608;
+
 class DeviceRuntime {
  public:
   // Checks the program (check_program) and the caller's memory: the arena
@@ -115,6 +122,8 @@ class DeviceRuntime {
   int64_t arena_capacity_;
   int8_t* scratch_;
   int64_t scratch_capacity_;
+  // int32 words keep it 4-byte aligned, as kernels::Scratch requires.
+  int32_t compute_scratch_[kComputeScratchBytes / 4];
   Transport* transport_;
   RuntimeStatus setup_status_ = RuntimeStatus::Ok;
   RuntimeFailure setup_failure_;

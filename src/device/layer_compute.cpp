@@ -4,7 +4,8 @@
 
 namespace mcusplit::device {
 
-kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena) {
+kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena,
+                                  kernels::Scratch scratch) {
   const DeviceLayer& layer = program.layers[op.params];
   // Each input is the whole buffer holding it (the kernels index it by its
   // box); a missing one stays empty and the kernel reports it.
@@ -20,7 +21,7 @@ kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& 
   const kernels::OutputTile out{
       arena + dst.offset + core::dense_offset(dst.box, box.c0, box.y0, box.x0), box,
       dst.box.channels(), dst.box.width() * dst.box.channels()};
-  return kernels::op_registration(layer.op).invoke(layer.view(), inputs, out);
+  return kernels::op_registration(layer.op).invoke(layer.view(), inputs, out, scratch);
 }
 
 }  // namespace mcusplit::device

@@ -12,7 +12,10 @@ namespace mcusplit::device {
 
 // Computes op.box of layer program.layers[op.params] into its dst buffer.
 // The program must have passed check_program. A Reshape whose input buffer
-// misses rows it needs reports InputBoxTooSmall, like the kernels.
-kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena);
+// misses rows it needs reports InputBoxTooSmall, like the kernels. scratch
+// is the kernel's working memory (kernels::Scratch); a kernel stating more
+// than it holds reports BadParams.
+kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena,
+                                  kernels::Scratch scratch);
 
 }  // namespace mcusplit::device

@@ -46,10 +46,19 @@ KernelStatus check_input(const TensorShape3& shape, const InputTile& t, const Bo
   return KernelStatus::Ok;
 }
 
+bool use_tables(const Box& out_box) {
+  return int64_t{out_box.channels()} * out_box.height() * out_box.width() >= kAddTableMinElements;
+}
+
 }  // namespace
 
+int32_t int8_add_scratch_bytes(const Int8AddParams& /*p*/, const Box& out_box) {
+  if (out_box.empty() || !use_tables(out_box)) return 0;
+  return 2 * scratch_array_bytes<int32_t>(256);
+}
+
 KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputTile& in2,
-                      const OutputTile& out) {
+                      const OutputTile& out, Scratch scratch) {
   if (!valid_add_params(p)) return KernelStatus::BadParams;
   if (out.box.empty()) return KernelStatus::Ok;
   const ResolvedStrides os = resolve_strides(out);
@@ -58,6 +67,7 @@ KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputT
   }
   if (const KernelStatus s1 = check_input(p.shape, in1, out.box); s1 != KernelStatus::Ok) return s1;
   if (const KernelStatus s2 = check_input(p.shape, in2, out.box); s2 != KernelStatus::Ok) return s2;
+  if (!scratch_fits(scratch, int8_add_scratch_bytes(p, out.box))) return KernelStatus::BadParams;
 
   const int32_t channels = out.box.channels();
   const int32_t scale_up = int32_t{1} << p.left_shift;
@@ -70,12 +80,14 @@ KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputT
   const ActivationRange act = p.activation;
   // An input's rescale depends on its int8 value only: for boxes of more
   // values than the tables hold, look both up (256 values each, 2 KiB of
-  // stack) instead of rescaling every element.
-  const int64_t elements = int64_t{channels} * out.box.height() * out.box.width();
-  const bool use_tables = elements >= kAddTableMinElements;
-  int32_t table1[256];
-  int32_t table2[256];
-  if (use_tables) {
+  // scratch) instead of rescaling every element.
+  const bool tables = use_tables(out.box);
+  int32_t* table1 = nullptr;
+  int32_t* table2 = nullptr;
+  if (tables) {
+    ScratchCarver carver(scratch);
+    table1 = carver.carve<int32_t>(256);
+    table2 = carver.carve<int32_t>(256);
     for (int32_t v = -128; v < 128; ++v) {
       table1[v + 128] = scale_acc((v + p.input1_offset) * scale_up, q1);
       table2[v + 128] = scale_acc((v + p.input2_offset) * scale_up, q2);
@@ -88,7 +100,7 @@ KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputT
       const int8_t* a = in1.data + core::dense_offset(in1.box, out.box.c0, y, x);
       const int8_t* b = in2.data + core::dense_offset(in2.box, out.box.c0, y, x);
       int8_t* o = out.data + (y - out.box.y0) * os.row + (x - out.box.x0) * os.pixel;
-      if (use_tables) {
+      if (tables) {
         for (int32_t c = 0; c < channels; ++c) {
           const int32_t sum = scale_acc(table1[a[c] + 128] + table2[b[c] + 128], qo);
           o[c] = clamp_to_int8(sum + output_offset, act);

@@ -36,8 +36,13 @@ inline Box required_input_box(const Int8AddParams& /*p*/, const Box& out_box) {
   return out_box;
 }
 
-// Both input tiles must cover out.box.
+// Scratch (int8_common.h): boxes of 1024 values or more rescale through two
+// 256-entry int32 tables, 2048 bytes; smaller boxes need none (0).
+int32_t int8_add_scratch_bytes(const Int8AddParams& p, const Box& out_box);
+
+// Both input tiles must cover out.box; scratch holds at least
+// int8_add_scratch_bytes(p, out.box) bytes, else BadParams.
 KernelStatus int8_add(const Int8AddParams& p, const InputTile& in1, const InputTile& in2,
-                      const OutputTile& out);
+                      const OutputTile& out, Scratch scratch);
 
 }  // namespace mcusplit::kernels

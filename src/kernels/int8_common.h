@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 
 #include "core/box.h"
 #include "core/fixed_point.h"
@@ -18,6 +19,59 @@ enum class KernelStatus : int32_t {
   Ok = 0,
   InputBoxTooSmall,  // the input tile does not cover required_input_box(...)
   BadParams,         // inconsistent shapes, boxes outside tensors, missing weights, ...
+};
+
+// Caller-owned working memory of one kernel call (CMSIS-NN's
+// cmsis_nn_context): every kernel states what it needs with its pure
+// *_scratch_bytes twin, so a plan can count it in its arena instead of a
+// hidden stack frame. data must be 4-byte aligned (kernels carve int32
+// arrays from it); it may be null when bytes is 0. A kernel given fewer bytes
+// than it states, or a misaligned buffer, returns BadParams before writing.
+// The contents are garbage on entry and on return; one buffer can serve
+// every kernel call in turn.
+struct Scratch {
+  int8_t* data = nullptr;
+  int32_t bytes = 0;
+};
+
+inline constexpr int32_t kScratchAlign = 4;
+
+// n bytes rounded up to the alignment, so regions carved one after another
+// all stay 4-byte aligned.
+constexpr int32_t scratch_round(int32_t n) {
+  return (n + kScratchAlign - 1) & ~(kScratchAlign - 1);
+}
+
+// Bytes of `count` T rounded as carve() takes them.
+template <typename T>
+constexpr int32_t scratch_array_bytes(int32_t count) {
+  return scratch_round(count * static_cast<int32_t>(sizeof(T)));
+}
+
+inline bool scratch_fits(const Scratch& s, int32_t needed) {
+  if (needed <= 0) return true;
+  return s.data != nullptr && s.bytes >= needed &&
+         (reinterpret_cast<uintptr_t>(s.data) & (kScratchAlign - 1)) == 0;
+}
+
+// Hands out consecutive aligned arrays of a scratch buffer the kernel has
+// checked with scratch_fits (so no bound check here). Placement new starts
+// the arrays' lifetimes (the buffer's bytes are not T objects otherwise);
+// for the trivial types used it emits no code.
+class ScratchCarver {
+ public:
+  explicit ScratchCarver(const Scratch& s) : next_(s.data) {}
+  template <typename T>
+  T* carve(int32_t count) {
+    static_assert(alignof(T) <= kScratchAlign, "scratch is only 4-byte aligned");
+    T* first = reinterpret_cast<T*>(next_);
+    for (int32_t i = 0; i < count; ++i) ::new (static_cast<void*>(first + i)) T;
+    next_ += scratch_array_bytes<T>(count);
+    return first;
+  }
+
+ private:
+  int8_t* next_;
 };
 
 // An input tile: the part `box` (input tensor coordinates) of a tensor,

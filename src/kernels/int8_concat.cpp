@@ -35,8 +35,12 @@ Box required_input_box(const Int8ConcatParams& p, const Box& out_box) {
   return b.empty() ? Box{} : b;
 }
 
+int32_t int8_concat_scratch_bytes(const Int8ConcatParams& /*p*/, const Box& /*copy_box*/) {
+  return 0;
+}
+
 KernelStatus int8_concat(const Int8ConcatParams& p, const InputTile& in, const Box& copy_box,
-                         const OutputTile& out) {
+                         const OutputTile& out, Scratch /*scratch*/) {
   if (!valid_concat_params(p)) return KernelStatus::BadParams;
   if (copy_box.empty()) return KernelStatus::Ok;
   const Box dest = shifted(copy_box, p.offset_c, p.offset_y, p.offset_x);

@@ -34,8 +34,10 @@ void set_int8_concat_quantization(Int8ConcatParams& p, const core::QuantParams& 
 Box required_input_box(const Int8ConcatParams& p, const Box& out_box);
 
 // Copies copy_box (input coordinates, inside in.box) to copy_box + offset,
-// which must lie inside out.box.
+// which must lie inside out.box. Needs no scratch (states 0); the Scratch
+// parameter keeps every int8 kernel's call shape alike (int8_common.h).
+int32_t int8_concat_scratch_bytes(const Int8ConcatParams& p, const Box& copy_box);
 KernelStatus int8_concat(const Int8ConcatParams& p, const InputTile& in, const Box& copy_box,
-                         const OutputTile& out);
+                         const OutputTile& out, Scratch scratch);
 
 }  // namespace mcusplit::kernels

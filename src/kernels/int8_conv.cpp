@@ -45,8 +45,6 @@ Box required_input_box(const Int8ConvParams& p, const Box& out_box) {
   return Box{first_group * in_per_group, end_group * in_per_group, ys.lo, ys.hi, xs.lo, xs.hi};
 }
 
-namespace {
-
 bool valid_conv_params(const Int8ConvParams& p) {
   if (!valid_shape(p.input) || !valid_shape(p.output)) return false;
   if (p.kernel_h < 1 || p.kernel_w < 1 || p.stride_h < 1 || p.stride_w < 1) return false;
@@ -59,8 +57,6 @@ bool valid_conv_params(const Int8ConvParams& p) {
   if (p.weights_c0 < 0 || p.weights_c1 > p.output.c || p.weights_c0 >= p.weights_c1) return false;
   return p.weights != nullptr && p.requant.multiplier != nullptr && p.requant.shift != nullptr;
 }
-
-}  // namespace
 
 KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
   if (!valid_conv_params(p)) return KernelStatus::BadParams;
@@ -77,15 +73,29 @@ KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const O
   return KernelStatus::Ok;
 }
 
-KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+int32_t int8_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
 #if defined(__ARM_FEATURE_DSP)
-  return int8_conv_packed(p, in, out);
+  return int8_conv_packed_scratch_bytes(p, out_box);
 #else
-  return int8_conv_plain(p, in, out);
+  return int8_conv_plain_scratch_bytes(p, out_box);
 #endif
 }
 
-KernelStatus int8_conv_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                       Scratch scratch) {
+#if defined(__ARM_FEATURE_DSP)
+  return int8_conv_packed(p, in, out, scratch);
+#else
+  return int8_conv_plain(p, in, out, scratch);
+#endif
+}
+
+int32_t int8_conv_plain_scratch_bytes(const Int8ConvParams& /*p*/, const Box& /*out_box*/) {
+  return 0;
+}
+
+KernelStatus int8_conv_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                             Scratch /*scratch*/) {
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
 

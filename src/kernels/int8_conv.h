@@ -50,23 +50,45 @@ struct Int8ConvParams {
 // windows actually read (padding excluded). Empty if nothing is read.
 Box required_input_box(const Int8ConvParams& p, const Box& out_box);
 
+// Parameter checks shared by all variants (no tiles); the *_scratch_bytes
+// twins state 0 for parameters that fail them, the kernel then reports
+// BadParams.
+bool valid_conv_params(const Int8ConvParams& p);
+
 // Checks shared by all variants: params, boxes inside their tensors, channels
 // inside the weight slice, output strides, then that the input tile covers
 // the required box (InputBoxTooSmall).
 KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
 
+// Every kernel takes a caller-owned Scratch (int8_common.h) of at least its
+// *_scratch_bytes(p, out.box) bytes, else it returns BadParams.
+
 // out = clamp(MBQM(bias + sum (in - in_zp) * w) + out_zp) for every element of
 // out.box, reading only positions inside in.box. Any groups, strides,
 // dilations, padding. With the DSP extension (__ARM_FEATURE_DSP) this is
 // int8_conv_packed, else int8_conv_plain.
-KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+int32_t int8_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
+KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                       Scratch scratch);
 
-// Scalar loops over contiguous window rows.
-KernelStatus int8_conv_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+// Scalar loops over contiguous window rows. Needs no scratch (states 0).
+int32_t int8_conv_plain_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
+KernelStatus int8_conv_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                             Scratch scratch);
 
 // The same results computed with SMLAD on 16-bit pairs over gathered windows
 // (int8_packed_dot.h; portable emulation of the instructions elsewhere, so
-// the host tests it); filters over 512 taps take int8_conv_plain.
-KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, const OutputTile& out);
+// the host tests it); filters over 512 taps take int8_conv_plain (0 scratch).
+// Scratch, with T = kernel_h * kernel_w * Cin/groups taps and
+// B = min(32, Cout/groups, out_box channels) channels per block, each term
+// rounded up to 4 bytes:
+//   2 expanded columns   8 * column_words(T)   (2 * T + 8 at most)
+//   bias, requant        B * 4 + B * sizeof(ChannelRequant) (20)
+//   gathered window      T rounded up to 4
+//   padded weights       only if T % 4 == 3: min(B, 1024 / (T + 1)) * (T + 1)
+// 0 for an empty out_box.
+int32_t int8_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
+KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                              Scratch scratch);
 
 }  // namespace mcusplit::kernels

@@ -12,13 +12,22 @@ bool is_pointwise_conv(const Int8ConvParams& p) {
 
 namespace {
 
-// Output channels per pass: their folded offsets live on the stack.
+// Output channels per pass: their folded offsets live in the scratch.
 constexpr int32_t kChannelBlock = 32;
 
-KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+int32_t conv_1x1_plain_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
+  if (out_box.empty() || !is_pointwise_conv(p) || !valid_conv_params(p)) return 0;
+  return scratch_array_bytes<int32_t>(core::min_i32(kChannelBlock, out_box.channels()));
+}
+
+KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                            Scratch scratch) {
   if (!is_pointwise_conv(p)) return KernelStatus::BadParams;
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
+  if (!scratch_fits(scratch, conv_1x1_plain_scratch_bytes(p, out.box))) {
+    return KernelStatus::BadParams;
+  }
 
   const ResolvedStrides os = resolve_strides(out);
   const int32_t depth = p.input.c;  // the required box spans all channels, so in.box does too
@@ -26,7 +35,8 @@ KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const 
 
   // sum_k (in_k - zp) * w_k = sum_k in_k * w_k - zp * sum_k w_k: fold the
   // zero-point term and the bias into one constant per output channel.
-  int32_t folded[kChannelBlock];
+  ScratchCarver carver(scratch);
+  int32_t* const folded = carver.carve<int32_t>(core::min_i32(kChannelBlock, out.box.channels()));
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += kChannelBlock) {
     const int32_t block_c1 = core::min_i32(block_c0 + kChannelBlock, out.box.c1);
     for (int32_t oc = block_c0; oc < block_c1; ++oc) {
@@ -62,11 +72,20 @@ KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const 
 
 #endif
 
-KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+int32_t int8_conv_1x1_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
 #if defined(__ARM_FEATURE_DSP)
-  return int8_conv_1x1_packed(p, in, out);
+  return int8_conv_1x1_packed_scratch_bytes(p, out_box);
 #else
-  return conv_1x1_plain(p, in, out);
+  return conv_1x1_plain_scratch_bytes(p, out_box);
+#endif
+}
+
+KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                           Scratch scratch) {
+#if defined(__ARM_FEATURE_DSP)
+  return int8_conv_1x1_packed(p, in, out, scratch);
+#else
+  return conv_1x1_plain(p, in, out, scratch);
 #endif
 }
 

@@ -8,19 +8,38 @@ namespace mcusplit::kernels {
 
 namespace {
 
-// Output channels per pass (their accumulators live on the stack; even, so
+// Output channels per pass (their accumulators live in the scratch; even, so
 // channel pairs never straddle blocks) and input channels per expanded
 // column chunk (a multiple of 4, so chunks keep whole packed groups).
 constexpr int32_t kChannelBlock = 32;
 constexpr int32_t kDepthChunk = 256;
 
+// Words of the largest expanded chunk. column_words is not monotonic (a
+// tail value takes a word, a group of 4 two), so the last, shorter chunk can
+// need more than a whole one: depth 511 ends in 255 values, 129 words.
+int32_t chunk_words(int32_t depth) {
+  const int32_t first = core::min_i32(kDepthChunk, depth);
+  const int32_t last = (depth - 1) % kDepthChunk + 1;
+  return core::max_i32(packed::column_words(first), packed::column_words(last));
+}
+
 }  // namespace
 
+int32_t int8_conv_1x1_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
+  if (out_box.empty() || !is_pointwise_conv(p) || !valid_conv_params(p)) return 0;
+  const int32_t block = core::min_i32(kChannelBlock, out_box.channels());
+  return scratch_array_bytes<uint32_t>(2 * chunk_words(p.input.c)) +
+         scratch_array_bytes<int32_t>(2 * block) + scratch_array_bytes<ChannelRequant>(block);
+}
+
 KernelStatus int8_conv_1x1_packed(const Int8ConvParams& p, const InputTile& in,
-                                  const OutputTile& out) {
+                                  const OutputTile& out, Scratch scratch) {
   if (!is_pointwise_conv(p)) return KernelStatus::BadParams;
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
+  if (!scratch_fits(scratch, int8_conv_1x1_packed_scratch_bytes(p, out.box))) {
+    return KernelStatus::BadParams;
+  }
 
   const ResolvedStrides os = resolve_strides(out);
   const int32_t depth = p.input.c;  // the required box spans all channels, so in.box does too
@@ -31,9 +50,15 @@ KernelStatus int8_conv_1x1_packed(const Int8ConvParams& p, const InputTile& in,
 
   const OutputStage stage{p.requant.multiplier, p.requant.shift, p.output_zero_point, p.activation};
   const int32_t* const bias = p.bias;
-  uint32_t columns[2][packed::column_words(kDepthChunk)];
-  int32_t acc[2][kChannelBlock];
-  ChannelRequant requant[kChannelBlock];
+  // Carved in the order int8_conv_1x1_packed_scratch_bytes counts them.
+  const int32_t words = chunk_words(depth);
+  const int32_t max_block = core::min_i32(kChannelBlock, out.box.channels());
+  ScratchCarver carver(scratch);
+  uint32_t* const column0 = carver.carve<uint32_t>(2 * words);
+  uint32_t* const columns[2] = {column0, column0 + words};
+  int32_t* const acc0 = carver.carve<int32_t>(2 * max_block);
+  int32_t* const acc[2] = {acc0, acc0 + max_block};
+  ChannelRequant* const requant = carver.carve<ChannelRequant>(max_block);
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += kChannelBlock) {
     const int32_t block = core::min_i32(kChannelBlock, out.box.c1 - block_c0);
     const int8_t* block_weights = p.weights + (block_c0 - p.weights_c0) * depth;

@@ -13,17 +13,29 @@ ConvVariant select_conv_variant(const Int8ConvParams& p) {
   return ConvVariant::General;
 }
 
-KernelStatus int8_conv_dispatch(const Int8ConvParams& p, const InputTile& in,
-                                const OutputTile& out) {
+int32_t int8_conv_dispatch_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
   switch (select_conv_variant(p)) {
     case ConvVariant::Pointwise:
-      return int8_conv_1x1(p, in, out);
+      return int8_conv_1x1_scratch_bytes(p, out_box);
     case ConvVariant::Depthwise:
-      return int8_depthwise_conv(p, in, out);
+      return int8_depthwise_conv_scratch_bytes(p, out_box);
     case ConvVariant::General:
       break;
   }
-  return int8_conv(p, in, out);
+  return int8_conv_scratch_bytes(p, out_box);
+}
+
+KernelStatus int8_conv_dispatch(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                                Scratch scratch) {
+  switch (select_conv_variant(p)) {
+    case ConvVariant::Pointwise:
+      return int8_conv_1x1(p, in, out, scratch);
+    case ConvVariant::Depthwise:
+      return int8_depthwise_conv(p, in, out, scratch);
+    case ConvVariant::General:
+      break;
+  }
+  return int8_conv(p, in, out, scratch);
 }
 
 }  // namespace mcusplit::kernels

@@ -18,12 +18,13 @@ namespace mcusplit::kernels {
 namespace {
 
 // Taps (kernel_h * kernel_w * input channels per group) a column may hold:
-// 2.5 KiB of stack. Larger filters take the plain kernel.
+// bounds the scratch (about 4.4 KiB at most). Larger filters take the plain
+// kernel.
 constexpr int32_t kMaxTaps = 512;
 // Output channels whose requantization is decoded at a time.
 constexpr int32_t kChannelBlock = 32;
 // Filters one tap short of a multiple of 4 (3x3x3: 27) are copied per
-// block, zero-padded, when they fit here: the dot products then have no
+// block, zero-padded, when they fit in this many scratch bytes: the dot products then have no
 // scalar tail (measured: with 3 padding taps, 3x3x1, it costs more than the
 // tail).
 constexpr int32_t kPaddedWeightBytes = 1024;
@@ -84,14 +85,47 @@ void gather_window(const Int8ConvParams& p, const InputTile& in, const Geometry&
   }
 }
 
+// Channels of the largest block out_box can make, and of its padded weights.
+struct ScratchPlan {
+  int32_t taps = 0;
+  int32_t block = 0;
+  int32_t padded_weight_bytes = 0;
+};
+
+ScratchPlan plan_scratch(const Int8ConvParams& p, const Box& out_box) {
+  ScratchPlan s;
+  s.taps = p.kernel_h * p.kernel_w * (p.input.c / p.groups);
+  s.block = core::min_i32(core::min_i32(kChannelBlock, p.output.c / p.groups), out_box.channels());
+  const int32_t padded_taps = (s.taps + 3) & ~3;
+  if (padded_taps == s.taps + 1) {
+    s.padded_weight_bytes = core::min_i32(s.block, kPaddedWeightBytes / padded_taps) * padded_taps;
+  }
+  return s;
+}
+
 }  // namespace
 
-KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
+int32_t int8_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
+  if (out_box.empty() || !valid_conv_params(p)) return 0;
+  const ScratchPlan s = plan_scratch(p, out_box);
+  if (s.taps > kMaxTaps) return int8_conv_plain_scratch_bytes(p, out_box);
+  return scratch_array_bytes<uint32_t>(2 * packed::column_words(s.taps)) +
+         scratch_array_bytes<int32_t>(s.block) + scratch_array_bytes<ChannelRequant>(s.block) +
+         scratch_array_bytes<int8_t>((s.taps + 3) & ~3) +
+         scratch_array_bytes<int8_t>(s.padded_weight_bytes);
+}
+
+KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
+                              Scratch scratch) {
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
+  const ScratchPlan plan = plan_scratch(p, out.box);
   const int32_t in_per_group = p.input.c / p.groups;
-  const int32_t taps = p.kernel_h * p.kernel_w * in_per_group;
-  if (taps > kMaxTaps) return int8_conv_plain(p, in, out);
+  const int32_t taps = plan.taps;
+  if (taps > kMaxTaps) return int8_conv_plain(p, in, out, scratch);
+  if (!scratch_fits(scratch, int8_conv_packed_scratch_bytes(p, out.box))) {
+    return KernelStatus::BadParams;
+  }
 
   const ResolvedStrides os = resolve_strides(out);
   const int32_t out_per_group = p.output.c / p.groups;
@@ -105,11 +139,15 @@ KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, cons
   const int8_t* const weights = p.weights;
   const int32_t* const bias = p.bias;
   const int32_t padded_taps = (taps + 3) & ~3;
-  int8_t window[kMaxTaps + 3];
-  uint32_t columns[2][packed::column_words(kMaxTaps + 3)];
-  int8_t padded_weights[kPaddedWeightBytes];
-  int32_t block_bias[kChannelBlock];
-  ChannelRequant requant[kChannelBlock];
+  // Carved in the order int8_conv_packed_scratch_bytes counts them.
+  ScratchCarver carver(scratch);
+  const int32_t column_words = packed::column_words(taps);
+  uint32_t* const column0 = carver.carve<uint32_t>(2 * column_words);
+  uint32_t* const columns[2] = {column0, column0 + column_words};
+  int32_t* const block_bias = carver.carve<int32_t>(plan.block);
+  ChannelRequant* const requant = carver.carve<ChannelRequant>(plan.block);
+  int8_t* const window = carver.carve<int8_t>(padded_taps);
+  int8_t* const padded_weights = carver.carve<int8_t>(plan.padded_weight_bytes);
   // Blocks of output channels inside one group, decoded once; the windows
   // are gathered again per block (layers with many channels per group have
   // many MACs per gathered tap).
@@ -121,6 +159,7 @@ KernelStatus int8_conv_packed(const Int8ConvParams& p, const InputTile& in, cons
     const int32_t first_slot = block_c0 - p.weights_c0;
     const int8_t* block_weights = weights + first_slot * taps;
     int32_t n = taps;  // taps per filter row as the dot products see them
+    // plan.padded_weight_bytes holds every block that passes this test.
     if (padded_taps == taps + 1 && padded_taps * block <= kPaddedWeightBytes) {
       for (int32_t k = 0; k < block; ++k) {
         for (int32_t i = 0; i < padded_taps; ++i) {

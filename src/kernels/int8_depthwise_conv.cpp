@@ -6,17 +6,30 @@ bool is_depthwise_conv(const Int8ConvParams& p) {
   return p.input.c > 0 && p.groups == p.input.c && p.output.c % p.input.c == 0;
 }
 
-KernelStatus int8_depthwise_conv(const Int8ConvParams& p, const InputTile& in,
-                                 const OutputTile& out) {
+int32_t int8_depthwise_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
 #if defined(__ARM_FEATURE_DSP)
-  return int8_depthwise_conv_packed(p, in, out);
+  return int8_depthwise_conv_packed_scratch_bytes(p, out_box);
 #else
-  return int8_depthwise_conv_plain(p, in, out);
+  return int8_depthwise_conv_plain_scratch_bytes(p, out_box);
 #endif
 }
 
+KernelStatus int8_depthwise_conv(const Int8ConvParams& p, const InputTile& in,
+                                 const OutputTile& out, Scratch scratch) {
+#if defined(__ARM_FEATURE_DSP)
+  return int8_depthwise_conv_packed(p, in, out, scratch);
+#else
+  return int8_depthwise_conv_plain(p, in, out, scratch);
+#endif
+}
+
+int32_t int8_depthwise_conv_plain_scratch_bytes(const Int8ConvParams& /*p*/,
+                                                const Box& /*out_box*/) {
+  return 0;
+}
+
 KernelStatus int8_depthwise_conv_plain(const Int8ConvParams& p, const InputTile& in,
-                                       const OutputTile& out) {
+                                       const OutputTile& out, Scratch /*scratch*/) {
   if (!is_depthwise_conv(p)) return KernelStatus::BadParams;
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;

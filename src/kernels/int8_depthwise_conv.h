@@ -9,21 +9,31 @@ namespace mcusplit::kernels {
 
 bool is_depthwise_conv(const Int8ConvParams& p);
 
+// Every kernel takes a Scratch (int8_common.h) of at least its
+// *_scratch_bytes(p, out.box) bytes, else it returns BadParams.
+
 // BadParams unless is_depthwise_conv(p); otherwise bit-identical to int8_conv.
 // With the DSP extension (__ARM_FEATURE_DSP) this is
 // int8_depthwise_conv_packed, else int8_depthwise_conv_plain.
+int32_t int8_depthwise_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_depthwise_conv(const Int8ConvParams& p, const InputTile& in,
-                                 const OutputTile& out);
+                                 const OutputTile& out, Scratch scratch);
 
-// Scalar loops, one output channel at a time.
+// Scalar loops, one output channel at a time. Needs no scratch (states 0).
+int32_t int8_depthwise_conv_plain_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_depthwise_conv_plain(const Int8ConvParams& p, const InputTile& in,
-                                       const OutputTile& out);
+                                       const OutputTile& out, Scratch scratch);
 
 // The same results computed four channels at a time with 16-bit lane
 // multiplies (int8_packed.h; portable emulation elsewhere, so the host tests
 // it). Depth multipliers other than 1 and filters over 256 taps take
-// int8_depthwise_conv_plain.
+// int8_depthwise_conv_plain (0 scratch). Otherwise, with T = kernel_h *
+// kernel_w taps and B = min(64, 1024 / T rounded down to a multiple of 4,
+// out_box channels) channels per block: T * B regrouped weight bytes
+// (rounded up to 4) + 4 * B bias + 4 * B folded bias + 20 * B decoded
+// requantization (3x3, 64 channels: 2368 bytes).
+int32_t int8_depthwise_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_depthwise_conv_packed(const Int8ConvParams& p, const InputTile& in,
-                                        const OutputTile& out);
+                                        const OutputTile& out, Scratch scratch);
 
 }  // namespace mcusplit::kernels

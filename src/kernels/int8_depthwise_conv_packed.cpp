@@ -12,8 +12,8 @@ namespace mcusplit::kernels {
 namespace {
 
 // Bytes of regrouped weights: a channel block holds this / taps channels
-// (3x3: 64, the most the stack holds decoded requantization for). Filters too large for 4 channels
-// take the plain kernel.
+// (3x3: 64, the most decoded requantization is kept for). Both bound the
+// scratch; filters too large for 4 channels take the plain kernel.
 constexpr int32_t kWeightBytes = 1024;
 constexpr int32_t kMaxBlock = 64;
 
@@ -56,17 +56,35 @@ inline void window4_full(const int8_t* src, const int8_t* w, int32_t kernel_h, i
   }
 }
 
+// Channels per block; below 4 (or with a depth multiplier: neighbouring
+// outputs then do not read neighbouring inputs) the plain kernel runs.
+int32_t block_channels(const Int8ConvParams& p) {
+  if (p.output.c != p.input.c) return 0;
+  return core::min_i32(kMaxBlock, kWeightBytes / (p.kernel_h * p.kernel_w)) & ~3;
+}
+
 }  // namespace
 
+int32_t int8_depthwise_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
+  if (out_box.empty() || !is_depthwise_conv(p) || !valid_conv_params(p)) return 0;
+  const int32_t max_block = block_channels(p);
+  if (max_block < 4) return int8_depthwise_conv_plain_scratch_bytes(p, out_box);
+  const int32_t block = core::min_i32(max_block, out_box.channels());
+  return scratch_array_bytes<int8_t>(p.kernel_h * p.kernel_w * block) +
+         2 * scratch_array_bytes<int32_t>(block) + scratch_array_bytes<ChannelRequant>(block);
+}
+
 KernelStatus int8_depthwise_conv_packed(const Int8ConvParams& p, const InputTile& in,
-                                        const OutputTile& out) {
+                                        const OutputTile& out, Scratch scratch) {
   if (!is_depthwise_conv(p)) return KernelStatus::BadParams;
   const KernelStatus status = validate_conv(p, in, out);
   if (status != KernelStatus::Ok || out.box.empty()) return status;
   const int32_t taps = p.kernel_h * p.kernel_w;
-  const int32_t max_block = core::min_i32(kMaxBlock, kWeightBytes / taps) & ~3;
-  // With a depth multiplier, neighbouring outputs do not read neighbouring inputs.
-  if (p.output.c != p.input.c || max_block < 4) return int8_depthwise_conv_plain(p, in, out);
+  const int32_t max_block = block_channels(p);
+  if (max_block < 4) return int8_depthwise_conv_plain(p, in, out, scratch);
+  if (!scratch_fits(scratch, int8_depthwise_conv_packed_scratch_bytes(p, out.box))) {
+    return KernelStatus::BadParams;
+  }
 
   const ResolvedStrides os = resolve_strides(out);
   const int32_t in_pixel = in.box.channels();
@@ -78,10 +96,13 @@ KernelStatus int8_depthwise_conv_packed(const Int8ConvParams& p, const InputTile
   const OutputStage stage{p.requant.multiplier, p.requant.shift, p.output_zero_point, p.activation};
   const int32_t* const bias = p.bias;
 
-  int8_t regrouped[kWeightBytes];
-  int32_t block_bias[kMaxBlock];
-  int32_t folded_bias[kMaxBlock];  // bias + offset * sum of the filter
-  ChannelRequant requant[kMaxBlock];
+  // Carved in the order int8_depthwise_conv_packed_scratch_bytes counts them.
+  const int32_t scratch_block = core::min_i32(max_block, out.box.channels());
+  ScratchCarver carver(scratch);
+  int8_t* const regrouped = carver.carve<int8_t>(taps * scratch_block);
+  int32_t* const block_bias = carver.carve<int32_t>(scratch_block);
+  int32_t* const folded_bias = carver.carve<int32_t>(scratch_block);  // bias + offset * sum w
+  ChannelRequant* const requant = carver.carve<ChannelRequant>(scratch_block);
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += max_block) {
     const int32_t block = core::min_i32(max_block, out.box.c1 - block_c0);
     const int32_t first_slot = block_c0 - p.weights_c0;

@@ -20,8 +20,13 @@ bool valid_fc_params(const Int8FullyConnectedParams& p) {
 
 }  // namespace
 
+int32_t int8_fully_connected_scratch_bytes(const Int8FullyConnectedParams& /*p*/, int32_t /*n0*/,
+                                           int32_t /*n1*/) {
+  return 0;
+}
+
 KernelStatus int8_fully_connected(const Int8FullyConnectedParams& p, const int8_t* input,
-                                  int32_t n0, int32_t n1, int8_t* output) {
+                                  int32_t n0, int32_t n1, int8_t* output, Scratch /*scratch*/) {
   if (!valid_fc_params(p) || n0 > n1) return KernelStatus::BadParams;
   if (n0 == n1) return KernelStatus::Ok;
   if (n0 < p.weights_n0 || n1 > p.weights_n1 || input == nullptr || output == nullptr) {

@@ -27,8 +27,12 @@ struct Int8FullyConnectedParams {
 };
 
 // output[n - n0] = clamp(MBQM(bias[n] + sum_k (in[k] - in_zp) * w[n][k]) + out_zp)
-// for n in [n0, n1); input holds all K values.
+// for n in [n0, n1); input holds all K values. Needs no scratch (states 0);
+// the Scratch parameter keeps every int8 kernel's call shape alike
+// (int8_common.h).
+int32_t int8_fully_connected_scratch_bytes(const Int8FullyConnectedParams& p, int32_t n0,
+                                           int32_t n1);
 KernelStatus int8_fully_connected(const Int8FullyConnectedParams& p, const int8_t* input,
-                                  int32_t n0, int32_t n1, int8_t* output);
+                                  int32_t n0, int32_t n1, int8_t* output, Scratch scratch);
 
 }  // namespace mcusplit::kernels

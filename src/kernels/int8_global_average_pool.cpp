@@ -23,7 +23,7 @@ Box required_input_box(const Int8GlobalAveragePoolParams& p, const Box& out_box)
 
 namespace {
 
-// Channels summed per pass; the running sums live on the stack.
+// Channels summed per pass; the running sums live in the scratch.
 constexpr int32_t kChannelBlock = 64;
 
 bool valid_gap_params(const Int8GlobalAveragePoolParams& p) {
@@ -34,8 +34,14 @@ bool valid_gap_params(const Int8GlobalAveragePoolParams& p) {
 
 }  // namespace
 
+int32_t int8_global_average_pool_scratch_bytes(const Int8GlobalAveragePoolParams& /*p*/,
+                                               const Box& out_box) {
+  if (out_box.empty()) return 0;
+  return scratch_array_bytes<int32_t>(core::min_i32(kChannelBlock, out_box.channels()));
+}
+
 KernelStatus int8_global_average_pool(const Int8GlobalAveragePoolParams& p, const InputTile& in,
-                                      const OutputTile& out) {
+                                      const OutputTile& out, Scratch scratch) {
   if (!valid_gap_params(p)) return KernelStatus::BadParams;
   if (out.box.empty()) return KernelStatus::Ok;
   if (!core::inside(TensorShape3{p.input.c, 1, 1}, out.box) || out.data == nullptr) {
@@ -47,10 +53,14 @@ KernelStatus int8_global_average_pool(const Int8GlobalAveragePoolParams& p, cons
   if (!core::contains(in.box, required_input_box(p, out.box))) {
     return KernelStatus::InputBoxTooSmall;
   }
+  if (!scratch_fits(scratch, int8_global_average_pool_scratch_bytes(p, out.box))) {
+    return KernelStatus::BadParams;
+  }
 
   const int32_t count = p.input.h * p.input.w;
   const int32_t in_pixel = in.box.channels();
-  int32_t sums[kChannelBlock];
+  ScratchCarver carver(scratch);
+  int32_t* const sums = carver.carve<int32_t>(core::min_i32(kChannelBlock, out.box.channels()));
   for (int32_t block_c0 = out.box.c0; block_c0 < out.box.c1; block_c0 += kChannelBlock) {
     const int32_t n = core::min_i32(kChannelBlock, out.box.c1 - block_c0);
     for (int32_t i = 0; i < n; ++i) sums[i] = 0;

@@ -30,8 +30,14 @@ Int8GlobalAveragePoolParams make_int8_global_average_pool_params(const TensorSha
 // Channels of out_box, all rows and columns.
 Box required_input_box(const Int8GlobalAveragePoolParams& p, const Box& out_box);
 
-// out.box lies in the {C, 1, 1} output tensor.
+// Scratch (int8_common.h): running sums of up to 64 channels at a time,
+// 4 * min(64, out_box channels) bytes.
+int32_t int8_global_average_pool_scratch_bytes(const Int8GlobalAveragePoolParams& p,
+                                               const Box& out_box);
+
+// out.box lies in the {C, 1, 1} output tensor; scratch holds at least
+// int8_global_average_pool_scratch_bytes(p, out.box) bytes, else BadParams.
 KernelStatus int8_global_average_pool(const Int8GlobalAveragePoolParams& p, const InputTile& in,
-                                      const OutputTile& out);
+                                      const OutputTile& out, Scratch scratch);
 
 }  // namespace mcusplit::kernels

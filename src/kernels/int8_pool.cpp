@@ -91,12 +91,21 @@ KernelStatus pool(const Int8PoolParams& p, const InputTile& in, const OutputTile
 
 }  // namespace
 
-KernelStatus int8_max_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out) {
+int32_t int8_max_pool_scratch_bytes(const Int8PoolParams& /*p*/, const Box& /*out_box*/) {
+  return 0;
+}
+
+KernelStatus int8_max_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out,
+                           Scratch /*scratch*/) {
   return pool<PoolOp::Max>(p, in, out);
 }
 
-KernelStatus int8_average_pool(const Int8PoolParams& p, const InputTile& in,
-                               const OutputTile& out) {
+int32_t int8_average_pool_scratch_bytes(const Int8PoolParams& /*p*/, const Box& /*out_box*/) {
+  return 0;
+}
+
+KernelStatus int8_average_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out,
+                               Scratch /*scratch*/) {
   return pool<PoolOp::Average>(p, in, out);
 }
 

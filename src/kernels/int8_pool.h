@@ -26,11 +26,18 @@ struct Int8PoolParams {
 // Same channels as out_box; the rows/columns its windows touch, clipped.
 Box required_input_box(const Int8PoolParams& p, const Box& out_box);
 
+// Both pools need no scratch (state 0); the Scratch parameter keeps every
+// int8 kernel's call shape alike (int8_common.h).
+
 // Max over the real cells of each window (padding never wins), then clamp.
-KernelStatus int8_max_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out);
+int32_t int8_max_pool_scratch_bytes(const Int8PoolParams& p, const Box& out_box);
+KernelStatus int8_max_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out,
+                           Scratch scratch);
 
 // Sum of the real cells divided by their count (padding not counted), rounded
 // half away from zero, then clamp. ONNX count_include_pad=1 is not supported.
-KernelStatus int8_average_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out);
+int32_t int8_average_pool_scratch_bytes(const Int8PoolParams& p, const Box& out_box);
+KernelStatus int8_average_pool(const Int8PoolParams& p, const InputTile& in, const OutputTile& out,
+                               Scratch scratch);
 
 }  // namespace mcusplit::kernels

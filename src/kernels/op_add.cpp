@@ -26,14 +26,30 @@ const char* kernel_name(const OpParams&) {
   return "add";
 }
 
-KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
-  return int8_add(l.params->add, inputs[0], inputs[1], out);
+int32_t scratch_bytes(const OpLayer& l, const Box& out_box) {
+  return int8_add_scratch_bytes(l.params->add, out_box);
+}
+
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                    Scratch scratch) {
+  return int8_add(l.params->add, inputs[0], inputs[1], out, scratch);
 }
 
 }  // namespace
 
 const OpRegistration kAddOp = {
-    "Add", 2, false, false, nullptr, check, required, op_util::no_macs, work, kernel_name, invoke,
+    .name = "Add",
+    .input_count = 2,
+    .variadic_inputs = false,
+    .output_aliases_input = false,
+    .channel_constants = nullptr,
+    .check = check,
+    .required_input_box = required,
+    .macs = op_util::no_macs,
+    .work = work,
+    .scratch_bytes = scratch_bytes,
+    .kernel_name = kernel_name,
+    .invoke = invoke,
 };
 
 }  // namespace mcusplit::kernels

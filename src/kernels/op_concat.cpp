@@ -30,12 +30,24 @@ int64_t work(const OpLayer&, const Box& out_box) {
   return 2 * int64_t{out_box.volume()};
 }
 
-KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
+// The most any input's copy states.
+int32_t scratch_bytes(const OpLayer& l, const Box& out_box) {
+  int32_t bytes = 0;
+  for (int32_t k = 0; k < l.input_count; ++k) {
+    const int32_t need =
+        int8_concat_scratch_bytes(l.concat[k], required_input_box(l.concat[k], out_box));
+    bytes = need > bytes ? need : bytes;
+  }
+  return bytes;
+}
+
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                    Scratch scratch) {
   for (int32_t k = 0; k < l.input_count; ++k) {
     const Box copy = required_input_box(l.concat[k], out.box);
     if (copy.empty()) continue;
     if (inputs[k].data == nullptr) return KernelStatus::InputBoxTooSmall;
-    const KernelStatus s = int8_concat(l.concat[k], inputs[k], copy, out);
+    const KernelStatus s = int8_concat(l.concat[k], inputs[k], copy, out, scratch);
     if (s != KernelStatus::Ok) return s;
   }
   return KernelStatus::Ok;
@@ -44,12 +56,18 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 }  // namespace
 
 const OpRegistration kConcatOp = {
-    "Concat", 1,
-    true,     false,
-    nullptr,  check,
-    required, op_util::no_macs,
-    work,     [](const OpParams&) { return "concat"; },
-    invoke,
+    .name = "Concat",
+    .input_count = 1,
+    .variadic_inputs = true,
+    .output_aliases_input = false,
+    .channel_constants = nullptr,
+    .check = check,
+    .required_input_box = required,
+    .macs = op_util::no_macs,
+    .work = work,
+    .scratch_bytes = scratch_bytes,
+    .kernel_name = [](const OpParams&) { return "concat"; },
+    .invoke = invoke,
 };
 
 }  // namespace mcusplit::kernels

@@ -51,8 +51,13 @@ const char* kernel_name(const OpParams& p) {
   return "conv";
 }
 
-KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
-  return int8_conv_dispatch(conv(l), inputs[0], out);
+int32_t scratch_bytes(const OpLayer& l, const Box& out_box) {
+  return int8_conv_dispatch_scratch_bytes(conv(l), out_box);
+}
+
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                    Scratch scratch) {
+  return int8_conv_dispatch(conv(l), inputs[0], out, scratch);
 }
 
 ConstantCounts counts(const OpParams& params) {
@@ -99,7 +104,18 @@ const ChannelConstants kConvConstants = {
 }  // namespace
 
 const OpRegistration kConvOp = {
-    "Conv", 1, false, false, &kConvConstants, check, required, macs, macs, kernel_name, invoke,
+    .name = "Conv",
+    .input_count = 1,
+    .variadic_inputs = false,
+    .output_aliases_input = false,
+    .channel_constants = &kConvConstants,
+    .check = check,
+    .required_input_box = required,
+    .macs = macs,
+    .work = macs,
+    .scratch_bytes = scratch_bytes,
+    .kernel_name = kernel_name,
+    .invoke = invoke,
 };
 
 }  // namespace mcusplit::kernels

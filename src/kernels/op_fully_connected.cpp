@@ -39,12 +39,17 @@ const char* kernel_name(const OpParams&) {
 
 // The kernel reads the input densely, all input_size values of it: a tile of
 // that volume inside the input tensor is the whole input.
-KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
+int32_t scratch_bytes(const OpLayer& l, const Box& out_box) {
+  return int8_fully_connected_scratch_bytes(fc(l), out_box.c0, out_box.c1);
+}
+
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                    Scratch scratch) {
   if (!out.box.empty() &&
       (inputs[0].data == nullptr || inputs[0].box.volume() != fc(l).input_size)) {
     return KernelStatus::InputBoxTooSmall;
   }
-  return int8_fully_connected(fc(l), inputs[0].data, out.box.c0, out.box.c1, out.data);
+  return int8_fully_connected(fc(l), inputs[0].data, out.box.c0, out.box.c1, out.data, scratch);
 }
 
 ConstantCounts counts(const OpParams& params) {
@@ -83,8 +88,18 @@ const ChannelConstants kFullyConnectedConstants = {
 }  // namespace
 
 const OpRegistration kFullyConnectedOp = {
-    "FullyConnected", 1,      false, false, &kFullyConnectedConstants, check, required, macs, macs,
-    kernel_name,      invoke,
+    .name = "FullyConnected",
+    .input_count = 1,
+    .variadic_inputs = false,
+    .output_aliases_input = false,
+    .channel_constants = &kFullyConnectedConstants,
+    .check = check,
+    .required_input_box = required,
+    .macs = macs,
+    .work = macs,
+    .scratch_bytes = scratch_bytes,
+    .kernel_name = kernel_name,
+    .invoke = invoke,
 };
 
 }  // namespace mcusplit::kernels

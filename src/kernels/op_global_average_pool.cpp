@@ -27,24 +27,30 @@ int64_t work(const OpLayer& l, const Box& out_box) {
   return int64_t{required_input_box(gap(l), out_box).volume()} + out_box.volume();
 }
 
-KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
-  return int8_global_average_pool(gap(l), inputs[0], out);
+int32_t scratch_bytes(const OpLayer& l, const Box& out_box) {
+  return int8_global_average_pool_scratch_bytes(gap(l), out_box);
+}
+
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                    Scratch scratch) {
+  return int8_global_average_pool(gap(l), inputs[0], out, scratch);
 }
 
 }  // namespace
 
 const OpRegistration kGlobalAveragePoolOp = {
-    "GlobalAveragePool",
-    1,
-    false,
-    false,
-    nullptr,
-    check,
-    required,
-    op_util::no_macs,
-    work,
-    [](const OpParams&) { return "globalaveragepool"; },
-    invoke,
+    .name = "GlobalAveragePool",
+    .input_count = 1,
+    .variadic_inputs = false,
+    .output_aliases_input = false,
+    .channel_constants = nullptr,
+    .check = check,
+    .required_input_box = required,
+    .macs = op_util::no_macs,
+    .work = work,
+    .scratch_bytes = scratch_bytes,
+    .kernel_name = [](const OpParams&) { return "globalaveragepool"; },
+    .invoke = invoke,
 };
 
 }  // namespace mcusplit::kernels

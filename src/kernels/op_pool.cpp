@@ -26,32 +26,54 @@ int64_t work(const OpLayer& l, const Box& out_box) {
   return int64_t{out_box.volume()} * (int64_t{p.kernel_h} * p.kernel_w + 1);
 }
 
-KernelStatus max_pool(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
-  return int8_max_pool(l.params->pool, inputs[0], out);
+int32_t max_pool_scratch(const OpLayer& l, const Box& out_box) {
+  return int8_max_pool_scratch_bytes(l.params->pool, out_box);
 }
 
-KernelStatus average_pool(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
-  return int8_average_pool(l.params->pool, inputs[0], out);
+int32_t average_pool_scratch(const OpLayer& l, const Box& out_box) {
+  return int8_average_pool_scratch_bytes(l.params->pool, out_box);
+}
+
+KernelStatus max_pool(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                      Scratch scratch) {
+  return int8_max_pool(l.params->pool, inputs[0], out, scratch);
+}
+
+KernelStatus average_pool(const OpLayer& l, const InputTile* inputs, const OutputTile& out,
+                          Scratch scratch) {
+  return int8_average_pool(l.params->pool, inputs[0], out, scratch);
 }
 
 }  // namespace
 
 const OpRegistration kMaxPoolOp = {
-    "MaxPool", 1,
-    false,     false,
-    nullptr,   check,
-    required,  op_util::no_macs,
-    work,      [](const OpParams&) { return "maxpool"; },
-    max_pool,
+    .name = "MaxPool",
+    .input_count = 1,
+    .variadic_inputs = false,
+    .output_aliases_input = false,
+    .channel_constants = nullptr,
+    .check = check,
+    .required_input_box = required,
+    .macs = op_util::no_macs,
+    .work = work,
+    .scratch_bytes = max_pool_scratch,
+    .kernel_name = [](const OpParams&) { return "maxpool"; },
+    .invoke = max_pool,
 };
 
 const OpRegistration kAveragePoolOp = {
-    "AveragePool", 1,
-    false,         false,
-    nullptr,       check,
-    required,      op_util::no_macs,
-    work,          [](const OpParams&) { return "averagepool"; },
-    average_pool,
+    .name = "AveragePool",
+    .input_count = 1,
+    .variadic_inputs = false,
+    .output_aliases_input = false,
+    .channel_constants = nullptr,
+    .check = check,
+    .required_input_box = required,
+    .macs = op_util::no_macs,
+    .work = work,
+    .scratch_bytes = average_pool_scratch,
+    .kernel_name = [](const OpParams&) { return "averagepool"; },
+    .invoke = average_pool,
 };
 
 }  // namespace mcusplit::kernels

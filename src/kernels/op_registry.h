@@ -94,13 +94,18 @@ struct OpRegistration {
   // The cost model's work units of out_box: MACs, or one per value read or
   // written for operators without MACs, so that they are not free.
   int64_t (*work)(const OpLayer& layer, const Box& out_box);
+  // Bytes of kernel scratch invoking out_box needs (the kernel's
+  // *_scratch_bytes twin; 0 if none).
+  int32_t (*scratch_bytes)(const OpLayer& layer, const Box& out_box);
   // The kernel (variant) that runs these parameters, lower case, e.g.
   // "depthwise": what per-kernel instruction counts are grouped by.
   const char* (*kernel_name)(const OpParams& p);
   // Computes out.box. inputs[k] is the tile of input k (data null: the op
   // reads nothing of it). FullyConnected writes neurons out.box.c0..c1 at
   // out.data, densely.
-  KernelStatus (*invoke)(const OpLayer& layer, const InputTile* inputs, const OutputTile& out);
+  // `scratch` holds at least scratch_bytes(layer, out.box) bytes.
+  KernelStatus (*invoke)(const OpLayer& layer, const InputTile* inputs, const OutputTile& out,
+                         Scratch scratch);
 };
 
 const OpRegistration& op_registration(OpType op);

@@ -22,19 +22,26 @@ int64_t work(const OpLayer&, const Box& out_box) {
   return 2 * int64_t{out_box.volume()};
 }
 
-KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out) {
+// A copy: no scratch.
+KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile& out, Scratch) {
   return int8_reshape(l.params->reshape, inputs[0], out);
 }
 
 }  // namespace
 
 const OpRegistration kReshapeOp = {
-    "Reshape", 1,
-    false,     true,
-    nullptr,   check,
-    required,  op_util::no_macs,
-    work,      [](const OpParams&) { return "reshape"; },
-    invoke,
+    .name = "Reshape",
+    .input_count = 1,
+    .variadic_inputs = false,
+    .output_aliases_input = true,
+    .channel_constants = nullptr,
+    .check = check,
+    .required_input_box = required,
+    .macs = op_util::no_macs,
+    .work = work,
+    .scratch_bytes = [](const OpLayer&, const Box&) { return int32_t{0}; },
+    .kernel_name = [](const OpParams&) { return "reshape"; },
+    .invoke = invoke,
 };
 
 }  // namespace mcusplit::kernels

@@ -63,6 +63,21 @@ void Int8Executor::bind_layers() {
     bound_.push_back(p);
     input_tiles_.reserve(std::max(input_tiles_.capacity(), l.inputs.size()));
   }
+  int32_t scratch_bytes = 0;
+  for (size_t i = 0; i < graph_.layers.size(); ++i) {
+    scratch_bytes = std::max(scratch_bytes, layer_scratch_bytes(i));
+  }
+  scratch_words_.assign(static_cast<size_t>(kernels::scratch_round(scratch_bytes) / 4), 0);
+  scratch_ = {reinterpret_cast<int8_t*>(scratch_words_.data()), scratch_bytes};
+}
+
+// What run_layer's kernel states for the layer's full output box.
+int32_t Int8Executor::layer_scratch_bytes(size_t index) const {
+  const QLayer& l = graph_.layers[index];
+  kernels::OpLayer layer = l.view();
+  layer.params = &bound_[index];
+  return l.record().scratch_bytes(layer,
+                                  full_box(graph_.tensors[static_cast<size_t>(l.output)].shape));
 }
 
 int8_t* Int8Executor::tensor_data(int tensor) {
@@ -127,7 +142,7 @@ void Int8Executor::run_layer(size_t index) {
   kernels::OpLayer layer = l.view();
   layer.params = &bound_[index];
   const kernels::KernelStatus status = record.invoke(
-      layer, inputs.data(), kernels::OutputTile{out_data, full_box(out_tensor.shape)});
+      layer, inputs.data(), kernels::OutputTile{out_data, full_box(out_tensor.shape)}, scratch_);
   if (status != kernels::KernelStatus::Ok) {
     throw Error("int8 layer '" + l.name + "' (" + op_type_name(l.op) +
                 ") failed: " + status_name(status));

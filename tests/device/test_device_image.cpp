@@ -781,7 +781,8 @@ TEST(DeviceImage, TheByteLayoutIsTheDocumentedOne) {
   int8_t output[2] = {0, 0};
   ASSERT_EQ(runtime.run(input, 4, output, 2), RuntimeStatus::Ok) << runtime.failure().detail;
   int8_t expected[2] = {0, 0};
-  ASSERT_EQ(kernels::int8_fully_connected(tiny.fc, input, 0, 2, expected),
+  ASSERT_EQ(kernels::int8_fully_connected_scratch_bytes(tiny.fc, 0, 2), 0);
+  ASSERT_EQ(kernels::int8_fully_connected(tiny.fc, input, 0, 2, expected, {}),
             kernels::KernelStatus::Ok);
   EXPECT_EQ(output[0], expected[0]);
   EXPECT_EQ(output[1], expected[1]);

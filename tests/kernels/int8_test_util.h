@@ -10,6 +10,7 @@
 
 #include "core/box.h"
 #include "int8_reference.h"
+#include "kernels/int8_common.h"
 
 namespace mcusplit::testing {
 
@@ -144,5 +145,34 @@ inline void expect_matches(const std::vector<int8_t>& expected, const reference:
     }
   }
 }
+
+// A kernel scratch of exactly `bytes` bytes (4-byte aligned) followed by
+// guard bytes; every byte starts as a fill pattern, so guard_intact() tells
+// whether a kernel wrote past the scratch it was given.
+class GuardedScratch {
+ public:
+  static constexpr int32_t kGuardBytes = 64;
+  static constexpr uint8_t kFill = 0xa5;
+
+  explicit GuardedScratch(int32_t bytes)
+      : bytes_(bytes), words_(static_cast<size_t>((bytes + kGuardBytes + 3) / 4)) {
+    for (int32_t i = 0; i < total(); ++i) base()[i] = static_cast<int8_t>(kFill);
+  }
+  kernels::Scratch scratch() { return {bytes_ > 0 ? base() : nullptr, bytes_}; }
+  // The bytes after the scratch still hold the fill.
+  bool guard_intact() const {
+    const auto* b = reinterpret_cast<const uint8_t*>(words_.data());
+    for (int32_t i = bytes_; i < total(); ++i) {
+      if (b[i] != kFill) return false;
+    }
+    return true;
+  }
+
+ private:
+  int8_t* base() { return reinterpret_cast<int8_t*>(words_.data()); }
+  int32_t total() const { return static_cast<int32_t>(words_.size() * 4); }
+  int32_t bytes_;
+  std::vector<int32_t> words_;
+};
 
 }  // namespace mcusplit::testing

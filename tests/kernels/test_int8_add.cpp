@@ -10,6 +10,7 @@
 namespace mcusplit::kernels {
 namespace {
 
+using testing::GuardedScratch;
 using testing::Rng;
 
 float random_scale(Rng& rng) {
@@ -67,11 +68,23 @@ TEST(Int8Add, RandomBoxesMatchReference) {
     const std::vector<int8_t> tile1 = testing::extract(a, shape, box1);
     const std::vector<int8_t> tile2 = testing::extract(b, shape, box2);
     testing::OutputBuffer out(rng, out_box);
-    ASSERT_EQ(int8_add(p, {tile1.data(), box1}, {tile2.data(), box2},
-                       {out.data.data(), out_box, out.pixel_stride, out.row_stride}),
+    const OutputTile out_tile{out.data.data(), out_box, out.pixel_stride, out.row_stride};
+    // Exactly the stated scratch is enough and nothing lands past it.
+    const int32_t stated = int8_add_scratch_bytes(p, out_box);
+    EXPECT_EQ(stated, out_box.volume() >= 1024 ? 2048 : 0);
+    GuardedScratch scratch(stated);
+    ASSERT_EQ(int8_add(p, {tile1.data(), box1}, {tile2.data(), box2}, out_tile, scratch.scratch()),
               KernelStatus::Ok);
+    EXPECT_TRUE(scratch.guard_intact());
     SCOPED_TRACE("case " + std::to_string(i));
     testing::expect_matches(expected, shape, out);
+    if (stated > 0) {
+      GuardedScratch short_scratch(stated - 1);
+      EXPECT_EQ(int8_add(p, {tile1.data(), box1}, {tile2.data(), box2}, out_tile,
+                         short_scratch.scratch()),
+                KernelStatus::BadParams);
+      EXPECT_TRUE(short_scratch.guard_intact());
+    }
     if (HasFailure()) return;
   }
 }
@@ -82,12 +95,21 @@ TEST(Int8Add, InputNotCoveringTheOutputBoxIsRefused) {
   const std::vector<int8_t> a(18, 1), b(12, 2);
   std::vector<int8_t> out(18);
   const Box full{0, 2, 0, 3, 0, 3};
-  EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}}, {out.data(), full}),
+  EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}}, {out.data(), full}, {}),
             KernelStatus::InputBoxTooSmall);
   EXPECT_EQ(int8_add(p, {a.data(), full}, {b.data(), {0, 2, 0, 2, 0, 3}},
-                     {out.data(), {0, 2, 0, 2, 0, 3}}),
+                     {out.data(), {0, 2, 0, 2, 0, 3}}, {}),
             KernelStatus::Ok);
   EXPECT_EQ(out[0], 3);
+}
+
+TEST(Int8Add, StatesTheTablesOnlyForLargeBoxes) {
+  const core::QuantParams q{0.1f, 0};
+  const Int8AddParams p = make_int8_add_params({4, 16, 16}, q, q, q, {});
+  EXPECT_EQ(int8_add_scratch_bytes(p, {0, 4, 0, 16, 0, 16}), 2048);  // 1024 values
+  EXPECT_EQ(int8_add_scratch_bytes(p, {0, 4, 0, 16, 0, 15}), 0);     // 960
+  EXPECT_EQ(int8_add_scratch_bytes(p, {0, 1, 0, 32, 0, 32}), 2048);
+  EXPECT_EQ(int8_add_scratch_bytes(p, Box{}), 0);
 }
 
 }  // namespace

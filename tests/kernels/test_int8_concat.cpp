@@ -62,9 +62,14 @@ TEST(Int8Concat, RandomCopiesMatchReference) {
     }
     const std::vector<int8_t> tile = testing::extract(input, in, in_box);
     testing::OutputBuffer out(rng, out_box);
+    // Concat states no scratch and runs with none.
+    ASSERT_EQ(int8_concat_scratch_bytes(p, copy), 0);
+    testing::GuardedScratch scratch(0);
     ASSERT_EQ(int8_concat(p, {tile.data(), in_box}, copy,
-                          {out.data.data(), out_box, out.pixel_stride, out.row_stride}),
+                          {out.data.data(), out_box, out.pixel_stride, out.row_stride},
+                          scratch.scratch()),
               KernelStatus::Ok);
+    EXPECT_TRUE(scratch.guard_intact());
     SCOPED_TRACE("case " + std::to_string(i));
     testing::expect_matches(expected, out_shape, out);
     if (HasFailure()) return;
@@ -82,7 +87,7 @@ TEST(Int8Concat, EqualQuantizationCopiesExactly) {
   const std::vector<int8_t> in = {-128, 127, 0, -1};
   std::vector<int8_t> out(10, 0);
   ASSERT_EQ(int8_concat(p, {in.data(), {0, 2, 0, 1, 0, 2}}, {0, 2, 0, 1, 0, 2},
-                        {out.data(), {0, 5, 0, 1, 0, 2}}),
+                        {out.data(), {0, 5, 0, 1, 0, 2}}, {}),
             KernelStatus::Ok);
   EXPECT_EQ(out, (std::vector<int8_t>{0, 0, 0, -128, 127, 0, 0, 0, 0, -1}));
 }
@@ -94,13 +99,13 @@ TEST(Int8Concat, RefusesCopiesOutsideItsTiles) {
   p.offset_c = 2;
   std::vector<int8_t> in(8), out(16);
   const Box full_in{0, 2, 0, 2, 0, 2};
-  EXPECT_EQ(
-      int8_concat(p, {in.data(), {0, 2, 0, 1, 0, 2}}, full_in, {out.data(), {0, 4, 0, 2, 0, 2}}),
-      KernelStatus::InputBoxTooSmall);
-  EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 3, 0, 2, 0, 2}}),
+  EXPECT_EQ(int8_concat(p, {in.data(), {0, 2, 0, 1, 0, 2}}, full_in,
+                        {out.data(), {0, 4, 0, 2, 0, 2}}, {}),
+            KernelStatus::InputBoxTooSmall);
+  EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 3, 0, 2, 0, 2}}, {}),
             KernelStatus::BadParams);
   p.offset_c = 3;  // input would stick out of the output
-  EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 4, 0, 2, 0, 2}}),
+  EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 4, 0, 2, 0, 2}}, {}),
             KernelStatus::BadParams);
 }
 

@@ -13,8 +13,54 @@
 namespace mcusplit::kernels {
 namespace {
 
+using testing::GuardedScratch;
 using testing::Rng;
-using Kernel = KernelStatus (*)(const Int8ConvParams&, const InputTile&, const OutputTile&);
+using KernelFn = KernelStatus (*)(const Int8ConvParams&, const InputTile&, const OutputTile&,
+                                  Scratch);
+using ScratchBytesFn = int32_t (*)(const Int8ConvParams&, const Box&);
+
+// A kernel variant with its *_scratch_bytes twin. Called like a kernel
+// without a scratch argument, it runs with exactly the stated scratch and
+// checks the bytes after it stayed untouched.
+struct Kernel {
+  KernelFn run;
+  ScratchBytesFn bytes;
+  const char* name;
+
+  KernelStatus operator()(const Int8ConvParams& p, const InputTile& in,
+                          const OutputTile& out) const {
+    GuardedScratch scratch(bytes(p, out.box));
+    const KernelStatus status = run(p, in, out, scratch.scratch());
+    EXPECT_TRUE(scratch.guard_intact()) << name;
+    return status;
+  }
+};
+
+#define MCUSPLIT_KERNEL(k)     \
+  Kernel {                     \
+    &k, &k##_scratch_bytes, #k \
+  }
+
+const Kernel kConv = MCUSPLIT_KERNEL(int8_conv);
+const Kernel kConvDispatch = MCUSPLIT_KERNEL(int8_conv_dispatch);
+const Kernel kConvPlain = MCUSPLIT_KERNEL(int8_conv_plain);
+const Kernel kConvPacked = MCUSPLIT_KERNEL(int8_conv_packed);
+const Kernel kDepthwise = MCUSPLIT_KERNEL(int8_depthwise_conv);
+const Kernel kDepthwisePlain = MCUSPLIT_KERNEL(int8_depthwise_conv_plain);
+const Kernel kDepthwisePacked = MCUSPLIT_KERNEL(int8_depthwise_conv_packed);
+const Kernel kPointwise = MCUSPLIT_KERNEL(int8_conv_1x1);
+const Kernel kPointwisePacked = MCUSPLIT_KERNEL(int8_conv_1x1_packed);
+
+// Given one byte less than it states, a kernel refuses (BadParams) without
+// writing past that scratch; states of 0 have nothing to take away.
+void expect_refuses_short_scratch(const Kernel& kernel, const Int8ConvParams& p,
+                                  const InputTile& in, const OutputTile& out) {
+  const int32_t stated = kernel.bytes(p, out.box);
+  if (stated == 0) return;
+  GuardedScratch scratch(stated - 1);
+  EXPECT_EQ(kernel.run(p, in, out, scratch.scratch()), KernelStatus::BadParams) << kernel.name;
+  EXPECT_TRUE(scratch.guard_intact()) << kernel.name;
+}
 
 enum class Mode { General, Grouped, Depthwise, Pointwise };
 
@@ -154,12 +200,9 @@ Box touched_input_box(const reference::ConvSpec& s, const Box& out) {
 // Every variant, both formulations: the plain loops and the packed (SMLAD)
 // kernels the Cortex-M7 runs, here on emulated instructions.
 std::vector<Kernel> kernels_for(Mode mode) {
-  std::vector<Kernel> k = {&int8_conv, &int8_conv_dispatch, &int8_conv_plain, &int8_conv_packed};
-  if (mode == Mode::Depthwise) {
-    k.insert(k.end(),
-             {&int8_depthwise_conv, &int8_depthwise_conv_plain, &int8_depthwise_conv_packed});
-  }
-  if (mode == Mode::Pointwise) k.insert(k.end(), {&int8_conv_1x1, &int8_conv_1x1_packed});
+  std::vector<Kernel> k = {kConv, kConvDispatch, kConvPlain, kConvPacked};
+  if (mode == Mode::Depthwise) k.insert(k.end(), {kDepthwise, kDepthwisePlain, kDepthwisePacked});
+  if (mode == Mode::Pointwise) k.insert(k.end(), {kPointwise, kPointwisePacked});
   return k;
 }
 
@@ -192,12 +235,13 @@ void run_random_cases(Mode mode, uint32_t seed, int cases) {
       const Box in_box =
           trial == 2 ? testing::grow_box(rng, required, testing::to_core(s.in)) : required;
       const std::vector<int8_t> in_data = testing::extract(input, s.in, in_box);
-      for (Kernel kernel : kernels_for(mode)) {
+      for (const Kernel& kernel : kernels_for(mode)) {
         testing::OutputBuffer out(rng, out_box);
-        ASSERT_EQ(kernel(call.params, InputTile{in_data.data(), in_box},
-                         OutputTile{out.data.data(), out_box, out.pixel_stride, out.row_stride}),
-                  KernelStatus::Ok);
+        const InputTile in_tile{in_data.data(), in_box};
+        const OutputTile out_tile{out.data.data(), out_box, out.pixel_stride, out.row_stride};
+        ASSERT_EQ(kernel(call.params, in_tile, out_tile), KernelStatus::Ok) << kernel.name;
         testing::expect_matches(expected, s.out, out);
+        expect_refuses_short_scratch(kernel, call.params, in_tile, out_tile);
         if (::testing::Test::HasFailure()) return;
       }
     }
@@ -268,11 +312,14 @@ TEST(Int8Conv, MobileNetLikeLayersMatchReference) {
       const Box in_box = required_input_box(call.params, out_box);
       const std::vector<int8_t> in_data = testing::extract(input, s.in, in_box);
       const Mode mode = l.groups > 1 ? Mode::Depthwise : l.k == 1 ? Mode::Pointwise : Mode::General;
-      for (Kernel kernel : kernels_for(mode)) {
+      for (const Kernel& kernel : kernels_for(mode)) {
         testing::OutputBuffer out(rng, out_box, false);
         ASSERT_EQ(kernel(call.params, {in_data.data(), in_box}, {out.data.data(), out_box}),
-                  KernelStatus::Ok);
+                  KernelStatus::Ok)
+            << kernel.name;
         testing::expect_matches(expected, s.out, out);
+        expect_refuses_short_scratch(kernel, call.params, {in_data.data(), in_box},
+                                     {out.data.data(), out_box});
       }
     }
   }
@@ -320,7 +367,7 @@ TEST_F(Int8ConvStatus, TooSmallInputBoxIsRefusedByEveryVariant) {
     int32_t* edges[] = {&small.c0, &small.c1, &small.y0, &small.y1, &small.x0, &small.x1};
     *edges[side] += side % 2 == 0 ? 1 : -1;
     const std::vector<int8_t> in = testing::extract(input_, spec_.in, small);
-    for (Kernel kernel : {&int8_conv, &int8_conv_plain, &int8_conv_packed}) {
+    for (const Kernel& kernel : {kConv, kConvPlain, kConvPacked}) {
       EXPECT_EQ(kernel(call.params, {in.data(), small}, {out.data(), out_box}),
                 KernelStatus::InputBoxTooSmall)
           << side;
@@ -335,8 +382,7 @@ TEST_F(Int8ConvStatus, TooSmallInputBoxIsRefusedByEveryVariant) {
   EXPECT_EQ(required_input_box(dw_call.params, dw_out), (Box{1, 3, 0, 6, 0, 6}));
   const Box dw_small{1, 3, 0, 6, 0, 5};
   const std::vector<int8_t> dw_in = testing::extract(input_, spec_.in, dw_small);
-  for (Kernel kernel :
-       {&int8_depthwise_conv, &int8_depthwise_conv_plain, &int8_depthwise_conv_packed}) {
+  for (const Kernel& kernel : {kDepthwise, kDepthwisePlain, kDepthwisePacked}) {
     EXPECT_EQ(kernel(dw_call.params, {dw_in.data(), dw_small}, {out.data(), dw_out}),
               KernelStatus::InputBoxTooSmall);
   }
@@ -346,7 +392,7 @@ TEST_F(Int8ConvStatus, TooSmallInputBoxIsRefusedByEveryVariant) {
   const ConvCall pw_call(pw, 0, 6);
   const Box pw_small{0, 3, 0, 6, 0, 6};
   const std::vector<int8_t> pw_in = testing::extract(input_, spec_.in, pw_small);
-  for (Kernel kernel : {&int8_conv_1x1, &int8_conv_1x1_packed}) {
+  for (const Kernel& kernel : {kPointwise, kPointwisePacked}) {
     EXPECT_EQ(kernel(pw_call.params, {pw_in.data(), pw_small}, {out.data(), {0, 6, 0, 1, 0, 1}}),
               KernelStatus::InputBoxTooSmall);
   }
@@ -356,11 +402,11 @@ TEST_F(Int8ConvStatus, ChannelsOutsideTheWeightSliceAreBadParams) {
   const ConvCall call(spec_, 2, 4);
   const Box full_in{0, 4, 0, 6, 0, 6};
   std::vector<int8_t> out(6 * 6 * 6);
-  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), {2, 4, 0, 6, 0, 6}}),
+  EXPECT_EQ(kConv(call.params, {input_.data(), full_in}, {out.data(), {2, 4, 0, 6, 0, 6}}),
             KernelStatus::Ok);
-  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), {1, 4, 0, 6, 0, 6}}),
+  EXPECT_EQ(kConv(call.params, {input_.data(), full_in}, {out.data(), {1, 4, 0, 6, 0, 6}}),
             KernelStatus::BadParams);
-  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), {2, 5, 0, 6, 0, 6}}),
+  EXPECT_EQ(kConv(call.params, {input_.data(), full_in}, {out.data(), {2, 5, 0, 6, 0, 6}}),
             KernelStatus::BadParams);
 }
 
@@ -368,7 +414,7 @@ TEST_F(Int8ConvStatus, InconsistentParamsAreBadParams) {
   const Box full_in{0, 4, 0, 6, 0, 6};
   const Box out_box{0, 6, 0, 6, 0, 6};
   std::vector<int8_t> out(6 * 6 * 6);
-  auto run = [&](auto&& edit, Kernel kernel = &int8_conv) {
+  auto run = [&](auto&& edit, const Kernel& kernel = kConv) {
     ConvCall call(spec_, 0, 6);
     edit(call.params);
     return kernel(call.params, {input_.data(), full_in}, {out.data(), out_box});
@@ -380,16 +426,139 @@ TEST_F(Int8ConvStatus, InconsistentParamsAreBadParams) {
   EXPECT_EQ(run([](Int8ConvParams& p) { p.activation = {10, 5}; }), KernelStatus::BadParams);
   EXPECT_EQ(run([](Int8ConvParams& p) { p.weights = nullptr; }), KernelStatus::BadParams);
   EXPECT_EQ(run([](Int8ConvParams& p) { p.output.h = 5; }), KernelStatus::BadParams);
-  for (Kernel kernel : {&int8_depthwise_conv, &int8_depthwise_conv_plain,
-                        &int8_depthwise_conv_packed, &int8_conv_1x1, &int8_conv_1x1_packed}) {
+  for (const Kernel& kernel :
+       {kDepthwise, kDepthwisePlain, kDepthwisePacked, kPointwise, kPointwisePacked}) {
     EXPECT_EQ(run([](Int8ConvParams&) {}, kernel), KernelStatus::BadParams);
   }
-  EXPECT_EQ(run([](Int8ConvParams& p) { p.weights = nullptr; }, &int8_conv_packed),
+  EXPECT_EQ(run([](Int8ConvParams& p) { p.weights = nullptr; }, kConvPacked),
             KernelStatus::BadParams);
   // Overlapping explicit output strides.
   ConvCall call(spec_, 0, 6);
-  EXPECT_EQ(int8_conv(call.params, {input_.data(), full_in}, {out.data(), out_box, 5, 0}),
+  EXPECT_EQ(kConv(call.params, {input_.data(), full_in}, {out.data(), out_box, 5, 0}),
             KernelStatus::BadParams);
+}
+
+// Params for scratch sizing only: the pointers must be set, never read.
+Int8ConvParams sized_params(int32_t cin, int32_t cout, int32_t k, int32_t groups, int32_t hw = 8) {
+  static const int8_t weight = 0;
+  static const int32_t word = 0;
+  Int8ConvParams p;
+  p.input = {cin, hw, hw};
+  p.output = {cout, hw, hw};
+  p.kernel_h = p.kernel_w = k;
+  p.pad_top = p.pad_left = k / 2;
+  p.groups = groups;
+  p.weights = &weight;
+  p.requant = {&word, &word};
+  p.weights_c0 = 0;
+  p.weights_c1 = cout;
+  return p;
+}
+
+// The documented formulas (int8_conv.h, int8_conv_1x1.h,
+// int8_depthwise_conv.h) on known layers.
+TEST(Int8ConvScratch, StatesTheDocumentedBytes) {
+  const Box box16{0, 16, 0, 8, 0, 8};
+  // 3x3x3 -> 16: columns 2 * 15 words, 16 biases and requants, window 28,
+  // 16 filters padded to 28 taps.
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(3, 16, 3, 1), box16),
+            120 + 64 + 320 + 28 + 448);
+  // 1x1x511 (the packed conv's largest, which kComputeScratchBytes covers):
+  // columns 2 * 257 words, 32 channels, window 512, 2 padded filters of 512.
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(511, 64, 1, 1), {0, 64, 0, 8, 0, 8}),
+            2056 + 128 + 640 + 512 + 1024);
+  // Over 512 taps the plain kernel runs: nothing.
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(513, 64, 1, 1), {0, 64, 0, 8, 0, 8}), 0);
+  EXPECT_EQ(int8_conv_plain_scratch_bytes(sized_params(3, 16, 3, 1), box16), 0);
+  // Grouped: blocks stop at the group's 4 channels.
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(8, 16, 3, 4), box16), 80 + 16 + 80 + 20);
+  // 1x1 96 -> 24: columns 2 * 48 words, 2 * 24 accumulators, 24 requants.
+  const Box box24{0, 24, 0, 8, 0, 8};
+  EXPECT_EQ(int8_conv_1x1_packed_scratch_bytes(sized_params(96, 24, 1, 1), box24), 384 + 192 + 480);
+  // 511 channels end in a chunk of 255: 129 words, more than a whole chunk's 128.
+  EXPECT_EQ(int8_conv_1x1_packed_scratch_bytes(sized_params(511, 64, 1, 1), {0, 64, 0, 8, 0, 8}),
+            1032 + 256 + 640);
+  // Depthwise 3x3 over 96 channels: blocks of 64.
+  EXPECT_EQ(
+      int8_depthwise_conv_packed_scratch_bytes(sized_params(96, 96, 3, 96), {0, 96, 0, 8, 0, 8}),
+      576 + 256 + 256 + 1280);
+  // 5x5 over a box of 10 channels: 250 weight bytes rounded to 252.
+  EXPECT_EQ(
+      int8_depthwise_conv_packed_scratch_bytes(sized_params(64, 64, 5, 64), {3, 13, 0, 8, 0, 8}),
+      252 + 40 + 40 + 200);
+  // With a depth multiplier the plain kernel runs.
+  EXPECT_EQ(int8_depthwise_conv_packed_scratch_bytes(sized_params(8, 16, 3, 8), box16), 0);
+  EXPECT_EQ(int8_depthwise_conv_plain_scratch_bytes(sized_params(96, 96, 3, 96), box16), 0);
+  // Empty boxes and invalid params state 0.
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(3, 16, 3, 1), Box{}), 0);
+  EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(3, 16, 3, 2), box16), 0);
+#if !defined(__ARM_FEATURE_DSP)
+  // The scalar 1x1 kernel folds offsets of 32 channels at a time.
+  EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 24, 1, 1), box24), 96);
+  EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 64, 1, 1), {0, 64, 0, 8, 0, 8}), 128);
+#endif
+  // The dispatcher states what the variant it picks states.
+  for (const Int8ConvParams& p :
+       {sized_params(96, 24, 1, 1), sized_params(24, 24, 3, 24), sized_params(3, 24, 3, 1)}) {
+    const int32_t picked = select_conv_variant(p) == ConvVariant::Pointwise
+                               ? int8_conv_1x1_scratch_bytes(p, box24)
+                           : select_conv_variant(p) == ConvVariant::Depthwise
+                               ? int8_depthwise_conv_scratch_bytes(p, box24)
+                               : int8_conv_scratch_bytes(p, box24);
+    EXPECT_EQ(int8_conv_dispatch_scratch_bytes(p, box24), picked);
+  }
+}
+
+// A misaligned or missing scratch is refused like a short one.
+TEST_F(Int8ConvStatus, MisalignedOrMissingScratchIsBadParams) {
+  const ConvCall call(spec_, 0, 6);
+  const Box full_in{0, 4, 0, 6, 0, 6};
+  const Box out_box{0, 6, 0, 6, 0, 6};
+  std::vector<int8_t> out(6 * 6 * 6);
+  const int32_t stated = int8_conv_packed_scratch_bytes(call.params, out_box);
+  ASSERT_GT(stated, 0);
+  std::vector<int32_t> words(static_cast<size_t>(stated / 4 + 2));
+  auto* base = reinterpret_cast<int8_t*>(words.data());
+  EXPECT_EQ(int8_conv_packed(call.params, {input_.data(), full_in}, {out.data(), out_box},
+                             {base, stated}),
+            KernelStatus::Ok);
+  EXPECT_EQ(int8_conv_packed(call.params, {input_.data(), full_in}, {out.data(), out_box},
+                             {base + 1, stated}),
+            KernelStatus::BadParams);
+  EXPECT_EQ(int8_conv_packed(call.params, {input_.data(), full_in}, {out.data(), out_box},
+                             {nullptr, stated}),
+            KernelStatus::BadParams);
+}
+
+// 511 input channels expand in chunks of 256 and 255 values, the last
+// needing one word more than a whole chunk: bit-exact with the stated
+// scratch, nothing written past it.
+TEST(Int8Conv, PointwiseWithALongLastChunkMatchesReference) {
+  Rng rng(511);
+  reference::ConvSpec s;
+  s.in = {511, 2, 3};
+  s.out = {5, 2, 3};
+  s.in_zp = 7;
+  s.out_zp = -2;
+  s.weights = rng.int8s(5 * 511, -127, 127);
+  s.bias = rng.int32s(5, -5000, 5000);
+  s.mult.resize(5);
+  s.shift.resize(5);
+  for (int oc = 0; oc < 5; ++oc) rng.requant(s.mult[oc], s.shift[oc], -14, -11);
+  const std::vector<int8_t> input = rng.int8s(static_cast<size_t>(s.in.size()));
+  const std::vector<int8_t> expected = reference::conv(s, input);
+  const ConvCall call(s, 0, 5);
+  const Box out_box = core::full_box(testing::to_core(s.out));
+  const Box in_box = core::full_box(testing::to_core(s.in));
+  for (const Kernel& kernel : kernels_for(Mode::Pointwise)) {
+    testing::OutputBuffer out(rng, out_box, false);
+    ASSERT_EQ(kernel(call.params, {input.data(), in_box}, {out.data.data(), out_box}),
+              KernelStatus::Ok)
+        << kernel.name;
+    testing::expect_matches(expected, s.out, out);
+    expect_refuses_short_scratch(kernel, call.params, {input.data(), in_box},
+                                 {out.data.data(), out_box});
+  }
 }
 
 }  // namespace

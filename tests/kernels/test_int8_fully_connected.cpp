@@ -63,7 +63,12 @@ TEST(Int8FullyConnected, RandomNeuronRangesMatchReference) {
     p.weights_n0 = w0;
     p.weights_n1 = w1;
     std::vector<int8_t> out(static_cast<size_t>(n1 - n0));
-    ASSERT_EQ(int8_fully_connected(p, input.data(), n0, n1, out.data()), KernelStatus::Ok);
+    // Fully connected states no scratch and runs with none.
+    ASSERT_EQ(int8_fully_connected_scratch_bytes(p, n0, n1), 0);
+    testing::GuardedScratch scratch(0);
+    ASSERT_EQ(int8_fully_connected(p, input.data(), n0, n1, out.data(), scratch.scratch()),
+              KernelStatus::Ok);
+    EXPECT_TRUE(scratch.guard_intact());
     ASSERT_EQ(out, std::vector<int8_t>(expected.begin() + n0, expected.begin() + n1))
         << "case " << i << " k=" << k << " n=" << n;
   }
@@ -80,11 +85,11 @@ TEST(Int8FullyConnected, NeuronsOutsideTheWeightRowsAreBadParams) {
   p.weights_n0 = 2;
   p.weights_n1 = 4;
   std::vector<int8_t> out(5);
-  EXPECT_EQ(int8_fully_connected(p, input.data(), 2, 4, out.data()), KernelStatus::Ok);
+  EXPECT_EQ(int8_fully_connected(p, input.data(), 2, 4, out.data(), {}), KernelStatus::Ok);
   EXPECT_EQ(out[0], 2);  // 4 * 2^30 / 2^31
-  EXPECT_EQ(int8_fully_connected(p, input.data(), 1, 4, out.data()), KernelStatus::BadParams);
-  EXPECT_EQ(int8_fully_connected(p, input.data(), 2, 5, out.data()), KernelStatus::BadParams);
-  EXPECT_EQ(int8_fully_connected(p, input.data(), 3, 3, out.data()), KernelStatus::Ok);
+  EXPECT_EQ(int8_fully_connected(p, input.data(), 1, 4, out.data(), {}), KernelStatus::BadParams);
+  EXPECT_EQ(int8_fully_connected(p, input.data(), 2, 5, out.data(), {}), KernelStatus::BadParams);
+  EXPECT_EQ(int8_fully_connected(p, input.data(), 3, 3, out.data(), {}), KernelStatus::Ok);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "int8_reference.h"
@@ -64,9 +65,15 @@ void run_pool_cases(bool max, uint32_t seed) {
     const std::vector<int8_t> tile = testing::extract(input, s.in, in_box);
     testing::OutputBuffer out(rng, out_box);
     const OutputTile out_tile{out.data.data(), out_box, out.pixel_stride, out.row_stride};
-    ASSERT_EQ(max ? int8_max_pool(p, {tile.data(), in_box}, out_tile)
-                  : int8_average_pool(p, {tile.data(), in_box}, out_tile),
+    // The pools state no scratch and run with none.
+    const int32_t stated =
+        max ? int8_max_pool_scratch_bytes(p, out_box) : int8_average_pool_scratch_bytes(p, out_box);
+    ASSERT_EQ(stated, 0);
+    testing::GuardedScratch scratch(stated);
+    ASSERT_EQ(max ? int8_max_pool(p, {tile.data(), in_box}, out_tile, scratch.scratch())
+                  : int8_average_pool(p, {tile.data(), in_box}, out_tile, scratch.scratch()),
               KernelStatus::Ok);
+    EXPECT_TRUE(scratch.guard_intact());
     SCOPED_TRACE("case " + std::to_string(i) + " out " + testing::describe(out_box));
     testing::expect_matches(expected, s.out, out);
     if (::testing::Test::HasFailure()) return;
@@ -90,7 +97,7 @@ TEST(Int8Pool, AverageRoundsHalfAwayFromZeroOverRealCells) {
   const std::vector<int8_t> in = {-3, -2, 5, 7};
   std::vector<int8_t> out(4);
   const Box box{0, 1, 0, 2, 0, 2};
-  ASSERT_EQ(int8_average_pool(p, {in.data(), box}, {out.data(), box}), KernelStatus::Ok);
+  ASSERT_EQ(int8_average_pool(p, {in.data(), box}, {out.data(), box}, {}), KernelStatus::Ok);
   // (-3), (-3-2)/2=-2.5->-3, (-3+5)/2=1, (-3-2+5+7)/4=1.75->2
   EXPECT_EQ(out, (std::vector<int8_t>{-3, -3, 1, 2}));
 }
@@ -107,12 +114,12 @@ TEST(Int8Pool, TooSmallInputAndEmptyWindowsAreRefused) {
   EXPECT_EQ(required, (Box{0, 2, 1, 5, 0, 5}));
   std::vector<int8_t> in(50), out(18);
   const Box small{0, 2, 2, 5, 0, 5};
-  EXPECT_EQ(int8_max_pool(p, {in.data(), small}, {out.data(), out_box}),
+  EXPECT_EQ(int8_max_pool(p, {in.data(), small}, {out.data(), out_box}, {}),
             KernelStatus::InputBoxTooSmall);
-  EXPECT_EQ(int8_average_pool(p, {in.data(), {0, 1, 1, 5, 0, 5}}, {out.data(), out_box}),
+  EXPECT_EQ(int8_average_pool(p, {in.data(), {0, 1, 1, 5, 0, 5}}, {out.data(), out_box}, {}),
             KernelStatus::InputBoxTooSmall);
   p.pad_top = 3;  // first window entirely padding
-  EXPECT_EQ(int8_average_pool(p, {in.data(), {0, 2, 0, 5, 0, 5}}, {out.data(), out_box}),
+  EXPECT_EQ(int8_average_pool(p, {in.data(), {0, 2, 0, 5, 0, 5}}, {out.data(), out_box}, {}),
             KernelStatus::BadParams);
 }
 
@@ -144,10 +151,21 @@ TEST(Int8GlobalAveragePool, RandomChannelSlicesMatchReference) {
     const Box in_box = rng.chance(0.5) ? required : testing::grow_box(rng, required, p.input);
     const std::vector<int8_t> tile = testing::extract(input, in, in_box);
     testing::OutputBuffer out(rng, out_box, false);
-    ASSERT_EQ(int8_global_average_pool(p, {tile.data(), in_box}, {out.data.data(), out_box}),
+    // Exactly the stated scratch: running sums of up to 64 channels.
+    const int32_t stated = int8_global_average_pool_scratch_bytes(p, out_box);
+    EXPECT_EQ(stated, 4 * std::min(64, out_box.channels()));
+    testing::GuardedScratch scratch(stated);
+    ASSERT_EQ(int8_global_average_pool(p, {tile.data(), in_box}, {out.data.data(), out_box},
+                                       scratch.scratch()),
               KernelStatus::Ok);
+    EXPECT_TRUE(scratch.guard_intact());
     SCOPED_TRACE("case " + std::to_string(i));
     testing::expect_matches(expected, reference::Shape{in.c, 1, 1}, out);
+    testing::GuardedScratch short_scratch(stated - 1);
+    EXPECT_EQ(int8_global_average_pool(p, {tile.data(), in_box}, {out.data.data(), out_box},
+                                       short_scratch.scratch()),
+              KernelStatus::BadParams);
+    EXPECT_TRUE(short_scratch.guard_intact());
     if (HasFailure()) return;
   }
 }
@@ -156,12 +174,16 @@ TEST(Int8GlobalAveragePool, NeedsEveryRowAndColumn) {
   Int8GlobalAveragePoolParams p;
   p.input = {3, 4, 4};
   std::vector<int8_t> in(48), out(3);
+  EXPECT_EQ(int8_global_average_pool_scratch_bytes(p, {0, 3, 0, 1, 0, 1}), 12);
+  testing::GuardedScratch scratch(12);
   EXPECT_EQ(int8_global_average_pool(p, {in.data(), {0, 3, 0, 4, 0, 3}},
-                                     {out.data(), {0, 3, 0, 1, 0, 1}}),
+                                     {out.data(), {0, 3, 0, 1, 0, 1}}, scratch.scratch()),
             KernelStatus::InputBoxTooSmall);
   EXPECT_EQ(int8_global_average_pool(p, {in.data(), {0, 3, 0, 4, 0, 4}},
-                                     {out.data(), {0, 3, 0, 1, 0, 1}}),
+                                     {out.data(), {0, 3, 0, 1, 0, 1}}, scratch.scratch()),
             KernelStatus::Ok);
+  EXPECT_EQ(int8_global_average_pool_scratch_bytes(p, Box{}), 0);
+  EXPECT_EQ(int8_global_average_pool_scratch_bytes(p, {0, 100, 0, 1, 0, 1}), 256);
 }
 
 }  // namespace

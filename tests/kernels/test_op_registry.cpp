@@ -93,7 +93,7 @@ TEST(OpRegistry, FullyConnectedReadsTheWholeInputAndCountsPerTensorRequant) {
   // A tile of the input that is not the whole input is refused, not read past.
   std::vector<int8_t> input(16), out(10);
   const InputTile part{input.data(), Box{0, 1, 0, 4, 0, 4}};
-  EXPECT_EQ(r.invoke(l, &part, OutputTile{out.data(), Box{2, 5, 0, 1, 0, 1}}),
+  EXPECT_EQ(r.invoke(l, &part, OutputTile{out.data(), Box{2, 5, 0, 1, 0, 1}}, Scratch{}),
             KernelStatus::InputBoxTooSmall);
 }
 

@@ -504,7 +504,11 @@ TEST(PlanFile, SlicedConvComputesTheFullLayersChannels) {
     p.requant = {l.multiplier.data(), l.shift.data()};
     std::vector<int8_t> out(static_cast<size_t>(out_box.volume()));
     const kernels::InputTile in{input.data(), whole(f.graph, f.graph.input)};
-    EXPECT_EQ(kernels::int8_conv(p, in, {out.data(), out_box}), kernels::KernelStatus::Ok);
+    const int32_t scratch_bytes = kernels::int8_conv_scratch_bytes(p, out_box);
+    std::vector<int32_t> scratch(static_cast<size_t>(scratch_bytes + 3) / 4);
+    EXPECT_EQ(kernels::int8_conv(p, in, {out.data(), out_box},
+                                 {reinterpret_cast<int8_t*>(scratch.data()), scratch_bytes}),
+              kernels::KernelStatus::Ok);
     return out;
   };
   for (size_t p = 0; p < 2; ++p) {
@@ -531,7 +535,8 @@ TEST(PlanFile, SlicedFullyConnectedComputesTheFullLayersNeurons) {
       p.bias = l.bias.data();
       p.requant = {l.multiplier.data(), l.shift.data()};
       std::vector<int8_t> out(static_cast<size_t>(n1 - n0));
-      EXPECT_EQ(kernels::int8_fully_connected(p, input.data(), n0, n1, out.data()),
+      EXPECT_EQ(kernels::int8_fully_connected_scratch_bytes(p, n0, n1), 0);
+      EXPECT_EQ(kernels::int8_fully_connected(p, input.data(), n0, n1, out.data(), {}),
                 kernels::KernelStatus::Ok);
       return out;
     };

@@ -17,9 +17,9 @@
 namespace mcusplit::testing {
 
 using core::TensorShape3;
-using quant::OpType;
 using quant::QGraph;
 using quant::QLayer;
+using quant::OpType;
 using quant::QTensor;
 
 class QGraphBuilder {
@@ -157,7 +157,8 @@ class QGraphBuilder {
         std::string(quant::op_type_name(op)) + "_" + std::to_string(g_.layers.size());
     return add_layer_with(op, ins, add_tensor(name + "_out", out_shape, q), name);
   }
-  QLayer& add_layer_with(OpType op, const std::vector<int>& ins, int out, const std::string& name) {
+  QLayer& add_layer_with(OpType op, const std::vector<int>& ins, int out,
+                         const std::string& name) {
     QLayer l;
     l.name = name;
     l.op = op;
@@ -204,6 +205,12 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
     };
     const kernels::OutputTile otile{out.data(), core::full_box(ot.shape)};
     kernels::KernelStatus s = kernels::KernelStatus::Ok;
+    // Each kernel gets exactly the scratch it states.
+    std::vector<int32_t> scratch_words;
+    auto scratch = [&](int32_t bytes) {
+      scratch_words.assign(static_cast<size_t>(bytes + 3) / 4, 0);
+      return kernels::Scratch{reinterpret_cast<int8_t*>(scratch_words.data()), bytes};
+    };
     switch (l.op) {
       case OpType::Conv: {
         kernels::Int8ConvParams p = l.conv;
@@ -212,7 +219,9 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
         p.requant = {l.multiplier.data(), l.shift.data()};
         p.weights_c0 = 0;
         p.weights_c1 = p.output.c;
-        s = kernels::int8_conv(p, tile(0), otile);  // the general kernel, not the dispatcher
+        // The general kernel, not the dispatcher.
+        s = kernels::int8_conv(p, tile(0), otile,
+                               scratch(kernels::int8_conv_scratch_bytes(p, otile.box)));
         break;
       }
       case OpType::FullyConnected: {
@@ -222,24 +231,35 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
         p.requant = {l.multiplier.data(), l.shift.data()};
         p.weights_n0 = 0;
         p.weights_n1 = p.output_size;
-        s = kernels::int8_fully_connected(p, tile(0).data, 0, p.output_size, out.data());
+        s = kernels::int8_fully_connected(
+            p, tile(0).data, 0, p.output_size, out.data(),
+            scratch(kernels::int8_fully_connected_scratch_bytes(p, 0, p.output_size)));
         break;
       }
       case OpType::Add:
-        s = kernels::int8_add(l.add, tile(0), tile(1), otile);
+        s = kernels::int8_add(l.add, tile(0), tile(1), otile,
+                              scratch(kernels::int8_add_scratch_bytes(l.add, otile.box)));
         break;
       case OpType::MaxPool:
-        s = kernels::int8_max_pool(l.pool, tile(0), otile);
+        s = kernels::int8_max_pool(
+            l.pool, tile(0), otile,
+            scratch(kernels::int8_max_pool_scratch_bytes(l.pool, otile.box)));
         break;
       case OpType::AveragePool:
-        s = kernels::int8_average_pool(l.pool, tile(0), otile);
+        s = kernels::int8_average_pool(
+            l.pool, tile(0), otile,
+            scratch(kernels::int8_average_pool_scratch_bytes(l.pool, otile.box)));
         break;
       case OpType::GlobalAveragePool:
-        s = kernels::int8_global_average_pool(l.global_pool, tile(0), otile);
+        s = kernels::int8_global_average_pool(
+            l.global_pool, tile(0), otile,
+            scratch(kernels::int8_global_average_pool_scratch_bytes(l.global_pool, otile.box)));
         break;
       case OpType::Concat:
         for (size_t i = 0; i < l.inputs.size(); ++i) {
-          EXPECT_EQ(kernels::int8_concat(l.concat[i], tile(i), tile(i).box, otile),
+          EXPECT_EQ(kernels::int8_concat(
+                        l.concat[i], tile(i), tile(i).box, otile,
+                        scratch(kernels::int8_concat_scratch_bytes(l.concat[i], tile(i).box))),
                     kernels::KernelStatus::Ok);
         }
         break;

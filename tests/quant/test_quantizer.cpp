@@ -159,8 +159,12 @@ TEST(Quantizer, ConvLayerThroughTheKernelMatchesFloat) {
     p.weights = l.weights.data();
     p.bias = l.bias.empty() ? nullptr : l.bias.data();
     p.requant = {l.multiplier.data(), l.shift.data()};
-    ASSERT_EQ(kernels::int8_conv_dispatch(p, {in.data(), core::full_box(in_t.shape)},
-                                          {out.data(), core::full_box(out_t.shape)}),
+    const core::Box out_box = core::full_box(out_t.shape);
+    const int32_t scratch_bytes = kernels::int8_conv_dispatch_scratch_bytes(p, out_box);
+    std::vector<int32_t> scratch(static_cast<size_t>(scratch_bytes + 3) / 4);
+    ASSERT_EQ(kernels::int8_conv_dispatch(
+                  p, {in.data(), core::full_box(in_t.shape)}, {out.data(), out_box},
+                  {reinterpret_cast<int8_t*>(scratch.data()), scratch_bytes}),
               kernels::KernelStatus::Ok);
 
     const auto [oc, oh, ow] = out_t.shape;
