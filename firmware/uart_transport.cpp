@@ -4,7 +4,7 @@
 
 #include "clock.h"
 #include "device/data_frame.h"
-#include "text.h"
+#include "device/text.h"
 
 namespace mcusplit::fw {
 
@@ -60,7 +60,7 @@ TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* payload)
   if (n == 0) return fail("a frame could not be encoded", h.destination);
   ++send_sequence_[h.destination];
   uart_.write(tx_, n);
-  ++counters_.frames_sent;
+  ++counters_.sent;
   return TransportStatus::Ok;
 }
 
@@ -115,7 +115,7 @@ TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inferen
 }
 
 void UartTransport::refuse_provision(const FrameHeader& h) {
-  Text<160> t;
+  mcusplit::device::Text<160> t;
   if (provision_ == nullptr || h.message_bytes > provision_capacity_) {
     t.add("its plan slice (").dec(h.message_bytes).add(" bytes) does not fit the provisioning ");
     t.add("region (").dec(provision_capacity_).add(" bytes, MCUSPLIT_FW_PROVISION_BYTES)");
@@ -220,7 +220,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           return fail("sequence gap", h.source);
         }
         ++expected;
-        ++counters_.frames_received;
+        ++counters_.received;
         if (h.type == MessageType::Data) {
           if (older(h.inference_id)) break;  // of an abandoned inference
           if (!running || h.inference_id != inference_) {
@@ -309,7 +309,7 @@ TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
   }
 }
 
-TransportStatus UartTransport::wait_control(ControlMessage* out, uint32_t timeout_ms) {
+TransportStatus UartTransport::wait_control(device::ControlMessage* out, uint32_t timeout_ms) {
   device::LinkEvent unused;
   Got got = Got::Nothing;
   const TransportStatus s = read_frame(timeout_ms, false, &unused, nullptr, 0, &got);
