@@ -40,7 +40,8 @@ SessionEnd DeviceSession::serve(uint32_t idle_timeout_ms, OpObserver* observer) 
     ControlMessage m;
     const TransportStatus s = link_.wait_control(&m, idle_timeout_ms);
     if (s == TransportStatus::Timeout) {
-      message_.add("no command from the coordinator within ").dec(idle_timeout_ms).add(" ms");
+      add_device_name(message_, name_, program_->participant);
+      message_.add(": no command from the coordinator within ").dec(idle_timeout_ms).add(" ms");
       return SessionEnd::Idle;
     }
     if (s != TransportStatus::Ok) {

@@ -419,6 +419,13 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
   }
 }
 
+const WireMessage* SocketTransport::queued_control(int source, MessageType type) const {
+  for (const WireMessage& m : control_) {
+    if (m.source == source && m.type == type) return &m;
+  }
+  return nullptr;
+}
+
 void SocketTransport::serve_until(Clock::time_point deadline) {
   // Even after a failure: the other links still carry what explains it.
   while (pump(deadline)) {

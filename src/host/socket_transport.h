@@ -117,6 +117,9 @@ class SocketTransport final : public device::Transport {
   // after a link failure (error()).
   device::TransportStatus wait_control(WireMessage* out, Clock::time_point deadline,
                                        int source_filter = -1, int type_filter = -1);
+  // The oldest queued message of `type` from `source`, left queued; null if
+  // none.
+  const WireMessage* queued_control(int source, device::MessageType type) const;
   // Keeps reading and relaying until `deadline` (or no link is open), even
   // after a link failure; what arrives is queued. For a relay with nothing of
   // its own to do, and for collecting what explains a failure.
