@@ -35,6 +35,7 @@ class InMemoryNetwork {
   // further traffic: used when one participant fails, so the others stop
   // instead of waiting out their timeouts.
   void close();
+  bool closed() const { return closed_; }
 
   // Chunks and grants sent but never taken (0 after a correct run).
   int64_t undelivered_events() const;
