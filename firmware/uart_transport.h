@@ -27,6 +27,7 @@
 
 #include "device/device_runtime.h"
 #include "device/frame_codec.h"
+#include "device/inbound_frames.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
 #include "device/session_link.h"
@@ -128,7 +129,6 @@ class UartTransport final : public device::SessionLink {
   bool pending_credit_event(device::LinkEvent* event);
   // Error BadProvision to the sender of a Provision chunk that is refused.
   void refuse_provision(const device::FrameHeader& h);
-  bool older(uint32_t id) const { return static_cast<int32_t>(id - inference_) < 0; }
 
   CmsdkUart& uart_;
   device::SerialFrameReader reader_;
@@ -153,8 +153,8 @@ class UartTransport final : public device::SessionLink {
   uint32_t provision_received_ = 0;
   bool provision_refused_ = false;  // the message being received was refused
 
-  uint32_t send_sequence_[device::kMaxParticipants] = {};
-  uint32_t receive_sequence_[device::kMaxParticipants] = {};
+  device::StreamSequences send_sequences_;
+  device::StreamSequences receive_sequences_;
   // Credit granted for an inference not yet started here, per peer.
   uint32_t pending_credit_id_[device::kMaxParticipants] = {};
   int64_t pending_credit_[device::kMaxParticipants] = {};

@@ -28,6 +28,7 @@
 
 #include "core/box.h"
 #include "device/frame_codec.h"
+#include "device/inbound_frames.h"
 #include "device/protocol.h"
 #include "device/transport.h"
 #include "host/socket_io.h"
@@ -177,8 +178,6 @@ class SocketTransport final : public device::Transport {
   // settings (name, essential, any source, serial).
   Link& attach(int index, UniqueFd fd);
   int route(int participant) const;
-  uint32_t& send_sequence(int peer);
-  uint32_t& receive_sequence(int peer);
   bool fail(int peer, const std::string& what);
   // Encodes one frame and queues it on the link to its destination's route.
   device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
@@ -203,8 +202,8 @@ class SocketTransport final : public device::Transport {
   bool relay_ = false;
   std::vector<Link> links_;               // by the participant at the other end
   std::vector<int> route_;                // by participant: the link its frames take (-1: its own)
-  std::vector<uint32_t> send_sequences_;  // by destination participant
-  std::vector<uint32_t> receive_sequences_;  // by source participant
+  device::StreamSequences send_sequences_;     // by destination participant
+  device::StreamSequences receive_sequences_;  // by source participant
   std::deque<LinkItem> events_;
   std::deque<WireMessage> control_;
   bool interrupted_ = false;
