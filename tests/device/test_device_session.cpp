@@ -41,7 +41,7 @@ constexpr int kCoordinator = 1;
 struct OneDevicePlan {
   quant::QGraph graph = plan::testing::random_cnn(3);
   plan::PlanFile file =
-      provision_plan(plan::make_plan(graph, plan::parse_devices_shorthand("teensy41"), {}), graph);
+      provision_plan(plan::make_plan(graph, plan::parse_devices_shorthand("1xteensy41"), {}), graph);
   DeviceSlice device{file, kDevice};
   DeviceSlice coordinator{file, kCoordinator};
 };
