@@ -166,28 +166,34 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
       o.run.wall_s = seconds_since(start);
       o.failure = runtime.failure();
       record(o, runtime.stats());
-      // Each device's Result, then its Stats up to the summary, whose
-      // TotalMicros is its wall time.
-      for (int left = o.status == RuntimeStatus::Ok ? n - 1 : 0; left > 0;) {
-        device::ControlMessage m;
-        if (link.wait_control(&m, timeout_ms) != device::TransportStatus::Ok) break;
-        if (m.header.type == device::MessageType::Error) break;
-        if (m.header.type != device::MessageType::Stats) continue;
-        const StatRecords stats =
-            decode_stats(std::vector<uint8_t>(m.payload, m.payload + m.payload_bytes));
-        const auto total = stats.find(device::StatKey::TotalMicros);
-        if (total == stats.end()) continue;
-        outcomes[m.header.source].run.wall_s = static_cast<double>(total->second) * 1e-6;
-        --left;
-      }
     } catch (const std::exception& e) {
       o.exception = e.what();
     }
     close_on_failure(o);
-    for (int d = 0; d < n; ++d) {
-      if (d != p) link.send_control(device::MessageType::Stop, static_cast<uint16_t>(d),
-                                    device::kNoInference, nullptr, 0);
+    // Each device ends its run with Result and Stats up to the summary
+    // (whose TotalMicros is its wall time; then it is stopped), or with an
+    // Error. After a timeout here the others still end theirs, within their
+    // own timeouts, and report why; one that says nothing for a whole
+    // timeout is stuck, and closing the network stops it.
+    int left = n - 1;
+    while (left > 0) {
+      device::ControlMessage m;
+      if (link.wait_control(&m, timeout_ms) != device::TransportStatus::Ok) break;
+      const uint16_t d = m.header.source;
+      if (m.header.type == device::MessageType::Error) {
+        --left;
+        continue;
+      }
+      if (m.header.type != device::MessageType::Stats) continue;
+      const StatRecords stats =
+          decode_stats(std::vector<uint8_t>(m.payload, m.payload + m.payload_bytes));
+      const auto total = stats.find(device::StatKey::TotalMicros);
+      if (total == stats.end()) continue;
+      outcomes[d].run.wall_s = static_cast<double>(total->second) * 1e-6;
+      link.send_control(device::MessageType::Stop, d, device::kNoInference, nullptr, 0);
+      --left;
     }
+    if (left > 0) network.close();
   };
   const auto participant_main = [&](int p) {
     if (slices_[static_cast<size_t>(p)].program().coordinator()) {
