@@ -415,6 +415,32 @@ void SocketTransport::serve_until(Clock::time_point deadline) {
   }
 }
 
+void SocketTransport::linger(Clock::time_point deadline) {
+  std::vector<pollfd> fds;
+  for (Link& l : links_) {
+    if (!l.fd.valid() || l.closed) continue;
+    flush(static_cast<int>(&l - links_.data()), false);
+    ::shutdown(l.fd.get(), SHUT_WR);
+    fds.push_back(pollfd{l.fd.get(), POLLIN, 0});
+  }
+  std::vector<uint8_t> sink(kReadChunk);
+  size_t open = fds.size();
+  while (open > 0) {
+    const int r = ::poll(fds.data(), fds.size(), ms_until(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t n = ::recv(p.fd, sink.data(), sink.size(), MSG_DONTWAIT);
+      if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+        continue;
+      }
+      p.fd = -1;  // end of file or reset: poll ignores it from now on
+      --open;
+    }
+  }
+}
+
 bool SocketTransport::pump(Clock::time_point deadline) {
   std::vector<pollfd> fds;
   std::vector<int> owners;

@@ -125,6 +125,12 @@ class SocketTransport final : public device::Transport {
   // after a link failure; what arrives is queued. For a relay with nothing of
   // its own to do, and for collecting what explains a failure.
   void serve_until(Clock::time_point deadline);
+  // The end of a failed participant: says it sends nothing more (shutdown
+  // for writing) and reads and drops whatever its peers still send until
+  // they close or `deadline`. Closing a socket that holds unread data
+  // resets the connection, and a reset can cost the peer the Error frame
+  // sent just before it.
+  void linger(Clock::time_point deadline);
   // True when a Stop or Error is queued: polls return Closed meanwhile.
   bool interrupted() const { return interrupted_; }
   void clear_interrupt() { interrupted_ = false; }

@@ -23,6 +23,8 @@ using device::MessageType;
 using device::TransportStatus;
 
 constexpr std::chrono::milliseconds kSlice{50};
+// After a failure: how long to wait for the coordinator to close the links.
+constexpr std::chrono::milliseconds kGoodbye{1000};
 
 class Worker {
  public:
@@ -34,10 +36,17 @@ class Worker {
   bool run() {
     UniqueFd fd = accept_until(listen_fd_, Clock::now() + o_.idle_timeout);
     if (!fd.valid()) return false;
-    coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
-    transport_.set_essential(coordinator_);
-    if (!provision() || !connect_peers()) return true;
-    serve();
+    try {
+      coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
+      transport_.set_essential(coordinator_);
+      if (!provision() || !connect_peers()) return true;
+      serve();
+    } catch (const Error&) {
+      // As the firmware does: let the coordinator read the Error frame
+      // before the links close.
+      transport_.linger(Clock::now() + kGoodbye);
+      throw;
+    }
     return true;
   }
 
