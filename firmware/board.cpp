@@ -1,6 +1,6 @@
 #include "board.h"
 
-#include "text.h"
+#include "device/text.h"
 
 // Symbols of the linker script (mps2_an500.ld.in).
 extern "C" {
@@ -65,7 +65,7 @@ CmsdkUart& board_init(uint32_t baud) {
 }
 
 void fail(const char* message, int code) {
-  Text<160> t;
+  mcusplit::device::Text<160> t;
   t.add("mcusplit-fw: ").add(message).add("\n");
   semihosting::write0(t.c_str());
   semihosting::exit(code);

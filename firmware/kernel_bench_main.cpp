@@ -23,7 +23,7 @@
 #include "board.h"
 #include "kernels/int8_conv_dispatch.h"
 #include "kernels/int8_fully_connected.h"
-#include "text.h"
+#include "device/text.h"
 
 namespace fw = mcusplit::fw;
 namespace k = mcusplit::kernels;
@@ -174,7 +174,7 @@ struct Check {
 void report(const char* name, uint64_t macs, uint64_t ticks, const Check& check,
             int32_t scratch_bytes, Totals& t) {
   const uint32_t mismatches = check.mismatches;
-  fw::Text<160> line;
+  mcusplit::device::Text<160> line;
   line.add("kernel-bench: ").add(name).add(" macs=").dec(macs).add(" ticks=").dec(ticks);
   line.add(" clamped=").dec(check.clamped).add("/").dec(check.outputs);
   line.add(" scratch=").dec(static_cast<uint32_t>(scratch_bytes));
@@ -197,7 +197,7 @@ void calibrate() {
   const uint64_t ticks = masked_ticks([&] {
     asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n)::"cc");
   });
-  fw::Text<96> line;
+  mcusplit::device::Text<96> line;
   line.add("kernel-bench: calibration loop_instructions=").dec(2 * kIterations);
   line.add(" ticks=").dec(ticks).add("\n");
   fw::semihosting::write0(line.c_str());
@@ -359,7 +359,7 @@ int main() {
   run_fully_connected("fc_1280_to10", 1280, 10, -128, 12, seed++, scratch, totals);
   run_fully_connected("fc_256_to64", 256, 64, 3, -7, seed++, scratch, totals);
 
-  fw::Text<96> line;
+  mcusplit::device::Text<96> line;
   line.add("kernel-bench: done cases=")
       .dec(totals.cases)
       .add(" mismatches=")

@@ -19,7 +19,7 @@
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
-#include "text.h"
+#include "device/text.h"
 
 namespace fw = mcusplit::fw;
 namespace dev = mcusplit::device;
@@ -32,7 +32,7 @@ uint32_t g_tx_sequence = 0;
 
 void print_banner(fw::CmsdkUart& uart) {
   const fw::MemoryRegion provision = fw::provision_region();
-  fw::Text<256> t;
+  mcusplit::device::Text<256> t;
   t.add("mcusplit-fw echo: ram_budget=").dec(fw::ram_budget_bytes());
   t.add(" static_ram=").dec(fw::ram_static_bytes());
   t.add(" arena=").dec(fw::arena().bytes);
@@ -72,7 +72,7 @@ void send_error(fw::CmsdkUart& uart, const dev::FrameHeader& to, const char* tex
 [[noreturn]] void stop(fw::CmsdkUart& uart, const dev::SerialFrameReader& reader) {
   uart.flush();
   const dev::SerialReaderStats& s = reader.stats();
-  fw::Text<256> t;
+  mcusplit::device::Text<256> t;
   t.add("mcusplit-fw echo: stop: frames_ok=").dec(s.frames_ok);
   t.add(" frames_bad_crc=").dec(s.frames_bad_crc);
   t.add(" headers_rejected=").dec(s.headers_rejected);

@@ -8,7 +8,7 @@
 #include "board.h"
 #include "registers.h"
 #include "semihosting.h"
-#include "text.h"
+#include "device/text.h"
 
 extern "C" {
 // Linker script symbols.
@@ -167,7 +167,7 @@ const char* fault_name(uint32_t kind) {
 // `frame`: the exception frame the core stacked (r0-r3, r12, lr, pc, xpsr).
 extern "C" void mcusplit_fw_fault(const uint32_t* frame, uint32_t kind) {
   using namespace mcusplit::fw;
-  Text<200> t;
+  mcusplit::device::Text<200> t;
   t.add("mcusplit-fw: ").add(fault_name(kind));
   t.add(" at pc=0x").hex(frame[6]).add(" lr=0x").hex(frame[5]);
   t.add(" cfsr=0x").hex(reg(kScbCfsr)).add(" hfsr=0x").hex(reg(kScbHfsr));
@@ -198,7 +198,7 @@ extern "C" void mcusplit_fw_unexpected_interrupt() {
   using namespace mcusplit::fw;
   uint32_t ipsr = 0;
   asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-  Text<80> t;
+  mcusplit::device::Text<80> t;
   t.add("mcusplit-fw: unexpected exception ").dec(ipsr & 0x1ff).add("\n");
   semihosting::write0(t.c_str());
   semihosting::exit(kExitFault);

@@ -4,7 +4,8 @@
 
 #include "clock.h"
 #include "device/data_frame.h"
-#include "text.h"
+#include "device/inbound_frames.h"
+#include "device/text.h"
 
 namespace mcusplit::fw {
 
@@ -53,14 +54,14 @@ TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* payload)
   }
   h.source = self_;
   h.plan_hash = plan_hash_;
-  h.sequence = send_sequence_[h.destination];
+  h.sequence = send_sequences_.next(h.destination);
   device::EncoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
   const size_t n = device::encode_frame(h, payload, tx_, sizeof(tx_), cfg);
   if (n == 0) return fail("a frame could not be encoded", h.destination);
-  ++send_sequence_[h.destination];
+  send_sequences_.advance(h.destination);
   uart_.write(tx_, n);
-  ++counters_.frames_sent;
+  ++counters_.sent;
   return TransportStatus::Ok;
 }
 
@@ -115,7 +116,7 @@ TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inferen
 }
 
 void UartTransport::refuse_provision(const FrameHeader& h) {
-  Text<160> t;
+  mcusplit::device::Text<160> t;
   if (provision_ == nullptr || h.message_bytes > provision_capacity_) {
     t.add("its plan slice (").dec(h.message_bytes).add(" bytes) does not fit the provisioning ");
     t.add("region (").dec(provision_capacity_).add(" bytes, MCUSPLIT_FW_PROVISION_BYTES)");
@@ -195,7 +196,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
         // The header was sound, so the stream stays in step: its sequence
         // number is used up. Reported to its sender; during a run it ends the
         // inference (its data is lost).
-        if (h.source < device::kMaxParticipants) receive_sequence_[h.source] = h.sequence + 1;
+        receive_sequences_.set(h.source, h.sequence + 1);
         send_error(h.source, h.inference_id, device::ErrorCode::BadFrame, "bad payload crc");
         if (running) return fail("a frame's payload CRC did not match", h.source);
         break;
@@ -212,42 +213,31 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           return fail("a frame for another participant arrived (star topology only)", h.source);
         }
         if (h.source >= participants_) return fail("a frame from an unknown participant", -1);
-        uint32_t& expected = receive_sequence_[h.source];
-        if (h.sequence != expected) {
-          expected = h.sequence + 1;
+        uint32_t expected = 0;
+        if (receive_sequences_.accept(h.source, h.sequence, &expected) !=
+            device::SequenceVerdict::Ok) {
           send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
                      "sequence gap on a stream to this device");
           return fail("sequence gap", h.source);
         }
-        ++expected;
-        ++counters_.frames_received;
+        ++counters_.received;
         if (h.type == MessageType::Data) {
-          if (older(h.inference_id)) break;  // of an abandoned inference
+          if (device::stale_inference(h.inference_id, inference_)) break;  // abandoned
           if (!running || h.inference_id != inference_) {
             send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
                        "data for an inference that is not running here");
             return fail("data arrived for an inference that is not running here", h.source);
           }
           if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
-          event->kind = LinkEventKind::Data;
-          device::ChunkHeader& c = event->chunk;
-          c.source = h.source;
-          c.destination = h.destination;
-          c.tensor = static_cast<int32_t>(h.tensor);
-          c.box = h.box;
-          c.message_bytes = h.message_bytes;
-          c.chunk_offset = h.chunk_offset;
-          c.payload_bytes = static_cast<int32_t>(h.payload_bytes);
+          *event = device::data_event(h);
           *got = Got::Data;
           return TransportStatus::Ok;
         }
         if (h.type == MessageType::Credit) {
-          const int64_t bytes = device::load_le32(control_);
-          if (older(h.inference_id)) break;
+          const uint32_t bytes = device::load_le32(control_);
+          if (device::stale_inference(h.inference_id, inference_)) break;
           if (running && h.inference_id == inference_) {
-            event->kind = LinkEventKind::Credit;
-            event->peer = h.source;
-            event->credit_bytes = bytes;
+            *event = device::credit_event(h, bytes);
             *got = Got::Credit;
             return TransportStatus::Ok;
           }
@@ -309,7 +299,7 @@ TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
   }
 }
 
-TransportStatus UartTransport::wait_control(ControlMessage* out, uint32_t timeout_ms) {
+TransportStatus UartTransport::wait_control(device::ControlMessage* out, uint32_t timeout_ms) {
   device::LinkEvent unused;
   Got got = Got::Nothing;
   const TransportStatus s = read_frame(timeout_ms, false, &unused, nullptr, 0, &got);

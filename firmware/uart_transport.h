@@ -10,7 +10,7 @@
 // grants of the running inference) comes out of poll(); everything else is
 // a control message. During a run, poll() answers a Ping with a Pong itself
 // and ends with Closed on a Stop or an Error from the coordinator (which
-// interrupt() then describes); between runs, wait_control() hands every
+// interruption() then describes); between runs, wait_control() hands every
 // control message to the caller. Credit for an inference that has not
 // started here yet (a faster peer started it first) is kept per peer until
 // it does.
@@ -27,8 +27,10 @@
 
 #include "device/device_runtime.h"
 #include "device/frame_codec.h"
+#include "device/inbound_frames.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
+#include "device/session_link.h"
 #include "device/transport.h"
 #include "uart_cmsdk.h"
 
@@ -38,23 +40,7 @@ namespace mcusplit::fw {
 // default, which is what `mcusplit plan` writes into every plan.
 inline constexpr uint32_t kFramePayloadBytes = device::kDefaultMaxPayload;
 
-// A control message (anything but Data and Credit) from the link.
-struct ControlMessage {
-  device::FrameHeader header;
-  // The payload, in the transport's control buffer (valid until the next
-  // call); payload_bytes may be less than header.payload_bytes if it did
-  // not fit (it always fits: the decoder refuses payloads over the buffer).
-  const uint8_t* payload = nullptr;
-  uint32_t payload_bytes = 0;
-};
-
-// Per-inference figures of the link, since reset_counters().
-struct UartLinkCounters {
-  uint32_t frames_sent = 0;  // every type
-  uint32_t frames_received = 0;
-};
-
-class UartTransport final : public device::Transport {
+class UartTransport final : public device::SessionLink {
  public:
   explicit UartTransport(CmsdkUart& uart);
   UartTransport(const UartTransport&) = delete;
@@ -66,7 +52,7 @@ class UartTransport final : public device::Transport {
     self_ = self;
     self_known_ = true;
   }
-  uint16_t self() const { return self_; }
+  uint16_t self() const override { return self_; }
   // The plan: its hash (sent with every frame and required on every frame
   // received), its max payload (at most kFramePayloadBytes) and the
   // participants (at most device::kMaxParticipants).
@@ -98,38 +84,32 @@ class UartTransport final : public device::Transport {
   device::TransportStatus poll(device::LinkEvent* event, int8_t* payload,
                                int32_t payload_capacity) override;
 
-  // The next control message, waiting up to timeout_ms (kForever: no
-  // limit). Data and Credit of later inferences are kept, of earlier ones
-  // dropped; Data of the current one (no run in progress) fails.
-  device::TransportStatus wait_control(ControlMessage* out, uint32_t timeout_ms);
-
-  // One control frame (a single-frame message: payload at most the max
-  // payload) to `destination`; Start/Result carry `tensor` with an empty box.
+  // device::SessionLink. wait_control: Data and Credit of later inferences
+  // are kept, of earlier ones dropped; Data of the current one (no run in
+  // progress) fails. A Provision message's body is in the provisioning
+  // buffer (payload_bytes 0).
+  device::TransportStatus wait_control(device::ControlMessage* out, uint32_t timeout_ms) override;
   device::TransportStatus send_control(device::MessageType type, uint16_t destination,
                                        uint32_t inference_id, const uint8_t* payload,
-                                       uint32_t payload_bytes, uint32_t tensor = 0);
+                                       uint32_t payload_bytes, uint32_t tensor = 0) override;
+  void begin_inference(uint32_t id) override {
+    set_inference(id);
+    counters_ = device::LinkFrameCounts{};
+    interrupt_ = device::Interruption{};
+  }
+  device::Interruption interruption() const override { return interrupt_; }
+  void end_interruption() override { interrupt_ = device::Interruption{}; }
+  device::LinkFrameCounts frame_counts() const override { return counters_; }
   // An Error frame: code, then the text (truncated to the max payload).
   device::TransportStatus send_error(uint16_t destination, uint32_t inference_id,
                                      device::ErrorCode code, const char* text);
 
-  // What ended the last poll with Closed: a Stop (its inference id) or an
-  // Error from the coordinator.
-  struct Interrupt {
-    bool pending = false;
-    device::MessageType type = device::MessageType::Stop;
-    uint32_t inference_id = device::kNoInference;
-  };
-  const Interrupt& interrupt() const { return interrupt_; }
-  void clear_interrupt() { interrupt_ = Interrupt{}; }
-
   // The first link failure since the last clear (static text plus the
   // participant it concerns), "" if none. Failures are reported to the
   // frame's sender with an Error frame where the protocol says so.
-  const char* error() const { return error_; }
+  const char* error() const override { return error_; }
   int32_t error_peer() const { return error_peer_; }
 
-  const UartLinkCounters& counters() const { return counters_; }
-  void reset_counters() { counters_ = UartLinkCounters{}; }
   const device::SerialReaderStats& reader_stats() const { return reader_.stats(); }
   // Waits until the last byte written has left the UART.
   void flush() { uart_.flush(); }
@@ -149,7 +129,6 @@ class UartTransport final : public device::Transport {
   bool pending_credit_event(device::LinkEvent* event);
   // Error BadProvision to the sender of a Provision chunk that is refused.
   void refuse_provision(const device::FrameHeader& h);
-  bool older(uint32_t id) const { return static_cast<int32_t>(id - inference_) < 0; }
 
   CmsdkUart& uart_;
   device::SerialFrameReader reader_;
@@ -160,10 +139,10 @@ class UartTransport final : public device::Transport {
   int32_t participants_ = device::kMaxParticipants;
   uint32_t timeout_ms_ = 60000;
   uint32_t inference_ = device::kNoInference;
-  Interrupt interrupt_;
+  device::Interruption interrupt_;
   const char* error_ = "";
   int32_t error_peer_ = -1;
-  UartLinkCounters counters_;
+  device::LinkFrameCounts counters_;
 
   // The frame being read: where its payload goes.
   enum class Sink : uint8_t { Drop, Caller, Control, Provision };
@@ -174,8 +153,8 @@ class UartTransport final : public device::Transport {
   uint32_t provision_received_ = 0;
   bool provision_refused_ = false;  // the message being received was refused
 
-  uint32_t send_sequence_[device::kMaxParticipants] = {};
-  uint32_t receive_sequence_[device::kMaxParticipants] = {};
+  device::StreamSequences send_sequences_;
+  device::StreamSequences receive_sequences_;
   // Credit granted for an inference not yet started here, per peer.
   uint32_t pending_credit_id_[device::kMaxParticipants] = {};
   int64_t pending_credit_[device::kMaxParticipants] = {};

@@ -122,15 +122,6 @@ std::string describe_op(const plan::PlanFile& file, const device::DeviceProgram&
   return Describer(&file, program).op(op_index);
 }
 
-std::string failure_message(const plan::PlanFile* file, const device::DeviceProgram& program,
-                            const std::string& name, const RuntimeFailure& failure,
-                            std::chrono::milliseconds receive_timeout) {
-  const Describer d(file, program);
-  return fmt::format("'{}' failed at {}: {}: {}", name, d.op(failure.op_index),
-                     device::runtime_status_name(failure.status),
-                     d.cause(failure, receive_timeout));
-}
-
 std::string failure_message(const plan::PlanFile& file, const device::DeviceProgram& program,
                             const RuntimeFailure& failure,
                             std::chrono::milliseconds receive_timeout) {

@@ -25,10 +25,4 @@ std::string failure_message(const plan::PlanFile& file, const device::DeviceProg
                             const device::RuntimeFailure& failure,
                             std::chrono::milliseconds receive_timeout);
 
-// The same for a participant known only by its program and `name` (a device
-// holding its image but no plan file): tensors, layers and peers by index.
-std::string failure_message(const plan::PlanFile* file, const device::DeviceProgram& program,
-                            const std::string& name, const device::RuntimeFailure& failure,
-                            std::chrono::milliseconds receive_timeout);
-
 }  // namespace mcusplit::host

@@ -1,7 +1,10 @@
 // An in-memory network for running every participant of a plan in one
 // process: one inbox per participant (a FIFO of Data chunks and Credit
-// grants, guarded by a mutex and a condition variable) and one
-// device::Transport endpoint per participant. The runtimes' credit flow
+// grants and one of control messages, guarded by a mutex and a condition
+// variable) and one device::SessionLink endpoint per participant, so a
+// device session runs over it as over a UART or sockets. Chunks and grants
+// carry the sender's inference id: a poll drops those of earlier inferences
+// and keeps those of later ones; a Stop or Error interrupts a poll. The runtimes' credit flow
 // control bounds what an inbox holds to what its owner granted; polls wait
 // up to a timeout, so a plan that never sends what someone waits for fails
 // instead of hanging.
@@ -16,6 +19,7 @@
 #include <mutex>
 #include <vector>
 
+#include "device/session_link.h"
 #include "device/transport.h"
 
 namespace mcusplit::host {
@@ -24,13 +28,14 @@ class InMemoryNetwork {
  public:
   InMemoryNetwork(int participants, std::chrono::milliseconds receive_timeout, int32_t max_payload);
 
-  // The transport participant `p` runs with; valid while the network lives.
-  device::Transport& endpoint(int p);
+  // The link participant `p` runs with; valid while the network lives.
+  device::SessionLink& endpoint(int p);
 
   // Wakes every waiting poll with TransportStatus::Closed and refuses
   // further traffic: used when one participant fails, so the others stop
   // instead of waiting out their timeouts.
   void close();
+  bool closed() const { return closed_; }
 
   // Chunks and grants sent but never taken (0 after a correct run).
   int64_t undelivered_events() const;
@@ -38,14 +43,20 @@ class InMemoryNetwork {
  private:
   struct Event {
     device::LinkEvent event;
+    uint32_t inference_id = device::kNoInference;
     std::vector<int8_t> payload;
+  };
+  struct Control {
+    device::FrameHeader header;
+    std::vector<uint8_t> body;
   };
   struct Inbox {
     mutable std::mutex mutex;
     std::condition_variable ready;
     std::deque<Event> events;
+    std::deque<Control> control;
   };
-  class Endpoint final : public device::Transport {
+  class Endpoint final : public device::SessionLink {
    public:
     Endpoint(InMemoryNetwork* network, int participant)
         : network_(network), participant_(participant) {}
@@ -56,12 +67,30 @@ class InMemoryNetwork {
     device::TransportStatus poll(device::LinkEvent* event, int8_t* payload,
                                  int32_t payload_capacity) override;
 
+    uint16_t self() const override { return static_cast<uint16_t>(participant_); }
+    device::TransportStatus wait_control(device::ControlMessage* out,
+                                         uint32_t timeout_ms) override;
+    device::TransportStatus send_control(device::MessageType type, uint16_t destination,
+                                         uint32_t inference_id, const uint8_t* payload,
+                                         uint32_t payload_bytes, uint32_t tensor = 0) override;
+    void begin_inference(uint32_t id) override;
+    device::Interruption interruption() const override { return interruption_; }
+    void end_interruption() override;
+    device::LinkFrameCounts frame_counts() const override { return counts_; }
+    const char* error() const override { return error_; }
+
    private:
     InMemoryNetwork* network_;
     int participant_;
+    uint32_t inference_ = device::kNoInference;
+    device::Interruption interruption_;
+    device::LinkFrameCounts counts_;
+    const char* error_ = "";
+    Control last_control_;  // the body wait_control handed out
   };
 
   device::TransportStatus deliver(int destination, Event event);
+  device::TransportStatus deliver(int destination, Control control);
 
   int participants_;
   std::chrono::milliseconds receive_timeout_;

@@ -1,8 +1,9 @@
-// Runs a whole plan in one process: one thread per participant (the devices
-// and the coordinator), each a device::DeviceRuntime over its own arena,
-// talking through an InMemoryNetwork. The test bed for bit-exactness against
-// the single-device executor and for the plan's memory and traffic figures,
-// before real links exist.
+// Runs a whole plan in one process: one thread per participant, talking
+// through an InMemoryNetwork. Each device runs the device session the
+// firmware and workers run (device/device_session.h) over its own arena; the
+// coordinator starts them, runs its own DeviceRuntime and stops them. The
+// test bed for bit-exactness against the single-device executor and for the
+// plan's memory and traffic figures.
 #pragma once
 
 #include <chrono>

@@ -16,7 +16,6 @@ namespace mcusplit::host {
 using device::DecodeStatus;
 using device::FrameHeader;
 using device::FrameView;
-using device::LinkEventKind;
 using device::MessageType;
 using device::TransportStatus;
 
@@ -44,11 +43,6 @@ bool header_sound(const uint8_t* data, size_t size, const device::DecoderConfig&
   const DecodeStatus s = device::decode_header(data, size, cfg, &h, &frame_bytes);
   return s != DecodeStatus::BadMagic && s != DecodeStatus::BadVersion &&
          s != DecodeStatus::BadCrc && s != DecodeStatus::Short;
-}
-
-// Inference ids grow by one per inference (mod 2^32).
-bool older_inference(uint32_t id, uint32_t current) {
-  return static_cast<int32_t>(id - current) < 0;
 }
 
 }  // namespace
@@ -117,20 +111,6 @@ int SocketTransport::route(int participant) const {
   return participant;
 }
 
-uint32_t& SocketTransport::send_sequence(int peer) {
-  if (static_cast<size_t>(peer) >= send_sequences_.size()) {
-    send_sequences_.resize(static_cast<size_t>(peer) + 1, 0);
-  }
-  return send_sequences_[static_cast<size_t>(peer)];
-}
-
-uint32_t& SocketTransport::receive_sequence(int peer) {
-  if (static_cast<size_t>(peer) >= receive_sequences_.size()) {
-    receive_sequences_.resize(static_cast<size_t>(peer) + 1, 0);
-  }
-  return receive_sequences_[static_cast<size_t>(peer)];
-}
-
 bool SocketTransport::fail(int index, const std::string& what) {
   // A link that broke the protocol is read no further; the others are.
   if (index >= 0 && static_cast<size_t>(index) < links_.size()) {
@@ -166,14 +146,14 @@ SocketTransport::Link& SocketTransport::attach(int index, UniqueFd fd) {
 
 void SocketTransport::attach_peer(int index, UniqueFd fd) {
   attach(index, std::move(fd));
-  send_sequence(index) = 0;
-  receive_sequence(index) = 0;
+  send_sequences_.set(static_cast<uint32_t>(index), 0);
+  receive_sequences_.set(static_cast<uint32_t>(index), 0);
 }
 
 void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point deadline) {
   attach(index, std::move(fd));
-  send_sequence(index) = 0;
-  receive_sequence(index) = 0;
+  send_sequences_.set(static_cast<uint32_t>(index), 0);
+  receive_sequences_.set(static_cast<uint32_t>(index), 0);
   uint8_t clock[8];
   device::store_le64(clock, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
   if (send_message(index, MessageType::Ping, device::kNoInference, clock, sizeof clock) !=
@@ -225,8 +205,8 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
   std::vector<uint8_t> echo(f.payload, f.payload + h.payload_bytes);
   Link& l = attach(index, std::move(fd));
   l.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
-  send_sequence(index) = 0;
-  receive_sequence(index) = 1;
+  send_sequences_.set(static_cast<uint32_t>(index), 0);
+  receive_sequences_.set(static_cast<uint32_t>(index), 1);
   ++counters_.frames_received;
   if (send_message(index, MessageType::Pong, h.inference_id, echo.data(), echo.size()) !=
       TransportStatus::Ok) {
@@ -276,7 +256,10 @@ TransportStatus SocketTransport::send_frame(FrameHeader h, const uint8_t* payloa
   if (l->closed) return TransportStatus::Failed;
   h.source = static_cast<uint16_t>(self_);
   h.plan_hash = send_hash_;
-  h.sequence = send_sequence(destination);
+  if (!device::StreamSequences::known(static_cast<uint32_t>(destination))) {
+    return TransportStatus::BadPeer;
+  }
+  h.sequence = send_sequences_.next(static_cast<uint32_t>(destination));
   frame_.resize(device::frame_bytes_for(h.payload_bytes));
   device::EncoderConfig cfg;
   cfg.max_payload = std::max(max_payload_, device::kDefaultMaxPayload);
@@ -287,7 +270,7 @@ TransportStatus SocketTransport::send_frame(FrameHeader h, const uint8_t* payloa
     return TransportStatus::Failed;
   }
   l->out.insert(l->out.end(), frame_.begin(), frame_.begin() + static_cast<std::ptrdiff_t>(n));
-  ++send_sequence(destination);
+  send_sequences_.advance(static_cast<uint32_t>(destination));
   ++counters_.frames_sent;
   if (device::is_bulk(h.type)) counters_.bulk_bytes_sent += h.payload_bytes;
   return flush(via, true);
@@ -363,7 +346,7 @@ TransportStatus SocketTransport::poll(device::LinkEvent* event, int8_t* payload,
     // Items of an abandoned inference are dropped; those of the next one
     // (a faster peer already started it) wait for it.
     for (auto it = events_.begin(); it != events_.end();) {
-      if (older_inference(it->inference_id, inference_)) {
+      if (device::stale_inference(it->inference_id, inference_)) {
         it = events_.erase(it);
         continue;
       }
@@ -419,9 +402,42 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
   }
 }
 
+const WireMessage* SocketTransport::queued_control(int source, MessageType type) const {
+  for (const WireMessage& m : control_) {
+    if (m.source == source && m.type == type) return &m;
+  }
+  return nullptr;
+}
+
 void SocketTransport::serve_until(Clock::time_point deadline) {
   // Even after a failure: the other links still carry what explains it.
   while (pump(deadline)) {
+  }
+}
+
+void SocketTransport::linger(Clock::time_point deadline) {
+  std::vector<pollfd> fds;
+  for (Link& l : links_) {
+    if (!l.fd.valid() || l.closed) continue;
+    flush(static_cast<int>(&l - links_.data()), false);
+    ::shutdown(l.fd.get(), SHUT_WR);
+    fds.push_back(pollfd{l.fd.get(), POLLIN, 0});
+  }
+  std::vector<uint8_t> sink(kReadChunk);
+  size_t open = fds.size();
+  while (open > 0) {
+    const int r = ::poll(fds.data(), fds.size(), ms_until(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t n = ::recv(p.fd, sink.data(), sink.size(), MSG_DONTWAIT);
+      if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+        continue;
+      }
+      p.fd = -1;  // end of file or reset: poll ignores it from now on
+      --open;
+    }
   }
 }
 
@@ -543,26 +559,24 @@ void SocketTransport::accept_frame(int index, const FrameView& f, const uint8_t*
     return;
   }
   ++counters_.frames_received;
-  uint32_t& expected = receive_sequence(h.source);
-  if (h.sequence != expected) {
-    fail(index, "sequence gap from " + peer_name(h.source) + ": expected " +
-                    std::to_string(expected) + ", got " + std::to_string(h.sequence));
-    return;
+  uint32_t expected = 0;
+  switch (receive_sequences_.accept(h.source, h.sequence, &expected)) {
+    case device::SequenceVerdict::Ok:
+      break;
+    case device::SequenceVerdict::Gap:
+      fail(index, "sequence gap from " + peer_name(h.source) + ": expected " +
+                      std::to_string(expected) + ", got " + std::to_string(h.sequence));
+      return;
+    case device::SequenceVerdict::UnknownSource:
+      fail(index, "a frame from " + peer_name(index) + " names an unknown participant " +
+                      std::to_string(h.source));
+      return;
   }
-  ++expected;
   if (h.type == MessageType::Data) {
     counters_.bulk_bytes_received += h.payload_bytes;
     LinkItem item;
     item.inference_id = h.inference_id;
-    item.event.kind = LinkEventKind::Data;
-    device::ChunkHeader& c = item.event.chunk;
-    c.source = h.source;
-    c.destination = h.destination;
-    c.tensor = static_cast<int32_t>(h.tensor);
-    c.box = h.box;
-    c.message_bytes = h.message_bytes;
-    c.chunk_offset = h.chunk_offset;
-    c.payload_bytes = static_cast<int32_t>(h.payload_bytes);
+    item.event = device::data_event(h);
     const auto* p = reinterpret_cast<const int8_t*>(f.payload);
     item.payload.assign(p, p + h.payload_bytes);
     events_.push_back(std::move(item));
@@ -571,9 +585,7 @@ void SocketTransport::accept_frame(int index, const FrameView& f, const uint8_t*
   if (h.type == MessageType::Credit) {
     LinkItem item;
     item.inference_id = h.inference_id;
-    item.event.kind = LinkEventKind::Credit;
-    item.event.peer = h.source;
-    item.event.credit_bytes = device::credit_granted(f);
+    item.event = device::credit_event(h, device::credit_granted(f));
     events_.push_back(std::move(item));
     return;
   }

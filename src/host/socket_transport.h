@@ -28,6 +28,7 @@
 
 #include "core/box.h"
 #include "device/frame_codec.h"
+#include "device/inbound_frames.h"
 #include "device/protocol.h"
 #include "device/transport.h"
 #include "host/socket_io.h"
@@ -117,10 +118,19 @@ class SocketTransport final : public device::Transport {
   // after a link failure (error()).
   device::TransportStatus wait_control(WireMessage* out, Clock::time_point deadline,
                                        int source_filter = -1, int type_filter = -1);
+  // The oldest queued message of `type` from `source`, left queued; null if
+  // none.
+  const WireMessage* queued_control(int source, device::MessageType type) const;
   // Keeps reading and relaying until `deadline` (or no link is open), even
   // after a link failure; what arrives is queued. For a relay with nothing of
   // its own to do, and for collecting what explains a failure.
   void serve_until(Clock::time_point deadline);
+  // The end of a failed participant: says it sends nothing more (shutdown
+  // for writing) and reads and drops whatever its peers still send until
+  // they close or `deadline`. Closing a socket that holds unread data
+  // resets the connection, and a reset can cost the peer the Error frame
+  // sent just before it.
+  void linger(Clock::time_point deadline);
   // True when a Stop or Error is queued: polls return Closed meanwhile.
   bool interrupted() const { return interrupted_; }
   void clear_interrupt() { interrupted_ = false; }
@@ -174,8 +184,6 @@ class SocketTransport final : public device::Transport {
   // settings (name, essential, any source, serial).
   Link& attach(int index, UniqueFd fd);
   int route(int participant) const;
-  uint32_t& send_sequence(int peer);
-  uint32_t& receive_sequence(int peer);
   bool fail(int peer, const std::string& what);
   // Encodes one frame and queues it on the link to its destination's route.
   device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
@@ -200,8 +208,8 @@ class SocketTransport final : public device::Transport {
   bool relay_ = false;
   std::vector<Link> links_;               // by the participant at the other end
   std::vector<int> route_;                // by participant: the link its frames take (-1: its own)
-  std::vector<uint32_t> send_sequences_;  // by destination participant
-  std::vector<uint32_t> receive_sequences_;  // by source participant
+  device::StreamSequences send_sequences_;     // by destination participant
+  device::StreamSequences receive_sequences_;  // by source participant
   std::deque<LinkItem> events_;
   std::deque<WireMessage> control_;
   bool interrupted_ = false;

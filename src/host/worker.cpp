@@ -7,27 +7,24 @@
 #include <vector>
 
 #include "device/device_image.h"
-#include "device/device_runtime.h"
-#include "host/failure_message.h"
-#include "host/op_spans.h"
+#include "device/device_session.h"
+#include "device/plan_acceptance.h"
 #include "host/provision_message.h"
+#include "host/session_clock.h"
 #include "host/socket_io.h"
 #include "host/socket_transport.h"
-#include "host/stats_message.h"
+#include "host/worker_link.h"
 #include "model/error.h"
 
 namespace mcusplit::host {
 namespace {
 
 using device::MessageType;
-using device::StatKey;
 using device::TransportStatus;
 
 constexpr std::chrono::milliseconds kSlice{50};
-
-int64_t micros_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-}
+// After a failure: how long to wait for the coordinator to close the links.
+constexpr std::chrono::milliseconds kGoodbye{1000};
 
 class Worker {
  public:
@@ -39,10 +36,17 @@ class Worker {
   bool run() {
     UniqueFd fd = accept_until(listen_fd_, Clock::now() + o_.idle_timeout);
     if (!fd.valid()) return false;
-    coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
-    transport_.set_essential(coordinator_);
-    if (!provision() || !connect_peers()) return true;
-    serve();
+    try {
+      coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
+      transport_.set_essential(coordinator_);
+      if (!provision() || !connect_peers()) return true;
+      serve();
+    } catch (const Error&) {
+      // As the firmware does: let the coordinator read the Error frame
+      // before the links close.
+      transport_.linger(Clock::now() + kGoodbye);
+      throw;
+    }
     return true;
   }
 
@@ -60,12 +64,6 @@ class Worker {
     fail_local(text);
   }
   std::string name() const { return name_.empty() ? "worker: " : "device '" + name_ + "': "; }
-  static std::string hex(uint64_t v) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
-    return text;
-  }
-
   // The next message from the coordinator. Throws on timeout or link failure.
   WireMessage next_command(std::chrono::milliseconds timeout, const char* waiting_for) {
     WireMessage m;
@@ -86,7 +84,7 @@ class Worker {
       fail_reported(device::ErrorCode::UnexpectedMessage,
                     std::string("expected provisioning, got ") + device::message_type_name(m.type));
     }
-    std::string refusal;
+    device::Reason why;
     try {
       const Provisioning p = decode_provisioning(m.body);
       // The image's int32 arrays need a 4-byte aligned start: a vector of
@@ -98,46 +96,50 @@ class Worker {
           device::parse_device_image(reinterpret_cast<const uint8_t*>(image_.data()),
                                      p.image.size(), storage_.get(), &parsed_);
       if (status != device::ImageStatus::Ok) {
-        throw Error(std::string("its device image is unusable: ") +
-                    device::device_image_status_name(status) + " (" + parsed_.detail + ")");
-      }
-      name_.assign(parsed_.device_name, parsed_.device_name_bytes);
-      const device::DeviceProgram& program = parsed_.program;
-      const int self = transport_.self();
-      if (parsed_.plan_hash != m.plan_hash) {
-        throw Error("its device image is for plan " + hex(parsed_.plan_hash) +
-                    " but the coordinator runs plan " + hex(m.plan_hash));
-      }
-      if (program.participant != self || coordinator_ != program.participant_count - 1) {
-        throw Error("its device image is participant " + std::to_string(program.participant) +
-                    " of " + std::to_string(program.participant_count) + ", not " +
-                    std::to_string(self));
-      }
-      const int devices = program.participant_count - 1;
-      star_ = p.addresses.empty();
-      if (!star_ && static_cast<int>(p.addresses.size()) != devices) {
-        throw Error("the provisioning lists " + std::to_string(p.addresses.size()) +
-                    " device addresses for " + std::to_string(devices) + " devices");
-      }
-      addresses_ = p.addresses;
-      for (size_t i = 0; i < p.names.size(); ++i) {
-        transport_.set_peer_name(static_cast<int>(i), p.names[i]);
-      }
-      if (o_.ram_bytes > 0 && program.arena_bytes > o_.ram_bytes) {
-        refusal = "refused the plan: its arena needs " + std::to_string(program.arena_bytes) +
-                  " bytes of RAM but this worker has " + std::to_string(o_.ram_bytes) + " (--ram)";
+        device::add_image_problem(why, status, parsed_);
+      } else {
+        name_.assign(parsed_.device_name, parsed_.device_name_bytes);
+        device::DeviceCapacity capacity;
+        capacity.arena_bytes = o_.ram_bytes;
+        capacity.holder = "worker";
+        capacity.setting = "--ram";
+        if (device::greeting_matches(parsed_, static_cast<uint16_t>(m.source),
+                                     static_cast<uint16_t>(transport_.self()), m.plan_hash,
+                                     &why) &&
+            device::image_fits(parsed_, capacity, &why)) {
+          const int devices = parsed_.program.participant_count - 1;
+          star_ = p.addresses.empty();
+          if (!star_ && static_cast<int>(p.addresses.size()) != devices) {
+            why.add("the provisioning lists ").dec(p.addresses.size());
+            why.add(" device addresses for ").dec(static_cast<uint64_t>(devices)).add(" devices");
+          }
+          addresses_ = p.addresses;
+          for (size_t i = 0; i < p.names.size(); ++i) {
+            transport_.set_peer_name(static_cast<int>(i), p.names[i]);
+          }
+        }
       }
     } catch (const Error& e) {
-      fail_reported(device::ErrorCode::BadProvision, std::string("refused the plan: ") + e.what());
+      why.add(e.what());
     }
-    if (!refusal.empty()) fail_reported(device::ErrorCode::BadProvision, refusal);
+    if (why.size() > 0) {
+      device::Reason text;
+      device::refusal_text(name_.c_str(), transport_.self(), why, &text);
+      transport_.send_error(coordinator_, device::ErrorCode::BadProvision, text.c_str());
+      throw Error(text.c_str(), kExitFailure);
+    }
     const device::DeviceProgram& program = parsed_.program;
     transport_.set_plan_hash(parsed_.plan_hash, parsed_.plan_hash);
     transport_.set_max_payload(parsed_.max_payload_bytes);
     arena_.assign(static_cast<size_t>(program.arena_bytes), 0);
-    scratch_.assign(static_cast<size_t>(device::frame_buffer_bytes(
-                        program, static_cast<int32_t>(parsed_.max_payload_bytes))),
-                    0);
+    // One chunk payload for the runtime, and room for a whole Stats body
+    // after a run.
+    frame_.assign(static_cast<size_t>(std::max<int64_t>(
+                      device::frame_buffer_bytes(program,
+                                                 static_cast<int32_t>(parsed_.max_payload_bytes)),
+                      device::kDefaultMaxPayload)),
+                  0);
+    spans_.assign(static_cast<size_t>(std::max(program.op_count, 1)), device::SpanRecord{});
     return true;
   }
 
@@ -190,103 +192,30 @@ class Worker {
     return true;
   }
 
+  // The session every device runs (device/device_session.h), until the
+  // coordinator's Stop; any other end fails the worker.
   void serve() {
-    for (;;) {
-      WireMessage m = next_command(o_.idle_timeout, "command");
-      switch (m.type) {
-        case MessageType::Ping:
-          transport_.send_message(coordinator_, MessageType::Pong, m.inference_id, m.body.data(),
-                                  m.body.size());
-          break;
-        case MessageType::Stop:
-          if (m.inference_id == device::kNoInference) return;
-          break;  // nothing is running: nothing to abandon
-        case MessageType::Start:
-          if (!run_inference(m.inference_id)) return;
-          break;
-        default:
-          fail_reported(device::ErrorCode::UnexpectedMessage,
-                        std::string("unexpected ") + device::message_type_name(m.type) +
-                            " message from the coordinator");
-      }
+    WorkerLink link(transport_, coordinator_);
+    SteadySessionClock clock;
+    device::SessionMemory memory;
+    memory.arena = arena_.data();
+    memory.arena_bytes = static_cast<int64_t>(arena_.size());
+    memory.frame = frame_.data();
+    memory.frame_bytes = static_cast<int64_t>(frame_.size());
+    memory.records.spans = spans_.data();
+    memory.records.span_capacity = static_cast<uint32_t>(spans_.size());
+    auto session = std::make_unique<device::DeviceSession>(
+        link, clock, memory, static_cast<uint32_t>(o_.receive_timeout.count()));
+    device::Reason why;
+    if (!session->load(parsed_.program, name_.c_str(), &why)) {
+      device::Reason text;
+      device::refusal_text(name_.c_str(), transport_.self(), why, &text);
+      transport_.send_error(coordinator_, device::ErrorCode::BadProvision, text.c_str());
+      throw Error(text.c_str(), kExitFailure);
     }
-  }
-
-  // False when a Stop shut the worker down during the run.
-  bool run_inference(uint32_t id) {
-    const device::DeviceProgram& program = parsed_.program;
-    transport_.set_inference(id);
-    transport_.reset_counters();
-    device::DeviceRuntime runtime(program, arena_.data(), static_cast<int64_t>(arena_.size()),
-                                  scratch_.data(), static_cast<int64_t>(scratch_.size()),
-                                  &transport_);
-    SpanRecorder spans;
-    const Clock::time_point start = Clock::now();
-    const device::RuntimeStatus status = runtime.run(nullptr, 0, nullptr, 0, &spans);
-    const int64_t total_us = micros_since(start);
-    if (status != device::RuntimeStatus::Ok) {
-      if (transport_.interrupted()) {
-        WireMessage stop;
-        if (transport_.wait_control(&stop, Clock::now(), coordinator_,
-                                    static_cast<int>(MessageType::Stop)) == TransportStatus::Ok) {
-          if (stop.inference_id == device::kNoInference) return false;
-          // Abandoned: tell the coordinator where this device was, so it can
-          // say where the run stopped.
-          transport_.drop_link_events();
-          const std::vector<uint8_t> body = encode_stats(
-              {{StatKey::StoppedAtOp, static_cast<uint64_t>(runtime.failure().op_index)}});
-          transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size());
-          return true;
-        }
-      }
-      // The op, for the coordinator to name it with the plan's names; then
-      // what this device can say without them.
-      const std::vector<uint8_t> at =
-          encode_stats({{StatKey::StoppedAtOp, static_cast<uint64_t>(runtime.failure().op_index)}});
-      transport_.send_message(coordinator_, MessageType::Stats, id, at.data(), at.size());
-      std::string text =
-          failure_message(nullptr, program, name_, runtime.failure(), o_.receive_timeout);
-      if (!transport_.error().empty()) text += " (" + transport_.error() + ")";
-      transport_.send_error(coordinator_, device::ErrorCode::RuntimeFailed, text);
-      throw Error(text, kExitFailure);
-    }
-    const int output = program.output_tensor;
-    if (transport_.send_message(coordinator_, MessageType::Result, id, nullptr, 0,
-                                static_cast<uint32_t>(output)) != TransportStatus::Ok) {
-      fail_local("cannot send its result: " + transport_.error());
-    }
-    // Span records first (as many Stats frames as they take), then the
-    // summary, whose TotalMicros tells the coordinator the stats are complete.
-    const size_t max_body =
-        std::min<size_t>(static_cast<size_t>(transport_.max_payload()), device::kDefaultMaxPayload);
-    for (const std::vector<uint8_t>& body : encode_span_stats(spans.spans(), max_body)) {
-      if (transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size()) !=
-          TransportStatus::Ok) {
-        fail_local("cannot send its stats: " + transport_.error());
-      }
-    }
-    const device::RuntimeStats& s = runtime.stats();
-    const LinkCounters& c = transport_.counters();
-    const StatRecords records{
-        {StatKey::TotalMicros, static_cast<uint64_t>(total_us)},
-        {StatKey::ComputeMicros, static_cast<uint64_t>(spans.total_us(SpanKind::Compute))},
-        {StatKey::WaitMicros,
-         static_cast<uint64_t>(spans.total_us(SpanKind::Receive) + spans.total_us(SpanKind::Send))},
-        {StatKey::BytesSent, static_cast<uint64_t>(s.bytes_sent)},
-        {StatKey::BytesReceived, static_cast<uint64_t>(s.bytes_received)},
-        // Frames up to and including the Result, and the Stats frame itself.
-        {StatKey::FramesSent, static_cast<uint64_t>(c.frames_sent + 1)},
-        {StatKey::FramesReceived, static_cast<uint64_t>(c.frames_received)},
-        {StatKey::PeakArenaBytes, static_cast<uint64_t>(s.high_water_bytes)},
-        {StatKey::DataFramesSent, static_cast<uint64_t>(s.frames_sent)},
-        {StatKey::CreditFramesSent, static_cast<uint64_t>(s.credit_grants)},
-    };
-    const std::vector<uint8_t> body = encode_stats(records);
-    if (transport_.send_message(coordinator_, MessageType::Stats, id, body.data(), body.size()) !=
-        TransportStatus::Ok) {
-      fail_local("cannot send its stats: " + transport_.error());
-    }
-    return true;
+    const device::SessionEnd end =
+        session->serve(static_cast<uint32_t>(o_.idle_timeout.count()));
+    if (end != device::SessionEnd::Shutdown) throw Error(session->message(), kExitFailure);
   }
 
   const WorkerOptions& o_;
@@ -302,7 +231,8 @@ class Worker {
   std::vector<std::string> addresses_;
   bool star_ = false;
   std::vector<int8_t> arena_;
-  std::vector<int8_t> scratch_;
+  std::vector<int8_t> frame_;
+  std::vector<device::SpanRecord> spans_;
 };
 
 }  // namespace

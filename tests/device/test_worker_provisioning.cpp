@@ -93,7 +93,7 @@ TEST(WorkerProvisioning, RefusesAnImageForAnotherPlan) {
   // The coordinator runs `mine` but hands over device 0 of another model's plan.
   const std::string text =
       provision(mine, write_participant_image(other_model, 0), mine.hash, &error);
-  EXPECT_NE(text.find("device 'teensy41-0': refused the plan: its device image is for plan"),
+  EXPECT_NE(text.find("device 'teensy41-0' refused the plan: its device image is for plan"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("but the coordinator runs plan"), std::string::npos) << text;

@@ -1,4 +1,4 @@
-// A fixed-capacity text buffer for firmware messages (banners, fault reports)
+// A fixed-capacity text buffer for device messages (banners, errors, fault reports)
 // without printf: strings, decimal and hexadecimal numbers. Truncates at the
 // capacity; always NUL-terminated.
 #pragma once
@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace mcusplit::fw {
+namespace mcusplit::device {
 
 template <size_t N>
 class Text {
@@ -45,4 +45,4 @@ class Text {
   size_t size_ = 0;
 };
 
-}  // namespace mcusplit::fw
+}  // namespace mcusplit::device
