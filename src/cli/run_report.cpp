@@ -90,7 +90,8 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
 }
 
 ClassScore top1(const host::RunSession& session, const host::RunOutcome& outcome) {
-  const std::vector<float> scores = quant::dequantize_output(session.plan().graph, outcome.run.output);
+  const std::vector<float> scores =
+      quant::dequantize_output(session.plan().graph, outcome.run.output);
   return top_k(scores.data(), static_cast<int64_t>(scores.size()), 1)[0];
 }
 

@@ -106,8 +106,8 @@ void RunDevices::require_clean_shutdown(const plan::PlanFile& file,
   }
   if (!emulated_) return;
   // Every firmware exits through semihosting with 0 after the Stop.
-  const std::vector<int> status =
-      emulated_->wait_all(std::max<std::chrono::milliseconds>(receive_timeout, std::chrono::seconds(5)));
+  const std::vector<int> status = emulated_->wait_all(
+      std::max<std::chrono::milliseconds>(receive_timeout, std::chrono::seconds(5)));
   // What each firmware printed (banner, its last words: uptime, stack
   // depth), kept on request.
   const char* keep = std::getenv("MCUSPLIT_QEMU_OUTPUT");

@@ -12,15 +12,15 @@ namespace {
 template <typename Mode, size_t N>
 using Words = std::array<std::pair<Mode, const char*>, N>;
 
-constexpr Words<RunTargets, 2> kTargets{{{RunTargets::Workers, "workers"},
-                                         {RunTargets::Qemu, "qemu"}}};
+constexpr Words<RunTargets, 2> kTargets{
+    {{RunTargets::Workers, "workers"}, {RunTargets::Qemu, "qemu"}}};
 constexpr Words<RunTopology, 3> kTopologies{{{RunTopology::FromPlan, ""},
                                              {RunTopology::Switched, "switched"},
                                              {RunTopology::Star, "star"}}};
-constexpr Words<ImageDelivery, 2> kDeliveries{{{ImageDelivery::Loader, "loader"},
-                                               {ImageDelivery::Link, "link"}}};
-constexpr Words<OnFailure, 2> kOnFailure{{{OnFailure::Stop, "stop"},
-                                          {OnFailure::Replan, "replan"}}};
+constexpr Words<ImageDelivery, 2> kDeliveries{
+    {{ImageDelivery::Loader, "loader"}, {ImageDelivery::Link, "link"}}};
+constexpr Words<OnFailure, 2> kOnFailure{
+    {{OnFailure::Stop, "stop"}, {OnFailure::Replan, "replan"}}};
 
 template <typename Mode, size_t N>
 Mode parse_word(const Words<Mode, N>& words, const std::string& word, const char* what) {
@@ -56,9 +56,17 @@ OnFailure parse_on_failure(const std::string& word) {
   return parse_word(kOnFailure, word, "--on-failure");
 }
 
-const char* name(RunTargets targets) { return word_of(kTargets, targets); }
-const char* name(RunTopology topology) { return word_of(kTopologies, topology); }
-const char* name(ImageDelivery delivery) { return word_of(kDeliveries, delivery); }
-const char* name(OnFailure on_failure) { return word_of(kOnFailure, on_failure); }
+const char* name(RunTargets targets) {
+  return word_of(kTargets, targets);
+}
+const char* name(RunTopology topology) {
+  return word_of(kTopologies, topology);
+}
+const char* name(ImageDelivery delivery) {
+  return word_of(kDeliveries, delivery);
+}
+const char* name(OnFailure on_failure) {
+  return word_of(kOnFailure, on_failure);
+}
 
 }  // namespace mcusplit::host

@@ -68,9 +68,8 @@ class RunSessionTest : public ::testing::Test {
     plan_path_ = (std::filesystem::temp_directory_path() /
                   ("mcusplit_run_session_" + std::to_string(::getpid()) + ".plan"))
                      .string();
-    plan::write_plan_file(
-        plan::make_plan(graph_, plan::parse_devices_shorthand("2xteensy41"), {}), graph_,
-        plan_path_);
+    plan::write_plan_file(plan::make_plan(graph_, plan::parse_devices_shorthand("2xteensy41"), {}),
+                          graph_, plan_path_);
   }
   void TearDown() override { std::filesystem::remove(plan_path_); }
 
