@@ -4,10 +4,10 @@
 #include <thread>
 #include <utility>
 
+#include "common/error.h"
 #include "device/device_runtime.h"
 #include "host/failure_message.h"
 #include "host/in_memory_network.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 

@@ -1,6 +1,6 @@
 #include "host/replan.h"
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/plan_checker.h"
 #include "plan/planner.h"
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/error.h"
 #include "host/device_image_writer.h"
-#include "model/error.h"
 #include "model/file_io.h"
 
 namespace mcusplit::host {

@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::host {
 namespace {

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/error.h"
 #include "host/replan.h"
 #include "host/run_devices.h"
-#include "model/error.h"
 #include "model/file_io.h"
 #include "quant/mq_format.h"
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::host {
 

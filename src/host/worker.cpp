@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/error.h"
 #include "device/device_image.h"
 #include "device/device_runtime.h"
 #include "host/failure_message.h"
@@ -14,7 +15,6 @@
 #include "host/socket_io.h"
 #include "host/socket_transport.h"
 #include "host/stats_message.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::plan {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/error.h"
 #include "kernels/int8_conv_dispatch.h"
-#include "model/error.h"
 
 namespace mcusplit::quant {
 namespace {

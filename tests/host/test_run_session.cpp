@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "host/run_session.h"
 #include "host/worker.h"
-#include "model/error.h"
 #include "plan/devices_shorthand.h"
 #include "plan/plan_file.h"
 #include "plan/planner.h"

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "model/onnx_import.h"
 #include "model/tensor_io.h"

@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "model/model_stats.h"
 #include "model/onnx_import.h"
