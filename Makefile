@@ -15,7 +15,18 @@ build: setup
 	cmake --preset $(PRESET) -DMCUSPLIT_WERROR=ON > /dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
 
-demo: build
+# The demo builds only what it runs (the mcusplit command, and the device
+# firmware when the cross compiler is installed) and shows its results, not
+# the build: set-up, configure and build output go to $(DEMO_LOG), whose tail
+# is shown only if they fail.
+DEMO_LOG := build/demo-build.log
+demo:
+	@mkdir -p build
+	@{ bash scripts/setup.sh && \
+	   cmake --preset $(PRESET) -DMCUSPLIT_WERROR=ON && \
+	   cmake --build --preset $(PRESET) --target mcusplit -j $(JOBS); } > $(DEMO_LOG) 2>&1 || \
+	  { tail -n 40 $(DEMO_LOG); echo "make demo: the build failed; its log: $(DEMO_LOG)"; exit 1; }
+	@echo "make demo: built $(BUILD_DIR)/src/mcusplit (build log: $(DEMO_LOG))"
 	@bash scripts/demo.sh $(BUILD_DIR)
 
 test: build

@@ -17,11 +17,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error.h"
 #include "device/device_image.h"
 #include "device/program_check.h"
 #include "device/protocol.h"
 #include "host/device_image_writer.h"
-#include "model/error.h"
 
 namespace {
 

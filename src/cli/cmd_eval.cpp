@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "cli/model_loading.h"
 #include "cli/mq_model.h"
-#include "model/error.h"
+#include "common/error.h"
 #include "quant/accuracy.h"
 #include "quant/mq_format.h"
 

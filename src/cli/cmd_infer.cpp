@@ -12,7 +12,7 @@
 #include "cli/model_loading.h"
 #include "cli/mq_model.h"
 #include "cli/top_k.h"
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "model/tensor_io.h"
 #include "quant/int8_executor.h"

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/byte_size.h"
 #include "plan/cluster_file.h"
 #include "plan/devices_shorthand.h"

@@ -13,7 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_loading.h"
-#include "model/error.h"
+#include "common/error.h"
 #include "quant/calibration.h"
 #include "quant/mq_format.h"
 #include "quant/quantizer.h"

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "host/worker.h"
-#include "model/error.h"
 #include "plan/byte_size.h"
 
 namespace mcusplit::cli {

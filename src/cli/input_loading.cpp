@@ -1,6 +1,6 @@
 #include "cli/input_loading.h"
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/tensor_io.h"
 
 namespace mcusplit::cli {

@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "model/error.h"
+#include "common/error.h"
 
 namespace {
 

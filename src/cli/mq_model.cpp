@@ -1,6 +1,6 @@
 #include "cli/mq_model.h"
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/tensor_io.h"
 
 namespace mcusplit::cli {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/error.h"
 #include "device/device_runtime.h"
 #include "host/device_image_writer.h"
 #include "host/device_slice.h"
@@ -11,7 +12,6 @@
 #include "host/provision_message.h"
 #include "host/socket_transport.h"
 #include "host/stats_message.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 namespace {

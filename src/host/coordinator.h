@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "host/op_spans.h"
 #include "host/socket_io.h"
-#include "model/error.h"
 #include "plan/plan_file.h"
 
 namespace mcusplit::host {

@@ -3,11 +3,11 @@
 #include <cstring>
 #include <string>
 
+#include "common/error.h"
 #include "device/device_image.h"
 #include "device/program_check.h"
 #include "device/protocol.h"
 #include "host/device_slice.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::host {
 

@@ -6,13 +6,13 @@
 #include <thread>
 #include <utility>
 
+#include "common/error.h"
 #include "device/device_runtime.h"
 #include "device/device_session.h"
 #include "host/failure_message.h"
 #include "host/in_memory_network.h"
 #include "host/session_clock.h"
 #include "host/stats_message.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 
@@ -112,13 +112,11 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
           device::frame_buffer_bytes(program, max_payload), device::kMinSessionFrameBytes)));
       std::vector<device::SpanRecord> spans(static_cast<size_t>(std::max(program.op_count, 1)));
       SteadySessionClock clock;
-      device::SessionMemory memory{arena.data(), program.arena_bytes, frame.data(),
-                                   static_cast<int64_t>(frame.size()),
-                                   device::RunRecords{spans.data(),
-                                                      static_cast<uint32_t>(spans.size()),
-                                                      nullptr, 0}};
-      auto session = std::make_unique<device::DeviceSession>(network.endpoint(p), clock, memory,
-                                                             timeout_ms);
+      device::SessionMemory memory{
+          arena.data(), program.arena_bytes, frame.data(), static_cast<int64_t>(frame.size()),
+          device::RunRecords{spans.data(), static_cast<uint32_t>(spans.size()), nullptr, 0}};
+      auto session =
+          std::make_unique<device::DeviceSession>(network.endpoint(p), clock, memory, timeout_ms);
       o.run.layer_compute_s.assign(g.layers.size(), 0.0);
       ComputeTimer timer(&o.run.layer_compute_s);
       device::Reason why;
@@ -156,13 +154,13 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
       ComputeTimer timer(&o.run.layer_compute_s);
       link.begin_inference(kInference);
       for (int d = 0; d < n; ++d) {
-        if (d != p) link.send_control(device::MessageType::Start, static_cast<uint16_t>(d),
-                                      kInference, nullptr, 0);
+        if (d != p)
+          link.send_control(device::MessageType::Start, static_cast<uint16_t>(d), kInference,
+                            nullptr, 0);
       }
       const auto start = Clock::now();
-      o.status = runtime.run(input.data(), static_cast<int64_t>(input.size()),
-                             result.output.data(), static_cast<int64_t>(result.output.size()),
-                             &timer);
+      o.status = runtime.run(input.data(), static_cast<int64_t>(input.size()), result.output.data(),
+                             static_cast<int64_t>(result.output.size()), &timer);
       o.run.wall_s = seconds_since(start);
       o.failure = runtime.failure();
       record(o, runtime.stats());

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include "common/error.h"
 #include "host/child_process.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 namespace {

@@ -1,7 +1,7 @@
 #include "host/provision_message.h"
 
+#include "common/error.h"
 #include "device/protocol.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 namespace {

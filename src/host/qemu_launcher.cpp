@@ -13,8 +13,8 @@
 #include <regex>
 #include <thread>
 
+#include "common/error.h"
 #include "host/child_process.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 namespace {

@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::host {
 namespace {

@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/error.h"
 #include "device/data_frame.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 

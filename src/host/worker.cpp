@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/error.h"
 #include "device/device_image.h"
 #include "device/device_session.h"
 #include "device/plan_acceptance.h"
@@ -14,7 +15,6 @@
 #include "host/socket_io.h"
 #include "host/socket_transport.h"
 #include "host/worker_link.h"
-#include "model/error.h"
 
 namespace mcusplit::host {
 namespace {
@@ -104,8 +104,7 @@ class Worker {
         capacity.holder = "worker";
         capacity.setting = "--ram";
         if (device::greeting_matches(parsed_, static_cast<uint16_t>(m.source),
-                                     static_cast<uint16_t>(transport_.self()), m.plan_hash,
-                                     &why) &&
+                                     static_cast<uint16_t>(transport_.self()), m.plan_hash, &why) &&
             device::image_fits(parsed_, capacity, &why)) {
           const int devices = parsed_.program.participant_count - 1;
           star_ = p.addresses.empty();
@@ -134,11 +133,11 @@ class Worker {
     arena_.assign(static_cast<size_t>(program.arena_bytes), 0);
     // One chunk payload for the runtime, and room for a whole Stats body
     // after a run.
-    frame_.assign(static_cast<size_t>(std::max<int64_t>(
-                      device::frame_buffer_bytes(program,
-                                                 static_cast<int32_t>(parsed_.max_payload_bytes)),
-                      device::kDefaultMaxPayload)),
-                  0);
+    frame_.assign(
+        static_cast<size_t>(std::max<int64_t>(
+            device::frame_buffer_bytes(program, static_cast<int32_t>(parsed_.max_payload_bytes)),
+            device::kDefaultMaxPayload)),
+        0);
     spans_.assign(static_cast<size_t>(std::max(program.op_count, 1)), device::SpanRecord{});
     return true;
   }
@@ -213,8 +212,7 @@ class Worker {
       transport_.send_error(coordinator_, device::ErrorCode::BadProvision, text.c_str());
       throw Error(text.c_str(), kExitFailure);
     }
-    const device::SessionEnd end =
-        session->serve(static_cast<uint32_t>(o_.idle_timeout.count()));
+    const device::SessionEnd end = session->serve(static_cast<uint32_t>(o_.idle_timeout.count()));
     if (end != device::SessionEnd::Shutdown) throw Error(session->message(), kExitFailure);
   }
 

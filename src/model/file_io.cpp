@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::model {
 

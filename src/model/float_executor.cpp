@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/error.h"
 #include "kernels/float_batch_norm.h"
 #include "kernels/float_concat.h"
 #include "kernels/float_conv.h"
@@ -16,7 +17,6 @@
 #include "kernels/float_matmul.h"
 #include "kernels/float_pool.h"
 #include "kernels/float_reduce.h"
-#include "model/error.h"
 
 namespace mcusplit::model {
 namespace {

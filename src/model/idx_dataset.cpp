@@ -7,7 +7,7 @@
 #include <cstring>
 #include <memory>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::model {
 namespace {

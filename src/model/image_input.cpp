@@ -8,7 +8,7 @@
 #include <fstream>
 #include <memory>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::model {
 namespace {

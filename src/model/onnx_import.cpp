@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/file_io.h"
 #include "model/onnx_constant_folding.h"
 #include "model/onnx_node_context.h"

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::model {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/file_io.h"
 
 namespace mcusplit::model {

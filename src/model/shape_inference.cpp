@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::model {
 namespace {

@@ -1,6 +1,6 @@
 #include "model/tensor_io.h"
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/file_io.h"
 #include "model/onnx_tensor.h"
 

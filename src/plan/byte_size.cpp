@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::plan {
 

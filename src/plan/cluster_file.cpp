@@ -8,7 +8,7 @@
 #include <optional>
 #include <sstream>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/byte_size.h"
 #include "plan/device_namer.h"
 #include "plan/device_profiles.h"

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::plan {
 
@@ -12,7 +12,7 @@ constexpr int64_t kKiB = 1024;
 constexpr int64_t kMiB = 1024 * kKiB;
 
 // Cycles per int8 MAC (docs/cluster.md, "Compute rate"):
-// - Cortex-M7: BACKGROUND.md measured 0.92 G instructions for 300.8 M MACs of
+// - Cortex-M7: 0.92 G instructions measured for 300.8 M MACs of (docs/design.md)
 //   MobileNetV2 with CMSIS-NN-class kernels (3.06 instructions/MAC); dual issue
 //   is taken to be eaten by load stalls and cache misses on weights: IPC 1.
 // - Cortex-M4F: same DSP (SMLAD) instruction stream, single issue, 2-cycle

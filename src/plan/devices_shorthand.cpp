@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/device_namer.h"
 #include "plan/device_profiles.h"
 

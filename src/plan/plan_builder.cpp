@@ -4,10 +4,10 @@
 #include <climits>
 #include <tuple>
 
-#include "model/error.h"
+#include "common/error.h"
+#include "common/memory_planner.h"
 #include "plan/box_algebra.h"
 #include "plan/layer_geometry.h"
-#include "quant/memory_planner.h"
 
 namespace mcusplit::plan {
 

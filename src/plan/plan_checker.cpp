@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/checker_context.h"
 
 namespace mcusplit::plan {

@@ -9,9 +9,9 @@
 #include <limits>
 #include <utility>
 
-#include "model/error.h"
+#include "common/byte_stream.h"
+#include "common/error.h"
 #include "model/file_io.h"
-#include "quant/byte_stream.h"
 #include "quant/mq_codec.h"
 
 namespace mcusplit::plan {

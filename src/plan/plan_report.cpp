@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/file_io.h"
 #include "plan/report_format.h"
 #include "plan/svg_memory.h"

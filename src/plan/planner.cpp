@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/fused_bands.h"
 #include "plan/plan_file.h"
 #include "quant/mq_format.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "quant/int8_executor.h"
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/memory_planner.h"
+#include "common/memory_planner.h"
 #include "quant/qgraph.h"
 
 namespace mcusplit::quant {

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "quant/range_recorder.h"
 

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::quant {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "quant/qgraph_validate.h"
 
 namespace mcusplit::quant {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::quant {
 namespace {

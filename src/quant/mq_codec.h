@@ -7,8 +7,8 @@
 
 #include <cstddef>
 
+#include "common/byte_stream.h"
 #include "core/box.h"
-#include "quant/byte_stream.h"
 #include "quant/qgraph.h"
 
 namespace mcusplit::quant {

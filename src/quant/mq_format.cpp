@@ -5,9 +5,9 @@
 
 #include <cstdio>
 
-#include "model/error.h"
+#include "common/byte_stream.h"
+#include "common/error.h"
 #include "model/file_io.h"
-#include "quant/byte_stream.h"
 #include "quant/mq_codec.h"
 #include "quant/qgraph_validate.h"
 

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::quant {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "quant/calibration.h"
 #include "quant/quantizer_context.h"
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 
 namespace mcusplit::model {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "model/onnx_import.h"
 #include "model/passes.h"

@@ -24,13 +24,13 @@
 #include <tuple>
 #include <vector>
 
+#include "common/error.h"
 #include "device/device_image.h"
 #include "device/device_runtime.h"
 #include "device/protocol.h"
 #include "host/device_image_writer.h"
 #include "host/device_slice.h"
 #include "host/in_memory_network.h"
-#include "model/error.h"
 #include "plan/devices_shorthand.h"
 #include "plan/planner.h"
 #include "plan/random_models.h"

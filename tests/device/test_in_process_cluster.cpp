@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "host/in_process_cluster.h"
-#include "model/error.h"
 #include "model/idx_dataset.h"
 #include "model/onnx_import.h"
 #include "model/passes.h"

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "device/device_image.h"
 #include "host/device_image_writer.h"
 #include "host/device_slice.h"
@@ -18,7 +19,6 @@
 #include "host/socket_io.h"
 #include "host/socket_transport.h"
 #include "host/worker.h"
-#include "model/error.h"
 #include "plan/devices_shorthand.h"
 #include "plan/planner.h"
 #include "plan/random_models.h"

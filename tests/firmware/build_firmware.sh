@@ -7,14 +7,14 @@
 #
 #   [MCUSPLIT_FW_TARGET=NAME] tests/firmware/build_firmware.sh BUILD_DIR [-DVAR=VALUE ...]
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../support/skip_or_fail.sh"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:?usage: build_firmware.sh BUILD_DIR [cmake args]}"
 shift
 
 if ! command -v arm-none-eabi-g++ > /dev/null; then
-  echo "build_firmware: arm-none-eabi-g++ not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
-  exit 77
+  skip_or_fail "build_firmware: arm-none-eabi-g++ not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
 fi
 
 generator=()

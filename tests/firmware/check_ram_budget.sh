@@ -9,16 +9,16 @@
 #   3. U - 8 bytes: fails, "region `RAM' overflowed by 8 bytes";
 #   4. 128 KiB with the 200 KiB arena: fails, region overflow and the linker
 #      script's own message.
-# Exit 77 (the ctest skip code) if the cross compiler is missing.
+# Exit 77 (the ctest skip code) if the cross compiler is missing, 1 on CI.
 #
 #   tests/firmware/check_ram_budget.sh BUILD_DIR
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../support/skip_or_fail.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:?usage: check_ram_budget.sh BUILD_DIR}"
 if ! command -v arm-none-eabi-g++ > /dev/null; then
-  echo "check_ram_budget: arm-none-eabi-g++ not found"
-  exit 77
+  skip_or_fail "check_ram_budget: arm-none-eabi-g++ not found"
 fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

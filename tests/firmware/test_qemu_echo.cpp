@@ -31,12 +31,12 @@
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
 #include "host/child_process.h"
 #include "host/qemu_launcher.h"
-#include "model/error.h"
 
 namespace mcusplit::device {
 namespace {

@@ -2,14 +2,14 @@
 # Checks that the freestanding layer (src/core headers, src/kernels/int8_* and op_*,
 # src/device: the device runtime and the frame codec) compiles for Cortex-M7 with
 # arm-none-eabi-g++. Exit 0 on success, 77 (the ctest SKIP_RETURN_CODE
-# convention) if the cross compiler is missing.
+# convention) if the cross compiler is missing, 1 on CI (tests/support/skip_or_fail.sh).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../support/skip_or_fail.sh"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cxx="${ARM_CXX:-arm-none-eabi-g++}"
 if ! command -v "$cxx" > /dev/null; then
-  echo "check_arm_build: $cxx not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
-  exit 77
+  skip_or_fail "check_arm_build: $cxx not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
 fi
 
 flags=(-std=c++20 -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16 -O2

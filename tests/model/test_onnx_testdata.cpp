@@ -9,10 +9,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "model/onnx_import.h"
 #include "model/tensor_io.h"
+#include "support/required_data.h"
 
 namespace mcusplit::model {
 namespace {
@@ -38,7 +39,7 @@ Dims declared_dims(const onnx::ValueInfoProto& info) {
 
 TEST(OnnxTestdata, ImportsOrFailsCleanlyAndShapesMatch) {
   const fs::path root(ONNX_NODE_TEST_DIR);
-  if (!fs::exists(root)) GTEST_SKIP() << "no libonnx-testdata";
+  MCUSPLIT_REQUIRE_DATA(fs::exists(root), "libonnx-testdata");
   int imported = 0;
   for (const auto& entry : fs::directory_iterator(root)) {
     const fs::path file = entry.path() / "model.onnx";
@@ -68,7 +69,7 @@ TEST(OnnxTestdata, ImportsOrFailsCleanlyAndShapesMatch) {
 // Models this importer must accept (the operators mcusplit supports).
 TEST(OnnxTestdata, SupportedModelsImport) {
   const fs::path root(ONNX_NODE_TEST_DIR);
-  if (!fs::exists(root)) GTEST_SKIP() << "no libonnx-testdata";
+  MCUSPLIT_REQUIRE_DATA(fs::exists(root), "libonnx-testdata");
   for (const char* name : {"test_conv_with_autopad_same",
                            "test_conv_with_strides_padding",
                            "test_conv_with_strides_and_asymmetric_padding",
@@ -110,7 +111,7 @@ TEST(OnnxTestdata, SupportedModelsImport) {
 // with a message that says so (a runner may promote them to initializers).
 TEST(OnnxTestdata, NonConstantOperandsAreExplained) {
   const fs::path root(ONNX_NODE_TEST_DIR);
-  if (!fs::exists(root / "test_clip" / "model.onnx")) GTEST_SKIP() << "no libonnx-testdata";
+  MCUSPLIT_REQUIRE_DATA(fs::exists(root / "test_clip" / "model.onnx"), "libonnx-testdata");
   for (const char* name : {"test_clip", "test_reshape_reordered_all_dims"}) {
     try {
       import_onnx_file((root / name / "model.onnx").string());
@@ -124,7 +125,7 @@ TEST(OnnxTestdata, NonConstantOperandsAreExplained) {
 // A runner can promote operand inputs to initializers and import the model.
 TEST(OnnxTestdata, PromotedClipBoundsImportAndRun) {
   const fs::path dir = fs::path(ONNX_NODE_TEST_DIR) / "test_clip";
-  if (!fs::exists(dir / "model.onnx")) GTEST_SKIP() << "no libonnx-testdata";
+  MCUSPLIT_REQUIRE_DATA(fs::exists(dir / "model.onnx"), "libonnx-testdata");
   onnx::ModelProto model = read_model(dir / "model.onnx");
   for (int i = 1; i < model.graph().input_size(); ++i) {
     std::ifstream in(dir / "test_data_set_0" / ("input_" + std::to_string(i) + ".pb"),

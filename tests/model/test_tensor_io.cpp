@@ -8,6 +8,7 @@
 #include "model/error_matchers.h"
 #include "model/onnx_builder.h"
 #include "model/tensor_io.h"
+#include "support/required_data.h"
 
 namespace mcusplit::model {
 namespace {
@@ -122,7 +123,7 @@ TEST(TensorIo, Errors) {
 TEST(TensorIo, ReadsOnnxBackendTestData) {
   const std::string path =
       std::string(ONNX_NODE_TEST_DIR) + "/test_relu/test_data_set_0/input_0.pb";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no libonnx-testdata";
+  MCUSPLIT_REQUIRE_DATA(std::filesystem::exists(path), "libonnx-testdata");
   const FloatTensor t = read_tensor_file(path);
   EXPECT_EQ(t.shape, (Dims{3, 4, 5}));
   EXPECT_EQ(t.data.size(), 60u);

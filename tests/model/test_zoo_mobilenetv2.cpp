@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "model/float_executor.h"
 #include "model/model_stats.h"
 #include "model/onnx_import.h"
@@ -23,7 +23,8 @@
 namespace mcusplit::model {
 namespace {
 
-// torchvision / BACKGROUND.md figures for MobileNetV2-1.0 @ 224, 1000 classes.
+// torchvision figures for MobileNetV2-1.0 @ 224, 1000 classes (docs/design.md,
+// "Background figures").
 constexpr int64_t kParams = 3'504'872;
 constexpr int64_t kMacs = 300'774'272;
 constexpr int64_t kPeakIoBytes = 1'505'280;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::plan::testing {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/checker_geometry.h"
 #include "plan/device_profiles.h"
 #include "plan/plan_checker.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/plan_report.h"
 #include "plan/report_format.h"
 #include "quant/qgraph_builder.h"

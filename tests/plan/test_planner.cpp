@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "plan/devices_shorthand.h"
 #include "plan/plan_checker.h"
 #include "plan/planner.h"

@@ -1,7 +1,7 @@
 // The arena plan of a QGraph: lifetimes, Reshape aliasing, sizes of chains.
 #include <gtest/gtest.h>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "qgraph_builder.h"
 #include "quant/arena_plan.h"
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "model/error.h"
+#include "common/error.h"
 #include "qgraph_builder.h"
 #include "quant/int8_executor.h"
 

@@ -3,8 +3,8 @@
 
 #include <random>
 
-#include "model/error.h"
-#include "quant/memory_planner.h"
+#include "common/error.h"
+#include "common/memory_planner.h"
 
 namespace mcusplit::quant {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::quant {
 

@@ -1,10 +1,10 @@
-#include "quant/memory_planner.h"
+#include "common/memory_planner.h"
 
 #include <algorithm>
 #include <map>
 #include <numeric>
 
-#include "model/error.h"
+#include "common/error.h"
 
 namespace mcusplit::quant {
 namespace {

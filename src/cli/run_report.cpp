@@ -1,0 +1,157 @@
+#include "cli/run_report.h"
+
+#include <fmt/core.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/mq_model.h"
+#include "cli/top_k.h"
+#include "host/kernel_costs.h"
+#include "host/qemu_launcher.h"
+#include "quant/int8_executor.h"
+
+namespace mcusplit::cli {
+namespace {
+
+// Per plan step the participant computed or waited in: its layer (or the
+// output collection) and the seconds; with -icount also the kernel, its MACs
+// and the instructions it took.
+nlohmann::json layers_json(const plan::PlanFile& file, int participant,
+                           const host::ParticipantReport& p, bool icount) {
+  const host::StepTimes& t = p.steps;
+  std::vector<const host::LayerKernelCost*> cost_of(t.compute_s.size(), nullptr);
+  std::vector<host::LayerKernelCost> costs;
+  if (icount && !p.coordinator) {
+    costs = host::layer_kernel_costs(file, participant, p, host::kIcountShift);
+    for (const host::LayerKernelCost& c : costs) cost_of[static_cast<size_t>(c.step)] = &c;
+  }
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t step = 0; step < t.compute_s.size(); ++step) {
+    if (t.compute_s[step] == 0 && t.wait_s[step] == 0 && cost_of[step] == nullptr) continue;
+    const std::string name =
+        step < file.graph.layers.size() ? file.graph.layers[step].name : "output";
+    nlohmann::json layer{{"step", step},
+                         {"layer", name},
+                         {"compute_s", t.compute_s[step]},
+                         {"wait_s", t.wait_s[step]}};
+    if (const host::LayerKernelCost* c = cost_of[step]) {
+      layer["kernel"] = c->kernel;
+      layer["macs"] = c->macs;
+      layer["instructions"] = c->instructions;
+    }
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+
+// A device's instructions in Compute ops (-icount), 0 for the coordinator.
+int64_t compute_instructions(const plan::PlanFile& file, const host::ParticipantReport& p) {
+  if (p.coordinator) return 0;
+  const std::vector<int64_t> steps = host::step_instructions(
+      p.compute_clocks, p.clock_hz, host::kIcountShift, file.plan.step_count());
+  int64_t total = 0;
+  for (int64_t n : steps) total += n;
+  return total;
+}
+
+nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedRun& r,
+                            bool icount) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (size_t i = 0; i < r.participants.size(); ++i) {
+    const host::ParticipantReport& p = r.participants[i];
+    const int participant = static_cast<int>(i);
+    devices.push_back({{"name", p.name},
+                       {"address", p.address},
+                       {"coordinator", p.coordinator},
+                       {"arena_bytes", p.arena_bytes},
+                       {"high_water_bytes", p.high_water_bytes},
+                       {"bytes_sent", p.bytes_sent},
+                       {"planned_bytes_sent", p.planned_bytes_sent},
+                       {"bytes_received", p.bytes_received},
+                       {"planned_bytes_received", p.planned_bytes_received},
+                       {"frames_sent", p.frames_sent},
+                       {"frames_received", p.frames_received},
+                       {"data_frames_sent", p.data_frames_sent},
+                       {"planned_data_frames_sent", p.planned_data_frames_sent},
+                       {"credit_frames_sent", p.credit_frames_sent},
+                       {"planned_credit_frames_sent", p.planned_credit_frames_sent},
+                       {"frames_relayed", p.frames_relayed},
+                       {"bytes_relayed", p.bytes_relayed},
+                       {"stats_frames_sent", p.stats_frames_sent},
+                       {"serial_bytes_dropped", p.serial_bytes_dropped},
+                       {"compute_s", p.compute_s},
+                       {"wait_s", p.wait_s},
+                       {"total_s", p.total_s},
+                       {"layers", layers_json(file, participant, p, icount)}});
+    if (icount) devices.back()["instructions"] = compute_instructions(file, p);
+  }
+  return devices;
+}
+
+ClassScore top1(const host::RunSession& session, const host::RunOutcome& outcome) {
+  const std::vector<float> scores =
+      quant::dequantize_output(session.plan().graph, outcome.run.output);
+  return top_k(scores.data(), static_cast<int64_t>(scores.size()), 1)[0];
+}
+
+}  // namespace
+
+nlohmann::json run_json(const host::RunSession& session, const host::RunOutcome& outcome) {
+  const plan::PlanFile& file = session.plan();
+  const host::DistributedRun& r = outcome.run;
+  const bool icount = session.request().icount;
+  const quant::QTensor& out_t = file.graph.tensors[static_cast<size_t>(file.graph.output)];
+  const ClassScore top = top1(session, outcome);
+  return nlohmann::json{{"model", file.plan.model_name},
+                        {"plan_hash", fmt::format("{:016x}", file.hash)},
+                        {"output", {{"name", out_t.name}, {"shape", onnx_dims(out_t.shape)}}},
+                        {"top1", {{"index", top.index}, {"score", top.score}}},
+                        {"latency_s", r.latency_s},
+                        {"mean_latency_s", outcome.latency.mean_s},
+                        {"median_latency_s", outcome.latency.median_s},
+                        {"throughput_per_s", outcome.latency.throughput_per_s},
+                        {"topology", outcome.star ? "star" : "switched"},
+                        {"targets", host::name(session.request().targets)},
+                        {"plan_devices", file.plan.device_count()},
+                        {"replanned_without", r.replanned_without},
+                        {"estimated_latency_s", file.plan.estimated_latency_s},
+                        {"icount_shift", icount ? host::kIcountShift : -1},
+                        {"devices", devices_json(file, r, icount)}};
+}
+
+void print_run_table(const host::RunSession& session, const host::RunOutcome& outcome) {
+  const plan::PlanFile& file = session.plan();
+  const host::DistributedRun& r = outcome.run;
+  const bool qemu = session.request().targets == host::RunTargets::Qemu;
+  fmt::print(
+      "ran {} on {} {} ({}), {} inference(s): median latency {:.2f} ms, {:.2f} inferences/s "
+      "(plan estimate {:.2f} ms)\n",
+      file.plan.model_name, file.plan.device_count(),
+      qemu ? "emulated Cortex-M7 devices (QEMU) over UART" : "workers",
+      outcome.star ? "star" : "switched", r.latency_s.size(), outcome.latency.median_s * 1e3,
+      outcome.latency.throughput_per_s, file.plan.estimated_latency_s * 1e3);
+  const ClassScore top = top1(session, outcome);
+  fmt::print("top-1: class {} (score {:.4f})\n", top.index, top.score);
+  fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}\n", "device", "arena",
+             "high water", "sent", "received", "frames>", "frames<", "compute ms", "wait ms");
+  for (const host::ParticipantReport& p : r.participants) {
+    fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10.2f} {:>10.2f}\n", p.name,
+               p.arena_bytes, p.high_water_bytes, p.bytes_sent, p.bytes_received, p.frames_sent,
+               p.frames_received, p.compute_s * 1e3, p.wait_s * 1e3);
+  }
+  if (session.request().icount) {
+    // Virtual time under -icount: the seconds above are instructions * 128 ns.
+    fmt::print("instructions in compute (QEMU -icount shift={}):", host::kIcountShift);
+    for (size_t i = 0; i + 1 < r.participants.size(); ++i) {
+      fmt::print(" {} {}", r.participants[i].name, compute_instructions(file, r.participants[i]));
+    }
+    fmt::print("\n");
+  }
+  if (outcome.star) {
+    fmt::print("coordinator relayed {} frames ({} bytes)\n", r.participants.back().frames_relayed,
+               r.participants.back().bytes_relayed);
+  }
+}
+
+}  // namespace mcusplit::cli

@@ -1,0 +1,132 @@
+#include "host/run_devices.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/error.h"
+#include "host/device_image_writer.h"
+#include "model/file_io.h"
+
+namespace mcusplit::host {
+namespace {
+
+// How long `mcusplit worker` processes started here wait to start; what a
+// worker is told its receive timeout is unless the run has one.
+constexpr std::chrono::seconds kWorkerStartTimeout{10};
+constexpr std::chrono::milliseconds kWorkerDefaultTimeout{2000};
+
+// Writes every device's image of `file` into `dir`; returns their paths.
+std::vector<std::string> write_device_images(const plan::PlanFile& file, const std::string& dir,
+                                             int generation) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < file.plan.device_count(); ++i) {
+    const std::vector<uint8_t> image = write_participant_image(file, i);
+    paths.push_back(dir + "/plan" + std::to_string(generation) + "-device" + std::to_string(i) +
+                    ".img");
+    model::write_file_atomically(paths.back(), std::string(image.begin(), image.end()),
+                                 "device image ");
+  }
+  return paths;
+}
+
+// The last non-empty line of `text`.
+std::string last_line(const std::string& text) {
+  size_t end = text.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  const size_t start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1,
+                     end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+}  // namespace
+
+RunDevices::RunDevices(const RunRequest& request, const plan::PlanFile& file) : request_(request) {
+  if (request.targets == RunTargets::Qemu) {
+    start_qemu(file);
+  } else if (request.workers.empty()) {
+    start_local(file.plan.device_count());
+  } else {
+    addresses_ = request.workers;
+  }
+}
+
+void RunDevices::start_local(int count) {
+  local_.reset();
+  const std::chrono::milliseconds timeout = request_.timeout.value_or(kWorkerDefaultTimeout);
+  local_.emplace(count, kWorkerStartTimeout,
+                 std::vector<std::string>{"--timeout", std::to_string(timeout.count())});
+  addresses_ = local_->addresses();
+}
+
+// One QEMU per device, its image loaded before reset, or none over the link:
+// the coordinator then sends each its slice.
+void RunDevices::start_qemu(const plan::PlanFile& file) {
+  emulated_.reset();
+  if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
+  QemuOptions q;
+  q.firmware = request_.firmware;
+  q.icount = request_.icount;
+  const bool over_link = request_.delivery == ImageDelivery::Link;
+  emulated_.emplace(over_link
+                        ? std::vector<std::string>(static_cast<size_t>(file.plan.device_count()))
+                        : write_device_images(file, images_dir_->path(), generation_++),
+                    q);
+  addresses_ = emulated_->addresses();
+}
+
+void RunDevices::restart_without(const plan::PlanFile& file, int lost) {
+  if (emulated_) {
+    start_qemu(file);
+  } else if (local_) {
+    local_->kill_all();
+    start_local(file.plan.device_count());
+  } else {
+    addresses_.erase(addresses_.begin() + lost);
+  }
+}
+
+std::string RunDevices::failure_notes(const plan::PlanFile& file, const std::string& message) {
+  std::string said;
+  if (!emulated_) return said;
+  const std::vector<int> status = emulated_->wait_all(std::chrono::seconds(3));
+  for (size_t i = 0; i < status.size(); ++i) {
+    if (status[i] <= 0) continue;
+    const std::string line = last_line(emulated_->output(i));
+    if (!line.empty() && message.find(line) != std::string::npos) continue;
+    said += "; device '" + file.plan.participants[i].name + "' (QEMU) exited with status " +
+            std::to_string(status[i]) + (line.empty() ? "" : ": " + line);
+  }
+  return said;
+}
+
+void RunDevices::require_clean_shutdown(const plan::PlanFile& file,
+                                        std::chrono::milliseconds receive_timeout) {
+  if (local_ && !local_->wait_all(std::chrono::seconds(2))) {
+    throw Error("a worker did not shut down cleanly after the run", kExitFailure);
+  }
+  if (!emulated_) return;
+  // Every firmware exits through semihosting with 0 after the Stop.
+  const std::vector<int> status = emulated_->wait_all(
+      std::max<std::chrono::milliseconds>(receive_timeout, std::chrono::seconds(5)));
+  // What each firmware printed (banner, its last words: uptime, stack
+  // depth), kept on request.
+  const char* keep = std::getenv("MCUSPLIT_QEMU_OUTPUT");
+  if (keep != nullptr && *keep != '\0') {
+    for (size_t i = 0; i < status.size(); ++i) {
+      model::write_file_atomically(
+          std::string(keep) + "/" + file.plan.participants[i].name + ".log", emulated_->output(i),
+          "QEMU output ");
+    }
+  }
+  for (size_t i = 0; i < status.size(); ++i) {
+    if (status[i] == 0) continue;
+    const std::string said = last_line(emulated_->output(i));
+    throw Error("device '" + file.plan.participants[i].name + "' (QEMU) " +
+                    (status[i] < 0 ? std::string("did not shut down after the run")
+                                   : "exited with status " + std::to_string(status[i])) +
+                    (said.empty() ? "" : ": " + said),
+                kExitFailure);
+  }
+}
+
+}  // namespace mcusplit::host

@@ -1,0 +1,36 @@
+// What `mcusplit run` is asked to do, its modes parsed (host/run_modes.h):
+// the input of a RunSession.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/run_modes.h"
+#include "host/socket_io.h"
+
+namespace mcusplit::host {
+
+struct RunRequest {
+  std::string plan_path;   // a plan file (mcusplit plan -o)
+  std::string model_path;  // the .mq model it was made from; "" = none (OnFailure::Replan needs it)
+  RunTargets targets = RunTargets::Workers;
+  // Running workers in device order (Workers only); empty: started here.
+  std::vector<SocketAddress> workers;
+  RunTopology topology = RunTopology::FromPlan;
+  // Qemu only; unset: Loader. Set for Workers is bad input.
+  std::optional<ImageDelivery> delivery;
+  OnFailure on_failure = OnFailure::Stop;
+  std::string firmware;  // Qemu: the device firmware ELF
+  bool icount = false;   // Qemu: -icount, instruction counts per layer
+  int repeat = 1;        // inferences
+  // Receive timeout; unset: 2 s, or 30 s for emulated devices.
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+// "A.B.C.D:PORT,..." (--workers): the addresses in order. Throws
+// mcusplit::Error (bad input) on a malformed or repeated address.
+std::vector<SocketAddress> parse_worker_list(const std::string& list);
+
+}  // namespace mcusplit::host
