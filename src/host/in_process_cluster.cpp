@@ -97,9 +97,12 @@ ClusterRun InProcessCluster::run(const std::vector<int8_t>& input) const {
   // and closing now could hide the participant that waited first (several
   // wait on one missing message under credit flow control).
   const auto close_on_failure = [&](const Outcome& o) {
-    const bool timed_out = o.status == RuntimeStatus::TransportFailed &&
-                           o.failure.transport == device::TransportStatus::Timeout;
-    if ((o.status != RuntimeStatus::Ok && !timed_out) || !o.exception.empty()) network.close();
+    // A participant interrupted by another's Error (Closed) is no root cause
+    // either: closing then would stop the others before they report theirs.
+    const bool waited = o.status == RuntimeStatus::TransportFailed &&
+                        (o.failure.transport == device::TransportStatus::Timeout ||
+                         o.failure.transport == device::TransportStatus::Closed);
+    if ((o.status != RuntimeStatus::Ok && !waited) || !o.exception.empty()) network.close();
   };
 
   const auto device_main = [&](int p) {
