@@ -1,6 +1,7 @@
 #include "device/device_image.h"
 
 #include <bit>
+#include <cstring>
 
 #include "device/crc32.h"
 #include "device/protocol.h"
@@ -67,42 +68,39 @@ class FieldWords {
   bool bad_flag_ = false;
 };
 
-// Finds the word where a named field starts.
+// Finds the word where a named field starts: the word count of the fields
+// before it.
 class FieldFinder {
  public:
   explicit FieldFinder(const char* name) : name_(name) {}
   template <class T>
-  void i32(const char* n, T&) {
-    step(n, 1);
+  void i32(const char* n, T& v) {
+    note(n);
+    words_.i32(n, v);
   }
   template <class T>
-  void flag(const char* n, T&) {
-    step(n, 1);
+  void flag(const char* n, T& v) {
+    note(n);
+    words_.flag(n, v);
   }
   template <class T>
-  void shape(const char* n, T&) {
-    step(n, 3);
+  void shape(const char* n, T& v) {
+    note(n);
+    words_.shape(n, v);
   }
   template <class T>
-  void activation(const char* n, T&) {
-    step(n, 2);
+  void activation(const char* n, T& v) {
+    note(n);
+    words_.activation(n, v);
   }
   int32_t found() const { return found_; }
 
  private:
-  static bool same(const char* a, const char* b) {
-    while (*a != '\0' && *a == *b) {
-      ++a;
-      ++b;
-    }
-    return *a == *b;
-  }
-  void step(const char* n, int32_t words) {
-    if (found_ < 0 && same(n, name_)) found_ = at_;
-    at_ += words;
+  void note(const char* n) {
+    if (found_ < 0 && std::strcmp(n, name_) == 0) found_ = static_cast<int32_t>(words_.words);
   }
   const char* name_;
-  int32_t at_ = 0;
+  kernels::FieldWordCounter words_;
   int32_t found_ = -1;
 };
 

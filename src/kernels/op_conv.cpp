@@ -80,25 +80,20 @@ ConstantCounts counts(const OpParams& params) {
 }
 
 const ChannelConstants kConvConstants = {
-    [](const OpParams& p) { return p.conv.output.c; },
-    [](const OpParams& p) {
-      return ChannelRange{p.conv.weights_c0, p.conv.weights_c1};
-    },
-    [](OpParams& p, ChannelRange r) {
-      p.conv.weights_c0 = r.c0;
-      p.conv.weights_c1 = r.c1;
-    },
-    counts,
-    [](const OpParams&) { return false; },
-    [](OpParams& p, const ConstantArrays& a) {
-      p.conv.weights = a.weights;
-      p.conv.bias = a.bias;
-      p.conv.requant = {a.multiplier, a.shift};
-    },
-    [](const OpParams& p) {
-      return ConstantArrays{p.conv.weights, p.conv.bias, p.conv.requant.multiplier,
-                            p.conv.requant.shift};
-    },
+    .channels = [](const OpParams& p) { return p.conv.output.c; },
+    .slice =
+        [](const OpParams& p) {
+          return ChannelRange{p.conv.weights_c0, p.conv.weights_c1};
+        },
+    .set_slice =
+        [](OpParams& p, ChannelRange r) {
+          p.conv.weights_c0 = r.c0;
+          p.conv.weights_c1 = r.c1;
+        },
+    .counts = counts,
+    .per_tensor_requant = [](const OpParams&) { return false; },
+    .bind = [](OpParams& p, const ConstantArrays& a) { op_util::bind_arrays(p.conv, a); },
+    .bound = [](const OpParams& p) { return op_util::bound_arrays(p.conv); },
 };
 
 }  // namespace

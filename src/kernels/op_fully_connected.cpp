@@ -65,24 +65,20 @@ ConstantCounts counts(const OpParams& params) {
 }
 
 const ChannelConstants kFullyConnectedConstants = {
-    [](const OpParams& p) { return p.fc.output_size; },
-    [](const OpParams& p) {
-      return ChannelRange{p.fc.weights_n0, p.fc.weights_n1};
-    },
-    [](OpParams& p, ChannelRange r) {
-      p.fc.weights_n0 = r.c0;
-      p.fc.weights_n1 = r.c1;
-    },
-    counts,
-    [](const OpParams& p) { return p.fc.per_tensor_requant; },
-    [](OpParams& p, const ConstantArrays& a) {
-      p.fc.weights = a.weights;
-      p.fc.bias = a.bias;
-      p.fc.requant = {a.multiplier, a.shift};
-    },
-    [](const OpParams& p) {
-      return ConstantArrays{p.fc.weights, p.fc.bias, p.fc.requant.multiplier, p.fc.requant.shift};
-    },
+    .channels = [](const OpParams& p) { return p.fc.output_size; },
+    .slice =
+        [](const OpParams& p) {
+          return ChannelRange{p.fc.weights_n0, p.fc.weights_n1};
+        },
+    .set_slice =
+        [](OpParams& p, ChannelRange r) {
+          p.fc.weights_n0 = r.c0;
+          p.fc.weights_n1 = r.c1;
+        },
+    .counts = counts,
+    .per_tensor_requant = [](const OpParams& p) { return p.fc.per_tensor_requant; },
+    .bind = [](OpParams& p, const ConstantArrays& a) { op_util::bind_arrays(p.fc, a); },
+    .bound = [](const OpParams& p) { return op_util::bound_arrays(p.fc); },
 };
 
 }  // namespace

@@ -22,7 +22,21 @@ inline bool positive_window(int32_t kh, int32_t kw, int32_t sh, int32_t sw) {
   return kh > 0 && kw > 0 && sh > 0 && sw > 0;
 }
 
-// Operators without MACs and without a variant choice.
+// Conv and FullyConnected params name their constant pointers alike: one
+// binding for both.
+template <class P>
+void bind_arrays(P& p, const ConstantArrays& a) {
+  p.weights = a.weights;
+  p.bias = a.bias;
+  p.requant = {a.multiplier, a.shift};
+}
+
+template <class P>
+ConstantArrays bound_arrays(const P& p) {
+  return ConstantArrays{p.weights, p.bias, p.requant.multiplier, p.requant.shift};
+}
+
+// Operators without MACs.
 inline int64_t no_macs(const OpLayer&, const Box&) {
   return 0;
 }

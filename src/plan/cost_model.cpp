@@ -129,8 +129,7 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
           now = std::max(now, arrivals[static_cast<size_t>(op.peer)][static_cast<size_t>(p)][k++]);
         } else if (op.kind == OpKind::Compute) {
           const auto& layer = graph.layers[static_cast<size_t>(op.layer)];
-          const double seconds =
-              static_cast<double>(box_work(graph, layer, op.box)) / rate_of(plan, p);
+          const double seconds = static_cast<double>(box_work(layer, op.box)) / rate_of(plan, p);
           plan.timeline.push_back(TimelineEvent{p, OpKind::Compute, step, -1, now, now + seconds});
           now += seconds;
           pp.estimate.compute_s += seconds;

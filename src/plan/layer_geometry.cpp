@@ -27,7 +27,7 @@ int64_t box_macs(const QLayer& layer, const Box& out_box) {
   return layer.record().macs(layer.view(), out_box);
 }
 
-int64_t box_work(const quant::QGraph& /*graph*/, const QLayer& layer, const Box& out_box) {
+int64_t box_work(const QLayer& layer, const Box& out_box) {
   if (out_box.empty()) return 0;
   return layer.record().work(layer.view(), out_box);
 }

@@ -23,7 +23,7 @@ int64_t box_macs(const quant::QLayer& layer, const core::Box& out_box);
 // The cost model's measure of compute: MACs, and for layers without MACs one
 // unit per value read or written (elementwise, pooling windows, copies), so
 // that they are not free.
-int64_t box_work(const quant::QGraph& graph, const quant::QLayer& layer, const core::Box& out_box);
+int64_t box_work(const quant::QLayer& layer, const core::Box& out_box);
 
 // True for layers whose constants are sliced by output channel (conv, FC).
 bool has_channel_constants(const quant::QLayer& layer);

@@ -13,9 +13,9 @@
 namespace mcusplit::plan {
 
 using core::Box;
+using quant::OpType;
 using quant::QGraph;
 using quant::QLayer;
-using quant::OpType;
 
 namespace {
 
@@ -44,7 +44,7 @@ LayerPlan layer_plan(const QGraph& g, int layer, Strategy strategy, int single,
   const core::TensorShape3& shape = g.tensors[static_cast<size_t>(l.output)].shape;
   std::vector<double> w(static_cast<size_t>(participants), 0.0);
   std::copy(device_weights.begin(), device_weights.end(), w.begin());
-  const double work = static_cast<double>(box_work(g, l, core::full_box(shape)));
+  const double work = static_cast<double>(box_work(l, core::full_box(shape)));
   return LayerPlan{strategy, divide_output(strategy, shape, w, single, carry, work)};
 }
 
@@ -208,8 +208,8 @@ class AutoPlanner {
     std::vector<int64_t> messages(n, 0);
     double compute = 0;
     for (size_t p = 0; p < n; ++p) {
-      compute = std::max(
-          compute, static_cast<double>(box_work(g_, l, boxes[p])) / rate(static_cast<int>(p)));
+      compute =
+          std::max(compute, static_cast<double>(box_work(l, boxes[p])) / rate(static_cast<int>(p)));
       memory[p] += vol(boxes[p]);
     }
     std::vector<int> seen;
@@ -401,7 +401,7 @@ void balance_shares(const QGraph& graph, const ShareWeights& weights,
     std::copy(weights[i].begin(), weights[i].end(), w.begin());
     double total = 0;
     for (double x : w) total += x;
-    const double work = static_cast<double>(box_work(graph, l, core::full_box(shape)));
+    const double work = static_cast<double>(box_work(l, core::full_box(shape)));
     if (lp.strategy == Strategy::Fused) {
       std::vector<Box> fused;
       if (i + 1 < layers.size())
@@ -421,11 +421,11 @@ void balance_shares(const QGraph& graph, const ShareWeights& weights,
     // carries keep summing to zero.
     double done = 0;
     for (size_t p = 0; p < participants; ++p) {
-      done += static_cast<double>(box_work(graph, l, lp.boxes[p]));
+      done += static_cast<double>(box_work(l, lp.boxes[p]));
     }
     for (size_t p = 0; p < participants; ++p) {
       if (total <= 0 || w[p] <= 0) continue;
-      carry[p] += done * w[p] / total - static_cast<double>(box_work(graph, l, lp.boxes[p]));
+      carry[p] += done * w[p] / total - static_cast<double>(box_work(l, lp.boxes[p]));
     }
   }
 }

@@ -12,6 +12,7 @@
 #include "common/byte_stream.h"
 #include "common/error.h"
 #include "model/file_io.h"
+#include "plan/layer_geometry.h"
 #include "quant/mq_codec.h"
 
 namespace mcusplit::plan {
@@ -24,10 +25,6 @@ using quant::QLayer;
 
 // ---- the constants of a channel slice ----
 
-bool holds_constants(const QLayer& l) {
-  return l.record().channel_constants != nullptr;
-}
-
 // The output channels (neurons) whose constants the layer's arrays hold.
 std::pair<int32_t, int32_t> held_channels(const QLayer& l) {
   const kernels::ChannelRange r = l.record().channel_constants->slice(l);
@@ -35,7 +32,7 @@ std::pair<int32_t, int32_t> held_channels(const QLayer& l) {
 }
 
 bool per_tensor_requant(const QLayer& l) {
-  return holds_constants(l) && l.record().channel_constants->per_tensor_requant(l);
+  return has_channel_constants(l) && l.record().channel_constants->per_tensor_requant(l);
 }
 
 // Weights per output channel, or -1 for params no kernel could run (a
@@ -49,7 +46,7 @@ int64_t weights_per_channel(const QLayer& l) {
 // Empty if [c0, c1) is a non-empty range of the channels `l` holds and
 // `l` has constants; otherwise the problem.
 std::string range_problem(const QLayer& l, int32_t c0, int32_t c1) {
-  if (!holds_constants(l)) {
+  if (!has_channel_constants(l)) {
     return fmt::format("layer '{}' ({}) has no constants to slice", l.name,
                        quant::op_type_name(l.op));
   }
