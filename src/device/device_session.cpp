@@ -53,8 +53,7 @@ SessionEnd DeviceSession::serve(uint32_t idle_timeout_ms, OpObserver* observer) 
     const FrameHeader& h = m.header;
     switch (h.type) {
       case MessageType::Ping:
-        link_.send_control(MessageType::Pong, h.source, h.inference_id, m.payload,
-                           m.payload_bytes);
+        link_.send_control(MessageType::Pong, h.source, h.inference_id, m.payload, m.payload_bytes);
         break;
       case MessageType::Stop:
         if (h.inference_id == kNoInference) return SessionEnd::Shutdown;
@@ -126,7 +125,8 @@ void DeviceSession::describe_failure(const RuntimeFailure& f) {
   t.add(": ").add(runtime_status_name(f.status)).add(": ").add(f.detail);
   if (f.status == RuntimeStatus::TransportFailed) {
     t.add(" (").add(transport_status_name(f.transport));
-    if (f.transport == TransportStatus::Timeout) t.add(" after ").dec(receive_timeout_ms_).add(" ms");
+    if (f.transport == TransportStatus::Timeout)
+      t.add(" after ").dec(receive_timeout_ms_).add(" ms");
     if (link_.error()[0] != '\0') t.add(": ").add(link_.error());
     t.add(")");
   }
@@ -184,8 +184,7 @@ TransportStatus DeviceSession::send_stats(uint32_t id, const RunTimer& timer, ui
   const RuntimeStats& s = runtime()->stats();
   const LinkFrameCounts frames = link_.frame_counts();
   const auto summary = [&](StatKey key, uint64_t value) {
-    store_le32(body + n, static_cast<uint32_t>(key));
-    store_le64(body + n + 4, value);
+    encode_stat(key, value, body + n);
     n += kStatRecordBytes;
   };
   summary(StatKey::TotalMicros, total_us);

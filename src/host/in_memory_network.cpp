@@ -5,9 +5,9 @@
 namespace mcusplit::host {
 
 using device::ChunkHeader;
-using device::MessageType;
 using device::LinkEvent;
 using device::LinkEventKind;
+using device::MessageType;
 using device::TransportStatus;
 
 InMemoryNetwork::InMemoryNetwork(int participants, std::chrono::milliseconds receive_timeout,
@@ -41,23 +41,13 @@ int64_t InMemoryNetwork::undelivered_events() const {
   return n;
 }
 
-TransportStatus InMemoryNetwork::deliver(int destination, Event event) {
+template <class Item>
+TransportStatus InMemoryNetwork::push(int destination, std::deque<Item> Inbox::*queue, Item item) {
   if (closed_) return TransportStatus::Closed;
   Inbox& inbox = *inboxes_[static_cast<size_t>(destination)];
   {
     const std::lock_guard<std::mutex> lock(inbox.mutex);
-    inbox.events.push_back(std::move(event));
-  }
-  inbox.ready.notify_one();
-  return TransportStatus::Ok;
-}
-
-TransportStatus InMemoryNetwork::deliver(int destination, Control control) {
-  if (closed_) return TransportStatus::Closed;
-  Inbox& inbox = *inboxes_[static_cast<size_t>(destination)];
-  {
-    const std::lock_guard<std::mutex> lock(inbox.mutex);
-    inbox.control.push_back(std::move(control));
+    (inbox.*queue).push_back(std::move(item));
   }
   inbox.ready.notify_one();
   return TransportStatus::Ok;

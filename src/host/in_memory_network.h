@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "device/session_link.h"
@@ -68,8 +69,7 @@ class InMemoryNetwork {
                                  int32_t payload_capacity) override;
 
     uint16_t self() const override { return static_cast<uint16_t>(participant_); }
-    device::TransportStatus wait_control(device::ControlMessage* out,
-                                         uint32_t timeout_ms) override;
+    device::TransportStatus wait_control(device::ControlMessage* out, uint32_t timeout_ms) override;
     device::TransportStatus send_control(device::MessageType type, uint16_t destination,
                                          uint32_t inference_id, const uint8_t* payload,
                                          uint32_t payload_bytes, uint32_t tensor = 0) override;
@@ -89,8 +89,15 @@ class InMemoryNetwork {
     Control last_control_;  // the body wait_control handed out
   };
 
-  device::TransportStatus deliver(int destination, Event event);
-  device::TransportStatus deliver(int destination, Control control);
+  device::TransportStatus deliver(int destination, Event event) {
+    return push(destination, &Inbox::events, std::move(event));
+  }
+  device::TransportStatus deliver(int destination, Control control) {
+    return push(destination, &Inbox::control, std::move(control));
+  }
+  // Appends `item` to one of the destination's queues and wakes it.
+  template <class Item>
+  device::TransportStatus push(int destination, std::deque<Item> Inbox::*queue, Item item);
 
   int participants_;
   std::chrono::milliseconds receive_timeout_;
