@@ -26,35 +26,38 @@ const char* kernel_status_text(kernels::KernelStatus s) {
 
 class Describer {
  public:
-  // Without a plan file (a device holds only its image) entities are named
-  // by index.
-  Describer(const plan::PlanFile* file, const device::DeviceProgram& program)
+  // Indices out of range (a corrupt program) are named as numbers.
+  Describer(const plan::PlanFile& file, const device::DeviceProgram& program)
       : file_(file), program_(program) {}
 
   std::string participant(int p) const {
-    if (file_ == nullptr || p < 0 || p >= static_cast<int>(file_->plan.participants.size())) {
+    if (p < 0 || p >= static_cast<int>(file_.plan.participants.size())) {
       return fmt::format("participant {}", p);
     }
-    return fmt::format("'{}'", file_->plan.participants[static_cast<size_t>(p)].name);
+    return fmt::format("'{}'", file_.plan.participants[static_cast<size_t>(p)].name);
   }
 
   std::string tensor(int t) const {
-    if (file_ == nullptr || t < 0 || t >= static_cast<int>(file_->graph.tensors.size())) {
+    if (t < 0 || t >= static_cast<int>(file_.graph.tensors.size())) {
       return fmt::format("tensor {}", t);
     }
-    return fmt::format("tensor '{}'", file_->graph.tensors[static_cast<size_t>(t)].name);
+    return fmt::format("tensor '{}'", file_.graph.tensors[static_cast<size_t>(t)].name);
   }
 
   std::string layer(int l) const {
-    if (file_ == nullptr || l < 0 || l >= static_cast<int>(file_->graph.layers.size())) {
-      return fmt::format("layer {}", l);
-    }
-    const quant::QLayer& q = file_->graph.layers[static_cast<size_t>(l)];
+    if (l < 0 || l >= layer_count()) return fmt::format("layer {}", l);
+    const quant::QLayer& q = file_.graph.layers[static_cast<size_t>(l)];
     return fmt::format("layer '{}' ({})", q.name, quant::op_type_name(q.op));
   }
 
-  int layer_count() const {
-    return file_ == nullptr ? -1 : static_cast<int>(file_->graph.layers.size());
+  int layer_count() const { return static_cast<int>(file_.graph.layers.size()); }
+
+  // The layer whose output is the graph's output, or -1.
+  int output_layer() const {
+    for (int l = layer_count() - 1; l >= 0; --l) {
+      if (file_.graph.layers[static_cast<size_t>(l)].output == file_.graph.output) return l;
+    }
+    return -1;
   }
 
   std::string op(int32_t index) const {
@@ -80,9 +83,11 @@ class Describer {
     if (o.kind == DeviceOpKind::Compute)
       return fmt::format("op {} ({}, step {})", index, what, o.step);
     // Name the layer whose step the op belongs to: where the run was.
-    const std::string at = layer_count() < 0 || o.step < layer_count()
-                               ? fmt::format("step {} of {}", o.step, layer(o.step))
-                               : fmt::format("step {}, the output collection", o.step);
+    // The output collection waits on the layer that produces the output.
+    const std::string at =
+        o.step < layer_count()
+            ? fmt::format("step {} of {}", o.step, layer(o.step))
+            : fmt::format("step {}, the output collection of {}", o.step, layer(output_layer()));
     return fmt::format("op {} ({}, {})", index, what, at);
   }
 
@@ -107,7 +112,7 @@ class Describer {
   }
 
  private:
-  const plan::PlanFile* file_;
+  const plan::PlanFile& file_;
   const device::DeviceProgram& program_;
 };
 
@@ -119,13 +124,13 @@ std::string box_text(const core::Box& b) {
 
 std::string describe_op(const plan::PlanFile& file, const device::DeviceProgram& program,
                         int32_t op_index) {
-  return Describer(&file, program).op(op_index);
+  return Describer(file, program).op(op_index);
 }
 
 std::string failure_message(const plan::PlanFile& file, const device::DeviceProgram& program,
                             const RuntimeFailure& failure,
                             std::chrono::milliseconds receive_timeout) {
-  const Describer d(&file, program);
+  const Describer d(file, program);
   return fmt::format("{} failed at {}: {}: {}", d.participant(program.participant),
                      d.op(failure.op_index), device::runtime_status_name(failure.status),
                      d.cause(failure, receive_timeout));
