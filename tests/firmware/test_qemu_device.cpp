@@ -159,6 +159,35 @@ TEST(QemuRun, TwoDevicesAreBitExactWithOneAndMatchThePlan) {
   EXPECT_GT(relayed, 0);
 }
 
+// The device firmware's stack over a whole run (boot, greeting, two
+// inferences, shutdown), as it reports it when it stops: the kernels keep
+// their working buffers in caller-owned scratch, so the stack stays within
+// the bound docs/firmware.md documents ("Stack"), a quarter of the 16 KiB
+// the firmware reserves.
+constexpr int64_t kDeviceStackBoundBytes = 4096;
+
+TEST(QemuRun, TheDeviceStackStaysWithinItsDocumentedBound) {
+  Fixture& f = fixture();
+  const std::string logs = f.dir->file("qemu-output");
+  std::filesystem::create_directories(logs);
+  ASSERT_EQ(::setenv("MCUSPLIT_QEMU_OUTPUT", logs.c_str(), 1), 0);
+  const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                                  " --targets qemu --firmware '" + env("MCUSPLIT_FW_DEVICE_ELF") +
+                                  "' --repeat 2 --timeout 20000",
+                              *f.dir);
+  ::unsetenv("MCUSPLIT_QEMU_OUTPUT");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* device : {"teensy41-0", "teensy41-1"}) {
+    const std::string said = read_text_file(logs + "/" + device + ".log");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(said, m, std::regex("inferences=2 .*stack_high_water=([0-9]+)")))
+        << device << ": " << said;
+    const int64_t stack = std::stoll(m[1].str());
+    EXPECT_GT(stack, 0) << device;
+    EXPECT_LE(stack, kDeviceStackBoundBytes) << device;
+  }
+}
+
 // Under -icount the compute clock records count guest instructions: the
 // same run twice gives the same count for every layer on every device, the
 // layers are the ones the plan gives each device, and the output stays
