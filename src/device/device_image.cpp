@@ -450,6 +450,9 @@ class Parser {
       }
       const ImageStatus st = read_inputs(w, kOpInputs, op.input_count, buffers, true, op.inputs, i);
       if (st != ImageStatus::Ok) return st;
+      // check_program checks the scratch against the arena and the kernel.
+      op.scratch_offset = w.i64(kOpScratchOffset);
+      op.scratch_bytes = w.i(kOpScratchBytes);
     }
     return ImageStatus::Ok;
   }

@@ -28,7 +28,7 @@ namespace mcusplit::device {
 // ---- the byte layout (docs/device_image.md has the tables) ----
 
 inline constexpr uint8_t kImageMagic[8] = {'M', 'C', 'U', 'S', 'P', 'L', 'D', 'I'};
-inline constexpr uint32_t kImageFormatVersion = 1;
+inline constexpr uint32_t kImageFormatVersion = 2;
 inline constexpr size_t kImageHeaderBytes = 128;
 // Alignment of the image start, of every region and of every int32 array.
 inline constexpr size_t kImageAlignment = 4;
@@ -64,7 +64,7 @@ constexpr size_t image_region_offset_field(ImageRegion r) {
 // (an i64 is two words, low first); the word indices follow.
 inline constexpr size_t kImageTensorRecordBytes = 12;  // i32 c, h, w
 inline constexpr size_t kImageBufferRecordBytes = 36;
-inline constexpr size_t kImageOpRecordBytes = 92;
+inline constexpr size_t kImageOpRecordBytes = 104;
 inline constexpr size_t kImageLayerRecordBytes = 164;
 inline constexpr size_t kImageConcatRecordBytes = 52;
 // Input slots of an op or layer record: fixed by the format.
@@ -92,7 +92,9 @@ inline constexpr uint32_t kOpBox = 6;  // 6 words
 inline constexpr uint32_t kOpSrcBuffer = 12;
 inline constexpr uint32_t kOpDstBuffer = 13;
 inline constexpr uint32_t kOpInputCount = 14;
-inline constexpr uint32_t kOpInputs = 15;  // kImageInputSlots words
+inline constexpr uint32_t kOpInputs = 15;         // kImageInputSlots words
+inline constexpr uint32_t kOpScratchOffset = 23;  // i64
+inline constexpr uint32_t kOpScratchBytes = 25;
 
 // Layer record words: a fixed part, then the parameter block.
 inline constexpr uint32_t kLayerLayer = 0;
@@ -103,7 +105,8 @@ inline constexpr uint32_t kLayerInputs = 4;  // kImageInputSlots words
 inline constexpr uint32_t kLayerParams = 12;
 inline constexpr uint32_t kImageParamWords = 29;
 static_assert(kImageLayerRecordBytes == size_t{4} * (kLayerParams + kImageParamWords));
-static_assert(kImageOpRecordBytes == size_t{4} * (kOpInputs + kImageInputSlots));
+static_assert(kOpScratchOffset == kOpInputs + kImageInputSlots);
+static_assert(kImageOpRecordBytes == size_t{4} * (kOpScratchBytes + 1));
 
 // The parameter block is generated from the operator's field list
 // (kernels/op_params.h), so this header holds no per-operator offsets:

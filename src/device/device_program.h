@@ -66,6 +66,11 @@ struct DeviceOp {
   // box reads nothing of that input (a Concat input outside the box).
   int32_t input_count = 0;
   int32_t inputs[kMaxLayerInputs] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  // Compute: the kernel's scratch, scratch_bytes at scratch_offset in the
+  // arena (4-byte aligned; 0 bytes for none). Other ops: 0 and 0. (This
+  // order leaves no padding.)
+  int32_t scratch_bytes = 0;
+  int64_t scratch_offset = 0;
 };
 
 using kernels::OpType;
@@ -99,7 +104,7 @@ struct DeviceProgram {
   int32_t op_count = 0;
   const DeviceLayer* layers = nullptr;  // the layers this participant computes
   int32_t layer_count = 0;
-  int64_t arena_bytes = 0;    // max(offset + bytes) over buffers: the peak RAM
+  int64_t arena_bytes = 0;    // max(offset + bytes) over buffers and kernel scratch: the peak RAM
   int64_t scratch_bytes = 0;  // largest Send/Receive box: the payload scratch needed
 
   bool coordinator() const { return participant == participant_count - 1; }

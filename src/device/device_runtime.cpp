@@ -1,5 +1,6 @@
 #include "device/device_runtime.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "device/box_copy.h"
@@ -28,6 +29,10 @@ DeviceRuntime::DeviceRuntime(const DeviceProgram& program, int8_t* arena, int64_
              arena_capacity_ < program.arena_bytes) {
     setup_failure_.status = RuntimeStatus::ArenaTooSmall;
     setup_failure_.detail = "the arena is smaller than the program's arena_bytes";
+  } else if (reinterpret_cast<uintptr_t>(arena_) % 4 != 0) {
+    // Kernel scratch lives in the arena at 4-byte aligned offsets.
+    setup_failure_.status = RuntimeStatus::BadArgument;
+    setup_failure_.detail = "the arena does not start 4-byte aligned";
   } else if (program.participant_count > kMaxParticipants) {
     setup_failure_.status = RuntimeStatus::BadProgram;
     setup_failure_.detail = "more participants than the runtime supports (kMaxParticipants)";
@@ -292,11 +297,15 @@ RuntimeStatus DeviceRuntime::copy(const DeviceOp& op) {
 }
 
 RuntimeStatus DeviceRuntime::compute(const DeviceOp& op) {
-  const kernels::KernelStatus s = run_compute(
-      program_, op, arena_, {reinterpret_cast<int8_t*>(compute_scratch_), kComputeScratchBytes});
+  const kernels::KernelStatus s =
+      run_compute(program_, op, arena_, {arena_ + op.scratch_offset, op.scratch_bytes});
   if (s != kernels::KernelStatus::Ok) {
     failure_.kernel = s;
     return fail(RuntimeStatus::KernelFailed, "the layer's kernel failed");
+  }
+  // The kernel had the whole scratch to write.
+  if (op.scratch_bytes > 0 && op.scratch_offset + op.scratch_bytes > stats_.high_water_bytes) {
+    stats_.high_water_bytes = op.scratch_offset + op.scratch_bytes;
   }
   note_written(op.dst_buffer, op.box);
   return RuntimeStatus::Ok;

@@ -20,8 +20,8 @@ namespace mcusplit::device {
 // What the last run() did, measured from the writes and messages themselves.
 struct RuntimeStats {
   // One past the highest arena byte any op wrote (received, copied, loaded
-  // or computed), from the exact boxes written: what the plan's arena_bytes
-  // promises never to exceed.
+  // or computed), from the exact boxes written and the kernel scratch given
+  // to each Compute: what the plan's arena_bytes promises never to exceed.
   int64_t high_water_bytes = 0;
   int64_t bytes_sent = 0;  // payload bytes
   int64_t bytes_received = 0;
@@ -64,17 +64,11 @@ class OpObserver {
   ~OpObserver() = default;
 };
 
-// Kernel scratch of a DeviceRuntime (kernels::Scratch): at least the most
-// any int8 kernel states, the packed conv with 511 taps per filter (4360
-// bytes, int8_conv.h). For now a fixed member, so it lands wherever the
-// runtime object does (the firmware's is static); the plan will allocate the
-// exact need in the arena instead.
-inline constexpr int32_t kComputeScratchBytes = 4608;
-
 class DeviceRuntime {
  public:
   // Checks the program (check_program) and the caller's memory: the arena
-  // must hold program.arena_bytes and the scratch one frame payload
+  // (4-byte aligned: kernel scratch lives in it) must hold
+  // program.arena_bytes and the scratch one frame payload
   // (frame_buffer_bytes with the transport's max payload). On failure
   // failure() says why and run() refuses with the same status. Nothing is
   // copied: the program, arena, scratch and transport must outlive the
@@ -122,8 +116,6 @@ class DeviceRuntime {
   int64_t arena_capacity_;
   int8_t* scratch_;
   int64_t scratch_capacity_;
-  // int32 words keep it 4-byte aligned, as kernels::Scratch requires.
-  int32_t compute_scratch_[kComputeScratchBytes / 4];
   Transport* transport_;
   RuntimeStatus setup_status_ = RuntimeStatus::Ok;
   RuntimeFailure setup_failure_;

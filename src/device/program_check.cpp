@@ -103,6 +103,9 @@ class Checker {
     if (!tensor_ok(op.tensor) || !core::inside(shape(op.tensor), op.box)) {
       return fail("op box outside its tensor");
     }
+    if (op.kind != DeviceOpKind::Compute && (op.scratch_offset != 0 || op.scratch_bytes != 0)) {
+      return fail("kernel scratch on an op that computes nothing");
+    }
     switch (op.kind) {
       case DeviceOpKind::LoadInput:
         if (op.tensor != p_.input_tensor)
@@ -150,6 +153,13 @@ class Checker {
       if (!buffer_ok(b) || buffer(b).tensor != l.input_tensors[k]) {
         return fail("compute input buffer of the wrong tensor", b);
       }
+    }
+    if (op.scratch_bytes < 0 || op.scratch_offset < 0 || op.scratch_offset % 4 != 0 ||
+        op.scratch_offset + op.scratch_bytes > p_.arena_bytes) {
+      return fail("kernel scratch outside the arena or not 4-byte aligned");
+    }
+    if (op.scratch_bytes < kernels::op_registration(l.op).scratch_bytes(l.view(), op.box)) {
+      return fail("kernel scratch smaller than the kernel needs", op.params);
     }
     // Only a variadic operator (Concat) reads some inputs and not others;
     // the kernels check that each input buffer covers what they read.

@@ -265,6 +265,8 @@ class ImageWriter {
     w.i32(device::image::kOpDstBuffer, op.dst_buffer);
     w.i32(device::image::kOpInputCount, op.input_count);
     w.inputs(device::image::kOpInputs, op.inputs, op.input_count);
+    w.i64(device::image::kOpScratchOffset, op.scratch_offset);
+    w.i32(device::image::kOpScratchBytes, op.scratch_bytes);
   }
 
   void write_layer(const DeviceLayer& l, size_t i, size_t* concat_block) {

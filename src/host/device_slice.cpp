@@ -76,6 +76,12 @@ void DeviceSlice::add_ops(const plan::PlanFile& file, const plan::ParticipantPla
     op.box = o.box;
     op.src_buffer = o.src_buffer;
     op.dst_buffer = o.dst_buffer;
+    op.scratch_offset = o.scratch_offset;
+    if (o.scratch_bytes < 0 || o.scratch_bytes > INT32_MAX) {
+      throw Error("layer " + std::to_string(o.layer) + ": kernel scratch of " +
+                  std::to_string(o.scratch_bytes) + " bytes is out of a device's range");
+    }
+    op.scratch_bytes = static_cast<int32_t>(o.scratch_bytes);
     if (o.inputs.size() > static_cast<size_t>(device::kMaxLayerInputs)) {
       throw Error("layer " + std::to_string(o.layer) + " has " + std::to_string(o.inputs.size()) +
                   " inputs; a device runs at most " + std::to_string(device::kMaxLayerInputs));

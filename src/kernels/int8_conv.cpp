@@ -46,6 +46,12 @@ Box required_input_box(const Int8ConvParams& p, const Box& out_box) {
 }
 
 bool valid_conv_params(const Int8ConvParams& p) {
+  return valid_conv_geometry(p) && p.weights_c0 >= 0 && p.weights_c1 <= p.output.c &&
+         p.weights_c0 < p.weights_c1 && p.weights != nullptr && p.requant.multiplier != nullptr &&
+         p.requant.shift != nullptr;
+}
+
+bool valid_conv_geometry(const Int8ConvParams& p) {
   if (!valid_shape(p.input) || !valid_shape(p.output)) return false;
   if (p.kernel_h < 1 || p.kernel_w < 1 || p.stride_h < 1 || p.stride_w < 1) return false;
   if (p.dilation_h < 1 || p.dilation_w < 1 || p.pad_top < 0 || p.pad_left < 0) return false;
@@ -54,8 +60,7 @@ bool valid_conv_params(const Int8ConvParams& p) {
     return false;
   }
   if (!valid_activation(p.activation)) return false;
-  if (p.weights_c0 < 0 || p.weights_c1 > p.output.c || p.weights_c0 >= p.weights_c1) return false;
-  return p.weights != nullptr && p.requant.multiplier != nullptr && p.requant.shift != nullptr;
+  return true;
 }
 
 KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out) {
@@ -74,15 +79,15 @@ KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const O
 }
 
 int32_t int8_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-#if defined(__ARM_FEATURE_DSP)
-  return int8_conv_packed_scratch_bytes(p, out_box);
-#else
-  return int8_conv_plain_scratch_bytes(p, out_box);
-#endif
+  return core::max_i32(int8_conv_plain_scratch_bytes(p, out_box),
+                       int8_conv_packed_scratch_bytes(p, out_box));
 }
 
 KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
                        Scratch scratch) {
+  // Holds the caller to the stated need (both variants'), so scratch sized
+  // on one build fits on every other.
+  if (!scratch_fits(scratch, int8_conv_scratch_bytes(p, out.box))) return KernelStatus::BadParams;
 #if defined(__ARM_FEATURE_DSP)
   return int8_conv_packed(p, in, out, scratch);
 #else

@@ -50,10 +50,14 @@ struct Int8ConvParams {
 // windows actually read (padding excluded). Empty if nothing is read.
 Box required_input_box(const Int8ConvParams& p, const Box& out_box);
 
-// Parameter checks shared by all variants (no tiles); the *_scratch_bytes
-// twins state 0 for parameters that fail them, the kernel then reports
-// BadParams.
+// Parameter checks shared by all variants (no tiles): the geometry (shapes,
+// window, groups, zero points, activation), then the bound constants (weight
+// channel range and pointers). The *_scratch_bytes twins look at the geometry only, as
+// CMSIS-NN's get_buffer_size does, so a planner can ask before any constant
+// is bound; they state 0 for a geometry that fails, and the kernel then
+// reports BadParams.
 bool valid_conv_params(const Int8ConvParams& p);
+bool valid_conv_geometry(const Int8ConvParams& p);
 
 // Checks shared by all variants: params, boxes inside their tensors, channels
 // inside the weight slice, output strides, then that the input tile covers
@@ -66,7 +70,8 @@ KernelStatus validate_conv(const Int8ConvParams& p, const InputTile& in, const O
 // out = clamp(MBQM(bias + sum (in - in_zp) * w) + out_zp) for every element of
 // out.box, reading only positions inside in.box. Any groups, strides,
 // dilations, padding. With the DSP extension (__ARM_FEATURE_DSP) this is
-// int8_conv_packed, else int8_conv_plain.
+// int8_conv_packed, else int8_conv_plain. Its scratch size is the larger
+// need of the two (a plan made on any host fits both).
 int32_t int8_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_conv(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
                        Scratch scratch);

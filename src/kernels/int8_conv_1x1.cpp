@@ -8,17 +8,21 @@ bool is_pointwise_conv(const Int8ConvParams& p) {
          p.input.w == p.output.w;
 }
 
-#if !defined(__ARM_FEATURE_DSP)
-
 namespace {
 
 // Output channels per pass: their folded offsets live in the scratch.
 constexpr int32_t kChannelBlock = 32;
 
 int32_t conv_1x1_plain_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-  if (out_box.empty() || !is_pointwise_conv(p) || !valid_conv_params(p)) return 0;
+  if (out_box.empty() || !is_pointwise_conv(p) || !valid_conv_geometry(p)) return 0;
   return scratch_array_bytes<int32_t>(core::min_i32(kChannelBlock, out_box.channels()));
 }
+
+}  // namespace
+
+#if !defined(__ARM_FEATURE_DSP)
+
+namespace {
 
 KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
                             Scratch scratch) {
@@ -73,15 +77,16 @@ KernelStatus conv_1x1_plain(const Int8ConvParams& p, const InputTile& in, const 
 #endif
 
 int32_t int8_conv_1x1_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-#if defined(__ARM_FEATURE_DSP)
-  return int8_conv_1x1_packed_scratch_bytes(p, out_box);
-#else
-  return conv_1x1_plain_scratch_bytes(p, out_box);
-#endif
+  return core::max_i32(conv_1x1_plain_scratch_bytes(p, out_box),
+                       int8_conv_1x1_packed_scratch_bytes(p, out_box));
 }
 
 KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
                            Scratch scratch) {
+  // Holds the caller to the stated need (both variants'), so scratch sized
+  // on one build fits on every other.
+  if (!scratch_fits(scratch, int8_conv_1x1_scratch_bytes(p, out.box)))
+    return KernelStatus::BadParams;
 #if defined(__ARM_FEATURE_DSP)
   return int8_conv_1x1_packed(p, in, out, scratch);
 #else

@@ -13,7 +13,8 @@ bool is_pointwise_conv(const Int8ConvParams& p);
 // With the DSP extension (__ARM_FEATURE_DSP) this is int8_conv_1x1_packed,
 // else the scalar kernel, whose scratch is B = min(32, out_box channels)
 // folded offsets: 4 * B bytes. Takes a Scratch of *_scratch_bytes(p,
-// out.box) bytes (int8_common.h).
+// out.box) bytes (int8_common.h): the larger need of the two variants, so a
+// plan made on any host sizes scratch that fits the kernel every core runs.
 int32_t int8_conv_1x1_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_conv_1x1(const Int8ConvParams& p, const InputTile& in, const OutputTile& out,
                            Scratch scratch);

@@ -26,7 +26,7 @@ int32_t chunk_words(int32_t depth) {
 }  // namespace
 
 int32_t int8_conv_1x1_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-  if (out_box.empty() || !is_pointwise_conv(p) || !valid_conv_params(p)) return 0;
+  if (out_box.empty() || !is_pointwise_conv(p) || !valid_conv_geometry(p)) return 0;
   const int32_t block = core::min_i32(kChannelBlock, out_box.channels());
   return scratch_array_bytes<uint32_t>(2 * chunk_words(p.input.c)) +
          scratch_array_bytes<int32_t>(2 * block) + scratch_array_bytes<ChannelRequant>(block);

@@ -106,7 +106,7 @@ ScratchPlan plan_scratch(const Int8ConvParams& p, const Box& out_box) {
 }  // namespace
 
 int32_t int8_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-  if (out_box.empty() || !valid_conv_params(p)) return 0;
+  if (out_box.empty() || !valid_conv_geometry(p)) return 0;
   const ScratchPlan s = plan_scratch(p, out_box);
   if (s.taps > kMaxTaps) return int8_conv_plain_scratch_bytes(p, out_box);
   return scratch_array_bytes<uint32_t>(2 * packed::column_words(s.taps)) +

@@ -7,15 +7,16 @@ bool is_depthwise_conv(const Int8ConvParams& p) {
 }
 
 int32_t int8_depthwise_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-#if defined(__ARM_FEATURE_DSP)
-  return int8_depthwise_conv_packed_scratch_bytes(p, out_box);
-#else
-  return int8_depthwise_conv_plain_scratch_bytes(p, out_box);
-#endif
+  return core::max_i32(int8_depthwise_conv_plain_scratch_bytes(p, out_box),
+                       int8_depthwise_conv_packed_scratch_bytes(p, out_box));
 }
 
 KernelStatus int8_depthwise_conv(const Int8ConvParams& p, const InputTile& in,
                                  const OutputTile& out, Scratch scratch) {
+  // Holds the caller to the stated need (both variants'), so scratch sized
+  // on one build fits on every other.
+  if (!scratch_fits(scratch, int8_depthwise_conv_scratch_bytes(p, out.box)))
+    return KernelStatus::BadParams;
 #if defined(__ARM_FEATURE_DSP)
   return int8_depthwise_conv_packed(p, in, out, scratch);
 #else

@@ -14,7 +14,8 @@ bool is_depthwise_conv(const Int8ConvParams& p);
 
 // BadParams unless is_depthwise_conv(p); otherwise bit-identical to int8_conv.
 // With the DSP extension (__ARM_FEATURE_DSP) this is
-// int8_depthwise_conv_packed, else int8_depthwise_conv_plain.
+// int8_depthwise_conv_packed, else int8_depthwise_conv_plain. Its scratch
+// size is the larger need of the two (a plan made on any host fits both).
 int32_t int8_depthwise_conv_scratch_bytes(const Int8ConvParams& p, const Box& out_box);
 KernelStatus int8_depthwise_conv(const Int8ConvParams& p, const InputTile& in,
                                  const OutputTile& out, Scratch scratch);

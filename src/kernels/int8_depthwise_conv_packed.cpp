@@ -66,7 +66,7 @@ int32_t block_channels(const Int8ConvParams& p) {
 }  // namespace
 
 int32_t int8_depthwise_conv_packed_scratch_bytes(const Int8ConvParams& p, const Box& out_box) {
-  if (out_box.empty() || !is_depthwise_conv(p) || !valid_conv_params(p)) return 0;
+  if (out_box.empty() || !is_depthwise_conv(p) || !valid_conv_geometry(p)) return 0;
   const int32_t max_block = block_channels(p);
   if (max_block < 4) return int8_depthwise_conv_plain_scratch_bytes(p, out_box);
   const int32_t block = core::min_i32(max_block, out_box.channels());

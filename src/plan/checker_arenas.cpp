@@ -1,17 +1,20 @@
-// Plan checker passes 5 and 6: arenas (no two live buffers share a byte,
-// RAM budgets), weight slices (flash budgets, the channels each Compute
+// Plan checker passes 5 and 6: arenas (no two live buffers or kernel
+// scratch regions share a byte, every Compute has its kernel's scratch, RAM
+// budgets), weight slices (flash budgets, the channels each Compute
 // needs, byte counts) and the estimates that follow from the ops.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "plan/checker_context.h"
 
 namespace mcusplit::plan::checker {
 namespace {
 
-using quant::QLayer;
 using quant::OpType;
+using quant::QLayer;
 
 bool has_constants(const QLayer& l) {
   return l.op == OpType::Conv || l.op == OpType::FullyConnected;
@@ -38,47 +41,107 @@ int64_t slice_bytes(const QLayer& l, int32_t c0, int32_t c1) {
          array(l.shift.size(), 4);
 }
 
-void check_overlaps(Context& ctx, int p) {
+// One stretch of a participant's arena and the steps it is live: a buffer,
+// or a Compute's kernel scratch (live for its step).
+struct ArenaRegion {
+  int64_t offset = 0;
+  int64_t bytes = 0;
+  int first_step = 0;
+  int last_step = 0;
+  std::string text;
+};
+
+std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
   const ParticipantPlan& pp = ctx.participant(p);
-  std::vector<int> order;
+  std::vector<ArenaRegion> regions;
   for (size_t b = 0; b < pp.buffers.size(); ++b) {
-    if (pp.buffers[b].bytes() > 0 && pp.buffers[b].offset >= 0)
-      order.push_back(static_cast<int>(b));
+    const PlanBuffer& buf = pp.buffers[b];
+    regions.push_back(ArenaRegion{buf.offset, buf.bytes(), buf.first_step, buf.last_step,
+                                  ctx.buffer_text(p, static_cast<int>(b))});
   }
-  const auto& bufs = pp.buffers;
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return bufs[Context::idx(a)].offset < bufs[Context::idx(b)].offset;
-  });
-  // Sweep by offset: only buffers starting before one ends can share bytes.
+  for (size_t i = 0; i < pp.ops.size(); ++i) {
+    const PlanOp& o = pp.ops[i];
+    if (o.scratch_bytes <= 0) continue;
+    regions.push_back(
+        ArenaRegion{o.scratch_offset, o.scratch_bytes, o.step, o.step,
+                    fmt::format("the kernel scratch of op {} ([{}, {}), step {})", i,
+                                o.scratch_offset, o.scratch_offset + o.scratch_bytes, o.step)});
+  }
+  return regions;
+}
+
+void check_overlaps(Context& ctx, int p, const std::vector<ArenaRegion>& regions) {
+  std::vector<const ArenaRegion*> order;
+  for (const ArenaRegion& r : regions) {
+    if (r.bytes > 0 && r.offset >= 0) order.push_back(&r);
+  }
+  std::sort(order.begin(), order.end(),
+            [](const ArenaRegion* a, const ArenaRegion* b) { return a->offset < b->offset; });
+  // Sweep by offset: only regions starting before one ends can share bytes.
   for (size_t i = 0; i < order.size(); ++i) {
-    const PlanBuffer& a = bufs[Context::idx(order[i])];
-    const int64_t end = a.offset + a.bytes();
+    const ArenaRegion& a = *order[i];
+    const int64_t end = a.offset + a.bytes;
     for (size_t j = i + 1; j < order.size(); ++j) {
-      const PlanBuffer& b = bufs[Context::idx(order[j])];
+      const ArenaRegion& b = *order[j];
       if (b.offset >= end) break;
       if (a.first_step <= b.last_step && b.first_step <= a.last_step) {
         ctx.add(fmt::format("{}: {} and {} share arena bytes [{}, {}) while both live at step {}",
-                            ctx.who(p), ctx.buffer_text(p, order[i]), ctx.buffer_text(p, order[j]),
-                            b.offset, std::min(end, b.offset + b.bytes()),
+                            ctx.who(p), a.text, b.text, b.offset, std::min(end, b.offset + b.bytes),
                             std::max(a.first_step, b.first_step)));
       }
     }
   }
 }
 
+// Every Compute has at least the scratch its kernel states for its box, at a
+// 4-byte aligned offset (kernels::Scratch); no other op has any.
+void check_scratch(Context& ctx, int p) {
+  const ParticipantPlan& pp = ctx.participant(p);
+  for (size_t i = 0; i < pp.ops.size(); ++i) {
+    const PlanOp& o = pp.ops[i];
+    const std::string where = ctx.where(p, static_cast<int>(i));
+    if (o.scratch_bytes < 0 || o.scratch_offset < 0) {
+      ctx.add(fmt::format("{}: negative kernel scratch ({} bytes at offset {})", where,
+                          o.scratch_bytes, o.scratch_offset));
+      continue;
+    }
+    if (o.kind != OpKind::Compute) {
+      if (o.scratch_bytes != 0 || o.scratch_offset != 0) {
+        ctx.add(fmt::format("{}: only a Compute has kernel scratch, it has {} bytes at offset {}",
+                            where, o.scratch_bytes, o.scratch_offset));
+      }
+      continue;
+    }
+    if (!ctx.valid_layer(o.layer) || o.box.empty()) continue;  // reported by the structure pass
+    const quant::QLayer& l = ctx.layer(o.layer);
+    const int64_t need = l.record().scratch_bytes(l.view(), o.box);
+    if (o.scratch_bytes < need) {
+      ctx.add(fmt::format("{}: {} bytes of kernel scratch, but the {} kernel needs {} for {}",
+                          where, o.scratch_bytes, quant::op_type_name(l.op), need,
+                          box_text(o.box)));
+    }
+    if (o.scratch_bytes > 0 && o.scratch_offset % 4 != 0) {
+      ctx.add(fmt::format("{}: kernel scratch at offset {}, not 4-byte aligned", where,
+                          o.scratch_offset));
+    }
+  }
+}
+
 void check_arena(Context& ctx, int p) {
   const ParticipantPlan& pp = ctx.participant(p);
+  const std::vector<ArenaRegion> regions = arena_regions(ctx, p);
   int64_t extent = 0;
-  for (const PlanBuffer& b : pp.buffers) extent = std::max(extent, b.offset + b.bytes());
+  for (const ArenaRegion& r : regions) extent = std::max(extent, r.offset + r.bytes);
   if (extent != pp.arena_bytes) {
-    ctx.add(fmt::format("{}: arena_bytes is {}, but its buffers end at byte {}", ctx.who(p),
-                        pp.arena_bytes, extent));
+    ctx.add(fmt::format("{}: arena_bytes is {}, but its buffers and kernel scratch end at byte {}",
+                        ctx.who(p), pp.arena_bytes, extent));
   }
   if (pp.ram_bytes > 0 && pp.arena_bytes > pp.ram_bytes) {
     ctx.add(fmt::format("{}: arena of {} bytes exceeds its RAM budget of {} bytes", ctx.who(p),
                         pp.arena_bytes, pp.ram_bytes));
   }
-  check_overlaps(ctx, p);
+  check_scratch(ctx, p);
+  check_overlaps(ctx, p, regions);
 }
 
 void check_weights(Context& ctx, int p) {
@@ -178,9 +241,9 @@ void check_estimates(Context& ctx) {
           ctx.who(p), pp.estimate.bytes_sent, pp.estimate.bytes_received, sent, received));
     }
     std::vector<int64_t> live(Context::idx(std::max(steps, 0)), 0);
-    for (const PlanBuffer& b : pp.buffers) {
-      for (int s = std::max(b.first_step, 0); s <= b.last_step && s < steps; ++s) {
-        live[Context::idx(s)] += b.bytes();
+    for (const ArenaRegion& r : arena_regions(ctx, p)) {
+      for (int s = std::max(r.first_step, 0); s <= r.last_step && s < steps; ++s) {
+        live[Context::idx(s)] += r.bytes;
       }
     }
     if (pp.estimate.live_bytes != live) {
@@ -188,11 +251,12 @@ void check_estimates(Context& ctx) {
       std::string detail = fmt::format("{} entries for {} steps", est.size(), steps);
       if (est.size() == live.size()) {
         const auto diff = std::mismatch(est.begin(), est.end(), live.begin()).first - est.begin();
-        detail = fmt::format("step {}: {} bytes, buffers live then: {} bytes", diff,
+        detail = fmt::format("step {}: {} bytes, live then: {} bytes", diff,
                              est[static_cast<size_t>(diff)], live[static_cast<size_t>(diff)]);
       }
-      ctx.add(fmt::format("{}: estimated live bytes disagree with its buffers ({})", ctx.who(p),
-                          detail));
+      ctx.add(
+          fmt::format("{}: estimated live bytes disagree with its buffers and kernel scratch ({})",
+                      ctx.who(p), detail));
     }
   }
 }

@@ -6,6 +6,7 @@
 // downstream of it.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "plan/checker_context.h"
@@ -250,6 +251,13 @@ class Simulator {
       const ReadReport r = need.flat ? read_flat(p, b, t, ctx_.shape(layer.output), need.out_box)
                                      : read_grid(p, b, t, need.cs, need.ys, need.xs);
       report_read(p, i, b, t, r, fmt::format("input {} of {} reads", k, ctx_.layer_text(o.layer)));
+    }
+    // The kernel leaves its scratch holding nothing a later op may read.
+    std::vector<Tag>& arena = runners_[Context::idx(p)].arena;
+    const int64_t scratch_end =
+        std::min<int64_t>(o.scratch_offset + o.scratch_bytes, static_cast<int64_t>(arena.size()));
+    for (int64_t byte = std::max<int64_t>(o.scratch_offset, 0); byte < scratch_end; ++byte) {
+      arena[static_cast<size_t>(byte)] = kInvalidTag;
     }
     write_box(p, o.dst_buffer, layer.output, o.box);
   }

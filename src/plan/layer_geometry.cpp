@@ -32,6 +32,11 @@ int64_t box_work(const QLayer& layer, const Box& out_box) {
   return layer.record().work(layer.view(), out_box);
 }
 
+int64_t box_scratch_bytes(const QLayer& layer, const Box& out_box) {
+  if (out_box.empty()) return 0;
+  return layer.record().scratch_bytes(layer.view(), out_box);
+}
+
 bool has_channel_constants(const QLayer& layer) {
   return layer.record().channel_constants != nullptr;
 }

@@ -1,6 +1,7 @@
 // What a box of a layer's output costs and needs: the input box each input
 // must supply (the kernels' receptive fields), the multiply-accumulates, the
-// cost model's work units, and the flash bytes of a channel slice.
+// cost model's work units, the kernel scratch, and the flash bytes of a
+// channel slice.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,10 @@ int64_t box_macs(const quant::QLayer& layer, const core::Box& out_box);
 // unit per value read or written (elementwise, pooling windows, copies), so
 // that they are not free.
 int64_t box_work(const quant::QLayer& layer, const core::Box& out_box);
+
+// Bytes of kernel scratch computing `out_box` needs (the operator record's
+// scratch_bytes; 0 for an empty box).
+int64_t box_scratch_bytes(const quant::QLayer& layer, const core::Box& out_box);
 
 // True for layers whose constants are sliced by output channel (conv, FC).
 bool has_channel_constants(const quant::QLayer& layer);

@@ -12,7 +12,8 @@
 // phase, step L the output collection. Within a step a participant runs its
 // ops in this order: sends, local copies, receives, then its compute. Every
 // buffer a step touches is live for the whole step, so buffers whose
-// lifetimes (inclusive step ranges) overlap never share arena bytes.
+// lifetimes (inclusive step ranges) overlap never share arena bytes. A
+// Compute's kernel scratch is allocated in the arena too, live for its step.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,10 @@ struct PlanOp {
   int src_buffer = -1;
   int dst_buffer = -1;
   std::vector<int> inputs;  // Compute: one buffer per layer input, in layer input order
+  // Compute: the kernel's scratch (its record's scratch_bytes for `box`; 0 for
+  // none) at scratch_offset in the arena, live for this op's step only.
+  int64_t scratch_offset = 0;
+  int64_t scratch_bytes = 0;
 };
 
 // The constant data a participant keeps in flash for one layer it computes:
@@ -87,7 +92,8 @@ struct ParticipantEstimate {
   int64_t messages_sent = 0;
   double compute_s = 0;  // busy computing
   double finish_s = 0;   // its last op ends
-  // Bytes of buffers live at each step (size L + 1): the memory profile.
+  // Bytes of buffers and kernel scratch live at each step (size L + 1): the
+  // memory profile.
   std::vector<int64_t> live_bytes;
 };
 
@@ -97,7 +103,7 @@ struct ParticipantPlan {
   int64_t ram_bytes = 0;    // budget (0 = unbounded: the coordinator)
   int64_t flash_bytes = 0;  // budget (0 = unbounded)
   std::vector<PlanBuffer> buffers;
-  int64_t arena_bytes = 0;  // max(offset + bytes) over buffers: the peak RAM
+  int64_t arena_bytes = 0;  // max(offset + bytes) over buffers and kernel scratch: the peak RAM
   std::vector<PlanOp> ops;  // in execution order
   std::vector<WeightSlice> weights;
   int64_t weight_bytes = 0;  // sum of weights[].bytes: flash used

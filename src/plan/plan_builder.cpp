@@ -310,6 +310,7 @@ class Builder {
       const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
       compute.inputs.push_back(reads ? holding(p, l.inputs[k]).need_buffer : -1);
     }
+    compute.scratch_bytes = box_scratch_bytes(l, box);
     ParticipantPlan& pp = participant(p);
     pp.ops.push_back(compute);
     pp.estimate.macs += box_macs(l, box);
@@ -327,6 +328,8 @@ class Builder {
     }
   }
 
+  // Buffers and every Compute's kernel scratch (live for its step, as in
+  // TFLM's per-op scratch requests) share one arena through the planner.
   void lay_out_arena(int p) {
     ParticipantPlan& pp = participant(p);
     std::vector<quant::BufferRequest> requests;
@@ -334,13 +337,24 @@ class Builder {
       requests.push_back(quant::BufferRequest{g_.tensors[static_cast<size_t>(b.tensor)].name,
                                               b.bytes(), b.first_step, b.last_step});
     }
+    std::vector<PlanOp*> scratch_users;
+    for (PlanOp& o : pp.ops) {
+      if (o.kind != OpKind::Compute || o.scratch_bytes == 0) continue;
+      requests.push_back(
+          quant::BufferRequest{"scratch of " + g_.layers[static_cast<size_t>(o.layer)].name,
+                               o.scratch_bytes, o.step, o.step});
+      scratch_users.push_back(&o);
+    }
     const quant::BufferLayout layout = quant::GreedyMemoryPlanner{}.plan(requests);
     for (size_t i = 0; i < pp.buffers.size(); ++i) pp.buffers[i].offset = layout.offsets[i];
+    for (size_t i = 0; i < scratch_users.size(); ++i) {
+      scratch_users[i]->scratch_offset = layout.offsets[pp.buffers.size() + i];
+    }
     pp.arena_bytes = layout.arena_bytes;
     pp.estimate.live_bytes.assign(static_cast<size_t>(last_step() + 1), 0);
-    for (const PlanBuffer& b : pp.buffers) {
-      for (int s = b.first_step; s <= b.last_step; ++s) {
-        pp.estimate.live_bytes[static_cast<size_t>(s)] += b.bytes();
+    for (const quant::BufferRequest& r : requests) {
+      for (int s = r.first_use; s <= r.last_use; ++s) {
+        pp.estimate.live_bytes[static_cast<size_t>(s)] += r.bytes;
       }
     }
   }

@@ -267,6 +267,16 @@ class PlanChecker {
       fail(fmt::format("{}: {} input buffers for a layer of {} inputs", what, op.inputs.size(),
                        g_.layers[static_cast<size_t>(op.layer)].inputs.size()));
     }
+    if (op.kind != OpKind::Compute && (op.scratch_offset != 0 || op.scratch_bytes != 0)) {
+      fail(what + ": kernel scratch on an op that computes nothing");
+    }
+    if (op.scratch_bytes < 0 || op.scratch_offset < 0 || op.scratch_offset % 4 != 0 ||
+        op.scratch_bytes > p.arena_bytes - op.scratch_offset) {
+      fail(
+          fmt::format("{}: kernel scratch of {} bytes at offset {} is not 4-byte aligned inside "
+                      "the arena of {} bytes",
+                      what, op.scratch_bytes, op.scratch_offset, p.arena_bytes));
+    }
   }
 
   void check_event(size_t i) const {
@@ -412,6 +422,8 @@ void put_op(ByteWriter& w, const PlanOp& op) {
   w.i32(op.dst_buffer);
   put_count(w, op.inputs.size());
   for (int b : op.inputs) w.i32(b);
+  put_i64(w, op.scratch_offset);
+  put_i64(w, op.scratch_bytes);
 }
 PlanOp get_op(ByteReader& r) {
   PlanOp op;
@@ -422,6 +434,8 @@ PlanOp get_op(ByteReader& r) {
   op.dst_buffer = r.i32("an op");
   const uint32_t n = r.count("an op's inputs", 4);
   for (uint32_t i = 0; i < n; ++i) op.inputs.push_back(r.i32("an op's inputs"));
+  op.scratch_offset = get_i64(r, "an op");
+  op.scratch_bytes = get_i64(r, "an op");
   return op;
 }
 

@@ -18,7 +18,7 @@
 namespace mcusplit::plan {
 
 inline constexpr char kPlanMagic[8] = {'M', 'C', 'U', 'S', 'P', 'L', 'P', 'L'};
-inline constexpr uint32_t kPlanFormatVersion = 2;
+inline constexpr uint32_t kPlanFormatVersion = 3;
 inline constexpr size_t kPlanHeaderBytes = 28;
 
 // 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3).

@@ -85,7 +85,9 @@ json op_json(const PlanOp& op) {
           {"box", box_to_json(op.box)},
           {"src_buffer", op.src_buffer},
           {"dst_buffer", op.dst_buffer},
-          {"inputs", op.inputs}};
+          {"inputs", op.inputs},
+          {"scratch_offset", op.scratch_offset},
+          {"scratch_bytes", op.scratch_bytes}};
 }
 
 json estimate_json(const ParticipantEstimate& e) {

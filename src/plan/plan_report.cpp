@@ -184,8 +184,10 @@ std::string render_plan_report(const Plan& plan, const quant::QGraph& graph) {
       "<h2>Peak RAM against budget</h2>\n<p>Bars: peak arena; black mark: RAM budget; "
       "orange above 90% of the budget, red above it.</p>\n" +
       report::svg_ram_bars(plan);
-  out += "<h2>Memory profile</h2>\n<p>Bytes of buffers live at each step, per device.</p>\n" +
-         report::svg_memory_profile(plan, graph);
+  out +=
+      "<h2>Memory profile</h2>\n<p>Bytes of buffers and kernel scratch live at each step, per "
+      "device.</p>\n" +
+      report::svg_memory_profile(plan, graph);
   out += "<h2>Layers</h2>\n" + layers_table(plan, graph);
   out +=
       "<h2>Estimated timeline</h2>\n<p>Hover an interval for its step and peer; the dashed "

@@ -31,6 +31,16 @@ std::vector<int> ArenaPlan::live_buffers(int step) const {
   return live;
 }
 
+int64_t ArenaPlan::scratch_offset(int layer) const {
+  const int b = layer_scratch[static_cast<size_t>(layer)];
+  return b < 0 ? 0 : layout.offsets[static_cast<size_t>(b)];
+}
+
+int64_t ArenaPlan::scratch_bytes(int layer) const {
+  const int b = layer_scratch[static_cast<size_t>(layer)];
+  return b < 0 ? 0 : buffers[static_cast<size_t>(b)].bytes;
+}
+
 ArenaPlan plan_arena(const QGraph& graph) {
   return plan_arena(graph, GreedyMemoryPlanner{});
 }
@@ -90,6 +100,17 @@ ArenaPlan plan_arena(const QGraph& graph, const MemoryPlanner& planner) {
                 "'");
   }
   buffer_of(g.output).last_use = last_step;
+
+  plan.layer_scratch.assign(g.layers.size(), -1);
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const QLayer& l = g.layers[i];
+    const int32_t bytes = l.record().scratch_bytes(
+        l.view(), core::full_box(g.tensors[static_cast<size_t>(l.output)].shape));
+    if (bytes <= 0) continue;
+    plan.layer_scratch[i] = static_cast<int>(plan.buffers.size());
+    const int step = static_cast<int>(i);
+    plan.buffers.push_back(BufferRequest{"scratch of " + l.name, bytes, step, step});
+  }
 
   plan.layout = planner.plan(plan.buffers);
   return plan;

@@ -8,6 +8,11 @@
 //
 // Reshape keeps the NHWC byte order (qgraph.h), so its output aliases its
 // input: one buffer whose lifetime spans both tensors, and no copy.
+//
+// Each layer whose kernel states scratch (its operator record's
+// scratch_bytes for the whole output) gets a scratch buffer live for its
+// step only, as TFLM's per-op scratch requests do, so the arena is all the
+// RAM inference needs.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +28,16 @@ struct ArenaPlan {
   std::vector<BufferRequest> buffers;  // one per arena buffer
   BufferLayout layout;                 // offsets parallel to buffers
   std::vector<int> tensor_buffer;      // QTensor index -> buffer index
+  std::vector<int> layer_scratch;      // layer index -> its scratch buffer, or -1
   int64_t alignment = 0;
 
   int64_t arena_bytes() const { return layout.arena_bytes; }
   int64_t tensor_offset(int tensor) const {
     return layout.offsets[static_cast<size_t>(tensor_buffer[static_cast<size_t>(tensor)])];
   }
+  // The layer's kernel scratch in the arena (offset, bytes), or (0, 0).
+  int64_t scratch_offset(int layer) const;
+  int64_t scratch_bytes(int layer) const;
   // Buffers whose lifetime includes layer `step`.
   std::vector<int> live_buffers(int step) const;
 };

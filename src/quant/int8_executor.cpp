@@ -1,6 +1,7 @@
 #include "quant/int8_executor.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "common/error.h"
@@ -35,6 +36,10 @@ Int8Executor::Int8Executor(const QGraph& graph) : graph_(graph), plan_(plan_aren
 
 Int8Executor::Int8Executor(const QGraph& graph, int8_t* arena, int64_t arena_capacity)
     : graph_(graph), plan_(plan_arena(graph)), arena_(arena), arena_capacity_(arena_capacity) {
+  // Kernel scratch lives in the arena at 4-byte aligned offsets.
+  if (reinterpret_cast<uintptr_t>(arena) % 4 != 0) {
+    throw Error("the int8 executor's arena must start 4-byte aligned");
+  }
   if (arena == nullptr || arena_capacity < plan_.arena_bytes()) {
     throw Error("the int8 executor needs an arena of " + std::to_string(plan_.arena_bytes()) +
                 " bytes, got " + std::to_string(arena == nullptr ? 0 : arena_capacity));
@@ -63,21 +68,20 @@ void Int8Executor::bind_layers() {
     bound_.push_back(p);
     input_tiles_.reserve(std::max(input_tiles_.capacity(), l.inputs.size()));
   }
-  int32_t scratch_bytes = 0;
+  // The arena plan sized each layer's scratch from the unbound layer; the
+  // bound kernel must state no more.
   for (size_t i = 0; i < graph_.layers.size(); ++i) {
-    scratch_bytes = std::max(scratch_bytes, layer_scratch_bytes(i));
+    const QLayer& l = graph_.layers[i];
+    kernels::OpLayer layer = l.view();
+    layer.params = &bound_[i];
+    const int32_t need = l.record().scratch_bytes(
+        layer, full_box(graph_.tensors[static_cast<size_t>(l.output)].shape));
+    if (need > plan_.scratch_bytes(static_cast<int>(i))) {
+      throw Error("int8 layer '" + l.name + "' needs " + std::to_string(need) +
+                  " bytes of kernel scratch, its arena plan has " +
+                  std::to_string(plan_.scratch_bytes(static_cast<int>(i))));
+    }
   }
-  scratch_words_.assign(static_cast<size_t>(kernels::scratch_round(scratch_bytes) / 4), 0);
-  scratch_ = {reinterpret_cast<int8_t*>(scratch_words_.data()), scratch_bytes};
-}
-
-// What run_layer's kernel states for the layer's full output box.
-int32_t Int8Executor::layer_scratch_bytes(size_t index) const {
-  const QLayer& l = graph_.layers[index];
-  kernels::OpLayer layer = l.view();
-  layer.params = &bound_[index];
-  return l.record().scratch_bytes(layer,
-                                  full_box(graph_.tensors[static_cast<size_t>(l.output)].shape));
 }
 
 int8_t* Int8Executor::tensor_data(int tensor) {
@@ -141,8 +145,12 @@ void Int8Executor::run_layer(size_t index) {
   note_written(out_data, out_tensor.bytes());
   kernels::OpLayer layer = l.view();
   layer.params = &bound_[index];
+  const int layer_index = static_cast<int>(index);
+  const kernels::Scratch scratch{arena_ + plan_.scratch_offset(layer_index),
+                                 static_cast<int32_t>(plan_.scratch_bytes(layer_index))};
+  note_written(scratch.data, scratch.bytes);
   const kernels::KernelStatus status = record.invoke(
-      layer, inputs.data(), kernels::OutputTile{out_data, full_box(out_tensor.shape)}, scratch_);
+      layer, inputs.data(), kernels::OutputTile{out_data, full_box(out_tensor.shape)}, scratch);
   if (status != kernels::KernelStatus::Ok) {
     throw Error("int8 layer '" + l.name + "' (" + op_type_name(l.op) +
                 ") failed: " + status_name(status));

@@ -51,7 +51,6 @@ class Int8Executor {
   int8_t* tensor_data(int tensor);
   void note_written(const int8_t* begin, int64_t bytes);
   void run_layer(size_t index);
-  int32_t layer_scratch_bytes(size_t index) const;
 
   const QGraph& graph_;
   ArenaPlan plan_;
@@ -62,10 +61,6 @@ class Int8Executor {
   std::vector<kernels::OpParams> bound_;
   std::vector<kernels::InputTile> input_tiles_;  // reused by every layer
   int64_t high_water_ = 0;
-  // Kernel scratch for the largest layer, shared by all; int32 words keep it
-  // 4-byte aligned (kernels::Scratch).
-  std::vector<int32_t> scratch_words_;
-  kernels::Scratch scratch_;
 };
 
 }  // namespace mcusplit::quant

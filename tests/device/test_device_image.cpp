@@ -58,7 +58,7 @@ static_assert(sizeof(kernels::Int8AddParams) == 60);
 static_assert(sizeof(kernels::Int8PoolParams) == 56);
 static_assert(sizeof(kernels::Int8GlobalAveragePoolParams) == 36);
 static_assert(sizeof(kernels::Int8ConcatParams) == 52);
-static_assert(sizeof(void*) != 8 || sizeof(DeviceOp) == 92);
+static_assert(sizeof(void*) != 8 || sizeof(DeviceOp) == 104);
 static_assert(sizeof(void*) != 8 || sizeof(DeviceBuffer) == 40);
 
 // Every non-pointer field of each parameter struct.
@@ -388,6 +388,8 @@ struct WholeGraphProgram {
           DeviceBuffer{static_cast<int32_t>(buffers.size()), core::full_box(t.shape), offset});
       offset += t.bytes();
     }
+    const int64_t scratch_base = (offset + 3) / 4 * 4;
+    int64_t scratch_end = offset;
     DeviceOp load;
     load.kind = DeviceOpKind::LoadInput;
     load.tensor = g.input;
@@ -455,6 +457,11 @@ struct WholeGraphProgram {
       op.dst_buffer = q.output;
       op.input_count = l.input_count;
       std::copy(q.inputs.begin(), q.inputs.end(), op.inputs);
+      // Every kernel's scratch above the tensors, one after another in time.
+      op.scratch_bytes = kernels::op_registration(l.op).scratch_bytes(
+          kernels::OpLayer{l.op, &l, l.concat, l.input_count}, op.box);
+      op.scratch_offset = op.scratch_bytes > 0 ? scratch_base : 0;
+      scratch_end = std::max(scratch_end, op.scratch_offset + op.scratch_bytes);
       ops.push_back(op);
     }
     DeviceOp store;
@@ -477,7 +484,7 @@ struct WholeGraphProgram {
     program.op_count = static_cast<int32_t>(ops.size());
     program.layers = layers.data();
     program.layer_count = static_cast<int32_t>(layers.size());
-    program.arena_bytes = offset;
+    program.arena_bytes = scratch_end;
   }
 
   std::vector<TensorShape3> shapes;
@@ -676,6 +683,8 @@ struct TinyProgram {
     ops[1].dst_buffer = 1;
     ops[1].input_count = 1;
     ops[1].inputs[0] = 0;
+    ops[1].scratch_offset = 8;  // more than the kernel states (0): allowed
+    ops[1].scratch_bytes = 4;
     ops[2].kind = DeviceOpKind::StoreOutput;
     ops[2].step = 1;
     ops[2].tensor = 1;
@@ -693,7 +702,7 @@ struct TinyProgram {
     program.op_count = 3;
     program.layers = &layer;
     program.layer_count = 1;
-    program.arena_bytes = 6;
+    program.arena_bytes = 12;
   }
   int8_t weights[8] = {1, -2, 3, -4, 5, 6, -7, 8};
   int32_t bias[2] = {100, -200};
@@ -712,24 +721,24 @@ TEST(DeviceImage, TheByteLayoutIsTheDocumentedOne) {
   const std::vector<uint8_t> b =
       host::write_device_image(tiny.program, 0x1122334455667788u, 1372, "dev");
   // Regions: name 128 (3 bytes, padded to 132), tensors 132 (2 x 12), buffers
-  // 156 (2 x 36), ops 228 (3 x 92), layers 504 (1 x 164), concat 668 (none),
-  // data 668: weights 0..8, bias 8..16, multiplier 16..24, shift 24..32.
-  ASSERT_EQ(b.size(), 700u);
+  // 156 (2 x 36), ops 228 (3 x 104), layers 540 (1 x 164), concat 704 (none),
+  // data 704: weights 0..8, bias 8..16, multiplier 16..24, shift 24..32.
+  ASSERT_EQ(b.size(), 736u);
   EXPECT_EQ(std::string(b.begin(), b.begin() + 8), "MCUSPLDI");
-  EXPECT_EQ(u32_at(b, 8), 1u);
-  EXPECT_EQ(u32_at(b, 12), 700u);
+  EXPECT_EQ(u32_at(b, 8), 2u);
+  EXPECT_EQ(u32_at(b, 12), 736u);
   EXPECT_EQ(u32_at(b, 16), device_image_crc(b.data(), b.size()));
   EXPECT_EQ(u32_at(b, 20), 0u);
   EXPECT_EQ(load_le64(b.data() + 24), 0x1122334455667788u);
-  EXPECT_EQ(load_le64(b.data() + 32), 6u);  // arena
-  EXPECT_EQ(load_le64(b.data() + 40), 0u);  // scratch
+  EXPECT_EQ(load_le64(b.data() + 32), 12u);  // arena
+  EXPECT_EQ(load_le64(b.data() + 40), 0u);   // scratch
   EXPECT_EQ(u32_at(b, 48), 1372u);
   EXPECT_EQ(i32_at(b, 52), 0);  // participant
   EXPECT_EQ(i32_at(b, 56), 1);  // participant count
   EXPECT_EQ(i32_at(b, 60), 0);  // input tensor
   EXPECT_EQ(i32_at(b, 64), 1);  // output tensor
   const uint32_t regions[7][2] = {{128, 3}, {132, 2}, {156, 2}, {228, 3},
-                                  {504, 1}, {668, 0}, {668, 32}};
+                                  {540, 1}, {704, 0}, {704, 32}};
   for (size_t r = 0; r < 7; ++r) {
     EXPECT_EQ(u32_at(b, 68 + 8 * r), regions[r][0]) << "region " << r;
     EXPECT_EQ(u32_at(b, 72 + 8 * r), regions[r][1]) << "region " << r;
@@ -742,7 +751,7 @@ TEST(DeviceImage, TheByteLayoutIsTheDocumentedOne) {
   EXPECT_EQ(i32_at(b, 192 + 8), 2);               // box c1
   EXPECT_EQ(load_le64(b.data() + 192 + 28), 4u);  // offset
   // Op 1 (compute): kind, params, dst buffer, input count, inputs.
-  const size_t op1 = 228 + 92;
+  const size_t op1 = 228 + 104;
   EXPECT_EQ(u32_at(b, op1), 4u);
   EXPECT_EQ(i32_at(b, op1 + 12), 0);
   EXPECT_EQ(i32_at(b, op1 + 52), 1);
@@ -750,10 +759,14 @@ TEST(DeviceImage, TheByteLayoutIsTheDocumentedOne) {
   EXPECT_EQ(i32_at(b, op1 + 60), 0);
   EXPECT_EQ(i32_at(b, op1 + 64), -1);
   EXPECT_EQ(i32_at(b, op1 + 88), -1);
+  EXPECT_EQ(load_le64(b.data() + op1 + 92), 8u);  // scratch offset
+  EXPECT_EQ(i32_at(b, op1 + 100), 4);             // scratch bytes
+  EXPECT_EQ(load_le64(b.data() + 228 + 92), 0u);  // op 0 (load_input): no scratch
+  EXPECT_EQ(i32_at(b, 228 + 100), 0);
   // The layer record: kind 1 (fully connected), then its block at word 12.
-  EXPECT_EQ(u32_at(b, 504 + 4), 1u);
-  EXPECT_EQ(i32_at(b, 504 + 12), 1);  // input count
-  const size_t fc = 504 + 48;
+  EXPECT_EQ(u32_at(b, 540 + 4), 1u);
+  EXPECT_EQ(i32_at(b, 540 + 12), 1);  // input count
+  const size_t fc = 540 + 48;
   EXPECT_EQ(i32_at(b, fc), 4);       // K
   EXPECT_EQ(i32_at(b, fc + 4), 2);   // N
   EXPECT_EQ(i32_at(b, fc + 8), -3);  // input zero point
@@ -766,17 +779,17 @@ TEST(DeviceImage, TheByteLayoutIsTheDocumentedOne) {
     EXPECT_EQ(u32_at(b, fc + 40 + 8 * k), arrays[k][1]) << "array " << k;
   }
   for (size_t k = 17; k < 29; ++k) EXPECT_EQ(u32_at(b, fc + 4 * k), 0u) << "word " << k;
-  EXPECT_EQ(static_cast<int8_t>(b[668 + 6]), -7);
-  EXPECT_EQ(i32_at(b, 668 + 12), -200);
-  EXPECT_EQ(i32_at(b, 668 + 20), 1 << 29);
-  EXPECT_EQ(i32_at(b, 668 + 28), -1);
+  EXPECT_EQ(static_cast<int8_t>(b[704 + 6]), -7);
+  EXPECT_EQ(i32_at(b, 704 + 12), -200);
+  EXPECT_EQ(i32_at(b, 704 + 20), 1 << 29);
+  EXPECT_EQ(i32_at(b, 704 + 28), -1);
 
   // And it runs: the fully connected layer on a known input.
   const auto parsed = parse(b);
   ASSERT_EQ(parsed->status, ImageStatus::Ok) << describe(*parsed);
   EXPECT_EQ(std::string(parsed->image.device_name, parsed->image.device_name_bytes), "dev");
-  std::vector<int8_t> arena(6);
-  DeviceRuntime runtime(parsed->image.program, arena.data(), 6, nullptr, 0, nullptr);
+  std::vector<int8_t> arena(12);
+  DeviceRuntime runtime(parsed->image.program, arena.data(), 12, nullptr, 0, nullptr);
   const int8_t input[4] = {10, -20, 30, 0};
   int8_t output[2] = {0, 0};
   ASSERT_EQ(runtime.run(input, 4, output, 2), RuntimeStatus::Ok) << runtime.failure().detail;
@@ -980,7 +993,8 @@ TEST_F(CorruptImageTest, HeaderProblems) {
   std::vector<uint8_t> b = good();
   b[3] = 'X';
   EXPECT_EQ(status_of(b), ImageStatus::BadMagic);
-  expect_resealed(kImageOffVersion, 2, ImageStatus::BadVersion, "version 2");
+  expect_resealed(kImageOffVersion, 1, ImageStatus::BadVersion, "version 1");
+  expect_resealed(kImageOffVersion, 3, ImageStatus::BadVersion, "version 3");
   expect_resealed(kImageOffVersion, 0, ImageStatus::BadVersion, "version 0");
   expect_resealed(kImageOffImageBytes, 64, ImageStatus::BadLength, "length below the header");
   expect_resealed(kImageOffImageBytes, static_cast<uint32_t>(good().size()) + 4,
@@ -1251,8 +1265,12 @@ TEST(DeviceImage, TheWriterRefusesWhatTheParserWould) {
   EXPECT_THROW(host::write_device_image(tiny.program, 1, kMaxPayloadLimit + 1, "dev"), Error);
 
   TinyProgram bad_buffer;
-  bad_buffer.buffers[1].offset = 5;  // past the 6-byte arena
+  bad_buffer.buffers[1].offset = 11;  // past the 12-byte arena
   EXPECT_THROW(host::write_device_image(bad_buffer.program, 1, 1372, "dev"), Error);
+
+  TinyProgram small_scratch;  // the fully connected kernel states 0: 4 bytes cannot be short
+  small_scratch.ops[1].scratch_offset = 10;  // past the arena
+  EXPECT_THROW(host::write_device_image(small_scratch.program, 1, 1372, "dev"), Error);
 
   TinyProgram no_weights;
   no_weights.layer.fc.weights = nullptr;

@@ -443,6 +443,59 @@ TEST_F(DeviceRuntimeTest, RefusesAProgramWhoseOpLeavesItsBuffer) {
   EXPECT_EQ(runtime2.failure().index, f.program.buffer_count - 1);
 }
 
+// The kernel scratch is the plan's, in the arena: every conv has its own,
+// and a program that gives a kernel less, or puts it outside the arena or
+// off 4-byte alignment, is refused before anything runs.
+TEST_F(DeviceRuntimeTest, KernelScratchIsPlannedInTheArenaAndChecked) {
+  int32_t conv = -1;
+  for (int32_t i = 0; i < program().op_count; ++i) {
+    const DeviceOp& op = program().ops[i];
+    if (op.kind == DeviceOpKind::Compute && program().layers[op.params].op == OpType::Conv)
+      conv = i;
+  }
+  ASSERT_GE(conv, 0);
+  const DeviceOp& planned_conv = program().ops[conv];
+  ASSERT_GT(planned_conv.scratch_bytes, 0);
+  EXPECT_LE(planned_conv.scratch_offset + planned_conv.scratch_bytes, program().arena_bytes);
+  for (int32_t i = 0; i < program().op_count; ++i) {
+    if (program().ops[i].kind == DeviceOpKind::Compute) continue;
+    EXPECT_EQ(program().ops[i].scratch_bytes, 0);
+    EXPECT_EQ(program().ops[i].scratch_offset, 0);
+  }
+
+  std::vector<int8_t> arena(static_cast<size_t>(program().arena_bytes));
+  std::vector<int8_t> scratch(static_cast<size_t>(program().scratch_bytes));
+  ScriptedTransport transport(program(), ScriptedTransport::Defect::None);
+  const auto refusal = [&](const EditableProgram& e) {
+    DeviceRuntime runtime(e.program, arena.data(), program().arena_bytes, scratch.data(),
+                          program().scratch_bytes, &transport);
+    EXPECT_EQ(runtime.setup_status(), RuntimeStatus::BadProgram);
+    EXPECT_EQ(runtime.failure().op_index, conv);
+    return std::string(runtime.failure().detail);
+  };
+  EditableProgram small(program());
+  small.ops[static_cast<size_t>(conv)].scratch_bytes -= 4;
+  EXPECT_EQ(refusal(small), "kernel scratch smaller than the kernel needs");
+  EditableProgram outside(program());
+  outside.ops[static_cast<size_t>(conv)].scratch_offset = program().arena_bytes;
+  EXPECT_EQ(refusal(outside), "kernel scratch outside the arena or not 4-byte aligned");
+  EditableProgram misaligned(program());
+  misaligned.ops[static_cast<size_t>(conv)].scratch_offset += 2;
+  EXPECT_EQ(refusal(misaligned), "kernel scratch outside the arena or not 4-byte aligned");
+  EditableProgram on_receive(program());
+  on_receive.ops[static_cast<size_t>(first_op(DeviceOpKind::Receive))].scratch_bytes = 4;
+  DeviceRuntime runtime(on_receive.program, arena.data(), program().arena_bytes, scratch.data(),
+                        program().scratch_bytes, &transport);
+  EXPECT_EQ(runtime.setup_status(), RuntimeStatus::BadProgram);
+  EXPECT_STREQ(runtime.failure().detail, "kernel scratch on an op that computes nothing");
+
+  // The arena must start 4-byte aligned, as the scratch in it.
+  std::vector<int8_t> larger(arena.size() + 4);
+  DeviceRuntime offset(program(), larger.data() + 1, program().arena_bytes, scratch.data(),
+                       program().scratch_bytes, &transport);
+  EXPECT_EQ(offset.setup_status(), RuntimeStatus::BadArgument);
+}
+
 TEST_F(DeviceRuntimeTest, CoordinatorWithoutItsInputRefusesToRun) {
   const host::DeviceSlice coordinator(*file_, file_->plan.coordinator());
   const DeviceProgram& p = coordinator.program();

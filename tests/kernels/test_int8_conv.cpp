@@ -463,7 +463,7 @@ TEST(Int8ConvScratch, StatesTheDocumentedBytes) {
   // 16 filters padded to 28 taps.
   EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(3, 16, 3, 1), box16),
             120 + 64 + 320 + 28 + 448);
-  // 1x1x511 (the packed conv's largest, which kComputeScratchBytes covers):
+  // 1x1x511 (the packed conv's largest):
   // columns 2 * 257 words, 32 channels, window 512, 2 padded filters of 512.
   EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(511, 64, 1, 1), {0, 64, 0, 8, 0, 8}),
             2056 + 128 + 640 + 512 + 1024);
@@ -492,11 +492,15 @@ TEST(Int8ConvScratch, StatesTheDocumentedBytes) {
   // Empty boxes and invalid params state 0.
   EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(3, 16, 3, 1), Box{}), 0);
   EXPECT_EQ(int8_conv_packed_scratch_bytes(sized_params(3, 16, 3, 2), box16), 0);
-#if !defined(__ARM_FEATURE_DSP)
-  // The scalar 1x1 kernel folds offsets of 32 channels at a time.
-  EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 24, 1, 1), box24), 96);
-  EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 64, 1, 1), {0, 64, 0, 8, 0, 8}), 128);
-#endif
+  // The build-selected kernels state the larger need of their two variants
+  // on every build (the scalar 1x1 kernel folds offsets of 32 channels at a
+  // time: 96 and 128 bytes here, below the packed kernel's).
+  EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 24, 1, 1), box24), 384 + 192 + 480);
+  EXPECT_EQ(int8_conv_1x1_scratch_bytes(sized_params(96, 64, 1, 1), {0, 64, 0, 8, 0, 8}),
+            int8_conv_1x1_packed_scratch_bytes(sized_params(96, 64, 1, 1), {0, 64, 0, 8, 0, 8}));
+  EXPECT_EQ(int8_conv_scratch_bytes(sized_params(3, 16, 3, 1), box16), 120 + 64 + 320 + 28 + 448);
+  EXPECT_EQ(int8_depthwise_conv_scratch_bytes(sized_params(96, 96, 3, 96), {0, 96, 0, 8, 0, 8}),
+            576 + 256 + 256 + 1280);
   // The dispatcher states what the variant it picks states.
   for (const Int8ConvParams& p :
        {sized_params(96, 24, 1, 1), sized_params(24, 24, 3, 24), sized_params(3, 24, 3, 1)}) {

@@ -23,9 +23,9 @@ namespace {
 using core::Box;
 using core::TensorShape3;
 using mcusplit::testing::QGraphBuilder;
+using quant::OpType;
 using quant::QGraph;
 using quant::QLayer;
-using quant::OpType;
 
 // ---------------------------------------------------------------------------
 // Building plans by hand.
@@ -46,6 +46,8 @@ void finalize(Plan& plan) {
     p.arena_bytes = 0;
     for (const PlanBuffer& b : p.buffers)
       p.arena_bytes = std::max(p.arena_bytes, b.offset + b.bytes());
+    for (const PlanOp& o : p.ops)
+      p.arena_bytes = std::max(p.arena_bytes, o.scratch_offset + o.scratch_bytes);
     p.weight_bytes = 0;
     for (const WeightSlice& w : p.weights) p.weight_bytes += w.bytes;
     p.estimate.bytes_sent = p.estimate.bytes_received = 0;
@@ -59,6 +61,19 @@ void finalize(Plan& plan) {
         p.estimate.live_bytes[static_cast<size_t>(s)] += b.bytes();
       }
     }
+    for (const PlanOp& o : p.ops)
+      p.estimate.live_bytes[static_cast<size_t>(o.step)] += o.scratch_bytes;
+  }
+}
+
+// Moves participant p's kernel scratch above its buffers again (after a
+// test moved a buffer into it).
+void rehome_scratch(Plan& plan, int p) {
+  ParticipantPlan& pp = plan.participants[static_cast<size_t>(p)];
+  int64_t end = 0;
+  for (const PlanBuffer& b : pp.buffers) end = std::max(end, b.offset + b.bytes());
+  for (PlanOp& o : pp.ops) {
+    if (o.scratch_bytes > 0) o.scratch_offset = (end + 3) / 4 * 4;
   }
 }
 
@@ -166,7 +181,19 @@ class PlanMaker {
   }
   void strategy(int layer, Strategy s) { plan_.layers[static_cast<size_t>(layer)].strategy = s; }
 
+  // Gives every Compute the scratch its kernel states, above the
+  // participant's buffers (one place for all: each step has one Compute).
   Plan finish() {
+    for (ParticipantPlan& p : plan_.participants) {
+      int64_t end = 0;
+      for (const PlanBuffer& b : p.buffers) end = std::max(end, b.offset + b.bytes());
+      for (PlanOp& o : p.ops) {
+        if (o.kind != OpKind::Compute) continue;
+        const QLayer& l = g_.layers[static_cast<size_t>(o.layer)];
+        o.scratch_bytes = l.record().scratch_bytes(l.view(), o.box);
+        o.scratch_offset = o.scratch_bytes > 0 ? (end + 3) / 4 * 4 : 0;
+      }
+    }
     finalize(plan_);
     return plan_;
   }
@@ -316,20 +343,80 @@ TEST(PlanChecker, OverlappingLiveBuffers) {
 
 TEST(PlanChecker, ArenaTooSmallForItsBuffers) {
   Fixture f = channel_split_plan();
+  const int64_t end = participant(f.plan, 1).arena_bytes;  // above the buffers: the scratch
   participant(f.plan, 1).arena_bytes = 300;
   expect_problem(f.plan, f.graph,
                  {"participant 'dev-1' (#1): buffer #1",
                   "bytes [256, 512) lie "
                   "outside the arena [0, 300)"});
-  expect_problem(f.plan, f.graph, {"arena_bytes is 300, but its buffers end at byte 512"});
+  expect_problem(f.plan, f.graph,
+                 {"arena_bytes is 300, but its buffers and kernel scratch end "
+                  "at byte " +
+                  std::to_string(end)});
+}
+
+TEST(PlanChecker, EveryComputeHasTheScratchItsKernelStates) {
+  Fixture f = channel_split_plan();
+  PlanOp& compute = find_op(f.plan, 0, OpKind::Compute);
+  const QLayer& l = f.graph.layers[0];
+  const int64_t need = l.record().scratch_bytes(l.view(), compute.box);
+  ASSERT_GT(need, 0) << "the fixture's conv should need scratch (the packed variant's)";
+  EXPECT_EQ(compute.scratch_bytes, need);
+  compute.scratch_bytes = need - 4;
+  finalize(f.plan);
+  expect_problem(f.plan, f.graph,
+                 {"participant 'dev-0' (#0) op 1 (compute, step 0): " + std::to_string(need - 4) +
+                  " bytes of kernel scratch, but the Conv kernel needs " + std::to_string(need)});
+}
+
+TEST(PlanChecker, ScratchMayNotShareBytesWithALiveBuffer) {
+  Fixture f = channel_split_plan();
+  PlanOp& compute = find_op(f.plan, 0, OpKind::Compute);
+  compute.scratch_offset = 128;  // into the input and the output, both live at step 0
+  finalize(f.plan);
+  expect_problem(f.plan, f.graph,
+                 {"participant 'dev-0' (#0): buffer #0", "and the kernel scratch of op 1 ([128, ",
+                  "share arena bytes [128, 256) while both live at step 0"});
+  expect_problem(f.plan, f.graph,
+                 {"participant 'dev-0' (#0): the kernel scratch of op 1", "and buffer #1",
+                  "while both live at step 0"});
+}
+
+TEST(PlanChecker, ScratchIsAlignedAndOnlyOnComputes) {
+  Fixture f = channel_split_plan();
+  find_op(f.plan, 0, OpKind::Compute).scratch_offset += 2;
+  PlanOp& send = find_op(f.plan, 1, OpKind::Send);
+  send.scratch_offset = 1024;
+  send.scratch_bytes = 16;
+  finalize(f.plan);
+  expect_problem(f.plan, f.graph,
+                 {"participant 'dev-0' (#0) op 1 (compute, step 0): kernel "
+                  "scratch at offset",
+                  "not 4-byte aligned"});
+  expect_problem(f.plan, f.graph,
+                 {"participant 'dev-1' (#1) op 2 (send, step 1): only a Compute has kernel "
+                  "scratch, it has 16 bytes at offset 1024"});
+}
+
+TEST(PlanChecker, ArenaMustHoldTheScratch) {
+  Fixture f = channel_split_plan();
+  PlanOp& compute = find_op(f.plan, 0, OpKind::Compute);
+  participant(f.plan, 0).arena_bytes = 512;
+  expect_problem(f.plan, f.graph,
+                 {"participant 'dev-0' (#0): arena_bytes is 512, but its buffers and kernel "
+                  "scratch end at byte " +
+                  std::to_string(compute.scratch_offset + compute.scratch_bytes)});
 }
 
 TEST(PlanChecker, ArenaOverRamBudget) {
   Fixture f = channel_split_plan();
   f.plan.cluster.devices[0].ram_bytes = 400;
   participant(f.plan, 0).ram_bytes = 400;
+  const int64_t arena = participant(f.plan, 0).arena_bytes;  // 512 of buffers, then scratch
+  EXPECT_GT(arena, 512);
   expect_problem(f.plan, f.graph,
-                 {"participant 'dev-0' (#0): arena of 512 bytes exceeds its RAM budget of 400"});
+                 {"participant 'dev-0' (#0): arena of " + std::to_string(arena) +
+                  " bytes exceeds its RAM budget of 400"});
 }
 
 TEST(PlanChecker, BudgetsMustBeTheClusters) {
@@ -454,8 +541,9 @@ TEST(PlanChecker, EstimatesFollowTheOps) {
                  {"participant 'dev-0' (#0): estimate says 257 bytes sent and "
                   "256 received, its Send/Receive ops move 256 and 256"});
   expect_problem(f.plan, f.graph,
-                 {"participant 'dev-1' (#1): estimated live bytes disagree",
-                  "step 1: 0 bytes, buffers live then: 256 bytes"});
+                 {"participant 'dev-1' (#1): estimated live bytes disagree with its buffers and "
+                  "kernel scratch",
+                  "step 1: 0 bytes, live then: 256 bytes"});
 }
 
 TEST(PlanChecker, RequireValidPlanThrowsWithTheFirstProblems) {
@@ -596,6 +684,7 @@ TEST(PlanChecker, DataLeftInBytesAnotherBufferReused) {
     }
   }
   buffers[2].offset = 150;  // t2 elsewhere
+  rehome_scratch(f.plan, 0);
   finalize(f.plan);
   expect_valid(f.plan, f.graph);
   // At another offset, the step-1 record reads bytes the input buffer (dead

@@ -26,9 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using core::Box;
+using quant::OpType;
 using quant::QGraph;
 using quant::QLayer;
-using quant::OpType;
 using testing::bad_input_message;
 
 // ---- the fixture: a small graph and a 2-device plan of it ----
@@ -651,9 +651,9 @@ TEST(PlanFileCorruption, BadMagic) {
 TEST(PlanFileCorruption, UnsupportedVersion) {
   Fixture f;
   std::string bytes = serialize_plan(f.plan, f.graph);
-  write_le(bytes, 8, 3, 4);
+  write_le(bytes, 8, 2, 4);
   EXPECT_EQ(parse_error(bytes),
-            "'my.plan': unsupported plan format version 3 (this build reads version 2)");
+            "'my.plan': unsupported plan format version 2 (this build reads version 3)");
 }
 
 TEST(PlanFileCorruption, LengthMismatch) {

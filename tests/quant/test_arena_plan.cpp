@@ -1,6 +1,8 @@
 // The arena plan of a QGraph: lifetimes, Reshape aliasing, sizes of chains.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "qgraph_builder.h"
 #include "quant/arena_plan.h"
@@ -10,6 +12,18 @@ namespace {
 
 using testing::QGraphBuilder;
 
+// What layer i's kernel states for its whole output: its scratch buffer.
+int64_t stated_scratch(const QGraph& g, int i) {
+  const QLayer& l = g.layers[static_cast<size_t>(i)];
+  return l.record().scratch_bytes(l.view(),
+                                  core::full_box(g.tensors[static_cast<size_t>(l.output)].shape));
+}
+
+size_t scratch_buffer_count(const ArenaPlan& plan) {
+  return static_cast<size_t>(std::count_if(plan.layer_scratch.begin(), plan.layer_scratch.end(),
+                                           [](int b) { return b >= 0; }));
+}
+
 TEST(ArenaPlan, ChainOfTensorsNeedsTheLargestAdjacentPair) {
   // A -> B -> C with sizes that are multiples of the 16-byte alignment.
   QGraphBuilder b(1);
@@ -18,9 +32,20 @@ TEST(ArenaPlan, ChainOfTensorsNeedsTheLargestAdjacentPair) {
   const int t2 = b.conv(t1, 48, 1, 1, 0);  // 3072
   const QGraph g = b.finish(t2);
   const ArenaPlan plan = plan_arena(g);
-  EXPECT_EQ(plan.arena_bytes(), std::max(2048 + 512, 512 + 3072));
+  const int64_t s0 = stated_scratch(g, 0);
+  const int64_t s1 = stated_scratch(g, 1);
+  ASSERT_GT(s0, 0);
+  ASSERT_GT(s1, 0);
+  EXPECT_EQ(plan.arena_bytes(), std::max(2048 + 512 + s0, 512 + 3072 + s1));
   EXPECT_EQ(find_layout_error(plan.buffers, plan.layout), "");
-  ASSERT_EQ(plan.buffers.size(), 3u);
+  ASSERT_EQ(plan.buffers.size(), 5u);  // three tensors, then each conv's scratch
+  for (int i = 0; i < 2; ++i) {
+    const BufferRequest& scratch = plan.buffers[static_cast<size_t>(plan.layer_scratch[i])];
+    EXPECT_EQ(scratch.bytes, stated_scratch(g, i));
+    EXPECT_EQ(scratch.first_use, i);
+    EXPECT_EQ(scratch.last_use, i);
+    EXPECT_EQ(plan.scratch_bytes(i), scratch.bytes);
+  }
   EXPECT_EQ(plan.buffers[0].first_use, 0);
   EXPECT_EQ(plan.buffers[0].last_use, 0);
   EXPECT_EQ(plan.buffers[1].first_use, 0);
@@ -36,10 +61,12 @@ TEST(ArenaPlan, LongerChainReusesMemory) {
   for (int w : widths) t = b.conv(t, w, 3, 1, 1);
   const QGraph g = b.finish(t);
   const ArenaPlan plan = plan_arena(g);
+  // The widest adjacent pair with its layer's scratch.
   int64_t widest_pair = 0;
   int prev = 16;
-  for (int w : widths) {
-    widest_pair = std::max<int64_t>(widest_pair, 64 * (prev + w));
+  for (int i = 0; i < 5; ++i) {
+    const int w = widths[i];
+    widest_pair = std::max<int64_t>(widest_pair, 64 * (prev + w) + stated_scratch(g, i));
     prev = w;
   }
   EXPECT_EQ(plan.arena_bytes(), widest_pair);
@@ -60,9 +87,11 @@ TEST(ArenaPlan, ResidualInputStaysAliveAcrossTheBlock) {
   EXPECT_EQ(input.first_use, 0);
   EXPECT_EQ(input.last_use, 3);  // read again by the Add
   EXPECT_EQ(find_layout_error(plan.buffers, plan.layout), "");
-  // Depthwise step: x, e and d are live together.
-  EXPECT_EQ(plan.arena_bytes(), 256 + 1024 + 1024);
-  EXPECT_EQ(plan.live_buffers(1).size(), 3u);
+  // Depthwise step: x, e and d are live together, with the depthwise
+  // kernel's scratch.
+  EXPECT_EQ(plan.live_buffers(1).size(), 4u);
+  EXPECT_GE(plan.arena_bytes(), 256 + 1024 + 1024 + stated_scratch(g, 1));
+  EXPECT_EQ(plan.arena_bytes(), peak_live_bytes(plan.buffers));
 }
 
 TEST(ArenaPlan, ReshapeAliasesItsInput) {
@@ -79,7 +108,7 @@ TEST(ArenaPlan, ReshapeAliasesItsInput) {
       plan.buffers[static_cast<size_t>(plan.tensor_buffer[static_cast<size_t>(r)])];
   EXPECT_EQ(shared.first_use, 0);
   EXPECT_EQ(shared.last_use, 2);
-  EXPECT_EQ(plan.buffers.size(), 3u);
+  EXPECT_EQ(plan.buffers.size(), 3u + scratch_buffer_count(plan));
   EXPECT_EQ(find_layout_error(plan.buffers, plan.layout), "");
 }
 
@@ -137,7 +166,14 @@ TEST(ArenaPlan, LinearPlannerGivesAnUpperBound) {
   const ArenaPlan linear = plan_arena(g, LinearMemoryPlanner{});
   EXPECT_EQ(find_layout_error(linear.buffers, linear.layout), "");
   EXPECT_LE(greedy.arena_bytes(), linear.arena_bytes());
-  EXPECT_EQ(linear.arena_bytes(), 288 * 3 + 864 + 144);
+  // Every buffer after the one before, at the next 16-byte boundary: the
+  // tensors, then the scratch buffers.
+  int64_t end = 0;
+  for (const BufferRequest& r : linear.buffers) end = (end + 15) / 16 * 16 + r.bytes;
+  EXPECT_EQ(linear.arena_bytes(), end);
+  int64_t scratch = 0;
+  for (int i = 0; i < static_cast<int>(g.layers.size()); ++i) scratch += stated_scratch(g, i);
+  EXPECT_GE(linear.arena_bytes(), 288 * 3 + 864 + 144 + scratch);
 }
 
 }  // namespace
