@@ -22,8 +22,8 @@ UartTransport::UartTransport(CmsdkUart& uart) : uart_(uart) {
 }
 
 void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count) {
-  plan_hash_ = plan_hash;
-  max_payload_ = max_payload < kFramePayloadBytes ? max_payload : kFramePayloadBytes;
+  max_payload_ =
+      static_cast<uint16_t>(max_payload < kFramePayloadBytes ? max_payload : kFramePayloadBytes);
   inbound_.set_participants(participant_count);
   device::DecoderConfig cfg;
   cfg.expected_plan_hash = plan_hash;
@@ -33,11 +33,8 @@ void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t p
   reader_.set_config(cfg);
 }
 
-TransportStatus UartTransport::fail(const char* what, int32_t peer) {
-  if (error_[0] == '\0') {
-    error_ = what;
-    error_peer_ = peer;
-  }
+TransportStatus UartTransport::fail(const char* what) {
+  if (error_[0] == '\0') error_ = what;
   return TransportStatus::Failed;
 }
 
@@ -46,12 +43,12 @@ TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* payload)
     return TransportStatus::BadPeer;
   }
   h.source = self();
-  h.plan_hash = plan_hash_;
+  h.plan_hash = reader_.config().expected_plan_hash;
   h.sequence = send_sequences_.next(h.destination);
   device::EncoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
   const size_t n = device::encode_frame(h, payload, tx_, sizeof(tx_), cfg);
-  if (n == 0) return fail("a frame could not be encoded", h.destination);
+  if (n == 0) return fail("a frame could not be encoded");
   send_sequences_.advance(h.destination);
   uart_.write(tx_, n);
   ++frames_sent_;
@@ -164,7 +161,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           std::memcpy(payload + ev.offset, ev.data, ev.size);
         } else if (sink_ == Sink::Control && ev.offset + ev.size <= sizeof(control_)) {
           std::memcpy(control_ + ev.offset, ev.data, ev.size);
-          control_bytes_ = ev.offset + ev.size;
+          control_bytes_ = static_cast<uint16_t>(ev.offset + ev.size);
         }
         break;
       case ReaderEventKind::FrameBadCrc:
@@ -173,7 +170,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
         // inference (its data is lost).
         inbound_.payload_lost(h);
         send_error(h.source, h.inference_id, device::ErrorCode::BadFrame, "bad payload crc");
-        if (running) return fail("a frame's payload CRC did not match", h.source);
+        if (running) return fail("a frame's payload CRC did not match");
         break;
       case ReaderEventKind::HeaderRejected:
         // Noise: the reader has resynchronised. A sound header that is
@@ -181,26 +178,26 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
         if (device::classify_malformed(ev.header_sound) == device::Malformed::Noise) break;
         send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
                    device::decode_status_name(ev.status));
-        if (running) return fail("a frame was refused (wrong plan hash or a bad field)", h.source);
+        if (running) return fail("a frame was refused (wrong plan hash or a bad field)");
         break;
       case ReaderEventKind::FrameOk: {
         const device::Inbound in = inbound_.accept(h, control_, running);
         switch (in.kind) {
           case device::InboundKind::OtherDestination:
-            return fail("a frame for another participant arrived (star topology only)", h.source);
+            return fail("a frame for another participant arrived (star topology only)");
           case device::InboundKind::UnknownSource:
-            return fail("a frame from an unknown participant", -1);
+            return fail("a frame from an unknown participant");
           case device::InboundKind::SequenceGap:
             send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
                        "sequence gap on a stream to this device");
-            return fail("sequence gap", h.source);
+            return fail("sequence gap");
           case device::InboundKind::Stale:
           case device::InboundKind::CreditKept:
             break;
           case device::InboundKind::DataLater:
             send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
                        "data for an inference that is not running here");
-            return fail("data arrived for an inference that is not running here", h.source);
+            return fail("data arrived for an inference that is not running here");
           case device::InboundKind::Data:
             if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
             *event = in.event;
@@ -255,7 +252,7 @@ TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
       case device::RunControl::Unexpected:
         send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
                    "a control message this device does not expect during a run");
-        return fail("an unexpected control message arrived during a run", h.source);
+        return fail("an unexpected control message arrived during a run");
     }
   }
 }

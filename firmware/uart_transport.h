@@ -18,9 +18,9 @@
 // A Data chunk's payload goes straight from the reader's input into the
 // caller's buffer at the chunk's offset: no frame-sized staging buffer. The
 // transport holds one encode buffer (a whole frame of kFramePayloadBytes)
-// and one control payload buffer, and per participant a send sequence, a
-// receive sequence and the pending credit: about 4.6 KiB with
-// kMaxParticipants = 128.
+// and one control payload buffer, a send sequence per participant, and the
+// dispatcher (a receive sequence and kept credit per participant): 5,736
+// bytes with kMaxParticipants = 128.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +39,7 @@ namespace mcusplit::fw {
 // The largest frame payload this firmware encodes or accepts: the protocol's
 // default, which is what `mcusplit plan` writes into every plan.
 inline constexpr uint32_t kFramePayloadBytes = device::kDefaultMaxPayload;
+static_assert(kFramePayloadBytes <= 0xFFFF, "control payload lengths are kept in 16 bits");
 
 class UartTransport final : public device::SessionLink {
  public:
@@ -104,11 +105,10 @@ class UartTransport final : public device::SessionLink {
   device::TransportStatus send_error(uint16_t destination, uint32_t inference_id,
                                      device::ErrorCode code, const char* text);
 
-  // The first link failure since the last clear (static text plus the
-  // participant it concerns), "" if none. Failures are reported to the
-  // frame's sender with an Error frame where the protocol says so.
+  // The first link failure since the last clear (static text), "" if none.
+  // Failures are reported to the frame's sender with an Error frame where
+  // the protocol says so.
   const char* error() const override { return error_; }
-  int32_t error_peer() const { return error_peer_; }
 
   const device::SerialReaderStats& reader_stats() const { return reader_.stats(); }
   // Waits until the last byte written has left the UART.
@@ -120,40 +120,38 @@ class UartTransport final : public device::SessionLink {
 
   // Reads bytes until one whole frame for this participant has been handled
   // or `timeout_ms` passes (Timeout). Data chunks go to `payload` (Data, if
-  // `running` and of the current inference), Credit to `event` or the
-  // pending credit, control messages to control_ (Control).
+  // `running` and of the current inference), Credit to `event` or kept by
+  // the dispatcher, control messages to control_ (Control).
   device::TransportStatus read_frame(uint32_t timeout_ms, bool running, device::LinkEvent* event,
                                      int8_t* payload, int32_t payload_capacity, Got* got);
   device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
-  device::TransportStatus fail(const char* what, int32_t peer);
+  device::TransportStatus fail(const char* what);
   // Error BadProvision to the sender of a Provision chunk that is refused.
   void refuse_provision(const device::FrameHeader& h);
 
+  // Ordered without padding: the firmware's RAM is counted to the byte.
   CmsdkUart& uart_;
-  device::SerialFrameReader reader_;
+  device::SerialFrameReader reader_;  // its config holds the plan hash
   device::InboundDispatcher inbound_;
-  uint64_t plan_hash_ = 0;
-  uint32_t max_payload_ = kFramePayloadBytes;
+  uint64_t frames_sent_ = 0;
   uint32_t timeout_ms_ = 60000;
+  uint16_t max_payload_ = kFramePayloadBytes;
+  uint16_t control_bytes_ = 0;  // of control_
   device::Interruption interrupt_;
   const char* error_ = "";
-  int32_t error_peer_ = -1;
-  uint64_t frames_sent_ = 0;
 
-  // The frame being read: where its payload goes.
-  enum class Sink : uint8_t { Drop, Caller, Control, Provision };
-  Sink sink_ = Sink::Drop;
   // Provision: the buffer, and the chunks of the message received in order.
   uint8_t* provision_ = nullptr;
   uint32_t provision_capacity_ = 0;
   device::ChunkAssembly provision_chunks_;
   bool provision_refused_ = false;  // the message being received was refused
 
-  device::StreamSequences send_sequences_;
-
+  // The frame being read: where its payload goes.
+  enum class Sink : uint8_t { Drop, Caller, Control, Provision };
+  Sink sink_ = Sink::Drop;
   uint8_t control_[kFramePayloadBytes] = {};
-  uint32_t control_bytes_ = 0;
   uint8_t tx_[device::frame_bytes_for(kFramePayloadBytes)] = {};
+  device::StreamSequences send_sequences_;
 };
 
 }  // namespace mcusplit::fw

@@ -10,20 +10,18 @@ bool ChunkAssembly::continues(const FrameHeader& h) const {
 ChunkStep ChunkAssembly::accept(const FrameHeader& h) {
   abandoned_ = false;
   if (h.chunk_offset == 0) {
-    abandoned_ = in_progress_;
-    in_progress_ = true;
+    abandoned_ = in_progress();
     type_ = h.type;
     source_ = h.source;
     tensor_ = h.tensor;
     box_ = h.box;
     received_ = 0;
-  } else if (!in_progress_ || !continues(h)) {
+  } else if (!in_progress() || !continues(h)) {
     reset();
     return ChunkStep::OutOfOrder;
   }
   received_ += h.payload_bytes;
   if (received_ < h.message_bytes) return ChunkStep::Partial;
-  in_progress_ = false;
   received_ = 0;
   return ChunkStep::Complete;
 }

@@ -93,13 +93,15 @@ class ChunkAssembly {
  public:
   // Before its payload arrives: would chunk `h` be taken?
   bool in_order(const FrameHeader& h) const {
-    return h.chunk_offset == 0 || (in_progress_ && continues(h));
+    return h.chunk_offset == 0 || (in_progress() && continues(h));
   }
   // Takes chunk `h` (decoded, so it lies within its message_bytes).
   ChunkStep accept(const FrameHeader& h);
   // The last accept began a message while another was still in progress.
   bool abandoned() const { return abandoned_; }
-  bool in_progress() const { return in_progress_; }
+  // A message with chunks taken and more to come (a non-empty message's
+  // chunks carry at least one byte each, so received() > 0).
+  bool in_progress() const { return received_ > 0; }
   // Bytes of the message in progress received in order.
   uint32_t received() const { return received_; }
   void reset() { *this = ChunkAssembly{}; }
@@ -107,9 +109,8 @@ class ChunkAssembly {
  private:
   bool continues(const FrameHeader& h) const;
 
-  bool in_progress_ = false;
-  bool abandoned_ = false;
   MessageType type_ = MessageType::Provision;
+  bool abandoned_ = false;
   uint16_t source_ = 0;
   uint32_t tensor_ = 0;
   core::Box box_;
@@ -119,15 +120,13 @@ class ChunkAssembly {
 class InboundDispatcher {
  public:
   // This participant. Until it is set, frames for any destination are taken.
-  void set_self(uint16_t self) {
-    self_ = self;
-    self_known_ = true;
-  }
-  bool self_known() const { return self_known_; }
-  uint16_t self() const { return self_; }
+  void set_self(uint16_t self) { self_ = self; }
+  bool self_known() const { return self_ != kUnknownSelf; }
+  // 0 until known.
+  uint16_t self() const { return self_known() ? self_ : 0; }
   // Sources from 0 to count - 1 are known (at most kMaxParticipants).
   void set_participants(int32_t count) {
-    participants_ = count < kMaxParticipants ? count : kMaxParticipants;
+    participants_ = static_cast<int16_t>(count < kMaxParticipants ? count : kMaxParticipants);
   }
   int32_t participants() const { return participants_; }
   // The inference the runtime's polls belong to: frames of earlier ones are
@@ -165,17 +164,19 @@ class InboundDispatcher {
   void reset_count() { received_ = 0; }
 
  private:
-  bool for_self(const FrameHeader& h) const { return !self_known_ || h.destination == self_; }
+  bool for_self(const FrameHeader& h) const { return !self_known() || h.destination == self_; }
 
-  uint16_t self_ = 0;
-  bool self_known_ = false;
-  int32_t participants_ = kMaxParticipants;
-  uint32_t inference_ = kNoInference;
+  // Laid out without padding: the firmware's RAM is counted to the byte.
+  static constexpr uint16_t kUnknownSelf = 0xFFFF;  // frame fields are 16 bits
+  static_assert(kMaxParticipants < kUnknownSelf);
   uint64_t received_ = 0;
-  StreamSequences sequences_;  // by source
   // Credit granted for an inference not yet running here, per peer.
-  uint32_t kept_credit_id_[kMaxParticipants] = {};
   int64_t kept_credit_[kMaxParticipants] = {};
+  uint32_t kept_credit_id_[kMaxParticipants] = {};
+  StreamSequences sequences_;  // by source
+  uint32_t inference_ = kNoInference;
+  uint16_t self_ = kUnknownSelf;
+  int16_t participants_ = kMaxParticipants;
 };
 
 }  // namespace mcusplit::device
