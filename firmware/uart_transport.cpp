@@ -4,13 +4,11 @@
 
 #include "clock.h"
 #include "device/data_frame.h"
-#include "device/inbound_frames.h"
 #include "device/text.h"
 
 namespace mcusplit::fw {
 
 using device::FrameHeader;
-using device::LinkEventKind;
 using device::MessageType;
 using device::ReaderEvent;
 using device::ReaderEventKind;
@@ -24,10 +22,9 @@ UartTransport::UartTransport(CmsdkUart& uart) : uart_(uart) {
 }
 
 void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count) {
-  plan_hash_ = plan_hash;
-  max_payload_ = max_payload < kFramePayloadBytes ? max_payload : kFramePayloadBytes;
-  participants_ =
-      participant_count < device::kMaxParticipants ? participant_count : device::kMaxParticipants;
+  max_payload_ =
+      static_cast<uint16_t>(max_payload < kFramePayloadBytes ? max_payload : kFramePayloadBytes);
+  inbound_.set_participants(participant_count);
   device::DecoderConfig cfg;
   cfg.expected_plan_hash = plan_hash;
   // Control frames may use the protocol's default even when the plan's max
@@ -36,54 +33,47 @@ void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t p
   reader_.set_config(cfg);
 }
 
-void UartTransport::set_inference(uint32_t id) {
-  inference_ = id;
-}
-
-TransportStatus UartTransport::fail(const char* what, int32_t peer) {
-  if (error_[0] == '\0') {
-    error_ = what;
-    error_peer_ = peer;
-  }
+TransportStatus UartTransport::fail(const char* what) {
+  if (error_[0] == '\0') error_ = what;
   return TransportStatus::Failed;
 }
 
 TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* payload) {
-  if (h.destination >= device::kMaxParticipants || h.destination == self_) {
+  if (h.destination >= device::kMaxParticipants || h.destination == self()) {
     return TransportStatus::BadPeer;
   }
-  h.source = self_;
-  h.plan_hash = plan_hash_;
+  h.source = self();
+  h.plan_hash = reader_.config().expected_plan_hash;
   h.sequence = send_sequences_.next(h.destination);
   device::EncoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
   const size_t n = device::encode_frame(h, payload, tx_, sizeof(tx_), cfg);
-  if (n == 0) return fail("a frame could not be encoded", h.destination);
+  if (n == 0) return fail("a frame could not be encoded");
   send_sequences_.advance(h.destination);
   uart_.write(tx_, n);
-  ++counters_.sent;
+  ++frames_sent_;
   return TransportStatus::Ok;
 }
 
 TransportStatus UartTransport::send_chunk(const device::ChunkHeader& c, const int8_t* payload) {
-  if (c.source != self_ || c.destination < 0 || c.destination >= participants_) {
+  if (c.source != self() || c.destination < 0 || c.destination >= inbound_.participants()) {
     return TransportStatus::BadPeer;
   }
   if (c.payload_bytes <= 0 || static_cast<uint32_t>(c.payload_bytes) > max_payload_) {
     return TransportStatus::PayloadTooLarge;
   }
-  return send_frame(device::data_frame_header(c, inference_),
+  return send_frame(device::data_frame_header(c, inference()),
                     reinterpret_cast<const uint8_t*>(payload));
 }
 
 TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
-  if (source < 0 || source >= participants_) return TransportStatus::BadPeer;
+  if (source < 0 || source >= inbound_.participants()) return TransportStatus::BadPeer;
   while (bytes > 0) {
     const uint32_t grant = bytes > 0xFFFFFFFF ? 0xFFFFFFFFu : static_cast<uint32_t>(bytes);
     uint8_t body[device::kCreditPayloadBytes];
     device::encode_credit_payload(grant, body);
     const TransportStatus s = send_control(MessageType::Credit, static_cast<uint16_t>(source),
-                                           inference_, body, sizeof(body));
+                                           inference(), body, sizeof(body));
     if (s != TransportStatus::Ok) return s;
     bytes -= grant;
   }
@@ -126,18 +116,6 @@ void UartTransport::refuse_provision(const FrameHeader& h) {
   send_error(h.source, h.inference_id, device::ErrorCode::BadProvision, t.c_str());
 }
 
-bool UartTransport::pending_credit_event(device::LinkEvent* event) {
-  for (int32_t p = 0; p < participants_; ++p) {
-    if (pending_credit_[p] == 0 || pending_credit_id_[p] != inference_) continue;
-    event->kind = LinkEventKind::Credit;
-    event->peer = p;
-    event->credit_bytes = pending_credit_[p];
-    pending_credit_[p] = 0;
-    return true;
-  }
-  return false;
-}
-
 TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
                                           device::LinkEvent* event, int8_t* payload,
                                           int32_t payload_capacity, Got* got) {
@@ -162,21 +140,15 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
         if (h.type == MessageType::Data) {
           // Straight into the caller's frame buffer, if this is the chunk the
           // run is waiting for and it fits; else dropped (and refused below).
-          const bool wanted = running && payload != nullptr && h.destination == self_ &&
-                              h.inference_id == inference_ &&
+          const bool wanted = inbound_.data_for_run(h, running) && payload != nullptr &&
                               h.payload_bytes <= static_cast<uint32_t>(payload_capacity);
           sink_ = wanted ? Sink::Caller : Sink::Drop;
         } else if (h.type == MessageType::Provision) {
           // Into the provisioning region, between runs only (a run reads
           // its image there), in order, and only if the whole message fits.
-          if (h.chunk_offset == 0) {
-            provision_received_ = 0;
-            provision_refused_ = false;
-          }
+          if (h.chunk_offset == 0) provision_refused_ = false;
           const bool fits = provision_ != nullptr && h.message_bytes <= provision_capacity_ &&
-                            h.chunk_offset == provision_received_ &&
-                            h.chunk_offset <= h.message_bytes &&
-                            h.payload_bytes <= h.message_bytes - h.chunk_offset;
+                            provision_chunks_.in_order(h);
           sink_ = !running && fits ? Sink::Provision : Sink::Drop;
         } else {
           sink_ = Sink::Control;
@@ -189,82 +161,69 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           std::memcpy(payload + ev.offset, ev.data, ev.size);
         } else if (sink_ == Sink::Control && ev.offset + ev.size <= sizeof(control_)) {
           std::memcpy(control_ + ev.offset, ev.data, ev.size);
-          control_bytes_ = ev.offset + ev.size;
+          control_bytes_ = static_cast<uint16_t>(ev.offset + ev.size);
         }
         break;
       case ReaderEventKind::FrameBadCrc:
         // The header was sound, so the stream stays in step: its sequence
         // number is used up. Reported to its sender; during a run it ends the
         // inference (its data is lost).
-        receive_sequences_.set(h.source, h.sequence + 1);
+        inbound_.payload_lost(h);
         send_error(h.source, h.inference_id, device::ErrorCode::BadFrame, "bad payload crc");
-        if (running) return fail("a frame's payload CRC did not match", h.source);
+        if (running) return fail("a frame's payload CRC did not match");
         break;
       case ReaderEventKind::HeaderRejected:
-        // A candidate whose header CRC failed was noise (the reader has
-        // resynchronised); a sound header that is refused is a real frame.
-        if (!ev.header_sound) break;
+        // Noise: the reader has resynchronised. A sound header that is
+        // refused is a real frame, reported to its sender.
+        if (device::classify_malformed(ev.header_sound) == device::Malformed::Noise) break;
         send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
                    device::decode_status_name(ev.status));
-        if (running) return fail("a frame was refused (wrong plan hash or a bad field)", h.source);
+        if (running) return fail("a frame was refused (wrong plan hash or a bad field)");
         break;
       case ReaderEventKind::FrameOk: {
-        if (self_known_ && h.destination != self_) {
-          return fail("a frame for another participant arrived (star topology only)", h.source);
-        }
-        if (h.source >= participants_) return fail("a frame from an unknown participant", -1);
-        uint32_t expected = 0;
-        if (receive_sequences_.accept(h.source, h.sequence, &expected) !=
-            device::SequenceVerdict::Ok) {
-          send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
-                     "sequence gap on a stream to this device");
-          return fail("sequence gap", h.source);
-        }
-        ++counters_.received;
-        if (h.type == MessageType::Data) {
-          if (device::stale_inference(h.inference_id, inference_)) break;  // abandoned
-          if (!running || h.inference_id != inference_) {
+        const device::Inbound in = inbound_.accept(h, control_, running);
+        switch (in.kind) {
+          case device::InboundKind::OtherDestination:
+            return fail("a frame for another participant arrived (star topology only)");
+          case device::InboundKind::UnknownSource:
+            return fail("a frame from an unknown participant");
+          case device::InboundKind::SequenceGap:
+            send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
+                       "sequence gap on a stream to this device");
+            return fail("sequence gap");
+          case device::InboundKind::Stale:
+          case device::InboundKind::CreditKept:
+            break;
+          case device::InboundKind::DataLater:
             send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
                        "data for an inference that is not running here");
-            return fail("data arrived for an inference that is not running here", h.source);
-          }
-          if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
-          *event = device::data_event(h);
-          *got = Got::Data;
-          return TransportStatus::Ok;
-        }
-        if (h.type == MessageType::Credit) {
-          const uint32_t bytes = device::load_le32(control_);
-          if (device::stale_inference(h.inference_id, inference_)) break;
-          if (running && h.inference_id == inference_) {
-            *event = device::credit_event(h, bytes);
+            return fail("data arrived for an inference that is not running here");
+          case device::InboundKind::Data:
+            if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
+            *event = in.event;
+            *got = Got::Data;
+            return TransportStatus::Ok;
+          case device::InboundKind::Credit:
+            *event = in.event;
             *got = Got::Credit;
             return TransportStatus::Ok;
-          }
-          // For an inference this device has not started yet.
-          if (pending_credit_id_[h.source] != h.inference_id) {
-            pending_credit_id_[h.source] = h.inference_id;
-            pending_credit_[h.source] = 0;
-          }
-          pending_credit_[h.source] += bytes;
-          break;
+          case device::InboundKind::Control:
+            if (h.type == MessageType::Provision && !running) {
+              if (sink_ != Sink::Provision) {
+                // Refused once per message; its other chunks are dropped quietly.
+                if (!provision_refused_) refuse_provision(h);
+                provision_refused_ = true;
+                provision_chunks_.reset();
+                break;
+              }
+              provision_refused_ = false;
+              if (provision_chunks_.accept(h) != device::ChunkStep::Complete) break;
+              control_bytes_ = 0;  // the body is in the provisioning buffer
+            }
+            *got = Got::Control;
+            return TransportStatus::Ok;
         }
-        if (h.type == MessageType::Provision && !running) {
-          if (sink_ != Sink::Provision) {
-            // Refused once per message; its other chunks are dropped quietly.
-            if (!provision_refused_) refuse_provision(h);
-            provision_refused_ = true;
-            provision_received_ = 0;
-            break;
-          }
-          provision_refused_ = false;
-          provision_received_ = h.chunk_offset + h.payload_bytes;
-          if (provision_received_ < h.message_bytes) break;
-          provision_received_ = 0;
-          control_bytes_ = 0;  // the body is in the provisioning buffer
-        }
-        *got = Got::Control;
-        return TransportStatus::Ok;
+        break;
       }
     }
   }
@@ -274,27 +233,26 @@ TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
                                     int32_t payload_capacity) {
   if (interrupt_.pending) return TransportStatus::Closed;
   if (error_[0] != '\0') return TransportStatus::Failed;
-  if (pending_credit_event(event)) return TransportStatus::Ok;
+  if (inbound_.take_kept_credit(event)) return TransportStatus::Ok;
   for (;;) {
     Got got = Got::Nothing;
     const TransportStatus s = read_frame(timeout_ms_, true, event, payload, payload_capacity, &got);
     if (s != TransportStatus::Ok || got != Got::Control) return s;
     const FrameHeader& h = reader_.header();
-    switch (h.type) {
-      case MessageType::Ping:
+    switch (device::control_during_run(h.type)) {
+      case device::RunControl::AnswerPing:
         // Liveness during a run: answered here, the run goes on.
         send_control(MessageType::Pong, h.source, h.inference_id, control_, control_bytes_);
         break;
-      case MessageType::Stop:
-      case MessageType::Error:
+      case device::RunControl::Interrupt:
         interrupt_.pending = true;
         interrupt_.type = h.type;
         interrupt_.inference_id = h.inference_id;
         return TransportStatus::Closed;
-      default:
+      case device::RunControl::Unexpected:
         send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
                    "a control message this device does not expect during a run");
-        return fail("an unexpected control message arrived during a run", h.source);
+        return fail("an unexpected control message arrived during a run");
     }
   }
 }

@@ -6,28 +6,28 @@
 // goes out on the UART whatever its destination, and frames from any source
 // come in on it.
 //
-// What the runtime polls for (Data chunks for this participant and Credit
-// grants of the running inference) comes out of poll(); everything else is
-// a control message. During a run, poll() answers a Ping with a Pong itself
-// and ends with Closed on a Stop or an Error from the coordinator (which
-// interruption() then describes); between runs, wait_control() hands every
-// control message to the caller. Credit for an inference that has not
-// started here yet (a faster peer started it first) is kept per peer until
-// it does.
+// What each frame is (a Data chunk or Credit grant of the running
+// inference, one of an abandoned inference, credit kept for a later one, a
+// control message, a frame refused) is decided by device::InboundDispatcher,
+// the rules the host's socket transport follows too; this file does the
+// bytes and stores the payloads. During a run, poll() answers a Ping with a
+// Pong itself and ends with Closed on a Stop or an Error from the
+// coordinator (which interruption() then describes); between runs,
+// wait_control() hands every control message to the caller.
 //
 // A Data chunk's payload goes straight from the reader's input into the
 // caller's buffer at the chunk's offset: no frame-sized staging buffer. The
 // transport holds one encode buffer (a whole frame of kFramePayloadBytes)
-// and one control payload buffer, and per participant a send sequence, a
-// receive sequence and the pending credit: about 4.6 KiB with
-// kMaxParticipants = 128.
+// and one control payload buffer, a send sequence per participant, and the
+// dispatcher (a receive sequence and kept credit per participant): 5,736
+// bytes with kMaxParticipants = 128.
 #pragma once
 
 #include <cstdint>
 
 #include "device/device_runtime.h"
 #include "device/frame_codec.h"
-#include "device/inbound_frames.h"
+#include "device/inbound_dispatcher.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
 #include "device/session_link.h"
@@ -39,6 +39,7 @@ namespace mcusplit::fw {
 // The largest frame payload this firmware encodes or accepts: the protocol's
 // default, which is what `mcusplit plan` writes into every plan.
 inline constexpr uint32_t kFramePayloadBytes = device::kDefaultMaxPayload;
+static_assert(kFramePayloadBytes <= 0xFFFF, "control payload lengths are kept in 16 bits");
 
 class UartTransport final : public device::SessionLink {
  public:
@@ -48,11 +49,8 @@ class UartTransport final : public device::SessionLink {
 
   // This participant (the destination of the coordinator's first Ping).
   // Until it is set, frames for any destination are taken.
-  void set_self(uint16_t self) {
-    self_ = self;
-    self_known_ = true;
-  }
-  uint16_t self() const override { return self_; }
+  void set_self(uint16_t self) { inbound_.set_self(self); }
+  uint16_t self() const override { return inbound_.self(); }
   // The plan: its hash (sent with every frame and required on every frame
   // received), its max payload (at most kFramePayloadBytes) and the
   // participants (at most device::kMaxParticipants).
@@ -72,8 +70,8 @@ class UartTransport final : public device::SessionLink {
   uint32_t timeout_ms() const { return timeout_ms_; }
   // The inference the next polls belong to; frames of earlier inferences are
   // dropped from now on, and credit kept for this one is handed out.
-  void set_inference(uint32_t id);
-  uint32_t inference() const { return inference_; }
+  void set_inference(uint32_t id) { inbound_.set_inference(id); }
+  uint32_t inference() const { return inbound_.inference(); }
 
   // device::Transport: destinations are participant indices; every frame
   // goes over the UART (star: the coordinator relays).
@@ -94,21 +92,23 @@ class UartTransport final : public device::SessionLink {
                                        uint32_t payload_bytes, uint32_t tensor = 0) override;
   void begin_inference(uint32_t id) override {
     set_inference(id);
-    counters_ = device::LinkFrameCounts{};
+    frames_sent_ = 0;
+    inbound_.reset_count();
     interrupt_ = device::Interruption{};
   }
   device::Interruption interruption() const override { return interrupt_; }
   void end_interruption() override { interrupt_ = device::Interruption{}; }
-  device::LinkFrameCounts frame_counts() const override { return counters_; }
+  device::LinkFrameCounts frame_counts() const override {
+    return {frames_sent_, inbound_.received()};
+  }
   // An Error frame: code, then the text (truncated to the max payload).
   device::TransportStatus send_error(uint16_t destination, uint32_t inference_id,
                                      device::ErrorCode code, const char* text);
 
-  // The first link failure since the last clear (static text plus the
-  // participant it concerns), "" if none. Failures are reported to the
-  // frame's sender with an Error frame where the protocol says so.
+  // The first link failure since the last clear (static text), "" if none.
+  // Failures are reported to the frame's sender with an Error frame where
+  // the protocol says so.
   const char* error() const override { return error_; }
-  int32_t error_peer() const { return error_peer_; }
 
   const device::SerialReaderStats& reader_stats() const { return reader_.stats(); }
   // Waits until the last byte written has left the UART.
@@ -120,48 +120,38 @@ class UartTransport final : public device::SessionLink {
 
   // Reads bytes until one whole frame for this participant has been handled
   // or `timeout_ms` passes (Timeout). Data chunks go to `payload` (Data, if
-  // `running` and of the current inference), Credit to `event` or the
-  // pending credit, control messages to control_ (Control).
+  // `running` and of the current inference), Credit to `event` or kept by
+  // the dispatcher, control messages to control_ (Control).
   device::TransportStatus read_frame(uint32_t timeout_ms, bool running, device::LinkEvent* event,
                                      int8_t* payload, int32_t payload_capacity, Got* got);
   device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
-  device::TransportStatus fail(const char* what, int32_t peer);
-  bool pending_credit_event(device::LinkEvent* event);
+  device::TransportStatus fail(const char* what);
   // Error BadProvision to the sender of a Provision chunk that is refused.
   void refuse_provision(const device::FrameHeader& h);
 
+  // Ordered without padding: the firmware's RAM is counted to the byte.
   CmsdkUart& uart_;
-  device::SerialFrameReader reader_;
-  uint16_t self_ = 0;
-  bool self_known_ = false;
-  uint64_t plan_hash_ = 0;
-  uint32_t max_payload_ = kFramePayloadBytes;
-  int32_t participants_ = device::kMaxParticipants;
+  device::SerialFrameReader reader_;  // its config holds the plan hash
+  device::InboundDispatcher inbound_;
+  uint64_t frames_sent_ = 0;
   uint32_t timeout_ms_ = 60000;
-  uint32_t inference_ = device::kNoInference;
+  uint16_t max_payload_ = kFramePayloadBytes;
+  uint16_t control_bytes_ = 0;  // of control_
   device::Interruption interrupt_;
   const char* error_ = "";
-  int32_t error_peer_ = -1;
-  device::LinkFrameCounts counters_;
+
+  // Provision: the buffer, and the chunks of the message received in order.
+  uint8_t* provision_ = nullptr;
+  uint32_t provision_capacity_ = 0;
+  device::ChunkAssembly provision_chunks_;
+  bool provision_refused_ = false;  // the message being received was refused
 
   // The frame being read: where its payload goes.
   enum class Sink : uint8_t { Drop, Caller, Control, Provision };
   Sink sink_ = Sink::Drop;
-  // Provision: the buffer, and the bytes of the message received in order.
-  uint8_t* provision_ = nullptr;
-  uint32_t provision_capacity_ = 0;
-  uint32_t provision_received_ = 0;
-  bool provision_refused_ = false;  // the message being received was refused
-
-  device::StreamSequences send_sequences_;
-  device::StreamSequences receive_sequences_;
-  // Credit granted for an inference not yet started here, per peer.
-  uint32_t pending_credit_id_[device::kMaxParticipants] = {};
-  int64_t pending_credit_[device::kMaxParticipants] = {};
-
   uint8_t control_[kFramePayloadBytes] = {};
-  uint32_t control_bytes_ = 0;
   uint8_t tx_[device::frame_bytes_for(kFramePayloadBytes)] = {};
+  device::StreamSequences send_sequences_;
 };
 
 }  // namespace mcusplit::fw

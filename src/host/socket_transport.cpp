@@ -147,13 +147,13 @@ SocketTransport::Link& SocketTransport::attach(int index, UniqueFd fd) {
 void SocketTransport::attach_peer(int index, UniqueFd fd) {
   attach(index, std::move(fd));
   send_sequences_.set(static_cast<uint32_t>(index), 0);
-  receive_sequences_.set(static_cast<uint32_t>(index), 0);
+  inbound_.restart_stream(static_cast<uint16_t>(index), 0);
 }
 
 void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point deadline) {
   attach(index, std::move(fd));
   send_sequences_.set(static_cast<uint32_t>(index), 0);
-  receive_sequences_.set(static_cast<uint32_t>(index), 0);
+  inbound_.restart_stream(static_cast<uint16_t>(index), 0);
   uint8_t clock[8];
   device::store_le64(clock, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
   if (send_message(index, MessageType::Ping, device::kNoInference, clock, sizeof clock) !=
@@ -193,21 +193,27 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
     bytes.resize(old + static_cast<size_t>(n));
   }
   const FrameHeader& h = f.header;
-  if (h.type != MessageType::Ping || h.sequence != 0 || (self_ >= 0 && h.destination != self_)) {
+  const bool to_self = !inbound_.self_known() || h.destination == inbound_.self();
+  if (h.type != MessageType::Ping || h.sequence != 0 || !to_self) {
     throw Error("an incoming connection did not open with a Ping to this participant",
                 kExitFailure);
   }
-  if (self_ < 0) self_ = h.destination;
+  if (!inbound_.self_known()) inbound_.set_self(h.destination);
   const int index = h.source;
   if (link(index) != nullptr) {
     throw Error("a second connection from " + peer_name(index), kExitFailure);
+  }
+  // The greeting opens the peer's stream: frame 0, a control message.
+  inbound_.restart_stream(h.source, 0);
+  if (inbound_.accept(h, f.payload, true).kind != device::InboundKind::Control) {
+    throw Error(
+        "an incoming connection greeted from an unknown participant " + std::to_string(index),
+        kExitFailure);
   }
   std::vector<uint8_t> echo(f.payload, f.payload + h.payload_bytes);
   Link& l = attach(index, std::move(fd));
   l.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
   send_sequences_.set(static_cast<uint32_t>(index), 0);
-  receive_sequences_.set(static_cast<uint32_t>(index), 1);
-  ++counters_.frames_received;
   if (send_message(index, MessageType::Pong, h.inference_id, echo.data(), echo.size()) !=
       TransportStatus::Ok) {
     throw Error("cannot answer " + peer_name(index) + ": " + error_, kExitFailure);
@@ -250,11 +256,11 @@ TransportStatus SocketTransport::send_frame(FrameHeader h, const uint8_t* payloa
   const int destination = h.destination;
   const int via = route(destination);
   Link* l = link(via);
-  if (l == nullptr || self_ < 0) return TransportStatus::BadPeer;
+  if (l == nullptr || self() < 0) return TransportStatus::BadPeer;
   // A link whose incoming bytes went wrong (a bad frame) can still carry
   // the Error that reports it; one that closed cannot.
   if (l->closed) return TransportStatus::Failed;
-  h.source = static_cast<uint16_t>(self_);
+  h.source = inbound_.self();
   h.plan_hash = send_hash_;
   if (!device::StreamSequences::known(static_cast<uint32_t>(destination))) {
     return TransportStatus::BadPeer;
@@ -312,17 +318,17 @@ TransportStatus SocketTransport::send_error(int index, device::ErrorCode code,
                                             const std::string& text) {
   std::vector<uint8_t> body(device::kDefaultMaxPayload);
   const size_t n = device::encode_error_payload(code, text.c_str(), body.data(), body.size());
-  return send_message(index, MessageType::Error, inference_, body.data(), n);
+  return send_message(index, MessageType::Error, inbound_.inference(), body.data(), n);
 }
 
 TransportStatus SocketTransport::send_chunk(const device::ChunkHeader& c, const int8_t* payload) {
-  if (c.source != self_ || c.destination < 0 || c.destination > UINT16_MAX) {
+  if (c.source != self() || c.destination < 0 || c.destination > UINT16_MAX) {
     return TransportStatus::BadPeer;
   }
   if (c.payload_bytes <= 0 || static_cast<uint32_t>(c.payload_bytes) > max_payload_) {
     return TransportStatus::PayloadTooLarge;
   }
-  return send_frame(device::data_frame_header(c, inference_),
+  return send_frame(device::data_frame_header(c, inbound_.inference()),
                     reinterpret_cast<const uint8_t*>(payload));
 }
 
@@ -332,7 +338,7 @@ TransportStatus SocketTransport::grant_credit(int32_t source, int64_t bytes) {
     uint8_t body[device::kCreditPayloadBytes];
     device::encode_credit_payload(grant, body);
     const TransportStatus s =
-        send_message(source, MessageType::Credit, inference_, body, sizeof body);
+        send_message(source, MessageType::Credit, inbound_.inference(), body, sizeof body);
     if (s != TransportStatus::Ok) return s;
     bytes -= grant;
   }
@@ -342,15 +348,17 @@ TransportStatus SocketTransport::grant_credit(int32_t source, int64_t bytes) {
 TransportStatus SocketTransport::poll(device::LinkEvent* event, int8_t* payload,
                                       int32_t payload_capacity) {
   const Clock::time_point deadline = Clock::now() + receive_timeout_;
+  const uint32_t current = inbound_.inference();
+  if (inbound_.take_kept_credit(event)) return TransportStatus::Ok;
   for (;;) {
     // Items of an abandoned inference are dropped; those of the next one
     // (a faster peer already started it) wait for it.
     for (auto it = events_.begin(); it != events_.end();) {
-      if (device::stale_inference(it->inference_id, inference_)) {
+      if (device::stale_inference(it->inference_id, current)) {
         it = events_.erase(it);
         continue;
       }
-      if (it->inference_id != inference_) {
+      if (it->inference_id != current) {
         ++it;
         continue;
       }
@@ -381,7 +389,7 @@ TransportStatus SocketTransport::wait_control(WireMessage* out, Clock::time_poin
         *out = std::move(*it);
         control_.erase(it);
         interrupted_ = std::any_of(control_.begin(), control_.end(), [](const WireMessage& m) {
-          return m.type == MessageType::Stop || m.type == MessageType::Error;
+          return device::interrupts_run(m.type);
         });
         return TransportStatus::Ok;
       }
@@ -500,7 +508,9 @@ void SocketTransport::decode_frames(int index) {
     const uint8_t* raw = l.in.data() + l.in_start;
     const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f);
     if (s == DecodeStatus::Short) break;
-    if (s != DecodeStatus::Ok && l.serial && !header_sound(raw, l.in.size() - l.in_start, cfg)) {
+    if (s != DecodeStatus::Ok && l.serial &&
+        device::classify_malformed(header_sound(raw, l.in.size() - l.in_start, cfg)) ==
+            device::Malformed::Noise) {
       // Not a frame (a banner, noise, a false magic): skip to where one may
       // begin and decode on.
       const size_t skip = garbage_length(raw, l.in.size() - l.in_start);
@@ -549,68 +559,70 @@ void SocketTransport::accept_frame(int index, const FrameView& f, const uint8_t*
     fail(index, "a frame from " + peer_name(index) + " names the wrong source");
     return;
   }
-  if (h.destination != self_) {
-    // Relayed frames keep their end-to-end sequence numbers and credit.
-    if (relay_) {
-      relay_frame(index, h, raw, f.frame_bytes);
-    } else {
-      fail(index, "a frame from " + peer_name(index) + " names the wrong destination");
-    }
-    return;
-  }
-  ++counters_.frames_received;
-  uint32_t expected = 0;
-  switch (receive_sequences_.accept(h.source, h.sequence, &expected)) {
-    case device::SequenceVerdict::Ok:
-      break;
-    case device::SequenceVerdict::Gap:
-      fail(index, "sequence gap from " + peer_name(h.source) + ": expected " +
-                      std::to_string(expected) + ", got " + std::to_string(h.sequence));
+  const device::Inbound in = inbound_.accept(h, f.payload, true);
+  switch (in.kind) {
+    case device::InboundKind::OtherDestination:
+      // Relayed frames keep their end-to-end sequence numbers and credit.
+      if (relay_) {
+        relay_frame(index, h, raw, f.frame_bytes);
+      } else {
+        fail(index, "a frame from " + peer_name(index) + " names the wrong destination");
+      }
       return;
-    case device::SequenceVerdict::UnknownSource:
+    case device::InboundKind::SequenceGap:
+      fail(index, "sequence gap from " + peer_name(h.source) + ": expected " +
+                      std::to_string(in.expected) + ", got " + std::to_string(h.sequence));
+      return;
+    case device::InboundKind::UnknownSource:
       fail(index, "a frame from " + peer_name(index) + " names an unknown participant " +
                       std::to_string(h.source));
       return;
-  }
-  if (h.type == MessageType::Data) {
-    counters_.bulk_bytes_received += h.payload_bytes;
-    LinkItem item;
-    item.inference_id = h.inference_id;
-    item.event = device::data_event(h);
-    const auto* p = reinterpret_cast<const int8_t*>(f.payload);
-    item.payload.assign(p, p + h.payload_bytes);
-    events_.push_back(std::move(item));
-    return;
-  }
-  if (h.type == MessageType::Credit) {
-    LinkItem item;
-    item.inference_id = h.inference_id;
-    item.event = device::credit_event(h, device::credit_granted(f));
-    events_.push_back(std::move(item));
-    return;
+    case device::InboundKind::Stale:
+    case device::InboundKind::CreditKept:
+      if (h.type == MessageType::Data) counters_.bulk_bytes_received += h.payload_bytes;
+      return;
+    case device::InboundKind::Data:
+    case device::InboundKind::DataLater: {
+      // Queued, a later inference's too (a faster peer already started it).
+      counters_.bulk_bytes_received += h.payload_bytes;
+      LinkItem item;
+      item.inference_id = h.inference_id;
+      item.event = device::data_event(h);
+      const auto* p = reinterpret_cast<const int8_t*>(f.payload);
+      item.payload.assign(p, p + h.payload_bytes);
+      events_.push_back(std::move(item));
+      return;
+    }
+    case device::InboundKind::Credit: {
+      LinkItem item;
+      item.inference_id = h.inference_id;
+      item.event = in.event;
+      events_.push_back(std::move(item));
+      return;
+    }
+    case device::InboundKind::Control:
+      break;
   }
   if (device::is_bulk(h.type)) {
     counters_.bulk_bytes_received += h.payload_bytes;
-    if (h.chunk_offset == 0 && !l.assembling) {
-      l.assembling = true;
-      l.partial = WireMessage{h.type, h.source, h.plan_hash, h.inference_id, h.tensor, h.box, {}};
-      l.partial.body.reserve(h.message_bytes);
-    } else if (!l.assembling || l.partial.type != h.type || l.partial.source != h.source ||
-               h.chunk_offset != l.partial.body.size() || l.partial.tensor != h.tensor ||
-               !(l.partial.box == h.box)) {
+    const device::ChunkStep step = l.chunks.accept(h);
+    if (step == device::ChunkStep::OutOfOrder || l.chunks.abandoned()) {
       fail(index, "out-of-order chunk from " + peer_name(h.source));
       return;
     }
+    if (h.chunk_offset == 0) {
+      l.partial = WireMessage{h.type, h.source, h.plan_hash, h.inference_id, h.tensor, h.box, {}};
+      l.partial.body.reserve(h.message_bytes);
+    }
     l.partial.body.insert(l.partial.body.end(), f.payload, f.payload + h.payload_bytes);
-    if (l.partial.body.size() < h.message_bytes) return;
-    l.assembling = false;
+    if (step == device::ChunkStep::Partial) return;
     control_.push_back(std::move(l.partial));
     l.partial = WireMessage{};
     return;
   }
   WireMessage m{h.type, h.source, h.plan_hash, h.inference_id, 0, core::Box{}, {}};
   m.body.assign(f.payload, f.payload + h.payload_bytes);
-  if (h.type == MessageType::Stop || h.type == MessageType::Error) interrupted_ = true;
+  if (device::interrupts_run(h.type)) interrupted_ = true;
   if (h.type == MessageType::Error) l.error_received = true;
   control_.push_back(std::move(m));
 }

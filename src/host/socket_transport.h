@@ -18,6 +18,12 @@
 // header CRC matches, instead of failing the link; a frame whose header is
 // sound but which is refused (payload CRC, another plan, a bad field) still
 // fails it, as on TCP.
+//
+// What each frame is (a Data chunk or Credit grant, one of an abandoned
+// inference, credit kept for a later one, a control message, a frame
+// refused) is decided by device::InboundDispatcher, the rules the firmware's
+// UART transport follows too; this file does the sockets, the queues and
+// the relaying.
 #pragma once
 
 #include <chrono>
@@ -28,7 +34,7 @@
 
 #include "core/box.h"
 #include "device/frame_codec.h"
-#include "device/inbound_frames.h"
+#include "device/inbound_dispatcher.h"
 #include "device/protocol.h"
 #include "device/transport.h"
 #include "host/socket_io.h"
@@ -63,12 +69,13 @@ class SocketTransport final : public device::Transport {
   SocketTransport(const SocketTransport&) = delete;
   SocketTransport& operator=(const SocketTransport&) = delete;
 
-  void set_self(int participant) { self_ = participant; }
-  int self() const { return self_; }
+  void set_self(int participant) { inbound_.set_self(static_cast<uint16_t>(participant)); }
+  // -1 until known.
+  int self() const { return inbound_.self_known() ? inbound_.self() : -1; }
   // Stamped on every frame sent; checked on every frame received (0: any).
   void set_plan_hash(uint64_t send_hash, uint64_t expected_hash);
   void set_max_payload(uint32_t max_payload);
-  void set_inference(uint32_t id) { inference_ = id; }
+  void set_inference(uint32_t id) { inbound_.set_inference(id); }
   // A peer whose connection must not close: its EOF is a link failure.
   void set_essential(int peer);
   void set_peer_name(int peer, std::string name);
@@ -135,7 +142,10 @@ class SocketTransport final : public device::Transport {
   bool interrupted() const { return interrupted_; }
   void clear_interrupt() { interrupted_ = false; }
   // Drops queued Data chunks and credit (an abandoned inference).
-  void drop_link_events() { events_.clear(); }
+  void drop_link_events() {
+    events_.clear();
+    inbound_.drop_kept_credit();
+  }
 
   // The first link failure (bad frame, sequence gap, I/O, lost essential
   // peer), "" if none; and the peer it concerns (-1 if none).
@@ -150,8 +160,15 @@ class SocketTransport final : public device::Transport {
   bool link_lost(int peer) const {
     return link_closed(peer) && !links_[static_cast<size_t>(peer)].error_received;
   }
-  const LinkCounters& counters() const { return counters_; }
-  void reset_counters() { counters_ = LinkCounters{}; }
+  LinkCounters counters() const {
+    LinkCounters c = counters_;
+    c.frames_received = static_cast<int64_t>(inbound_.received());
+    return c;
+  }
+  void reset_counters() {
+    counters_ = LinkCounters{};
+    inbound_.reset_count();
+  }
 
  private:
   struct Link {
@@ -164,12 +181,12 @@ class SocketTransport final : public device::Transport {
     bool closed = false;
     bool broken = false;  // failed (bad frame, sequence gap, ...): read no further
     bool essential = false;
-    bool any_source = false;      // a device's link to the relaying coordinator
-    bool error_received = false;  // an Error frame came over it
-    bool serial = false;          // garbage between frames is skipped (set_serial)
-    int64_t dropped_bytes = 0;    // garbage skipped on a serial link
-    bool assembling = false;
-    WireMessage partial;  // bulk message being reassembled
+    bool any_source = false;       // a device's link to the relaying coordinator
+    bool error_received = false;   // an Error frame came over it
+    bool serial = false;           // garbage between frames is skipped (set_serial)
+    int64_t dropped_bytes = 0;     // garbage skipped on a serial link
+    device::ChunkAssembly chunks;  // of the bulk message being reassembled
+    WireMessage partial;
   };
   // A Data chunk or a credit grant for this participant, in arrival order.
   struct LinkItem {
@@ -200,16 +217,14 @@ class SocketTransport final : public device::Transport {
   device::DecoderConfig decoder_config() const;
 
   std::chrono::milliseconds receive_timeout_;
-  int self_ = -1;
+  device::InboundDispatcher inbound_;
   uint64_t send_hash_ = 0;
   uint64_t expected_hash_ = 0;
   uint32_t max_payload_ = device::kDefaultMaxPayload;
-  uint32_t inference_ = device::kNoInference;
   bool relay_ = false;
-  std::vector<Link> links_;               // by the participant at the other end
-  std::vector<int> route_;                // by participant: the link its frames take (-1: its own)
-  device::StreamSequences send_sequences_;     // by destination participant
-  device::StreamSequences receive_sequences_;  // by source participant
+  std::vector<Link> links_;  // by the participant at the other end
+  std::vector<int> route_;   // by participant: the link its frames take (-1: its own)
+  device::StreamSequences send_sequences_;  // by destination participant
   std::deque<LinkItem> events_;
   std::deque<WireMessage> control_;
   bool interrupted_ = false;
