@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/mq_model.h"
 #include "common/error.h"
 #include "plan/byte_size.h"
 #include "plan/cluster_file.h"

@@ -434,6 +434,10 @@ struct WholeGraphProgram {
           l.op = OpType::GlobalAveragePool;
           l.global_pool = q.global_pool;
           break;
+        case quant::OpType::Softmax:
+          l.op = OpType::Softmax;
+          l.softmax = q.softmax;
+          break;
         case quant::OpType::Concat:
           l.op = OpType::Concat;
           concat.push_back(q.concat);
