@@ -1093,8 +1093,9 @@ TEST_F(CorruptImageTest, BadKindsAndFields) {
   const std::vector<uint8_t>& g = good();
   expect_resealed(op_word(g, DeviceOpKind::Send, image::kOpKind), 6, ImageStatus::BadKind,
                   "op kind 6");
-  expect_resealed(layer_word(g, OpType::Conv, image::kLayerKind), 8, ImageStatus::BadKind,
-                  "layer kind 8");
+  // The first value past the last operator.
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerKind), kernels::kOpTypeCount,
+                  ImageStatus::BadKind, "layer kind past the operators");
   expect_resealed(op_word(g, DeviceOpKind::Compute, image::kOpInputCount), 9, ImageStatus::BadField,
                   "op input count 9");
   expect_resealed(op_word(g, DeviceOpKind::Compute, image::kOpInputCount), 0xFFFFFFFFu,
