@@ -3,7 +3,7 @@
 # (cmake/check_layer_includes.cmake); an upward include fails the build,
 # naming the file and the include. The check re-runs when a source of the
 # layer changes. MCUSPLIT_LAYERS lists the layers from the bottom up.
-set(MCUSPLIT_LAYERS core kernels device common model quant plan host cli)
+set(MCUSPLIT_LAYERS core kernels device common model quant tflite plan host cli)
 
 function(mcusplit_check_layer_includes layer target)
   set(root ${PROJECT_SOURCE_DIR}/src)

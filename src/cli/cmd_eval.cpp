@@ -32,10 +32,10 @@ void run_eval(const EvalArgs& a) {
   const model::GreyNormalization norm{a.mean, a.std};
 
   const auto start = std::chrono::steady_clock::now();
-  const bool int8 = is_mq_path(a.model);
+  const bool int8 = is_int8_model_path(a.model);
   quant::AccuracyResult r;
   if (int8) {
-    const quant::QGraph graph = quant::read_mq_file(a.model);
+    const quant::QGraph graph = read_int8_model(a.model);
     r = quant::evaluate_int8(graph, images, labels, norm, a.limit);
   } else {
     r = quant::evaluate_float(load_onnx_model(a.model).prepared, images, labels, norm, a.limit);
@@ -61,7 +61,9 @@ void run_eval(const EvalArgs& a) {
 void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Top-1 accuracy on a labelled IDX data set");
   auto args = std::make_shared<EvalArgs>();
-  cmd->add_option("model", args->model, "Model: .onnx (float engine) or .mq (int8)")->required();
+  cmd->add_option("model", args->model,
+                  "Model: .onnx (float engine), or .mq or int8 .tflite (int8 engine)")
+      ->required();
   cmd->add_option("--idx", args->idx, "IDX images and labels files (.gz or plain)")
       ->required()
       ->expected(2);

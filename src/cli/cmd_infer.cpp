@@ -109,7 +109,7 @@ void run_infer_float(const InferArgs& a) {
 // The int8 path: quantized input, one static arena, int8 output; the top-5
 // are of the dequantized output.
 void run_infer_int8(const InferArgs& a) {
-  const quant::QGraph g = quant::read_mq_file(a.model);
+  const quant::QGraph g = read_int8_model(a.model);
   if (a.inputs.size() != 1) {
     throw Error("the model has 1 input but " + std::to_string(a.inputs.size()) +
                 " --input file(s) were given");
@@ -143,7 +143,7 @@ void run_infer_int8(const InferArgs& a) {
 }
 
 void run_infer(const InferArgs& a) {
-  if (is_mq_path(a.model)) {
+  if (is_int8_model_path(a.model)) {
     run_infer_int8(a);
   } else {
     run_infer_float(a);
@@ -156,7 +156,9 @@ void add_infer_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "infer", "Run a model: .onnx on the float reference engine, .mq on the int8 executor");
   auto args = std::make_shared<InferArgs>();
-  cmd->add_option("model", args->model, "Model file (.onnx, or .mq from quantize)")->required();
+  cmd->add_option("model", args->model,
+                  "Model file (.onnx, or .mq from quantize, or an int8 .tflite)")
+      ->required();
   cmd->add_option("--input", args->inputs, "Input: TensorProto .pb or image, one per graph input")
       ->required();
   cmd->add_option("--output", args->output,

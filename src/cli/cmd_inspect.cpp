@@ -74,10 +74,11 @@ void add_inspect_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Per-layer shapes, parameters, MACs and memory");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("model", *path, "Model file (.onnx, or .mq from quantize)")->required();
+  cmd->add_option("model", *path, "Model file (.onnx, or .mq from quantize, or an int8 .tflite)")
+      ->required();
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([path, json] {
-    if (is_mq_path(*path)) return inspect_mq(*path, *json);
+    if (is_int8_model_path(*path)) return inspect_mq(*path, *json);
     const LoadedModel m = load_onnx_model(*path);
     // Parameters are counted as trained (batch norm separate), the layers as
     // they run (batch norm and activations folded).

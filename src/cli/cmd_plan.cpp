@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/mq_model.h"
 #include "common/error.h"
 #include "plan/byte_size.h"
 #include "plan/cluster_file.h"
@@ -106,12 +107,12 @@ void run_plan(const PlanArgs& a) {
     fmt::print("{}\n", plan::plan_to_json(file).dump(2));
     return;
   }
-  if (a.model.empty()) throw Error("give the model to plan (an .mq file)");
+  if (a.model.empty()) throw Error("give the model to plan (an .mq or int8 .tflite file)");
   const plan::ClusterSpec cluster = load_cluster(a);
   plan::PlanOptions options;
   options.scheme = plan::parse_scheme(a.strategy);
   options.objective = plan::parse_objective(a.objective);
-  const quant::QGraph graph = quant::read_mq_file(a.model);
+  const quant::QGraph graph = read_int8_model(a.model);
   const plan::Plan p = plan::make_plan(graph, cluster, options);
   // The independent checker guards every plan before anyone relies on it.
   plan::require_valid_plan(p, graph, "planner");
@@ -132,7 +133,7 @@ void run_plan(const PlanArgs& a) {
 void add_plan_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("plan", "Split an int8 model across a cluster of devices");
   auto args = std::make_shared<PlanArgs>();
-  cmd->add_option("model", args->model, "Model file (.mq)");
+  cmd->add_option("model", args->model, "Model file (.mq, or an int8 .tflite)");
   cmd->add_option("--devices", args->devices,
                   "Devices as COUNTxPROFILE,... (e.g. 8xteensy41 or 4xteensy41,4xrp2040)");
   cmd->add_option("--cluster", args->cluster, "Cluster description file (JSON)");

@@ -88,7 +88,7 @@ nlohmann::json to_json(const MqStats& s) {
 }  // namespace
 
 void inspect_mq(const std::string& path, bool json) {
-  const MqStats stats = compute_mq_stats(quant::read_mq_file(path));
+  const MqStats stats = compute_mq_stats(read_int8_model(path));
   if (json) {
     fmt::print("{}\n", to_json(stats).dump(2));
   } else {

@@ -2,11 +2,71 @@
 
 #include "common/error.h"
 #include "model/tensor_io.h"
+#include "quant/mq_format.h"
+#include "tflite/tflite_import.h"
 
 namespace mcusplit::cli {
 
+namespace {
+
+enum class Layout { Nchw, Nhwc };
+
+// Which layout a tensor file's dims give the input in: NHWC when they are
+// [1, H, W, C] and not also [1, C, H, W]; when both read alike, the layout
+// the model came with (a TFLite model's inputs are NHWC).
+Layout layout_of(const quant::QGraph& graph, const model::Dims& dims) {
+  const quant::QTensor& in = graph.tensors[static_cast<size_t>(graph.input)];
+  const model::Dims nhwc{1, in.shape.h, in.shape.w, in.shape.c};
+  const model::Dims nchw{1, in.shape.c, in.shape.h, in.shape.w};
+  if (dims == nhwc && dims != nchw) return Layout::Nhwc;
+  if (dims == nchw && dims != nhwc) return Layout::Nchw;
+  return tflite::is_tflite_path(graph.source_model) ? Layout::Nhwc : Layout::Nchw;
+}
+
+// NHWC values (any type) of `shape` in NCHW order.
+template <class T>
+std::vector<T> nhwc_to_nchw_values(const core::TensorShape3& shape, const std::vector<T>& nhwc) {
+  const auto [c, h, w] = shape;
+  std::vector<T> nchw(nhwc.size());
+  for (int32_t ci = 0; ci < c; ++ci) {
+    for (int32_t y = 0; y < h; ++y) {
+      for (int32_t x = 0; x < w; ++x) {
+        nchw[(static_cast<size_t>(ci) * h + y) * w + x] =
+            nhwc[(static_cast<size_t>(y) * w + x) * c + ci];
+      }
+    }
+  }
+  return nchw;
+}
+
+// The inverse: NCHW values of `shape` in NHWC order.
+template <class T>
+std::vector<T> nchw_to_nhwc_values(const core::TensorShape3& shape, const std::vector<T>& nchw) {
+  const auto [c, h, w] = shape;
+  std::vector<T> nhwc(nchw.size());
+  for (int32_t ci = 0; ci < c; ++ci) {
+    for (int32_t y = 0; y < h; ++y) {
+      for (int32_t x = 0; x < w; ++x) {
+        nhwc[(static_cast<size_t>(y) * w + x) * c + ci] =
+            nchw[(static_cast<size_t>(ci) * h + y) * w + x];
+      }
+    }
+  }
+  return nhwc;
+}
+
+}  // namespace
+
 bool is_mq_path(const std::string& path) {
   return path.size() >= 3 && path.compare(path.size() - 3, 3, ".mq") == 0;
+}
+
+bool is_int8_model_path(const std::string& path) {
+  return is_mq_path(path) || tflite::is_tflite_path(path);
+}
+
+quant::QGraph read_int8_model(const std::string& path) {
+  return tflite::is_tflite_path(path) ? tflite::read_tflite_file(path) : quant::read_mq_file(path);
 }
 
 model::Dims onnx_dims(const core::TensorShape3& shape) {
@@ -18,13 +78,21 @@ std::vector<int8_t> load_int8_input(const quant::QGraph& graph, const std::strin
                                     const model::ImagePreprocessing& preprocessing) {
   const quant::QTensor& in = graph.tensors[static_cast<size_t>(graph.input)];
   const model::Dims dims{1, in.shape.c, in.shape.h, in.shape.w};
-  const model::FloatTensor t = model::looks_like_image(file)
-                                   ? model::load_image_tensor(file, dims, preprocessing)
-                                   : model::read_tensor_file(file);
+  const bool image = model::looks_like_image(file);
+  model::FloatTensor t =
+      image ? model::load_image_tensor(file, dims, preprocessing) : model::read_tensor_file(file);
   if (static_cast<int64_t>(t.data.size()) != in.bytes()) {
     throw Error("input '" + file + "' has shape " + model::dims_to_string(t.shape) +
                 " but the model's input '" + in.name + "' is " + model::dims_to_string(dims));
   }
+  const Layout layout = image ? Layout::Nchw : layout_of(graph, t.shape);
+  if (!image && model::tensor_file_is_int8(file)) {
+    // Already quantized: the values as they are, in NHWC order.
+    std::vector<int8_t> q(t.data.size());
+    for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<int8_t>(t.data[i]);
+    return layout == Layout::Nhwc ? q : nchw_to_nhwc_values(in.shape, q);
+  }
+  if (layout == Layout::Nhwc) t.data = nhwc_to_nchw_values(in.shape, t.data);
   return quant::quantize_input(graph, t.data);
 }
 

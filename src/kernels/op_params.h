@@ -14,6 +14,7 @@
 #include "kernels/int8_global_average_pool.h"
 #include "kernels/int8_pool.h"
 #include "kernels/int8_reshape.h"
+#include "kernels/int8_softmax.h"
 #include "kernels/op_type.h"
 
 namespace mcusplit::kernels {
@@ -29,6 +30,7 @@ struct OpParams {
   Int8PoolParams pool;  // MaxPool, AveragePool
   Int8GlobalAveragePoolParams global_pool;
   ReshapeParams reshape;
+  Int8SoftmaxParams softmax;
   friend bool operator==(const OpParams&, const OpParams&) = default;
 };
 
@@ -137,6 +139,15 @@ void visit_fields(P& p, V& v) {
   v.shape("output", p.output);
 }
 
+template <class V, class P>
+requires FieldsOf<P, Int8SoftmaxParams>
+void visit_fields(P& p, V& v) {
+  v.shape("shape", p.shape);
+  v.i32("input_multiplier", p.input_multiplier);
+  v.i32("input_left_shift", p.input_left_shift);
+  v.i32("diff_min", p.diff_min);
+}
+
 // The fields of `op`'s own parameter block in `params` (none for Concat,
 // whose per-input blocks are visited one by one). The one switch over the
 // operators outside their records: it picks a struct, so formats can stay
@@ -158,6 +169,8 @@ void visit_op_params(OpType op, P& params, V& v) {
       return visit_fields(params.global_pool, v);
     case OpType::Reshape:
       return visit_fields(params.reshape, v);
+    case OpType::Softmax:
+      return visit_fields(params.softmax, v);
     case OpType::Concat:
       return;
   }

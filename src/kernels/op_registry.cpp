@@ -6,8 +6,9 @@ namespace {
 
 // Indexed by OpType; the static_assert keeps the table and the enum in step.
 const OpRegistration* const kRegistrations[] = {
-    &kConvOp,        &kFullyConnectedOp,    &kAddOp,    &kMaxPoolOp,
-    &kAveragePoolOp, &kGlobalAveragePoolOp, &kConcatOp, &kReshapeOp,
+    &kConvOp,    &kFullyConnectedOp, &kAddOp,
+    &kMaxPoolOp, &kAveragePoolOp,    &kGlobalAveragePoolOp,
+    &kConcatOp,  &kReshapeOp,        &kSoftmaxOp,
 };
 static_assert(sizeof(kRegistrations) / sizeof(kRegistrations[0]) == kOpTypeCount);
 

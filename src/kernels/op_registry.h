@@ -127,5 +127,6 @@ extern const OpRegistration kAveragePoolOp;
 extern const OpRegistration kGlobalAveragePoolOp;
 extern const OpRegistration kConcatOp;
 extern const OpRegistration kReshapeOp;
+extern const OpRegistration kSoftmaxOp;
 
 }  // namespace mcusplit::kernels

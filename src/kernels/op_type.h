@@ -18,9 +18,10 @@ enum class OpType : uint8_t {
   GlobalAveragePool,  // also ReduceMean over H and W
   Concat,             // along channels (or rows, columns)
   Reshape,            // Flatten/Reshape that keeps NHWC byte order: a copy
+  Softmax,            // over channels (TFLite int8 Softmax)
 };
 
-inline constexpr uint32_t kOpTypeCount = 8;
+inline constexpr uint32_t kOpTypeCount = 9;
 
 // True if `value` (e.g. read from a file) names an operator.
 constexpr bool valid_op_type(uint32_t value) {

@@ -14,6 +14,14 @@ FloatTensor read_tensor_file(const std::string& path) {
   return tensor_from_proto(proto, "tensor file '" + path + "'");
 }
 
+bool tensor_file_is_int8(const std::string& path) {
+  onnx::TensorProto proto;
+  if (!proto.ParseFromString(read_file_bytes(path))) {
+    throw Error("'" + path + "' is not a valid ONNX TensorProto file");
+  }
+  return proto.data_type() == onnx::TensorProto::INT8;
+}
+
 void write_tensor_file(const std::string& path, const std::string& name, const FloatTensor& t) {
   if (static_cast<int64_t>(t.data.size()) != element_count(t.shape)) {
     throw Error("cannot write '" + path + "': tensor has " + std::to_string(t.data.size()) +

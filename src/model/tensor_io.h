@@ -11,6 +11,9 @@ namespace mcusplit::model {
 
 // Reads a float (or integer, converted) TensorProto. Throws mcusplit::Error.
 FloatTensor read_tensor_file(const std::string& path);
+// True if the TensorProto file holds INT8 values (which read_tensor_file
+// gives as exact floats). Throws mcusplit::Error like read_tensor_file.
+bool tensor_file_is_int8(const std::string& path);
 // Writes a float TensorProto named `name`; writes a temporary file and
 // renames it, so an existing file is never left half-written.
 void write_tensor_file(const std::string& path, const std::string& name, const FloatTensor& t);

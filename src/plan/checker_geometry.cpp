@@ -8,8 +8,8 @@ namespace {
 
 using core::Box;
 using core::TensorShape3;
-using quant::QLayer;
 using quant::OpType;
+using quant::QLayer;
 
 std::vector<int32_t> range(int32_t begin, int32_t end) {
   std::vector<int32_t> v;
@@ -150,6 +150,9 @@ std::string layer_geometry_problem(const quant::QGraph& g, const QLayer& l) {
     case OpType::Reshape:
       if (in.volume() != out.volume()) return "reshape changes the element count";
       return "";
+    case OpType::Softmax:
+      if (!(l.softmax.shape == in && out == in)) return "softmax params disagree with the tensors";
+      return "";
   }
   return "unknown operator";
 }
@@ -183,6 +186,9 @@ std::vector<InputNeed> needed_inputs(const quant::QGraph& g, const QLayer& l, co
     }
     case OpType::Concat:
       for (const auto& p : l.concat) needs.push_back(concat_need(p, o));
+      break;
+    case OpType::Softmax:  // every channel of the output box's pixels
+      needs.push_back(grid(range(0, shape(l.inputs[0]).c), range(o.y0, o.y1), range(o.x0, o.x1)));
       break;
     case OpType::Reshape: {
       InputNeed n;

@@ -436,6 +436,10 @@ struct WholeGraphProgram {
           l.op = OpType::GlobalAveragePool;
           l.global_pool = q.global_pool;
           break;
+        case quant::OpType::Softmax:
+          l.op = OpType::Softmax;
+          l.softmax = q.softmax;
+          break;
         case quant::OpType::Concat:
           l.op = OpType::Concat;
           concat.push_back(q.concat);
@@ -1103,8 +1107,9 @@ TEST_F(CorruptImageTest, BadKindsAndFields) {
   const std::vector<uint8_t>& g = good();
   expect_resealed(op_word(g, DeviceOpKind::Send, image::kOpKind), 6, ImageStatus::BadKind,
                   "op kind 6");
-  expect_resealed(layer_word(g, OpType::Conv, image::kLayerKind), 8, ImageStatus::BadKind,
-                  "layer kind 8");
+  // The first value past the last operator.
+  expect_resealed(layer_word(g, OpType::Conv, image::kLayerKind), kernels::kOpTypeCount,
+                  ImageStatus::BadKind, "layer kind past the operators");
   expect_resealed(op_word(g, DeviceOpKind::Compute, image::kOpInputCount), 9, ImageStatus::BadField,
                   "op input count 9");
   expect_resealed(op_word(g, DeviceOpKind::Compute, image::kOpInputCount), 0xFFFFFFFFu,

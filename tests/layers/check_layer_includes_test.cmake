@@ -5,7 +5,7 @@
 #
 #   cmake -DCHECKER=cmake/check_layer_includes.cmake -P check_layer_includes_test.cmake
 set(fixture ${CMAKE_CURRENT_LIST_DIR}/fixture/src)
-set(layers core,kernels,device,common,model,quant,plan,host,cli)
+set(layers core,kernels,device,common,model,quant,tflite,plan,host,cli)
 
 function(run_check layer result_var output_var)
   execute_process(COMMAND ${CMAKE_COMMAND} -DSOURCE_ROOT=${fixture} -DLAYERS=${layers}

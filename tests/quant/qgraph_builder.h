@@ -17,9 +17,9 @@
 namespace mcusplit::testing {
 
 using core::TensorShape3;
+using quant::OpType;
 using quant::QGraph;
 using quant::QLayer;
-using quant::OpType;
 using quant::QTensor;
 
 class QGraphBuilder {
@@ -157,8 +157,7 @@ class QGraphBuilder {
         std::string(quant::op_type_name(op)) + "_" + std::to_string(g_.layers.size());
     return add_layer_with(op, ins, add_tensor(name + "_out", out_shape, q), name);
   }
-  QLayer& add_layer_with(OpType op, const std::vector<int>& ins, int out,
-                         const std::string& name) {
+  QLayer& add_layer_with(OpType op, const std::vector<int>& ins, int out, const std::string& name) {
     QLayer l;
     l.name = name;
     l.op = op;
@@ -249,6 +248,11 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
         s = kernels::int8_average_pool(
             l.pool, tile(0), otile,
             scratch(kernels::int8_average_pool_scratch_bytes(l.pool, otile.box)));
+        break;
+      case OpType::Softmax:
+        s = kernels::int8_softmax(
+            l.softmax, tile(0), otile,
+            scratch(kernels::int8_softmax_scratch_bytes(l.softmax, otile.box)));
         break;
       case OpType::GlobalAveragePool:
         s = kernels::int8_global_average_pool(
