@@ -42,7 +42,7 @@ concept FieldsOf = std::is_same_v<std::remove_const_t<P>, T>;
 
 template <class V, class P>
 requires FieldsOf<P, Int8ConvParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("kernel_h", p.kernel_h);
@@ -63,7 +63,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8FullyConnectedParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.i32("input_size", p.input_size);
   v.i32("output_size", p.output_size);
   v.i32("input_zero_point", p.input_zero_point);
@@ -76,7 +76,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8AddParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("shape", p.shape);
   v.i32("input1_offset", p.input1_offset);
   v.i32("input2_offset", p.input2_offset);
@@ -93,7 +93,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8PoolParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("kernel_h", p.kernel_h);
@@ -107,7 +107,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8GlobalAveragePoolParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.i32("input_zero_point", p.input_zero_point);
   v.i32("output_zero_point", p.output_zero_point);
@@ -118,7 +118,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8ConcatParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("offset_c", p.offset_c);
@@ -132,7 +132,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, ReshapeParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
 }
@@ -143,7 +143,7 @@ void visit_fields(P& p, V& v) {
 // templates over visitors.
 template <class V, class P>
 requires FieldsOf<P, OpParams>
-void visit_op_params(OpType op, P& params, V& v) {
+constexpr void visit_op_params(OpType op, P& params, V& v) {
   switch (op) {
     case OpType::Conv:
       return visit_fields(params.conv, v);
@@ -168,25 +168,25 @@ void visit_op_params(OpType op, P& params, V& v) {
 struct FieldWordCounter {
   uint32_t words = 0;
   template <class T>
-  void i32(const char*, T&) {
+  constexpr void i32(const char*, T&) {
     words += 1;
   }
   template <class T>
-  void flag(const char*, T&) {
+  constexpr void flag(const char*, T&) {
     words += 1;
   }
   template <class T>
-  void shape(const char*, T&) {
+  constexpr void shape(const char*, T&) {
     words += 3;
   }
   template <class T>
-  void activation(const char*, T&) {
+  constexpr void activation(const char*, T&) {
     words += 2;
   }
 };
 
 template <class P>
-uint32_t field_words(const P& p) {
+constexpr uint32_t field_words(const P& p) {
   FieldWordCounter counter;
   visit_fields(p, counter);
   return counter.words;
