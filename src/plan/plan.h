@@ -44,6 +44,7 @@ struct PlanBuffer {
   int64_t offset = 0;  // in the participant's arena
 
   int64_t bytes() const { return box.volume(); }
+  friend bool operator==(const PlanBuffer&, const PlanBuffer&) = default;
 };
 
 enum class OpKind : uint8_t {
@@ -67,6 +68,7 @@ struct PlanOp {
   int src_buffer = -1;
   int dst_buffer = -1;
   std::vector<int> inputs;  // Compute: one buffer per layer input, in layer input order
+  friend bool operator==(const PlanOp&, const PlanOp&) = default;
 };
 
 // The constant data a participant keeps in flash for one layer it computes:
@@ -77,6 +79,7 @@ struct WeightSlice {
   int32_t c0 = 0;
   int32_t c1 = 0;
   int64_t bytes = 0;
+  friend bool operator==(const WeightSlice&, const WeightSlice&) = default;
 };
 
 // What the plan expects of a participant (the cost model's figures).
@@ -89,6 +92,7 @@ struct ParticipantEstimate {
   double finish_s = 0;   // its last op ends
   // Bytes of buffers live at each step (size L + 1): the memory profile.
   std::vector<int64_t> live_bytes;
+  friend bool operator==(const ParticipantEstimate&, const ParticipantEstimate&) = default;
 };
 
 struct ParticipantPlan {
@@ -102,6 +106,7 @@ struct ParticipantPlan {
   std::vector<WeightSlice> weights;
   int64_t weight_bytes = 0;  // sum of weights[].bytes: flash used
   ParticipantEstimate estimate;
+  friend bool operator==(const ParticipantPlan&, const ParticipantPlan&) = default;
 };
 
 // A layer's division: for each participant the one output box it computes
@@ -110,6 +115,7 @@ struct ParticipantPlan {
 struct LayerPlan {
   Strategy strategy = Strategy::Single;
   std::vector<core::Box> boxes;  // per participant
+  friend bool operator==(const LayerPlan&, const LayerPlan&) = default;
 };
 
 // One interval of the estimated timeline.
@@ -120,6 +126,7 @@ struct TimelineEvent {
   int peer = -1;
   double start_s = 0;
   double end_s = 0;
+  friend bool operator==(const TimelineEvent&, const TimelineEvent&) = default;
 };
 
 // The coordinator is a host: no RAM or flash budget, a fast link, and a
@@ -128,6 +135,7 @@ struct CoordinatorSpec {
   double link_bits_per_second = 1e9;
   double link_latency_s = 100e-6;
   double macs_per_second = 2e9;
+  friend bool operator==(const CoordinatorSpec&, const CoordinatorSpec&) = default;
 };
 
 struct Plan {
@@ -150,6 +158,7 @@ struct Plan {
   // Over devices (not the coordinator).
   int64_t max_peak_ram_bytes() const;
   int64_t total_bytes_transferred() const;  // every Send, counted once
+  friend bool operator==(const Plan&, const Plan&) = default;
 };
 
 }  // namespace mcusplit::plan
