@@ -311,6 +311,8 @@ QGraph get_skeleton(ByteReader& r) {
   return g;
 }
 
+constexpr size_t kBoxBytes = 24;  // six i32
+
 // The least bytes of a record (every list and string empty): what a count
 // of them must leave in the payload.
 struct LeastBytes {
@@ -349,7 +351,7 @@ struct LeastBytes {
   }
   template <class T>
   void box(const char*, T&) {
-    bytes += 24;
+    bytes += kBoxBytes;
   }
   template <class T>
   void record(const char*, T& r, const char*) {
@@ -393,8 +395,6 @@ size_t least_bytes() {
   std::apply([&](auto&... fields) { visit_fields(fields..., counter); }, record);
   return counter.bytes;
 }
-
-constexpr size_t kBoxBytes = 24;
 
 class FieldWriter {
  public:
