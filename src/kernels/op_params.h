@@ -44,7 +44,7 @@ concept FieldsOf = std::is_same_v<std::remove_const_t<P>, T>;
 
 template <class V, class P>
 requires FieldsOf<P, Int8ConvParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("kernel_h", p.kernel_h);
@@ -65,7 +65,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8FullyConnectedParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.i32("input_size", p.input_size);
   v.i32("output_size", p.output_size);
   v.i32("input_zero_point", p.input_zero_point);
@@ -78,7 +78,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8AddParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("shape", p.shape);
   v.i32("input1_offset", p.input1_offset);
   v.i32("input2_offset", p.input2_offset);
@@ -95,7 +95,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8PoolParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("kernel_h", p.kernel_h);
@@ -109,7 +109,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8GlobalAveragePoolParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.i32("input_zero_point", p.input_zero_point);
   v.i32("output_zero_point", p.output_zero_point);
@@ -120,7 +120,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8ConcatParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("offset_c", p.offset_c);
@@ -134,7 +134,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, ReshapeParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
 }
@@ -154,7 +154,7 @@ void visit_fields(P& p, V& v) {
 // templates over visitors.
 template <class V, class P>
 requires FieldsOf<P, OpParams>
-void visit_op_params(OpType op, P& params, V& v) {
+constexpr void visit_op_params(OpType op, P& params, V& v) {
   switch (op) {
     case OpType::Conv:
       return visit_fields(params.conv, v);
@@ -181,25 +181,25 @@ void visit_op_params(OpType op, P& params, V& v) {
 struct FieldWordCounter {
   uint32_t words = 0;
   template <class T>
-  void i32(const char*, T&) {
+  constexpr void i32(const char*, T&) {
     words += 1;
   }
   template <class T>
-  void flag(const char*, T&) {
+  constexpr void flag(const char*, T&) {
     words += 1;
   }
   template <class T>
-  void shape(const char*, T&) {
+  constexpr void shape(const char*, T&) {
     words += 3;
   }
   template <class T>
-  void activation(const char*, T&) {
+  constexpr void activation(const char*, T&) {
     words += 2;
   }
 };
 
 template <class P>
-uint32_t field_words(const P& p) {
+constexpr uint32_t field_words(const P& p) {
   FieldWordCounter counter;
   visit_fields(p, counter);
   return counter.words;
