@@ -14,6 +14,10 @@ void import_average_pool_2d(ImportContext& ctx);    // AVERAGE_POOL_2D
 void import_max_pool_2d(ImportContext& ctx);        // MAX_POOL_2D
 void import_reshape(ImportContext& ctx);            // RESHAPE, SQUEEZE
 void import_softmax(ImportContext& ctx);            // SOFTMAX
+void import_mean(ImportContext& ctx);               // MEAN over height and width
+void import_fully_connected(ImportContext& ctx);    // FULLY_CONNECTED
+void import_add(ImportContext& ctx);                // ADD
+void import_concatenation(ImportContext& ctx);      // CONCATENATION along channels
 
 // The window geometry along one axis as TFLite computes it
 // (ComputeOutSize, ComputePaddingHeightWidth): the output size and the

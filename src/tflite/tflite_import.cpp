@@ -26,6 +26,10 @@ constexpr Converter kConverters[] = {
     {kReshape, import_reshape},
     {kSqueeze, import_reshape},
     {kSoftmax, import_softmax},
+    {kMean, import_mean},
+    {kFullyConnected, import_fully_connected},
+    {kAdd, import_add},
+    {kConcatenation, import_concatenation},
 };
 
 const Converter* converter_of(int32_t code) {
