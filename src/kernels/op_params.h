@@ -12,6 +12,7 @@
 #include "kernels/int8_conv.h"
 #include "kernels/int8_fully_connected.h"
 #include "kernels/int8_global_average_pool.h"
+#include "kernels/int8_pad.h"
 #include "kernels/int8_pool.h"
 #include "kernels/int8_reshape.h"
 #include "kernels/int8_softmax.h"
@@ -31,6 +32,7 @@ struct OpParams {
   Int8GlobalAveragePoolParams global_pool;
   ReshapeParams reshape;
   Int8SoftmaxParams softmax;
+  Int8PadParams pad;
   friend bool operator==(const OpParams&, const OpParams&) = default;
 };
 
@@ -148,6 +150,17 @@ void visit_fields(P& p, V& v) {
   v.i32("diff_min", p.diff_min);
 }
 
+template <class V, class P>
+requires FieldsOf<P, Int8PadParams>
+void visit_fields(P& p, V& v) {
+  v.shape("input", p.input);
+  v.shape("output", p.output);
+  v.i32("pad_c", p.pad_c);
+  v.i32("pad_top", p.pad_top);
+  v.i32("pad_left", p.pad_left);
+  v.i32("value", p.value);
+}
+
 // The fields of `op`'s own parameter block in `params` (none for Concat,
 // whose per-input blocks are visited one by one). The one switch over the
 // operators outside their records: it picks a struct, so formats can stay
@@ -171,6 +184,8 @@ constexpr void visit_op_params(OpType op, P& params, V& v) {
       return visit_fields(params.reshape, v);
     case OpType::Softmax:
       return visit_fields(params.softmax, v);
+    case OpType::Pad:
+      return visit_fields(params.pad, v);
     case OpType::Concat:
       return;
   }
