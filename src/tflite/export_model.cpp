@@ -102,7 +102,10 @@ std::string ExportModel::serialize() const {
         t.scale.empty() ? 0
                         : fb::CreateQuantizationParametersDirect(
                               b, nullptr, nullptr, &t.scale, &t.zero_point, t.quantized_dimension);
-    tensors.push_back(fb::CreateTensorDirect(b, &t.shape, t.type, t.buffer, t.name.c_str(), quant));
+    // The name as it is, NUL bytes included (a C string would cut it there).
+    const auto shape = b.CreateVector(t.shape);
+    const auto name = b.CreateString(t.name);
+    tensors.push_back(fb::CreateTensor(b, shape, t.type, t.buffer, name, quant));
   }
   std::vector<flatbuffers::Offset<fb::Operator>> ops;
   for (const Op& op : ops_) {
