@@ -16,6 +16,7 @@
 #include "model/float_executor.h"
 #include "model/tensor_io.h"
 #include "quant/int8_executor.h"
+#include "quant/layout.h"
 #include "quant/mq_format.h"
 
 namespace mcusplit::cli {

@@ -19,6 +19,7 @@
 #include "host/run_session.h"
 #include "model/file_io.h"
 #include "model/tensor_io.h"
+#include "quant/layout.h"
 
 namespace mcusplit::cli {
 namespace {

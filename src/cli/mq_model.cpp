@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "model/tensor_io.h"
+#include "quant/layout.h"
 #include "quant/mq_format.h"
 #include "tflite/tflite_import.h"
 
@@ -21,38 +22,6 @@ Layout layout_of(const quant::QGraph& graph, const model::Dims& dims) {
   if (dims == nhwc && dims != nchw) return Layout::Nhwc;
   if (dims == nchw && dims != nhwc) return Layout::Nchw;
   return tflite::is_tflite_path(graph.source_model) ? Layout::Nhwc : Layout::Nchw;
-}
-
-// NHWC values (any type) of `shape` in NCHW order.
-template <class T>
-std::vector<T> nhwc_to_nchw_values(const core::TensorShape3& shape, const std::vector<T>& nhwc) {
-  const auto [c, h, w] = shape;
-  std::vector<T> nchw(nhwc.size());
-  for (int32_t ci = 0; ci < c; ++ci) {
-    for (int32_t y = 0; y < h; ++y) {
-      for (int32_t x = 0; x < w; ++x) {
-        nchw[(static_cast<size_t>(ci) * h + y) * w + x] =
-            nhwc[(static_cast<size_t>(y) * w + x) * c + ci];
-      }
-    }
-  }
-  return nchw;
-}
-
-// The inverse: NCHW values of `shape` in NHWC order.
-template <class T>
-std::vector<T> nchw_to_nhwc_values(const core::TensorShape3& shape, const std::vector<T>& nchw) {
-  const auto [c, h, w] = shape;
-  std::vector<T> nhwc(nchw.size());
-  for (int32_t ci = 0; ci < c; ++ci) {
-    for (int32_t y = 0; y < h; ++y) {
-      for (int32_t x = 0; x < w; ++x) {
-        nhwc[(static_cast<size_t>(y) * w + x) * c + ci] =
-            nchw[(static_cast<size_t>(ci) * h + y) * w + x];
-      }
-    }
-  }
-  return nhwc;
 }
 
 }  // namespace
@@ -90,9 +59,9 @@ std::vector<int8_t> load_int8_input(const quant::QGraph& graph, const std::strin
     // Already quantized: the values as they are, in NHWC order.
     std::vector<int8_t> q(t.data.size());
     for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<int8_t>(t.data[i]);
-    return layout == Layout::Nhwc ? q : nchw_to_nhwc_values(in.shape, q);
+    return layout == Layout::Nhwc ? q : quant::nchw_to_nhwc(in.shape, q);
   }
-  if (layout == Layout::Nhwc) t.data = nhwc_to_nchw_values(in.shape, t.data);
+  if (layout == Layout::Nhwc) t.data = quant::nhwc_to_nchw(in.shape, t.data);
   return quant::quantize_input(graph, t.data);
 }
 

@@ -20,96 +20,82 @@
 #include <cstdint>
 
 #include "device/device_program.h"
+#include "device/image_records.h"
 #include "device/program_check.h"
 #include "kernels/op_registry.h"
 
 namespace mcusplit::device {
 
 // ---- the byte layout (docs/device_image.md has the tables) ----
+// Every size and word index below follows from the field lists of
+// device/image_records.h.
 
 inline constexpr uint8_t kImageMagic[8] = {'M', 'C', 'U', 'S', 'P', 'L', 'D', 'I'};
 inline constexpr uint32_t kImageFormatVersion = 2;
-inline constexpr size_t kImageHeaderBytes = 128;
+inline constexpr size_t kImageHeaderBytes = size_t{4} * image::header_words();
 // Alignment of the image start, of every region and of every int32 array.
 inline constexpr size_t kImageAlignment = 4;
 
-// Header fields, byte offsets.
-inline constexpr size_t kImageOffMagic = 0;
-inline constexpr size_t kImageOffVersion = 8;
-inline constexpr size_t kImageOffImageBytes = 12;
-inline constexpr size_t kImageOffCrc = 16;  // CRC-32 of every image byte except these four
-inline constexpr size_t kImageOffReserved0 = 20;
-inline constexpr size_t kImageOffPlanHash = 24;
-inline constexpr size_t kImageOffArenaBytes = 32;
-inline constexpr size_t kImageOffScratchBytes = 40;
-inline constexpr size_t kImageOffMaxPayload = 48;
-inline constexpr size_t kImageOffParticipant = 52;
-inline constexpr size_t kImageOffParticipantCount = 56;
-inline constexpr size_t kImageOffInputTensor = 60;
-inline constexpr size_t kImageOffOutputTensor = 64;
-inline constexpr size_t kImageOffRegions = 68;  // kImageRegionCount x (u32 offset, u32 count)
-inline constexpr size_t kImageOffReserved1 = 124;
-
-// The regions, in the order of the header's region table. Offsets count
-// bytes from the image start; counts are bytes for Name and Data, records
-// for the others.
-enum class ImageRegion : uint32_t { Name, Tensors, Buffers, Ops, Layers, Concat, Data };
-inline constexpr size_t kImageRegionCount = 7;
+// Header fields, byte offsets (those tests and tools poke at).
+inline constexpr size_t kImageOffMagic = image::header_byte("magic");
+inline constexpr size_t kImageOffVersion = image::header_byte("format version");
+inline constexpr size_t kImageOffImageBytes = image::header_byte("image length");
+// CRC-32 of every image byte except these four.
+inline constexpr size_t kImageOffCrc = image::header_byte("CRC");
+inline constexpr size_t kImageOffPlanHash = image::header_byte("plan hash");
+inline constexpr size_t kImageOffArenaBytes = image::header_byte("arena bytes");
+inline constexpr size_t kImageOffMaxPayload = image::header_byte("max payload");
+inline constexpr size_t kImageOffParticipant = image::header_byte("participant");
+inline constexpr size_t kImageOffParticipantCount = image::header_byte("participant count");
+inline constexpr size_t kImageOffInputTensor = image::header_byte("input tensor");
+inline constexpr size_t kImageOffOutputTensor = image::header_byte("output tensor");
+inline constexpr size_t kImageOffRegions = image::header_byte("region table");
+inline constexpr size_t kImageOffReserved0 = image::header_byte("reserved");
+inline constexpr size_t kImageOffReserved1 = image::header_byte("reserved", 1);
 
 constexpr size_t image_region_offset_field(ImageRegion r) {
   return kImageOffRegions + 8 * static_cast<size_t>(r);
 }
 
-// Record sizes. Every record is a sequence of little-endian 32-bit words
-// (an i64 is two words, low first); the word indices follow.
-inline constexpr size_t kImageTensorRecordBytes = 12;  // i32 c, h, w
-inline constexpr size_t kImageBufferRecordBytes = 36;
-inline constexpr size_t kImageOpRecordBytes = 104;
-inline constexpr size_t kImageLayerRecordBytes = 164;
-inline constexpr size_t kImageConcatRecordBytes = 52;
-// Input slots of an op or layer record: fixed by the format.
-inline constexpr int32_t kImageInputSlots = 8;
-static_assert(kImageInputSlots == kMaxLayerInputs,
-              "DeviceOp/DeviceLayer input arrays changed: bump kImageFormatVersion");
+// Record sizes.
+inline constexpr size_t kImageTensorRecordBytes = 4 * image::record_words<core::TensorShape3>();
+inline constexpr size_t kImageBufferRecordBytes = 4 * image::record_words<DeviceBuffer>();
+inline constexpr size_t kImageOpRecordBytes = 4 * image::record_words<DeviceOp>();
+inline constexpr size_t kImageLayerRecordBytes = 4 * image::record_words<DeviceLayer>();
+inline constexpr size_t kImageConcatRecordBytes =
+    4 * image::record_words<kernels::Int8ConcatParams>();
 
-// Word indices of the records and parameter blocks, in their own namespace
-// (short names).
+// Word indices of record fields (those tests and tools poke at), in their
+// own namespace (short names).
 namespace image {
 
-// Buffer record words: tensor, box c0 c1 y0 y1 x0 x1, i64 offset.
-inline constexpr uint32_t kBufTensor = 0;
-inline constexpr uint32_t kBufBox = 1;
-inline constexpr uint32_t kBufOffset = 7;
+inline constexpr uint32_t kBufTensor = field_word<DeviceBuffer>("tensor");
+inline constexpr uint32_t kBufBox = field_word<DeviceBuffer>("box");
+inline constexpr uint32_t kBufOffset = field_word<DeviceBuffer>("offset");
 
-// Op record words.
-inline constexpr uint32_t kOpKind = 0;  // DeviceOpKind
-inline constexpr uint32_t kOpStep = 1;
-inline constexpr uint32_t kOpLayer = 2;
-inline constexpr uint32_t kOpParams = 3;
-inline constexpr uint32_t kOpPeer = 4;
-inline constexpr uint32_t kOpTensor = 5;
-inline constexpr uint32_t kOpBox = 6;  // 6 words
-inline constexpr uint32_t kOpSrcBuffer = 12;
-inline constexpr uint32_t kOpDstBuffer = 13;
-inline constexpr uint32_t kOpInputCount = 14;
-inline constexpr uint32_t kOpInputs = 15;         // kImageInputSlots words
-inline constexpr uint32_t kOpScratchOffset = 23;  // i64
-inline constexpr uint32_t kOpScratchBytes = 25;
+inline constexpr uint32_t kOpKind = field_word<DeviceOp>("kind");
+inline constexpr uint32_t kOpStep = field_word<DeviceOp>("step");
+inline constexpr uint32_t kOpParams = field_word<DeviceOp>("params");
+inline constexpr uint32_t kOpPeer = field_word<DeviceOp>("peer");
+inline constexpr uint32_t kOpTensor = field_word<DeviceOp>("tensor");
+inline constexpr uint32_t kOpBox = field_word<DeviceOp>("box");
+inline constexpr uint32_t kOpSrcBuffer = field_word<DeviceOp>("src_buffer");
+inline constexpr uint32_t kOpDstBuffer = field_word<DeviceOp>("dst_buffer");
+inline constexpr uint32_t kOpInputCount = field_word<DeviceOp>("input_count");
+inline constexpr uint32_t kOpInputs = field_word<DeviceOp>("inputs");
+inline constexpr uint32_t kOpScratchOffset = field_word<DeviceOp>("scratch_offset");
+inline constexpr uint32_t kOpScratchBytes = field_word<DeviceOp>("scratch_bytes");
 
-// Layer record words: a fixed part, then the parameter block.
-inline constexpr uint32_t kLayerLayer = 0;
-inline constexpr uint32_t kLayerKind = 1;  // kernels::OpType
-inline constexpr uint32_t kLayerOutputTensor = 2;
-inline constexpr uint32_t kLayerInputCount = 3;
-inline constexpr uint32_t kLayerInputs = 4;  // kImageInputSlots words
-inline constexpr uint32_t kLayerParams = 12;
-inline constexpr uint32_t kImageParamWords = 29;
-static_assert(kImageLayerRecordBytes == size_t{4} * (kLayerParams + kImageParamWords));
-static_assert(kOpScratchOffset == kOpInputs + kImageInputSlots);
-static_assert(kImageOpRecordBytes == size_t{4} * (kOpScratchBytes + 1));
+inline constexpr uint32_t kLayerLayer = field_word<DeviceLayer>("layer");
+inline constexpr uint32_t kLayerKind = field_word<DeviceLayer>("kind");
+inline constexpr uint32_t kLayerOutputTensor = field_word<DeviceLayer>("output_tensor");
+inline constexpr uint32_t kLayerInputCount = field_word<DeviceLayer>("input_count");
+inline constexpr uint32_t kLayerInputs = field_word<DeviceLayer>("input_tensors");
+inline constexpr uint32_t kLayerParams = field_word<DeviceLayer>("params");
 
-// The parameter block is generated from the operator's field list
-// (kernels/op_params.h), so this header holds no per-operator offsets:
+// The parameter block (kImageParamWords words) is generated from the
+// operator's field list (kernels/op_params.h), so this header holds no
+// per-operator offsets:
 //   1. the fields of the operator's parameter struct, one word per i32 and
 //      flag (0 or 1), three per shape (c, h, w), two per activation (min,
 //      max), in field-list order (none for Concat);
@@ -137,10 +123,6 @@ uint32_t constant_ref_word(OpType op, ConstantArray array);
 uint32_t concat_ref_word(OpType op);
 // Words parts 1 to 3 use: the rest of the block must be 0.
 uint32_t param_block_words(OpType op);
-
-// Concat record: the Int8ConcatParams field list, as part 1 above.
-inline constexpr uint32_t kImageConcatRecordWords = 13;
-static_assert(kImageConcatRecordBytes == size_t{4} * kImageConcatRecordWords);
 
 }  // namespace image
 

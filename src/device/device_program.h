@@ -22,6 +22,7 @@ struct DeviceBuffer {
   int32_t tensor = -1;
   core::Box box;
   int64_t offset = 0;
+  friend bool operator==(const DeviceBuffer&, const DeviceBuffer&) = default;
 };
 
 // Same meaning and order as plan::OpKind.
@@ -71,6 +72,7 @@ struct DeviceOp {
   // order leaves no padding.)
   int32_t scratch_bytes = 0;
   int64_t scratch_offset = 0;
+  friend bool operator==(const DeviceOp&, const DeviceOp&) = default;
 };
 
 using kernels::OpType;
@@ -89,6 +91,8 @@ struct DeviceLayer : kernels::OpParams {
 
   // What the operator's record (kernels/op_registry.h) sees of this layer.
   kernels::OpLayer view() const { return kernels::OpLayer{op, this, concat, input_count}; }
+  // Pointers compare by address: equal layers share their constants.
+  friend bool operator==(const DeviceLayer&, const DeviceLayer&) = default;
 };
 
 struct DeviceProgram {

@@ -1,6 +1,8 @@
 #include "host/device_image_writer.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "common/error.h"
@@ -38,63 +40,12 @@ struct LayerArrays {
   ArrayPlacement weights, bias, multiplier, shift;
 };
 
-// Little-endian words written into a record at `at` in the image.
-class RecordWriter {
- public:
-  RecordWriter(std::vector<uint8_t>& bytes, uint64_t at) : p_(bytes.data() + at) {}
-  void u32(uint32_t word, uint32_t v) { device::store_le32(p_ + 4 * size_t{word}, v); }
-  void i32(uint32_t word, int32_t v) { u32(word, static_cast<uint32_t>(v)); }
-  void i64(uint32_t word, int64_t v) {
-    device::store_le64(p_ + 4 * size_t{word}, static_cast<uint64_t>(v));
-  }
-  void shape(uint32_t word, const core::TensorShape3& s) {
-    i32(word, s.c);
-    i32(word + 1, s.h);
-    i32(word + 2, s.w);
-  }
-  void box(uint32_t word, const core::Box& b) {
-    const int32_t v[6] = {b.c0, b.c1, b.y0, b.y1, b.x0, b.x1};
-    for (uint32_t k = 0; k < 6; ++k) i32(word + k, v[k]);
-  }
-  void activation(uint32_t word, const core::ActivationRange& a) {
-    i32(word, a.min);
-    i32(word + 1, a.max);
-  }
-  void array(uint32_t word, const ArrayPlacement& a) {
-    u32(word, a.count == 0 ? 0 : a.offset);
-    u32(word + 1, a.count);
-  }
-  // Input slots: `count` values, then -1 up to the format's slot count.
-  void inputs(uint32_t word, const int32_t* values, int32_t count) {
-    for (int32_t k = 0; k < device::kImageInputSlots; ++k) {
-      i32(word + static_cast<uint32_t>(k), k < count ? values[k] : -1);
-    }
-  }
-
- private:
-  uint8_t* p_;
-};
-
-// Writes a field list (kernels/op_params.h) as consecutive words from
-// `first`, as the parser reads it.
-class FieldWriter {
- public:
-  FieldWriter(RecordWriter& w, uint32_t first) : w_(w), next_(first) {}
-  void i32(const char*, int32_t v) { w_.i32(next_++, v); }
-  void flag(const char*, bool v) { w_.u32(next_++, v ? 1u : 0u); }
-  void shape(const char*, const core::TensorShape3& s) {
-    w_.shape(next_, s);
-    next_ += 3;
-  }
-  void activation(const char*, const core::ActivationRange& a) {
-    w_.activation(next_, a);
-    next_ += 2;
-  }
-
- private:
-  RecordWriter& w_;
-  uint32_t next_;
-};
+// A constant array's reference: its offset into the data area and its
+// element count (0 and 0 if absent).
+void write_array_ref(uint8_t* record, uint32_t word, const ArrayPlacement& a) {
+  device::store_le32(record + 4 * size_t{word}, a.count == 0 ? 0 : a.offset);
+  device::store_le32(record + 4 * size_t{word + 1}, a.count);
+}
 
 std::string layer_label(const DeviceLayer& l, size_t entry) {
   return "layer entry " + std::to_string(entry) + " (graph layer " + std::to_string(l.layer) + ")";
@@ -196,112 +147,85 @@ class ImageWriter {
     image_bytes_ = at;
   }
 
-  struct Region {
-    uint32_t offset = 0;
-    uint32_t count = 0;
-  };
+  using Region = device::image::RegionEntry;
   const Region& region(ImageRegion r) const { return regions_[static_cast<size_t>(r)]; }
 
   void write_header() {
-    std::memcpy(bytes_.data() + device::kImageOffMagic, device::kImageMagic,
-                sizeof(device::kImageMagic));
-    RecordWriter h(bytes_, 0);
-    h.u32(device::kImageOffVersion / 4, device::kImageFormatVersion);
-    h.u32(device::kImageOffImageBytes / 4, static_cast<uint32_t>(image_bytes_));
-    h.i64(device::kImageOffPlanHash / 4, static_cast<int64_t>(plan_hash_));
-    h.i64(device::kImageOffArenaBytes / 4, p_.arena_bytes);
-    h.i64(device::kImageOffScratchBytes / 4, p_.scratch_bytes);
-    h.u32(device::kImageOffMaxPayload / 4, max_payload_);
-    h.i32(device::kImageOffParticipant / 4, p_.participant);
-    h.i32(device::kImageOffParticipantCount / 4, p_.participant_count);
-    h.i32(device::kImageOffInputTensor / 4, p_.input_tensor);
-    h.i32(device::kImageOffOutputTensor / 4, p_.output_tensor);
-    for (size_t r = 0; r < device::kImageRegionCount; ++r) {
-      const uint32_t word =
-          static_cast<uint32_t>(device::image_region_offset_field(static_cast<ImageRegion>(r)) / 4);
-      h.u32(word, regions_[r].offset);
-      h.u32(word + 1, regions_[r].count);
-    }
+    device::image::Header h;
+    std::memcpy(h.magic, device::kImageMagic, sizeof(h.magic));
+    h.version = device::kImageFormatVersion;
+    h.image_bytes = static_cast<uint32_t>(image_bytes_);
+    h.plan_hash = plan_hash_;
+    h.max_payload_bytes = max_payload_;
+    std::copy(std::begin(regions_), std::end(regions_), std::begin(h.regions));
+    device::image::WordWriter fields(bytes_.data());
+    device::image::visit_header(h, p_, fields);  // the CRC comes last
     if (!name_.empty()) {
       std::memcpy(bytes_.data() + region(ImageRegion::Name).offset, name_.data(), name_.size());
     }
   }
 
-  uint64_t record_at(ImageRegion r, size_t record_bytes, size_t i) const {
-    return region(r).offset + uint64_t{record_bytes} * i;
+  uint8_t* record_at(ImageRegion r, size_t record_bytes, size_t i) {
+    return bytes_.data() + region(r).offset + record_bytes * i;
+  }
+
+  // Record i of a table, written through its field list.
+  template <class T>
+  uint8_t* write_record(ImageRegion r, size_t record_bytes, size_t i, const T& record) {
+    uint8_t* at = record_at(r, record_bytes, i);
+    device::image::WordWriter fields(at);
+    visit_fields(record, fields);
+    return at;
   }
 
   void write_tables() {
     for (int32_t i = 0; i < p_.tensor_count; ++i) {
-      RecordWriter(bytes_, record_at(ImageRegion::Tensors, device::kImageTensorRecordBytes,
-                                     static_cast<size_t>(i)))
-          .shape(0, p_.tensor_shapes[i]);
+      write_record(ImageRegion::Tensors, device::kImageTensorRecordBytes, static_cast<size_t>(i),
+                   p_.tensor_shapes[i]);
     }
     for (int32_t i = 0; i < p_.buffer_count; ++i) {
-      const device::DeviceBuffer& b = p_.buffers[i];
-      RecordWriter w(bytes_, record_at(ImageRegion::Buffers, device::kImageBufferRecordBytes,
-                                       static_cast<size_t>(i)));
-      w.i32(device::image::kBufTensor, b.tensor);
-      w.box(device::image::kBufBox, b.box);
-      w.i64(device::image::kBufOffset, b.offset);
+      write_record(ImageRegion::Buffers, device::kImageBufferRecordBytes, static_cast<size_t>(i),
+                   p_.buffers[i]);
     }
-    for (int32_t i = 0; i < p_.op_count; ++i) write_op(p_.ops[i], static_cast<size_t>(i));
+    for (int32_t i = 0; i < p_.op_count; ++i) {
+      write_record(ImageRegion::Ops, device::kImageOpRecordBytes, static_cast<size_t>(i),
+                   p_.ops[i]);
+    }
     size_t concat_block = 0;
     for (int32_t i = 0; i < p_.layer_count; ++i) {
       write_layer(p_.layers[i], static_cast<size_t>(i), &concat_block);
     }
   }
 
-  void write_op(const DeviceOp& op, size_t i) {
-    RecordWriter w(bytes_, record_at(ImageRegion::Ops, device::kImageOpRecordBytes, i));
-    w.u32(device::image::kOpKind, static_cast<uint32_t>(op.kind));
-    w.i32(device::image::kOpStep, op.step);
-    w.i32(device::image::kOpLayer, op.layer);
-    w.i32(device::image::kOpParams, op.params);
-    w.i32(device::image::kOpPeer, op.peer);
-    w.i32(device::image::kOpTensor, op.tensor);
-    w.box(device::image::kOpBox, op.box);
-    w.i32(device::image::kOpSrcBuffer, op.src_buffer);
-    w.i32(device::image::kOpDstBuffer, op.dst_buffer);
-    w.i32(device::image::kOpInputCount, op.input_count);
-    w.inputs(device::image::kOpInputs, op.inputs, op.input_count);
-    w.i64(device::image::kOpScratchOffset, op.scratch_offset);
-    w.i32(device::image::kOpScratchBytes, op.scratch_bytes);
-  }
-
+  // The record's fixed fields, then its parameter block (device_image.h).
   void write_layer(const DeviceLayer& l, size_t i, size_t* concat_block) {
-    RecordWriter w(bytes_, record_at(ImageRegion::Layers, device::kImageLayerRecordBytes, i));
-    w.i32(device::image::kLayerLayer, l.layer);
-    w.u32(device::image::kLayerKind, static_cast<uint32_t>(l.op));
-    w.i32(device::image::kLayerOutputTensor, l.output_tensor);
-    w.i32(device::image::kLayerInputCount, l.input_count);
-    w.inputs(device::image::kLayerInputs, l.input_tensors, l.input_count);
     namespace image = device::image;
-    const uint32_t b = image::kLayerParams;
     if (image::param_block_words(l.op) > image::kImageParamWords) {
       throw Error("cannot write a device image: " + layer_label(l, i) + " (" +
                   kernels::op_type_name(l.op) + ") has more parameter words than a layer record");
     }
-    FieldWriter fields(w, b);
+    uint8_t* record = write_record(ImageRegion::Layers, device::kImageLayerRecordBytes, i, l);
+    const uint32_t b = image::kLayerParams;
+    image::WordWriter fields(record, b);
     kernels::visit_op_params(l.op, static_cast<const kernels::OpParams&>(l), fields);
-    const kernels::OpRegistration& record = kernels::op_registration(l.op);
-    if (record.channel_constants != nullptr) {
+    const kernels::OpRegistration& op = kernels::op_registration(l.op);
+    if (op.channel_constants != nullptr) {
       const LayerArrays& a = arrays_[i];
       auto word = [&](image::ConstantArray c) { return b + image::constant_ref_word(l.op, c); };
-      w.array(word(image::ConstantArray::Weights), a.weights);
-      w.array(word(image::ConstantArray::Bias), a.bias);
-      w.array(word(image::ConstantArray::Multiplier), a.multiplier);
-      w.array(word(image::ConstantArray::Shift), a.shift);
+      write_array_ref(record, word(image::ConstantArray::Weights), a.weights);
+      write_array_ref(record, word(image::ConstantArray::Bias), a.bias);
+      write_array_ref(record, word(image::ConstantArray::Multiplier), a.multiplier);
+      write_array_ref(record, word(image::ConstantArray::Shift), a.shift);
     }
-    if (record.variadic_inputs) {
+    if (op.variadic_inputs) {
       const uint32_t at = b + image::concat_ref_word(l.op);
-      w.u32(at + image::kConcatFirst, static_cast<uint32_t>(*concat_block));
-      w.u32(at + image::kConcatCount, static_cast<uint32_t>(l.input_count));
+      device::store_le32(record + 4 * size_t{at + image::kConcatFirst},
+                         static_cast<uint32_t>(*concat_block));
+      device::store_le32(record + 4 * size_t{at + image::kConcatCount},
+                         static_cast<uint32_t>(l.input_count));
       for (int32_t k = 0; k < l.input_count; ++k) {
-        RecordWriter block(bytes_, record_at(ImageRegion::Concat, device::kImageConcatRecordBytes,
-                                             (*concat_block)++));
-        FieldWriter block_fields(block, 0);
-        kernels::visit_fields(l.concat[k], block_fields);
+        write_record(ImageRegion::Concat, device::kImageConcatRecordBytes, (*concat_block)++,
+                     l.concat[k]);
       }
     }
   }

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "device/inbound_dispatcher.h"
+#include "device/inbound_frames.h"
+
 namespace mcusplit::host {
 
 using device::ChunkHeader;
@@ -53,19 +56,6 @@ TransportStatus InMemoryNetwork::push(int destination, std::deque<Item> Inbox::*
   return TransportStatus::Ok;
 }
 
-namespace {
-
-// Inference ids grow by one per inference (mod 2^32).
-bool older_inference(uint32_t id, uint32_t current) {
-  return static_cast<int32_t>(id - current) < 0;
-}
-
-bool interrupts(MessageType t) {
-  return t == MessageType::Stop || t == MessageType::Error;
-}
-
-}  // namespace
-
 TransportStatus InMemoryNetwork::Endpoint::send_chunk(const ChunkHeader& header,
                                                       const int8_t* payload) {
   if (header.source != participant_ || header.destination < 0 ||
@@ -105,7 +95,7 @@ TransportStatus InMemoryNetwork::Endpoint::poll(LinkEvent* event, int8_t* payloa
   // Drops what earlier inferences left; true if an event of this one waits.
   const auto current_event = [&] {
     for (auto it = inbox.events.begin(); it != inbox.events.end();) {
-      if (older_inference(it->inference_id, inference_)) {
+      if (device::stale_inference(it->inference_id, inference_)) {
         it = inbox.events.erase(it);
       } else if (it->inference_id == inference_) {
         return true;
@@ -117,7 +107,7 @@ TransportStatus InMemoryNetwork::Endpoint::poll(LinkEvent* event, int8_t* payloa
   };
   const auto interrupting = [&] {
     for (const Control& c : inbox.control) {
-      if (interrupts(c.header.type)) return true;
+      if (device::interrupts_run(c.header.type)) return true;
     }
     return false;
   };
@@ -130,7 +120,7 @@ TransportStatus InMemoryNetwork::Endpoint::poll(LinkEvent* event, int8_t* payloa
     return TransportStatus::Closed;
   }
   for (auto c = inbox.control.begin(); c != inbox.control.end(); ++c) {
-    if (!interrupts(c->header.type)) continue;
+    if (!device::interrupts_run(c->header.type)) continue;
     interruption_ = device::Interruption{true, c->header.type, c->header.inference_id};
     inbox.control.erase(c);
     return TransportStatus::Closed;

@@ -12,6 +12,7 @@
 #include "kernels/int8_conv.h"
 #include "kernels/int8_fully_connected.h"
 #include "kernels/int8_global_average_pool.h"
+#include "kernels/int8_pad.h"
 #include "kernels/int8_pool.h"
 #include "kernels/int8_reshape.h"
 #include "kernels/int8_softmax.h"
@@ -31,6 +32,7 @@ struct OpParams {
   Int8GlobalAveragePoolParams global_pool;
   ReshapeParams reshape;
   Int8SoftmaxParams softmax;
+  Int8PadParams pad;
   friend bool operator==(const OpParams&, const OpParams&) = default;
 };
 
@@ -44,7 +46,7 @@ concept FieldsOf = std::is_same_v<std::remove_const_t<P>, T>;
 
 template <class V, class P>
 requires FieldsOf<P, Int8ConvParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("kernel_h", p.kernel_h);
@@ -65,7 +67,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8FullyConnectedParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.i32("input_size", p.input_size);
   v.i32("output_size", p.output_size);
   v.i32("input_zero_point", p.input_zero_point);
@@ -78,7 +80,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8AddParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("shape", p.shape);
   v.i32("input1_offset", p.input1_offset);
   v.i32("input2_offset", p.input2_offset);
@@ -95,7 +97,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8PoolParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("kernel_h", p.kernel_h);
@@ -109,7 +111,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8GlobalAveragePoolParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.i32("input_zero_point", p.input_zero_point);
   v.i32("output_zero_point", p.output_zero_point);
@@ -120,7 +122,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, Int8ConcatParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
   v.i32("offset_c", p.offset_c);
@@ -134,7 +136,7 @@ void visit_fields(P& p, V& v) {
 
 template <class V, class P>
 requires FieldsOf<P, ReshapeParams>
-void visit_fields(P& p, V& v) {
+constexpr void visit_fields(P& p, V& v) {
   v.shape("input", p.input);
   v.shape("output", p.output);
 }
@@ -148,13 +150,24 @@ void visit_fields(P& p, V& v) {
   v.i32("diff_min", p.diff_min);
 }
 
+template <class V, class P>
+requires FieldsOf<P, Int8PadParams>
+void visit_fields(P& p, V& v) {
+  v.shape("input", p.input);
+  v.shape("output", p.output);
+  v.i32("pad_c", p.pad_c);
+  v.i32("pad_top", p.pad_top);
+  v.i32("pad_left", p.pad_left);
+  v.i32("value", p.value);
+}
+
 // The fields of `op`'s own parameter block in `params` (none for Concat,
 // whose per-input blocks are visited one by one). The one switch over the
 // operators outside their records: it picks a struct, so formats can stay
 // templates over visitors.
 template <class V, class P>
 requires FieldsOf<P, OpParams>
-void visit_op_params(OpType op, P& params, V& v) {
+constexpr void visit_op_params(OpType op, P& params, V& v) {
   switch (op) {
     case OpType::Conv:
       return visit_fields(params.conv, v);
@@ -171,6 +184,8 @@ void visit_op_params(OpType op, P& params, V& v) {
       return visit_fields(params.reshape, v);
     case OpType::Softmax:
       return visit_fields(params.softmax, v);
+    case OpType::Pad:
+      return visit_fields(params.pad, v);
     case OpType::Concat:
       return;
   }
@@ -181,25 +196,25 @@ void visit_op_params(OpType op, P& params, V& v) {
 struct FieldWordCounter {
   uint32_t words = 0;
   template <class T>
-  void i32(const char*, T&) {
+  constexpr void i32(const char*, T&) {
     words += 1;
   }
   template <class T>
-  void flag(const char*, T&) {
+  constexpr void flag(const char*, T&) {
     words += 1;
   }
   template <class T>
-  void shape(const char*, T&) {
+  constexpr void shape(const char*, T&) {
     words += 3;
   }
   template <class T>
-  void activation(const char*, T&) {
+  constexpr void activation(const char*, T&) {
     words += 2;
   }
 };
 
 template <class P>
-uint32_t field_words(const P& p) {
+constexpr uint32_t field_words(const P& p) {
   FieldWordCounter counter;
   visit_fields(p, counter);
   return counter.words;

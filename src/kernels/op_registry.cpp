@@ -8,7 +8,7 @@ namespace {
 const OpRegistration* const kRegistrations[] = {
     &kConvOp,    &kFullyConnectedOp, &kAddOp,
     &kMaxPoolOp, &kAveragePoolOp,    &kGlobalAveragePoolOp,
-    &kConcatOp,  &kReshapeOp,        &kSoftmaxOp,
+    &kConcatOp,  &kReshapeOp,        &kSoftmaxOp, &kPadOp,
 };
 static_assert(sizeof(kRegistrations) / sizeof(kRegistrations[0]) == kOpTypeCount);
 

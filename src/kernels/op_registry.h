@@ -128,5 +128,6 @@ extern const OpRegistration kGlobalAveragePoolOp;
 extern const OpRegistration kConcatOp;
 extern const OpRegistration kReshapeOp;
 extern const OpRegistration kSoftmaxOp;
+extern const OpRegistration kPadOp;
 
 }  // namespace mcusplit::kernels

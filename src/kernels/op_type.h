@@ -19,9 +19,10 @@ enum class OpType : uint8_t {
   Concat,             // along channels (or rows, columns)
   Reshape,            // Flatten/Reshape that keeps NHWC byte order: a copy
   Softmax,            // over channels (TFLite int8 Softmax)
+  Pad,                // a constant border (TFLite PAD / PADV2 that cannot fold)
 };
 
-inline constexpr uint32_t kOpTypeCount = 9;
+inline constexpr uint32_t kOpTypeCount = 10;
 
 // True if `value` (e.g. read from a file) names an operator.
 constexpr bool valid_op_type(uint32_t value) {

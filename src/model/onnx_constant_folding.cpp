@@ -238,7 +238,46 @@ FloatTensor eval_concat(const OnnxNodeContext& ctx) {
   return FloatTensor(std::move(out_shape), std::move(out));
 }
 
+// Older PyTorch exports write Transpose(weight) before MatMul: a layout op
+// on an initializer, folded into a new constant.
+FloatTensor eval_transpose(const OnnxNodeContext& ctx) {
+  const Tensor& data = constant_data(ctx, 0);
+  const int64_t rank = rank_of(data.shape);
+  std::vector<int64_t> perm = ints_attribute(ctx, "perm");
+  if (perm.empty()) {
+    for (int64_t d = rank; d-- > 0;) perm.push_back(d);  // the default: reverse the axes
+  }
+  if (rank_of(perm) != rank) {
+    ctx.fail("perm has " + std::to_string(perm.size()) + " axes for an input of rank " +
+             std::to_string(rank));
+  }
+  std::vector<bool> used(static_cast<size_t>(rank), false);
+  Dims out_shape;
+  for (int64_t& axis : perm) {
+    axis = normalize_axis(ctx, axis, rank);
+    if (used[static_cast<size_t>(axis)]) ctx.fail("perm repeats axis " + std::to_string(axis));
+    used[static_cast<size_t>(axis)] = true;
+    out_shape.push_back(data.shape[static_cast<size_t>(axis)]);
+  }
+  const std::vector<int64_t> in_strides = strides_of(data.shape);
+  const std::vector<int64_t> out_strides = strides_of(out_shape);
+  const int64_t total = element_count(out_shape);
+  std::vector<float> out(static_cast<size_t>(total));
+  for (int64_t o = 0; o < total; ++o) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < out_shape.size(); ++d) {
+      offset += (o / out_strides[d]) % out_shape[d] * in_strides[static_cast<size_t>(perm[d])];
+    }
+    out[static_cast<size_t>(o)] = data.data[static_cast<size_t>(offset)];
+  }
+  return FloatTensor(std::move(out_shape), std::move(out));
+}
+
 }  // namespace
+
+bool folds_on_constants(const std::string& op_type) {
+  return op_type == "Concat" || op_type == "Transpose";
+}
 
 bool is_import_time_op(const std::string& op_type) {
   static const char* const kOps[] = {"Constant", "Shape", "Gather", "Unsqueeze",
@@ -296,6 +335,7 @@ std::vector<FloatTensor> evaluate_at_import(const OnnxNodeContext& ctx) {
   if (op == "Cast") return {eval_cast(ctx)};
   if (op == "Slice") return {eval_slice(ctx)};
   if (op == "Concat") return {eval_concat(ctx)};
+  if (op == "Transpose") return {eval_transpose(ctx)};
   if (op == "Squeeze" || op == "Unsqueeze") {
     const Tensor& data = constant_data(ctx, 0);
     return {FloatTensor(squeeze_unsqueeze_output_dims(ctx, data.shape), data.data)};

@@ -161,7 +161,7 @@ class GraphImporter {
     }
     if ((op == "Squeeze" || op == "Unsqueeze") && !all_inputs_constant(ctx)) {
       add_reshape_for_squeeze(ctx);
-    } else if (is_import_time_op(op) || (op == "Concat" && all_inputs_constant(ctx))) {
+    } else if (is_import_time_op(op) || (folds_on_constants(op) && all_inputs_constant(ctx))) {
       add_folded_outputs(ctx, evaluate_at_import(ctx));
     } else if (auto ir_op = ir_op_for(op)) {
       add_ir_node(ctx, import_ir_node(ctx, *ir_op));
@@ -234,7 +234,8 @@ class GraphImporter {
 std::string supported_operators_list() {
   return "Add, AveragePool, BatchNormalization, Clip, Concat, Conv, Dropout, Flatten, Gemm, "
          "GlobalAveragePool, Identity, MatMul, MaxPool, ReduceMean, Relu, Reshape; on constants "
-         "and shape sub-graphs also Cast, Constant, Gather, Shape, Slice, Squeeze, Unsqueeze";
+         "and shape sub-graphs also Cast, Constant, Gather, Shape, Slice, Squeeze, Transpose, "
+         "Unsqueeze";
 }
 
 Graph import_onnx_file(const std::string& path) {

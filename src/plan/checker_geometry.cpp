@@ -153,6 +153,15 @@ std::string layer_geometry_problem(const quant::QGraph& g, const QLayer& l) {
     case OpType::Softmax:
       if (!(l.softmax.shape == in && out == in)) return "softmax params disagree with the tensors";
       return "";
+    case OpType::Pad: {
+      const auto& p = l.pad;
+      if (!(p.input == in && p.output == out)) return "pad params disagree with the tensors";
+      if (p.pad_c < 0 || p.pad_top < 0 || p.pad_left < 0 || in.c + p.pad_c > out.c ||
+          in.h + p.pad_top > out.h || in.w + p.pad_left > out.w) {
+        return "the padded input does not lie inside the output";
+      }
+      return "";
+    }
   }
   return "unknown operator";
 }
@@ -190,6 +199,19 @@ std::vector<InputNeed> needed_inputs(const quant::QGraph& g, const QLayer& l, co
     case OpType::Softmax:  // every channel of the output box's pixels
       needs.push_back(grid(range(0, shape(l.inputs[0]).c), range(o.y0, o.y1), range(o.x0, o.x1)));
       break;
+    case OpType::Pad: {
+      // Output (c, y, x) copies input (c - pad_c, y - pad_top, x - pad_left)
+      // where that exists; the rest is the fill value and reads nothing.
+      const auto& p = l.pad;
+      const TensorShape3 in = shape(l.inputs[0]);
+      const auto clipped = [](int32_t lo, int32_t hi, int32_t shift, int32_t size) {
+        return range(std::max(lo - shift, 0), std::min(hi - shift, size));
+      };
+      InputNeed n = grid(clipped(o.c0, o.c1, p.pad_c, in.c), clipped(o.y0, o.y1, p.pad_top, in.h),
+                         clipped(o.x0, o.x1, p.pad_left, in.w));
+      needs.push_back(n);
+      break;
+    }
     case OpType::Reshape: {
       InputNeed n;
       n.flat = true;

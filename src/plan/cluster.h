@@ -17,6 +17,7 @@ struct DeviceSpec {
   double macs_per_second = 0;       // int8 multiply-accumulates per second
   double link_bits_per_second = 0;  // effective payload rate of its link
   double link_latency_s = 0;        // fixed cost of one message
+  friend bool operator==(const DeviceSpec&, const DeviceSpec&) = default;
 };
 
 // How device links are joined (the cost model charges transfers by it).
@@ -37,6 +38,7 @@ struct ClusterSpec {
   double total_macs_per_second() const;
   // Index of the device with this name, or -1.
   int find_device(const std::string& name) const;
+  friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
 
 // "switched", "star" or "bus"; anything else throws mcusplit::Error.

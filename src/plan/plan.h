@@ -45,6 +45,7 @@ struct PlanBuffer {
   int64_t offset = 0;  // in the participant's arena
 
   int64_t bytes() const { return box.volume(); }
+  friend bool operator==(const PlanBuffer&, const PlanBuffer&) = default;
 };
 
 enum class OpKind : uint8_t {
@@ -72,6 +73,7 @@ struct PlanOp {
   // none) at scratch_offset in the arena, live for this op's step only.
   int64_t scratch_offset = 0;
   int64_t scratch_bytes = 0;
+  friend bool operator==(const PlanOp&, const PlanOp&) = default;
 };
 
 // The constant data a participant keeps in flash for one layer it computes:
@@ -82,6 +84,7 @@ struct WeightSlice {
   int32_t c0 = 0;
   int32_t c1 = 0;
   int64_t bytes = 0;
+  friend bool operator==(const WeightSlice&, const WeightSlice&) = default;
 };
 
 // What the plan expects of a participant (the cost model's figures).
@@ -95,6 +98,7 @@ struct ParticipantEstimate {
   // Bytes of buffers and kernel scratch live at each step (size L + 1): the
   // memory profile.
   std::vector<int64_t> live_bytes;
+  friend bool operator==(const ParticipantEstimate&, const ParticipantEstimate&) = default;
 };
 
 struct ParticipantPlan {
@@ -108,6 +112,7 @@ struct ParticipantPlan {
   std::vector<WeightSlice> weights;
   int64_t weight_bytes = 0;  // sum of weights[].bytes: flash used
   ParticipantEstimate estimate;
+  friend bool operator==(const ParticipantPlan&, const ParticipantPlan&) = default;
 };
 
 // A layer's division: for each participant the one output box it computes
@@ -116,6 +121,7 @@ struct ParticipantPlan {
 struct LayerPlan {
   Strategy strategy = Strategy::Single;
   std::vector<core::Box> boxes;  // per participant
+  friend bool operator==(const LayerPlan&, const LayerPlan&) = default;
 };
 
 // One interval of the estimated timeline.
@@ -126,6 +132,7 @@ struct TimelineEvent {
   int peer = -1;
   double start_s = 0;
   double end_s = 0;
+  friend bool operator==(const TimelineEvent&, const TimelineEvent&) = default;
 };
 
 // The coordinator is a host: no RAM or flash budget, a fast link, and a
@@ -134,6 +141,7 @@ struct CoordinatorSpec {
   double link_bits_per_second = 1e9;
   double link_latency_s = 100e-6;
   double macs_per_second = 2e9;
+  friend bool operator==(const CoordinatorSpec&, const CoordinatorSpec&) = default;
 };
 
 struct Plan {
@@ -156,6 +164,7 @@ struct Plan {
   // Over devices (not the coordinator).
   int64_t max_peak_ram_bytes() const;
   int64_t total_bytes_transferred() const;  // every Send, counted once
+  friend bool operator==(const Plan&, const Plan&) = default;
 };
 
 }  // namespace mcusplit::plan

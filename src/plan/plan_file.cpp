@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 #include "common/byte_stream.h"
@@ -273,10 +276,9 @@ class PlanChecker {
     }
     if (op.scratch_bytes < 0 || op.scratch_offset < 0 || op.scratch_offset % 4 != 0 ||
         op.scratch_bytes > p.arena_bytes - op.scratch_offset) {
-      fail(
-          fmt::format("{}: kernel scratch of {} bytes at offset {} is not 4-byte aligned inside "
-                      "the arena of {} bytes",
-                      what, op.scratch_bytes, op.scratch_offset, p.arena_bytes));
+      fail(fmt::format("{}: kernel scratch of {} bytes at offset {} is not 4-byte aligned inside "
+                       "the arena of {} bytes",
+                       what, op.scratch_bytes, op.scratch_offset, p.arena_bytes));
     }
   }
 
@@ -294,94 +296,15 @@ class PlanChecker {
   std::string prefix_;
 };
 
-// ---- payload, format version 1 (docs/plan_format.md) ----
-
-constexpr size_t kDeviceMinBytes = 4 + 4 + 8 * 5;
-constexpr size_t kBoxBytes = 24;
-constexpr size_t kLayerPlanMinBytes = 1 + 4;
-constexpr size_t kBufferBytes = 4 + kBoxBytes + 4 + 4 + 8;
-constexpr size_t kOpMinBytes = 1 + 4 * 4 + kBoxBytes + 4 + 4 + 4;
-constexpr size_t kWeightSliceMinBytes = 4 * 3 + 8 + 4 * 4;
-constexpr size_t kEventBytes = 4 + 1 + 4 + 4 + 8 + 8;
-
-void put_i64(ByteWriter& w, int64_t v) {
-  w.u64(static_cast<uint64_t>(v));
-}
-void put_f64(ByteWriter& w, double v) {
-  w.u64(std::bit_cast<uint64_t>(v));
-}  // bit pattern
-void put_count(ByteWriter& w, size_t n) {
-  w.u32(static_cast<uint32_t>(n));
-}
-void put_box(ByteWriter& w, const core::Box& b) {
-  for (int32_t v : {b.c0, b.c1, b.y0, b.y1, b.x0, b.x1}) w.i32(v);
-}
-
-int64_t get_i64(ByteReader& r, const char* what) {
-  return static_cast<int64_t>(r.u64(what));
-}
-double get_f64(ByteReader& r, const char* what) {
-  return std::bit_cast<double>(r.u64(what));
-}
-core::Box get_box(ByteReader& r) {
-  core::Box b;
-  for (int32_t* v : {&b.c0, &b.c1, &b.y0, &b.y1, &b.x0, &b.x1}) *v = r.i32("a box");
-  return b;
-}
-bool get_bool(ByteReader& r, const char* what) {
-  const uint8_t v = r.u8(what);
-  if (v > 1)
-    throw Error(fmt::format("'{}': {} is {}, not 0 or 1 (corrupt plan)", r.origin(), what, v));
-  return v == 1;
-}
-template <typename E>
-E get_enum(ByteReader& r, const char* what, E last) {
-  const uint8_t v = r.u8(what);
-  if (v > static_cast<uint8_t>(last)) {
-    throw Error(
-        fmt::format("'{}': unknown {} {} (corrupt or newer plan file)", r.origin(), what, v));
-  }
-  return static_cast<E>(v);
-}
-
-void put_cluster(ByteWriter& w, const ClusterSpec& c) {
-  put_count(w, c.devices.size());
-  for (const DeviceSpec& d : c.devices) {
-    w.str(d.name);
-    w.str(d.profile);
-    put_i64(w, d.ram_bytes);
-    put_i64(w, d.flash_bytes);
-    put_f64(w, d.macs_per_second);
-    put_f64(w, d.link_bits_per_second);
-    put_f64(w, d.link_latency_s);
-  }
-  w.u8(static_cast<uint8_t>(c.topology));
-}
-ClusterSpec get_cluster(ByteReader& r) {
-  ClusterSpec c;
-  const uint32_t n = r.count("the device table", kDeviceMinBytes);
-  for (uint32_t i = 0; i < n; ++i) {
-    DeviceSpec d;
-    d.name = r.str("a device name");
-    d.profile = r.str("a device profile");
-    d.ram_bytes = get_i64(r, "a device's RAM");
-    d.flash_bytes = get_i64(r, "a device's flash");
-    d.macs_per_second = get_f64(r, "a device's compute rate");
-    d.link_bits_per_second = get_f64(r, "a device's link rate");
-    d.link_latency_s = get_f64(r, "a device's link latency");
-    c.devices.push_back(std::move(d));
-  }
-  c.topology = get_enum(r, "topology", Topology::Bus);
-  return c;
-}
+// ---- the codec of the field lists (plan_file_records.h, docs/plan_format.md) ----
 
 void put_skeleton(ByteWriter& w, const QGraph& g) {
   w.str(g.source_model);
   w.i32(g.input);
   w.i32(g.output);
-  put_count(w, g.tensors.size());
+  w.u32(static_cast<uint32_t>(g.tensors.size()));
   for (const quant::QTensor& t : g.tensors) quant::put_tensor(w, t);
-  put_count(w, g.layers.size());
+  w.u32(static_cast<uint32_t>(g.layers.size()));
   for (const QLayer& l : g.layers) quant::put_layer_skeleton(w, l);
 }
 QGraph get_skeleton(ByteReader& r) {
@@ -398,162 +321,252 @@ QGraph get_skeleton(ByteReader& r) {
   return g;
 }
 
-void put_buffer(ByteWriter& w, const PlanBuffer& b) {
-  w.i32(b.tensor);
-  put_box(w, b.box);
-  w.i32(b.first_step);
-  w.i32(b.last_step);
-  put_i64(w, b.offset);
-}
-PlanBuffer get_buffer(ByteReader& r) {
-  PlanBuffer b;
-  b.tensor = r.i32("a buffer");
-  b.box = get_box(r);
-  b.first_step = r.i32("a buffer");
-  b.last_step = r.i32("a buffer");
-  b.offset = get_i64(r, "a buffer");
-  return b;
-}
+constexpr size_t kBoxBytes = 24;  // six i32
 
-void put_op(ByteWriter& w, const PlanOp& op) {
-  w.u8(static_cast<uint8_t>(op.kind));
-  for (int v : {op.step, op.layer, op.peer, op.tensor}) w.i32(v);
-  put_box(w, op.box);
-  w.i32(op.src_buffer);
-  w.i32(op.dst_buffer);
-  put_count(w, op.inputs.size());
-  for (int b : op.inputs) w.i32(b);
-  put_i64(w, op.scratch_offset);
-  put_i64(w, op.scratch_bytes);
-}
-PlanOp get_op(ByteReader& r) {
-  PlanOp op;
-  op.kind = get_enum(r, "op kind", OpKind::StoreOutput);
-  for (int* v : {&op.step, &op.layer, &op.peer, &op.tensor}) *v = r.i32("an op");
-  op.box = get_box(r);
-  op.src_buffer = r.i32("an op");
-  op.dst_buffer = r.i32("an op");
-  const uint32_t n = r.count("an op's inputs", 4);
-  for (uint32_t i = 0; i < n; ++i) op.inputs.push_back(r.i32("an op's inputs"));
-  op.scratch_offset = get_i64(r, "an op");
-  op.scratch_bytes = get_i64(r, "an op");
-  return op;
-}
-
-void put_weight_slice(ByteWriter& w, const WeightSlice& s, const LayerConstants& k) {
-  w.i32(s.layer);
-  w.i32(s.c0);
-  w.i32(s.c1);
-  put_i64(w, s.bytes);
-  w.i8_array(k.weights);
-  w.i32_array(k.bias);
-  w.i32_array(k.multiplier);
-  w.i32_array(k.shift);
-}
-std::pair<WeightSlice, LayerConstants> get_weight_slice(ByteReader& r) {
-  WeightSlice s;
-  s.layer = r.i32("a weight slice");
-  s.c0 = r.i32("a weight slice");
-  s.c1 = r.i32("a weight slice");
-  s.bytes = get_i64(r, "a weight slice");
-  LayerConstants k;
-  k.layer = s.layer;
-  k.c0 = s.c0;
-  k.c1 = s.c1;
-  k.weights = r.i8_array("slice weights");
-  k.bias = r.i32_array("slice bias");
-  k.multiplier = r.i32_array("slice multipliers");
-  k.shift = r.i32_array("slice shifts");
-  return {s, std::move(k)};
-}
-
-void put_estimate(ByteWriter& w, const ParticipantEstimate& e) {
-  for (int64_t v : {e.macs, e.bytes_sent, e.bytes_received, e.messages_sent}) put_i64(w, v);
-  put_f64(w, e.compute_s);
-  put_f64(w, e.finish_s);
-  put_count(w, e.live_bytes.size());
-  for (int64_t v : e.live_bytes) put_i64(w, v);
-}
-ParticipantEstimate get_estimate(ByteReader& r) {
-  ParticipantEstimate e;
-  for (int64_t* v : {&e.macs, &e.bytes_sent, &e.bytes_received, &e.messages_sent}) {
-    *v = get_i64(r, "an estimate");
+// The least bytes of a record (every list and string empty): what a count
+// of them must leave in the payload.
+struct LeastBytes {
+  size_t bytes = 0;
+  template <class... T>
+  void magic(const char*, const T&...) {
+    bytes += 8;
   }
-  e.compute_s = get_f64(r, "an estimate");
-  e.finish_s = get_f64(r, "an estimate");
-  const uint32_t n = r.count("the memory profile", 8);
-  for (uint32_t i = 0; i < n; ++i) e.live_bytes.push_back(get_i64(r, "the memory profile"));
-  return e;
+  template <class... T>
+  void kind(const char*, const T&...) {
+    bytes += 1;
+  }
+  template <class T>
+  void flag(const char*, T&) {
+    bytes += 1;
+  }
+  template <class T>
+  void i32(const char*, T&) {
+    bytes += 4;
+  }
+  template <class T>
+  void u32(const char*, T&) {
+    bytes += 4;
+  }
+  template <class T>
+  void i64(const char*, T&) {
+    bytes += 8;
+  }
+  template <class T>
+  void u64(const char*, T&) {
+    bytes += 8;
+  }
+  template <class T>
+  void f64(const char*, T&) {
+    bytes += 8;
+  }
+  template <class T>
+  void box(const char*, T&) {
+    bytes += kBoxBytes;
+  }
+  template <class T>
+  void record(const char*, T& r, const char*) {
+    visit_fields(r, *this);
+  }
+  // Strings, arrays, lists, sections and the skeleton: a u32 count at least.
+  template <class... T>
+  void str(const char*, const T&...) {
+    bytes += 4;
+  }
+  template <class... T>
+  void i8s(const char*, const T&...) {
+    bytes += 4;
+  }
+  template <class... T>
+  void i32s(const char*, const T&...) {
+    bytes += 4;
+  }
+  template <class... T>
+  void i64s(const char*, const T&...) {
+    bytes += 4;
+  }
+  template <class... T>
+  void boxes(const char*, const T&...) {
+    bytes += 4;
+  }
+  template <class... T>
+  void list(const char*, const T&...) {
+    bytes += 4;
+  }
+  template <class... T>
+  void slices(const char*, const T&...) {
+    bytes += 4;
+  }
+};
+
+template <class... T>
+size_t least_bytes() {
+  std::tuple<T...> record;
+  LeastBytes counter;
+  std::apply([&](auto&... fields) { visit_fields(fields..., counter); }, record);
+  return counter.bytes;
 }
 
-// One participant's self-contained section: with the skeleton, all a device
-// needs to run its part.
-std::string participant_section(const ParticipantPlan& p,
-                                const std::vector<LayerConstants>& constants) {
-  ByteWriter w;
-  w.str(p.name);
-  w.u8(p.coordinator ? 1 : 0);
-  put_i64(w, p.ram_bytes);
-  put_i64(w, p.flash_bytes);
-  put_count(w, p.buffers.size());
-  for (const PlanBuffer& b : p.buffers) put_buffer(w, b);
-  put_i64(w, p.arena_bytes);
-  put_count(w, p.ops.size());
-  for (const PlanOp& op : p.ops) put_op(w, op);
-  put_count(w, p.weights.size());
-  for (size_t i = 0; i < p.weights.size(); ++i) put_weight_slice(w, p.weights[i], constants[i]);
-  put_i64(w, p.weight_bytes);
-  put_estimate(w, p.estimate);
-  return w.take();
-}
-ParticipantPlan get_participant(ByteReader& r, std::vector<LayerConstants>& constants) {
-  ParticipantPlan p;
-  p.name = r.str("a participant name");
-  p.coordinator = get_bool(r, "a coordinator flag");
-  p.ram_bytes = get_i64(r, "a participant's RAM");
-  p.flash_bytes = get_i64(r, "a participant's flash");
-  const uint32_t buffers = r.count("the buffer table", kBufferBytes);
-  for (uint32_t i = 0; i < buffers; ++i) p.buffers.push_back(get_buffer(r));
-  p.arena_bytes = get_i64(r, "the arena size");
-  const uint32_t ops = r.count("the op list", kOpMinBytes);
-  for (uint32_t i = 0; i < ops; ++i) p.ops.push_back(get_op(r));
-  const uint32_t slices = r.count("the weight slices", kWeightSliceMinBytes);
-  for (uint32_t i = 0; i < slices; ++i) {
-    auto [slice, k] = get_weight_slice(r);
-    p.weights.push_back(slice);
-    constants.push_back(std::move(k));
+class FieldWriter {
+ public:
+  explicit FieldWriter(ByteWriter& w) : w_(w) {}
+  void magic(const char*, const char (&m)[8]) {
+    for (char c : m) w_.u8(static_cast<uint8_t>(c));
   }
-  p.weight_bytes = get_i64(r, "the weight bytes");
-  p.estimate = get_estimate(r);
-  return p;
+  template <class E>
+  void kind(const char*, E v, E) {
+    w_.u8(static_cast<uint8_t>(v));
+  }
+  void flag(const char*, bool v) { w_.u8(v ? 1 : 0); }
+  void i32(const char*, int32_t v) { w_.i32(v); }
+  void u32(const char*, uint32_t v) { w_.u32(v); }
+  void i64(const char*, int64_t v) { w_.u64(static_cast<uint64_t>(v)); }
+  void u64(const char*, uint64_t v) { w_.u64(v); }
+  void f64(const char*, double v) { w_.u64(std::bit_cast<uint64_t>(v)); }  // bit pattern
+  void str(const char*, const std::string& s) { w_.str(s); }
+  void box(const char*, const core::Box& b) {
+    for (int32_t v : {b.c0, b.c1, b.y0, b.y1, b.x0, b.x1}) w_.i32(v);
+  }
+  void i8s(const char*, const std::vector<int8_t>& v) { w_.i8_array(v); }
+  void i32s(const char*, const std::vector<int32_t>& v) { w_.i32_array(v); }
+  void i64s(const char*, const std::vector<int64_t>& v) {
+    count(v.size());
+    for (int64_t x : v) i64(nullptr, x);
+  }
+  void boxes(const char*, const std::vector<core::Box>& v) {
+    count(v.size());
+    for (const core::Box& b : v) box(nullptr, b);
+  }
+  template <class T>
+  void record(const char*, const T& r, const char*) {
+    visit_fields(r, *this);
+  }
+  template <class T>
+  void list(const char*, const std::vector<T>& items, const char*) {
+    count(items.size());
+    for (const T& item : items) visit_fields(item, *this);
+  }
+  void slices(const char*, const std::vector<WeightSlice>& s,
+              const std::vector<LayerConstants>& constants) {
+    count(s.size());
+    for (size_t i = 0; i < s.size(); ++i) visit_fields(s[i], constants[i], *this);
+  }
+  // Each participant behind its byte count, so a reader can skip to its own.
+  void sections(const char*, const std::vector<ParticipantPlan>& participants,
+                const std::vector<std::vector<LayerConstants>>& constants) {
+    count(participants.size());
+    for (size_t p = 0; p < participants.size(); ++p) {
+      ByteWriter section;
+      FieldWriter fields(section);
+      visit_fields(participants[p], constants[p], fields);
+      if (section.bytes().size() > std::numeric_limits<uint32_t>::max()) {
+        throw Error(fmt::format("cannot serialize plan: participant '{}' needs over 4 GiB",
+                                participants[p].name));
+      }
+      w_.str(section.bytes());
+    }
+  }
+  void skeleton(const char*, const QGraph& g) { put_skeleton(w_, g); }
+
+ private:
+  void count(size_t n) { w_.u32(static_cast<uint32_t>(n)); }
+  ByteWriter& w_;
+};
+
+void expect_consumed(const ByteReader& r, const char* what) {
+  if (r.remaining() != 0) {
+    throw Error(fmt::format("'{}': {} unexpected bytes after {} (corrupt plan file)", r.origin(),
+                            r.remaining(), what));
+  }
 }
 
-void put_timeline(ByteWriter& w, const std::vector<TimelineEvent>& timeline) {
-  put_count(w, timeline.size());
-  for (const TimelineEvent& e : timeline) {
-    w.i32(e.participant);
-    w.u8(static_cast<uint8_t>(e.kind));
-    w.i32(e.step);
-    w.i32(e.peer);
-    put_f64(w, e.start_s);
-    put_f64(w, e.end_s);
+// Reads what FieldWriter writes, every read checked against the end of the
+// bytes and every count against the bytes left. `type_` is the record being
+// read, for errors.
+class FieldReader {
+ public:
+  explicit FieldReader(ByteReader& r, const char* type = "payload") : r_(r), type_(type) {}
+  void magic(const char* name, char (&m)[8]) {
+    for (char& c : m) c = static_cast<char>(r_.u8(name));
   }
-}
-std::vector<TimelineEvent> get_timeline(ByteReader& r) {
-  std::vector<TimelineEvent> timeline;
-  const uint32_t n = r.count("the timeline", kEventBytes);
-  for (uint32_t i = 0; i < n; ++i) {
-    TimelineEvent e;
-    e.participant = r.i32("a timeline event");
-    e.kind = get_enum(r, "timeline event kind", OpKind::StoreOutput);
-    e.step = r.i32("a timeline event");
-    e.peer = r.i32("a timeline event");
-    e.start_s = get_f64(r, "a timeline event");
-    e.end_s = get_f64(r, "a timeline event");
-    timeline.push_back(e);
+  template <class E>
+  void kind(const char* name, E& v, E last) {
+    const uint8_t u = r_.u8(name);
+    if (u > static_cast<uint8_t>(last)) {
+      throw Error(fmt::format("'{}': unknown {} {} {} (corrupt or newer plan file)", r_.origin(),
+                              type_, name, u));
+    }
+    v = static_cast<E>(u);
   }
-  return timeline;
-}
+  void flag(const char* name, bool& v) {
+    const uint8_t u = r_.u8(name);
+    if (u > 1) {
+      throw Error(
+          fmt::format("'{}': {} {} is {}, not 0 or 1 (corrupt plan)", r_.origin(), type_, name, u));
+    }
+    v = u == 1;
+  }
+  void i32(const char* name, int32_t& v) { v = r_.i32(name); }
+  void u32(const char* name, uint32_t& v) { v = r_.u32(name); }
+  void i64(const char* name, int64_t& v) { v = static_cast<int64_t>(r_.u64(name)); }
+  void u64(const char* name, uint64_t& v) { v = r_.u64(name); }
+  void f64(const char* name, double& v) { v = std::bit_cast<double>(r_.u64(name)); }
+  void str(const char* name, std::string& s) { s = r_.str(name); }
+  void box(const char* name, core::Box& b) {
+    for (int32_t* v : {&b.c0, &b.c1, &b.y0, &b.y1, &b.x0, &b.x1}) *v = r_.i32(name);
+  }
+  void i8s(const char* name, std::vector<int8_t>& v) { v = r_.i8_array(name); }
+  void i32s(const char* name, std::vector<int32_t>& v) { v = r_.i32_array(name); }
+  void i64s(const char* name, std::vector<int64_t>& v) {
+    v.resize(r_.count(name, 8));
+    for (int64_t& x : v) i64(name, x);
+  }
+  void boxes(const char* name, std::vector<core::Box>& v) {
+    v.resize(r_.count(name, kBoxBytes));
+    for (core::Box& b : v) box(name, b);
+  }
+  template <class T>
+  void record(const char*, T& r, const char* type) {
+    FieldReader fields(r_, type);
+    visit_fields(r, fields);
+  }
+  template <class T>
+  void list(const char* name, std::vector<T>& items, const char* type) {
+    items.resize(r_.count(name, least_bytes<T>()));
+    FieldReader fields(r_, type);
+    for (T& item : items) visit_fields(item, fields);
+  }
+  void slices(const char* name, std::vector<WeightSlice>& s,
+              std::vector<LayerConstants>& constants) {
+    const uint32_t n = r_.count(name, least_bytes<WeightSlice, LayerConstants>());
+    s.resize(n);
+    constants.resize(n);
+    FieldReader fields(r_, "slice");
+    for (uint32_t i = 0; i < n; ++i) {
+      visit_fields(s[i], constants[i], fields);
+      constants[i].layer = s[i].layer;
+      constants[i].c0 = s[i].c0;
+      constants[i].c1 = s[i].c1;
+    }
+  }
+  void sections(const char* name, std::vector<ParticipantPlan>& participants,
+                std::vector<std::vector<LayerConstants>>& constants) {
+    const uint32_t n = r_.count(name, 4);
+    participants.resize(n);
+    constants.resize(n);
+    for (uint32_t p = 0; p < n; ++p) {
+      const std::string section = r_.str("a participant section");
+      ByteReader s(section.data(), section.size(), r_.origin());
+      FieldReader fields(s, "participant");
+      visit_fields(participants[p], constants[p], fields);
+      expect_consumed(s, "a participant section");
+    }
+  }
+  void skeleton(const char*, QGraph& g) { g = get_skeleton(r_); }
+
+ private:
+  ByteReader& r_;
+  const char* type_;
+};
 
 // Checks the plan against the graph and slices every participant's
 // constants out of it; throws before anything is encoded.
@@ -577,74 +590,15 @@ std::vector<std::vector<LayerConstants>> collect_constants(const Plan& plan, con
 std::string serialize_payload(const Plan& plan, const QGraph& g) {
   const auto constants = collect_constants(plan, g);
   ByteWriter w;
-  w.str(plan.model_name);
-  w.u64(plan.model_hash);
-  w.str(plan.strategy);
-  w.str(plan.objective);
-  put_cluster(w, plan.cluster);
-  put_f64(w, plan.coordinator_spec.link_bits_per_second);
-  put_f64(w, plan.coordinator_spec.link_latency_s);
-  put_f64(w, plan.coordinator_spec.macs_per_second);
-  put_i64(w, plan.max_payload_bytes);
-  put_skeleton(w, g);
-  put_count(w, plan.layers.size());
-  for (const LayerPlan& lp : plan.layers) {
-    w.u8(static_cast<uint8_t>(lp.strategy));
-    put_count(w, lp.boxes.size());
-    for (const core::Box& b : lp.boxes) put_box(w, b);
-  }
-  put_count(w, plan.participants.size());
-  for (size_t p = 0; p < plan.participants.size(); ++p) {
-    const std::string section = participant_section(plan.participants[p], constants[p]);
-    if (section.size() > std::numeric_limits<uint32_t>::max()) {
-      throw Error(fmt::format("cannot serialize plan: participant '{}' needs over 4 GiB",
-                              plan.participants[p].name));
-    }
-    w.str(section);  // u32 length + bytes: a reader can skip to its own section
-  }
-  put_f64(w, plan.estimated_latency_s);
-  put_timeline(w, plan.timeline);
+  FieldWriter fields(w);
+  visit_payload(plan, g, constants, fields);
   return w.take();
-}
-
-void expect_consumed(const ByteReader& r, const char* what) {
-  if (r.remaining() != 0) {
-    throw Error(fmt::format("'{}': {} unexpected bytes after {} (corrupt plan file)", r.origin(),
-                            r.remaining(), what));
-  }
 }
 
 PlanFile parse_payload(ByteReader& r) {
   PlanFile f;
-  Plan& plan = f.plan;
-  plan.model_name = r.str("the model name");
-  plan.model_hash = r.u64("the model hash");
-  plan.strategy = r.str("the strategy");
-  plan.objective = r.str("the objective");
-  plan.cluster = get_cluster(r);
-  plan.coordinator_spec.link_bits_per_second = get_f64(r, "the coordinator spec");
-  plan.coordinator_spec.link_latency_s = get_f64(r, "the coordinator spec");
-  plan.coordinator_spec.macs_per_second = get_f64(r, "the coordinator spec");
-  plan.max_payload_bytes = get_i64(r, "the maximum payload");
-  f.graph = get_skeleton(r);
-  const uint32_t layers = r.count("the layer plans", kLayerPlanMinBytes);
-  for (uint32_t i = 0; i < layers; ++i) {
-    LayerPlan lp;
-    lp.strategy = get_enum(r, "strategy", Strategy::Fused);
-    const uint32_t boxes = r.count("a layer plan's boxes", kBoxBytes);
-    for (uint32_t b = 0; b < boxes; ++b) lp.boxes.push_back(get_box(r));
-    plan.layers.push_back(std::move(lp));
-  }
-  const uint32_t participants = r.count("the participant table", 4);
-  for (uint32_t p = 0; p < participants; ++p) {
-    const std::string section = r.str("a participant section");
-    ByteReader s(section.data(), section.size(), r.origin());
-    f.constants.emplace_back();
-    plan.participants.push_back(get_participant(s, f.constants.back()));
-    expect_consumed(s, "a participant section");
-  }
-  plan.estimated_latency_s = get_f64(r, "the estimated latency");
-  plan.timeline = get_timeline(r);
+  FieldReader fields(r);
+  visit_payload(f.plan, f.graph, f.constants, fields);
   expect_consumed(r, "the timeline");
   return f;
 }
@@ -678,11 +632,14 @@ uint64_t fnv1a64(const char* data, size_t size) {
 
 std::string serialize_plan(const Plan& plan, const QGraph& full_graph) {
   const std::string payload = serialize_payload(plan, full_graph);
+  PlanHeader h;
+  std::copy(std::begin(kPlanMagic), std::end(kPlanMagic), std::begin(h.magic));
+  h.version = kPlanFormatVersion;
+  h.payload_bytes = payload.size();
+  h.hash = fnv1a64(payload.data(), payload.size());
   ByteWriter header;
-  for (char c : kPlanMagic) header.u8(static_cast<uint8_t>(c));
-  header.u32(kPlanFormatVersion);
-  header.u64(payload.size());
-  header.u64(fnv1a64(payload.data(), payload.size()));
+  FieldWriter fields(header);
+  visit_header(h, fields);
   return header.bytes() + payload;
 }
 
@@ -700,10 +657,13 @@ PlanFile parse_plan(const std::string& bytes, const std::string& origin) {
     throw Error(fmt::format("'{}': plan file truncated inside its {}-byte header", origin,
                             kPlanHeaderBytes));
   }
-  ByteReader header(bytes.data() + sizeof kPlanMagic, kPlanHeaderBytes - sizeof kPlanMagic, origin);
-  const uint32_t version = header.u32("the version");
-  const uint64_t length = header.u64("the payload length");
-  const uint64_t hash = header.u64("the hash");
+  ByteReader header_bytes(bytes.data(), kPlanHeaderBytes, origin);
+  PlanHeader h;
+  FieldReader fields(header_bytes, "header");
+  visit_header(h, fields);
+  const uint32_t version = h.version;
+  const uint64_t length = h.payload_bytes;
+  const uint64_t hash = h.hash;
   if (version != kPlanFormatVersion) {
     throw Error(
         fmt::format("'{}': unsupported plan format version {} (this build reads version {})",

@@ -13,13 +13,14 @@
 #include <vector>
 
 #include "plan/plan.h"
+#include "plan/plan_file_records.h"
 #include "quant/qgraph.h"
 
 namespace mcusplit::plan {
 
 inline constexpr char kPlanMagic[8] = {'M', 'C', 'U', 'S', 'P', 'L', 'P', 'L'};
 inline constexpr uint32_t kPlanFormatVersion = 3;
-inline constexpr size_t kPlanHeaderBytes = 28;
+inline constexpr size_t kPlanHeaderBytes = plan_header_bytes();
 
 // 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
 uint64_t fnv1a64(const char* data, size_t size);
@@ -39,6 +40,7 @@ struct LayerConstants {
   std::vector<int32_t> bias;
   std::vector<int32_t> multiplier;
   std::vector<int32_t> shift;
+  friend bool operator==(const LayerConstants&, const LayerConstants&) = default;
 };
 
 struct PlanFile {

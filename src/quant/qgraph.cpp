@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "quant/layout.h"
+
 namespace mcusplit::quant {
 
 int64_t layer_macs(const QGraph& g, const QLayer& l) {
@@ -29,20 +31,6 @@ std::vector<int8_t> quantize_input(const QGraph& g, const std::vector<float>& nc
     }
   }
   return q;
-}
-
-std::vector<int8_t> nhwc_to_nchw(const core::TensorShape3& shape, const std::vector<int8_t>& nhwc) {
-  const auto [c, h, w] = shape;
-  std::vector<int8_t> nchw(nhwc.size());
-  for (int32_t ci = 0; ci < c; ++ci) {
-    for (int32_t y = 0; y < h; ++y) {
-      for (int32_t x = 0; x < w; ++x) {
-        nchw[(static_cast<size_t>(ci) * h + y) * w + x] =
-            nhwc[(static_cast<size_t>(y) * w + x) * c + ci];
-      }
-    }
-  }
-  return nchw;
 }
 
 std::vector<float> dequantize_output(const QGraph& g, const std::vector<int8_t>& nhwc) {

@@ -77,9 +77,6 @@ int64_t layer_macs(const QGraph& g, const QLayer& l);
 
 // Converts a float NCHW input (batch 1) to the int8 NHWC input tensor.
 std::vector<int8_t> quantize_input(const QGraph& g, const std::vector<float>& nchw);
-// An int8 tensor of `shape` from NHWC to ONNX's NCHW order (the plain vector
-// for a {n,1,1} shape).
-std::vector<int8_t> nhwc_to_nchw(const core::TensorShape3& shape, const std::vector<int8_t>& nhwc);
 // Converts the int8 NHWC output to float, in the ONNX output order (NCHW, or
 // the plain vector for a {n,1,1} output).
 std::vector<float> dequantize_output(const QGraph& g, const std::vector<int8_t>& nhwc);

@@ -391,4 +391,32 @@ void export_softmax(ExportModel& m, const quant::QLayer& l) {
                  });
 }
 
+void export_pad(ExportModel& m, const quant::QLayer& l) {
+  const kernels::Int8PadParams& p = l.pad;
+  const core::QuantParams in = tensor(m, l.inputs[0]).quant;
+  require_same_quant(l, in, tensor(m, l.output).quant);
+  if (const char* problem = kernels::check_int8_pad_params(p)) refuse_layer(l, problem);
+  const int32_t paddings = int32_constant(
+      m, l.name + "/paddings", {4, 2},
+      {0, 0, p.pad_top, p.output.h - p.input.h - p.pad_top, p.pad_left,
+       p.output.w - p.input.w - p.pad_left, p.pad_c, p.output.c - p.input.c - p.pad_c});
+  const std::vector<int32_t> outputs{m.tensor_of(l.output)};
+  if (p.value == in.zero_point) {
+    // PAD fills int8 with the zero point.
+    m.add_operator(
+        kPad, {m.tensor_of(l.inputs[0]), paddings}, outputs, fb::BuiltinOptions::PadOptions,
+        [](flatbuffers::FlatBufferBuilder& b) { return fb::CreatePadOptions(b).Union(); });
+    return;
+  }
+  ExportTensor value;
+  value.name = l.name + "/pad_value";
+  value.scale = {in.scale};
+  value.zero_point = {in.zero_point};
+  const int32_t v =
+      m.add_constant(std::move(value), std::vector<int8_t>{static_cast<int8_t>(p.value)});
+  m.add_operator(
+      kPadV2, {m.tensor_of(l.inputs[0]), paddings, v}, outputs, fb::BuiltinOptions::PadV2Options,
+      [](flatbuffers::FlatBufferBuilder& b) { return fb::CreatePadV2Options(b).Union(); });
+}
+
 }  // namespace mcusplit::tflite

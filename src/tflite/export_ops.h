@@ -21,5 +21,6 @@ void export_global_average_pool(ExportModel& m, const quant::QLayer& l);  // MEA
 void export_concat(ExportModel& m, const quant::QLayer& l);               // CONCATENATION
 void export_reshape(ExportModel& m, const quant::QLayer& l);              // RESHAPE
 void export_softmax(ExportModel& m, const quant::QLayer& l);              // SOFTMAX
+void export_pad(ExportModel& m, const quant::QLayer& l);                  // PAD, PADV2
 
 }  // namespace mcusplit::tflite

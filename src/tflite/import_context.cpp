@@ -159,6 +159,27 @@ std::vector<float> ImportContext::weight_scales(int32_t tensor, int32_t count) c
   return scales;
 }
 
+std::vector<int32_t> ImportContext::readers(int32_t tensor) const {
+  std::vector<int32_t> found;
+  const auto* ops = model_.graph().operators();
+  for (uint32_t i = 0; ops != nullptr && i < ops->size(); ++i) {
+    const auto* inputs = ops->Get(i)->inputs();
+    if (inputs == nullptr) continue;
+    for (const int32_t t : *inputs) {
+      if (t == tensor) {
+        found.push_back(static_cast<int32_t>(i));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+const ImportContext::FoldedPad* ImportContext::folded_pad(int32_t tensor) const {
+  const auto found = folded_pads_.find(tensor);
+  return found == folded_pads_.end() ? nullptr : &found->second;
+}
+
 bool ImportContext::computed(int q) const {
   return q >= 0 && static_cast<size_t>(q) < computed_.size() && computed_[static_cast<size_t>(q)];
 }

@@ -62,16 +62,33 @@ class ImportContext {
   // Marks the graph input computed (before the operators).
   void set_graph_input(int q);
   bool computed(int q) const;
+  // The indices of the operators that read `tensor`.
+  std::vector<int32_t> readers(int32_t tensor) const;
+
+  // A PAD folded into the convolution that reads its output: the tensor the
+  // PAD reads and the rows and columns it adds before and in all.
+  struct FoldedPad {
+    int32_t source = -1;
+    int32_t top = 0, left = 0;
+    int32_t padded_h = 0, padded_w = 0;
+  };
+  void fold_pad(int32_t padded_tensor, const FoldedPad& pad) { folded_pads_[padded_tensor] = pad; }
+  // The fold whose output is `tensor`, or nullptr.
+  const FoldedPad* folded_pad(int32_t tensor) const;
+
   // After the last operator: errors no longer name one.
   void end_operators() { op_ = nullptr; }
 
- private:
+  // An int8 activation tensor's shape and quantization as activation() reads
+  // them, without making it a QGraph tensor.
   core::TensorShape3 activation_shape(int32_t tensor) const;
   core::QuantParams activation_quant(int32_t tensor) const;
 
+ private:
   const TfliteModel& model_;
   quant::QGraph& graph_;
   std::unordered_map<int32_t, int> qtensor_of_;
+  std::unordered_map<int32_t, FoldedPad> folded_pads_;
   std::vector<bool> computed_;  // by QGraph tensor
   const fb::Operator* op_ = nullptr;
   int32_t op_index_ = -1;

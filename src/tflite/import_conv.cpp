@@ -26,10 +26,35 @@ struct Window {
   fb::ActivationFunctionType activation = fb::ActivationFunctionType::NONE;
 };
 
+}  // namespace
+
+ConvInput conv_input(ImportContext& ctx) {
+  const int32_t x = ctx.input(0);
+  ConvInput c;
+  if (const ImportContext::FoldedPad* pad = ctx.folded_pad(x)) {
+    // Padding with the input's zero point adds nothing to any sum: the
+    // convolution reads the unpadded input and treats the PAD's rows and
+    // columns as its own padding.
+    c.tensor = ctx.activation(pad->source);
+    c.pad_top = pad->top;
+    c.pad_left = pad->left;
+    c.h = pad->padded_h;
+    c.w = pad->padded_w;
+    return c;
+  }
+  c.tensor = ctx.activation(x);
+  c.h = ctx.qtensor(c.tensor).shape.h;
+  c.w = ctx.qtensor(c.tensor).shape.w;
+  return c;
+}
+
+namespace {
+
 // The Conv layer of a convolution whose weights are OHWI ([Cout][kh][kw][Cin/groups]).
 void add_conv_layer(ImportContext& ctx, const Window& win, int32_t kernel_h, int32_t kernel_w,
                     int32_t groups, std::vector<int8_t> weights, int32_t filter_tensor) {
-  const int in = ctx.activation(ctx.input(0));
+  const ConvInput input = conv_input(ctx);
+  const int in = input.tensor;
   const int out = ctx.activation(ctx.output());
   const quant::QTensor& qin = ctx.qtensor(in);
   const quant::QTensor& qout = ctx.qtensor(out);
@@ -38,9 +63,9 @@ void add_conv_layer(ImportContext& ctx, const Window& win, int32_t kernel_h, int
     ctx.fail("strides and dilations must be at least 1");
   }
   const AxisWindow ys =
-      tflite_axis_window(win.padding, qin.shape.h, kernel_h, win.stride_h, win.dilation_h);
+      tflite_axis_window(win.padding, input.h, kernel_h, win.stride_h, win.dilation_h);
   const AxisWindow xs =
-      tflite_axis_window(win.padding, qin.shape.w, kernel_w, win.stride_w, win.dilation_w);
+      tflite_axis_window(win.padding, input.w, kernel_w, win.stride_w, win.dilation_w);
   if (!(qout.shape == core::TensorShape3{cout, ys.out, xs.out})) {
     ctx.fail("output " + ctx.tensor_label(ctx.output()) + " is " + std::to_string(qout.shape.h) +
              "x" + std::to_string(qout.shape.w) + " but the window gives " +
@@ -60,8 +85,8 @@ void add_conv_layer(ImportContext& ctx, const Window& win, int32_t kernel_h, int
   p.stride_w = win.stride_w;
   p.dilation_h = win.dilation_h;
   p.dilation_w = win.dilation_w;
-  p.pad_top = ys.pad_before;
-  p.pad_left = xs.pad_before;
+  p.pad_top = input.pad_top + ys.pad_before;
+  p.pad_left = input.pad_left + xs.pad_before;
   p.groups = groups;
   p.input_zero_point = qin.quant.zero_point;
   p.output_zero_point = qout.quant.zero_point;
@@ -96,7 +121,7 @@ void import_conv_2d(ImportContext& ctx) {
   if (o == nullptr) ctx.fail("has no Conv2DOptions");
   const int32_t filter = ctx.input(1);
   const std::vector<int32_t> fd = ctx.dims(filter);
-  const int in = ctx.activation(ctx.input(0));
+  const int in = conv_input(ctx).tensor;
   const int out = ctx.activation(ctx.output());
   const int32_t cin = ctx.qtensor(in).shape.c;
   const int32_t cout = ctx.qtensor(out).shape.c;
@@ -117,7 +142,7 @@ void import_depthwise_conv_2d(ImportContext& ctx) {
   if (o == nullptr) ctx.fail("has no DepthwiseConv2DOptions");
   const int32_t filter = ctx.input(1);
   const std::vector<int32_t> fd = ctx.dims(filter);
-  const int in = ctx.activation(ctx.input(0));
+  const int in = conv_input(ctx).tensor;
   const int out = ctx.activation(ctx.output());
   const int32_t cin = ctx.qtensor(in).shape.c;
   const int32_t cout = ctx.qtensor(out).shape.c;

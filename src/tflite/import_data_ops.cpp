@@ -1,6 +1,9 @@
-// The operators without weights: pools, reshapes and softmax. TFLite's int8
+// The operators without weights: pools, MEAN, reshapes and softmax. TFLite's int8
 // pools and reshapes keep the input's quantization, so the importer requires
 // it rather than rescale.
+#include <algorithm>
+
+#include "kernels/int8_global_average_pool.h"
 #include "kernels/int8_softmax.h"
 #include "tflite/import_ops.h"
 
@@ -112,6 +115,41 @@ void import_softmax(ImportContext& ctx) {
   l.inputs = {in};
   l.output = out;
   l.softmax = setup.params;
+  ctx.add_layer(std::move(l));
+}
+
+void import_mean(ImportContext& ctx) {
+  const auto* o = ctx.op().builtin_options_as_ReducerOptions();
+  const int in = ctx.activation(ctx.input(0));
+  const int out = ctx.activation(ctx.output());
+  const quant::QTensor& qin = ctx.qtensor(in);
+  const quant::QTensor& qout = ctx.qtensor(out);
+  std::vector<int32_t> axes = ctx.int32_constant(ctx.input(1));
+  for (int32_t& a : axes) {
+    if (a < 0) a += 4;
+  }
+  std::sort(axes.begin(), axes.end());
+  if (ctx.dims(ctx.input(0)).size() != 4 || axes != std::vector<int32_t>{1, 2}) {
+    ctx.fail("reduces other axes than height and width (1 and 2 of a [1, H, W, C] input)");
+  }
+  // TFLM runs its integer Mean (reference_integer_ops::Mean: the global
+  // average pool's arithmetic) only with keep_dims; without it, it divides a
+  // raw sum in float or truncates, another rounding.
+  if (o == nullptr || !o->keep_dims()) {
+    ctx.fail(
+        "has keep_dims false; only MEAN with keep_dims true (TFLM's integer mean over "
+        "height and width) is supported");
+  }
+  if (!(qout.shape == core::TensorShape3{qin.shape.c, 1, 1})) {
+    ctx.fail("output " + ctx.tensor_label(ctx.output()) + " is not [1, 1, 1, " +
+             std::to_string(qin.shape.c) + "]");
+  }
+  quant::QLayer l;
+  l.name = qout.name;
+  l.op = quant::OpType::GlobalAveragePool;
+  l.inputs = {in};
+  l.output = out;
+  l.global_pool = kernels::make_int8_global_average_pool_params(qin.shape, qin.quant, qout.quant);
   ctx.add_layer(std::move(l));
 }
 

@@ -27,6 +27,8 @@ void export_layer(ExportModel& m, const quant::QLayer& l) {
       return export_reshape(m, l);
     case quant::OpType::Softmax:
       return export_softmax(m, l);
+    case quant::OpType::Pad:
+      return export_pad(m, l);
   }
   refuse_layer(l, "unknown operator");
 }

@@ -26,6 +26,15 @@ constexpr Converter kConverters[] = {
     {kReshape, import_reshape},
     {kSqueeze, import_reshape},
     {kSoftmax, import_softmax},
+    {kMean, import_mean},
+    {kFullyConnected, import_fully_connected},
+    {kAdd, import_add},
+    {kConcatenation, import_concatenation},
+    {kPad, import_pad},
+    {kPadV2, import_pad},
+    {kTranspose, refuse_inner_edge_op},
+    {kQuantize, refuse_inner_edge_op},
+    {kDequantize, refuse_inner_edge_op},
 };
 
 const Converter* converter_of(int32_t code) {
@@ -69,12 +78,13 @@ quant::QGraph import_tflite(const std::string& bytes, const std::string& origin)
   quant::QGraph g;
   ImportContext ctx(model, g);
   const fb::SubGraph& sub = model.graph();
-  const int32_t input = single_tensor(ctx, sub.inputs(), "input");
-  const int32_t output = single_tensor(ctx, sub.outputs(), "output");
-  g.input = ctx.activation(input);
+  const GraphEdges edges = graph_edges(ctx, single_tensor(ctx, sub.inputs(), "input"),
+                                       single_tensor(ctx, sub.outputs(), "output"));
+  g.input = ctx.activation(edges.input);
   ctx.set_graph_input(g.input);
   const uint32_t op_count = sub.operators() == nullptr ? 0 : sub.operators()->size();
   for (uint32_t i = 0; i < op_count; ++i) {
+    if (edges.skipped[i]) continue;
     const fb::Operator& op = *sub.operators()->Get(i);
     const int32_t code = model.builtin_code(op);
     const std::string name = builtin_operator_name(code);
@@ -86,7 +96,7 @@ quant::QGraph import_tflite(const std::string& bytes, const std::string& origin)
     c->convert(ctx);
   }
   ctx.end_operators();
-  g.output = ctx.activation(output);
+  g.output = ctx.activation(edges.output);
   if (g.layers.empty() || !ctx.computed(g.output) || g.output == g.input) {
     ctx.fail("the graph output '" + ctx.qtensor(g.output).name +
              "' is not computed by any operator");

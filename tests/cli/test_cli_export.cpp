@@ -1,6 +1,6 @@
 // `mcusplit export` through the executable: the trained Fashion-MNIST model
-// exported to .tflite and read back by infer with the same output bits (once
-// the importer converts all its operators), and refusals that leave no file.
+// exported to .tflite and read back by infer with the same output bits, and
+// refusals that leave no file.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -47,14 +47,7 @@ TEST(CliExport, TheTrainedFashionMnistModelExportsAndInfersTheSameBits) {
     const std::string a = infer_output(mq, kImages + image, dir, "mq.pb", &from_mq);
     ASSERT_EQ(from_mq.exit_code, 0) << from_mq.err;
     const std::string b = infer_output(tflite, kImages + image, dir, "tflite.pb", &from_tflite);
-    if (from_tflite.exit_code != 0) {
-      // Until the importer converts ADD, MEAN and FULLY_CONNECTED: refused by
-      // name, not misread.
-      EXPECT_EQ(from_tflite.exit_code, 2);
-      EXPECT_NE(from_tflite.err.find("is not supported; supported operators:"), std::string::npos)
-          << from_tflite.err;
-      continue;
-    }
+    ASSERT_EQ(from_tflite.exit_code, 0) << from_tflite.err;
     ASSERT_FALSE(a.empty());
     EXPECT_EQ(a, b) << image;
   }

@@ -440,6 +440,10 @@ struct WholeGraphProgram {
           l.op = OpType::Softmax;
           l.softmax = q.softmax;
           break;
+        case quant::OpType::Pad:
+          l.op = OpType::Pad;
+          l.pad = q.pad;
+          break;
         case quant::OpType::Concat:
           l.op = OpType::Concat;
           concat.push_back(q.concat);

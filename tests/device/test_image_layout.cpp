@@ -20,6 +20,7 @@ TEST(ImageLayout, ParameterBlocksKeepTheirWords) {
   EXPECT_EQ(image::param_block_words(OpType::Concat), 2u);
   EXPECT_EQ(image::param_block_words(OpType::Reshape), 6u);
   EXPECT_EQ(image::param_block_words(OpType::Softmax), 6u);
+  EXPECT_EQ(image::param_block_words(OpType::Pad), 10u);
   for (uint32_t i = 0; i < kernels::kOpTypeCount; ++i) {
     EXPECT_LE(image::param_block_words(static_cast<OpType>(i)), image::kImageParamWords) << i;
   }

@@ -4,6 +4,8 @@
 //     infer` and every device's measured high water, bytes and frames equal
 //     the plan's (two inferences, so credit for the next one arriving before
 //     a device's Start is exercised);
+//   - TFLM's person detection model, imported from its .tflite, runs on 2
+//     devices bit-exact with one for both of its test images;
 //   - a firmware whose arena is smaller than the plan needs refuses the plan
 //     at boot, with a message naming the device and the bytes;
 //   - a QEMU killed mid-run is named by the coordinator within the timeout,
@@ -43,6 +45,7 @@
 #include "host/socket_transport.h"
 #include "model/file_io.h"
 #include "plan/plan_file.h"
+#include "support/required_data.h"
 
 namespace mcusplit::testing {
 namespace {
@@ -157,6 +160,49 @@ TEST(QemuRun, TwoDevicesAreBitExactWithOneAndMatchThePlan) {
   }
   // Star: every device-to-device frame went through the coordinator.
   EXPECT_GT(relayed, 0);
+}
+
+// TFLM's person detection model (../shared/models), imported from its
+// .tflite, split over 2 emulated MCUs: bit-exact with one device for both
+// of its test images, and the scores say what TFLM's own test says.
+TEST(QemuRun, PersonDetectOnTwoEmulatedMcusIsBitExactWithOne) {
+  const std::string models = SHARED_MODELS_DIR;
+  const std::string model = models + "/person_detect.tflite";
+  MCUSPLIT_REQUIRE_DATA(std::filesystem::exists(model), "../shared/models (person_detect.tflite)");
+  ScratchDir dir("qemu_person_detect");
+  const std::string plan = dir.file("person-2.plan");
+  const CliResult p =
+      run_cli("plan '" + model + "' --devices 2xteensy41 --topology star -o '" + plan + "'", dir);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  for (const std::string image : {"person", "no_person"}) {
+    SCOPED_TRACE(image);
+    const std::string input = models + "/" + image + "_int8.pb";
+    const std::string single = dir.file(image + "-single.pb");
+    const CliResult i =
+        run_cli("infer '" + model + "' --input '" + input + "' --output '" + single + "'", dir);
+    ASSERT_EQ(i.exit_code, 0) << i.err;
+    const std::string split = dir.file(image + "-split.pb");
+    const CliResult r = run_cli(
+        "run '" + plan + "' --input '" + input + "' --targets qemu --firmware '" +
+            env("MCUSPLIT_FW_DEVICE_ELF") + "' --timeout 60000 --json --output '" + split + "'",
+        dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string a = read_text_file(single);
+    ASSERT_FALSE(a.empty());
+    EXPECT_EQ(read_text_file(split), a);
+    // The last two bytes are the int8 scores: no person, person.
+    const auto no_person = static_cast<int8_t>(a[a.size() - 2]);
+    const auto person = static_cast<int8_t>(a[a.size() - 1]);
+    if (image == "person") {
+      EXPECT_GT(person, no_person);
+    } else {
+      EXPECT_LT(person, no_person);
+    }
+    for (const json& d : json::parse(r.out)["devices"]) {
+      EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << d["name"];
+      EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << d["name"];
+    }
+  }
 }
 
 // The device firmware's stack over a whole run (boot, greeting, two

@@ -16,9 +16,9 @@ OpLayer layer_of(OpType op, const OpParams& params, int32_t inputs,
 }
 
 TEST(OpRegistry, EveryOperatorHasItsRecord) {
-  const std::vector<std::string> names = {"Conv",    "FullyConnected", "Add",
-                                          "MaxPool", "AveragePool",    "GlobalAveragePool",
-                                          "Concat",  "Reshape",        "Softmax"};
+  const std::vector<std::string> names = {
+      "Conv",   "FullyConnected", "Add",     "MaxPool", "AveragePool", "GlobalAveragePool",
+      "Concat", "Reshape",        "Softmax", "Pad"};
   ASSERT_EQ(names.size(), kOpTypeCount);
   for (uint32_t i = 0; i < kOpTypeCount; ++i) {
     const OpRegistration& r = op_registration(static_cast<OpType>(i));

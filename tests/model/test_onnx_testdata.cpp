@@ -5,6 +5,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -143,6 +144,42 @@ TEST(OnnxTestdata, PromotedClipBoundsImportAndRun) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].shape, want.shape);
   EXPECT_EQ(got[0].data, want.data);
+}
+
+// Older PyTorch exports transpose a Linear layer's weight with a Transpose
+// node before MatMul; on an initializer it is folded into a constant, and
+// the model computes what its test data says.
+TEST(OnnxTestdata, TransposedWeightBeforeMatMulIsFolded) {
+  const fs::path dir =
+      fs::path(ONNX_NODE_TEST_DIR) / ".." / "pytorch-converted" / "test_Linear_no_bias";
+  MCUSPLIT_REQUIRE_DATA(fs::exists(dir / "model.onnx"), "libonnx-testdata");
+  const onnx::ModelProto model = read_model(dir / "model.onnx");
+  ASSERT_EQ(model.graph().node(0).op_type(), "Transpose");
+  const Graph g = import_onnx_file((dir / "model.onnx").string());
+  const FloatTensor x = read_tensor_file((dir / "test_data_set_0" / "input_0.pb").string());
+  const FloatTensor want = read_tensor_file((dir / "test_data_set_0" / "output_0.pb").string());
+  const std::vector<FloatTensor> got = run_graph(g, {x});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].shape, want.shape);
+  ASSERT_EQ(got[0].data.size(), want.data.size());
+  for (size_t i = 0; i < want.data.size(); ++i) {
+    EXPECT_NEAR(got[0].data[i], want.data[i], 1e-5f * (1.0f + std::fabs(want.data[i]))) << i;
+  }
+}
+
+// A Transpose of a tensor computed at run time is not an operator of the IR:
+// refused naming it, with Transpose listed among the constant-only ops.
+TEST(OnnxTestdata, TransposeOfActivationsIsRefusedClearly) {
+  const fs::path file = fs::path(ONNX_NODE_TEST_DIR) / "test_transpose_default" / "model.onnx";
+  MCUSPLIT_REQUIRE_DATA(fs::exists(file), "libonnx-testdata");
+  try {
+    import_onnx_file(file.string());
+    ADD_FAILURE() << "imported";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("(Transpose, opset"), std::string::npos) << what;
+    EXPECT_NE(what.find("Squeeze, Transpose, Unsqueeze"), std::string::npos) << what;
+  }
 }
 
 }  // namespace

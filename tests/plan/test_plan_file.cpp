@@ -396,6 +396,22 @@ TEST(PlanFile, RoundTripKeepsEveryField) {
   EXPECT_EQ(serialize_plan(file.plan, f.graph), bytes);
 }
 
+// Equality is every field of the lists (operator== = default): what is
+// read equals what was written, and any field changed makes it unequal.
+TEST(PlanFile, ParsedPlanEqualsTheWrittenOne) {
+  Fixture f;
+  const PlanFile file = parse_plan(serialize_plan(f.plan, f.graph), "mem.plan");
+  EXPECT_TRUE(file.plan == f.plan);
+  Plan changed = f.plan;
+  changed.participants[1].ops[1].inputs.push_back(-1);
+  EXPECT_FALSE(file.plan == changed);
+  changed = f.plan;
+  changed.participants[0].estimate.finish_s += 1e-9;
+  EXPECT_FALSE(file.plan == changed);
+  const PlanFile again = parse_plan(serialize_plan(file.plan, f.graph), "mem.plan");
+  EXPECT_TRUE(again.constants == file.constants);
+}
+
 TEST(PlanFile, HeaderLayout) {
   Fixture f;
   const std::string bytes = serialize_plan(f.plan, f.graph);

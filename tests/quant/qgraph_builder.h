@@ -254,6 +254,10 @@ inline std::vector<int8_t> evaluate_without_arena(const QGraph& g,
             l.softmax, tile(0), otile,
             scratch(kernels::int8_softmax_scratch_bytes(l.softmax, otile.box)));
         break;
+      case OpType::Pad:
+        s = kernels::int8_pad(l.pad, tile(0), otile,
+                              scratch(kernels::int8_pad_scratch_bytes(l.pad, otile.box)));
+        break;
       case OpType::GlobalAveragePool:
         s = kernels::int8_global_average_pool(
             l.global_pool, tile(0), otile,

@@ -1,15 +1,15 @@
 // The documented field lists (docs/mq_format.md, which docs/device_image.md
-// and docs/plan_format.md refer to) must be the code's: every op params row
+// and docs/plan_format.md refer to; their own records: ImageRecordDocs.*,
+// PlanFormatDocs.*) must be the code's: every op params row
 // and the concat block are compared with the field lists of
 // kernels/op_params.h, name by name and type by type.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "kernels/op_registry.h"
+#include "support/markdown_table.h"
 
 namespace mcusplit::kernels {
 namespace {
@@ -41,24 +41,10 @@ struct FieldSpelling {
 
 // Rows "| key | value |" of the markdown table whose header is `header`.
 std::map<std::string, std::string> table(const std::string& path, const std::string& header) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << "cannot open " << path;
   std::map<std::string, std::string> rows;
-  std::string line;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    if (line == header) {
-      inside = true;
-      continue;
-    }
-    if (!inside) continue;
-    if (line.rfind("| ---", 0) == 0) continue;
-    if (line.rfind("| ", 0) != 0) break;
-    const size_t bar = line.find(" | ", 2);
-    const std::string key = line.substr(2, bar - 2);
-    std::string value = line.substr(bar + 3);
-    value = value.substr(0, value.rfind(" |"));
-    rows[key] = value;
+  for (const auto& cells : mcusplit::testing::markdown_table(path, header)) {
+    EXPECT_EQ(cells.size(), 2u) << path << ": a row of " << header;
+    if (cells.size() == 2) rows[cells[0]] = cells[1];
   }
   return rows;
 }

@@ -106,4 +106,45 @@ inline OptionsWriter depthwise_options(fb::Padding padding, int32_t stride,
   };
 }
 
+inline OptionsWriter pool_options(fb::Padding padding, int32_t stride, int32_t filter) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return fb::CreatePool2DOptions(b, padding, stride, stride, filter, filter).Union();
+  };
+}
+
+inline OptionsWriter fully_connected_options(fb::ActivationFunctionType act) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return fb::CreateFullyConnectedOptions(b, act).Union();
+  };
+}
+
+inline OptionsWriter add_options(fb::ActivationFunctionType act) {
+  return [=](flatbuffers::FlatBufferBuilder& b) { return fb::CreateAddOptions(b, act).Union(); };
+}
+
+inline OptionsWriter concatenation_options(int32_t axis) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return fb::CreateConcatenationOptions(b, axis).Union();
+  };
+}
+
+inline OptionsWriter reducer_options(bool keep_dims) {
+  return [=](flatbuffers::FlatBufferBuilder& b) {
+    return fb::CreateReducerOptions(b, keep_dims).Union();
+  };
+}
+
+// An operator with its options (NONE: without).
+inline TestOp make_op(int32_t code, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                      fb::BuiltinOptions type = fb::BuiltinOptions::NONE,
+                      OptionsWriter options = nullptr) {
+  TestOp op;
+  op.code = code;
+  op.inputs = std::move(inputs);
+  op.outputs = std::move(outputs);
+  op.options_type = type;
+  op.options = std::move(options);
+  return op;
+}
+
 }  // namespace mcusplit::tflite::testing
