@@ -36,8 +36,10 @@ test-asan:
 	$(MAKE) test PRESET=asan
 
 # libFuzzer on the frame decoder (fuzz preset: clang, ASan+UBSan) for a
-# bounded time; the corpus it grows stays in build/fuzz/corpus.
-# FUZZ_TARGET=device_image fuzzes the device image parser instead.
+# bounded time; the corpus it grows stays in build/fuzz/corpus, seeded from
+# fuzz/corpus/TARGET where one is committed.
+# FUZZ_TARGET=device_image fuzzes the device image parser instead,
+# FUZZ_TARGET=tflite the TFLite reader and importer.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?= frame_decoder
 fuzz: setup
@@ -45,7 +47,7 @@ fuzz: setup
 	cmake --build --preset fuzz --target fuzz_$(FUZZ_TARGET) -j $(JOBS)
 	mkdir -p build/fuzz/corpus/$(FUZZ_TARGET)
 	build/fuzz/fuzz/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  -dict=fuzz/$(FUZZ_TARGET).dict build/fuzz/corpus/$(FUZZ_TARGET)
+	  -dict=fuzz/$(FUZZ_TARGET).dict build/fuzz/corpus/$(FUZZ_TARGET) $(wildcard fuzz/corpus/$(FUZZ_TARGET))
 
 format:
 	find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -50,7 +50,7 @@ struct RunArgs {
 host::RunRequest to_request(const RunArgs& a) {
   host::RunRequest r;
   r.plan_path = a.plan;
-  r.model_path = a.model;
+  if (!a.model.empty()) r.model = host::RunModel{a.model, read_int8_model(a.model)};
   r.targets = host::parse_run_targets(a.targets);
   r.workers = host::parse_worker_list(a.workers);
   r.topology = host::parse_run_topology(a.topology);
@@ -134,7 +134,7 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::IsMember({"stop", "replan"}))
       ->capture_default_str();
   cmd->add_option("--model", args->model,
-                  "The .mq model the plan was made from (for --on-failure replan)");
+                  "The .mq or .tflite model the plan was made from (for --on-failure replan)");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
   cmd->add_flag("--icount", args->icount,
                 "--targets qemu: run QEMU with -icount shift=7 and report each device's "

@@ -13,5 +13,6 @@ void add_eval_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_worker_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace mcusplit::cli

@@ -32,13 +32,21 @@ struct ActivationRange {
 // Clamp for a real-valued range [lo, hi] (use +-INFINITY for no bound), as
 // TFLite's CalculateActivationRangeQuantized. Host side.
 inline ActivationRange quantized_activation_range(const QuantParams& q, float lo, float hi) {
+  // round(x / scale) as TFLite computes it, held within int32 before the
+  // conversion (a tiny scale would overflow it); the clamp to int8 below
+  // makes any value past the bound the same.
+  const auto steps = [&](float x) {
+    const float r = std::round(x / q.scale);
+    constexpr float kBound = 1e9f;
+    return static_cast<int32_t>(r > kBound ? kBound : r < -kBound ? -kBound : r);
+  };
   ActivationRange r;
   if (std::isfinite(lo)) {
-    const auto v = q.zero_point + static_cast<int32_t>(std::round(lo / q.scale));
+    const auto v = q.zero_point + steps(lo);
     r.min = v > r.min ? v : r.min;
   }
   if (std::isfinite(hi)) {
-    const auto v = q.zero_point + static_cast<int32_t>(std::round(hi / q.scale));
+    const auto v = q.zero_point + steps(hi);
     r.max = v < r.max ? v : r.max;
   }
   return r;

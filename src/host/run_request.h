@@ -9,12 +9,21 @@
 
 #include "host/run_modes.h"
 #include "host/socket_io.h"
+#include "quant/qgraph.h"
 
 namespace mcusplit::host {
 
+// The model a plan was made from, read by the caller (the CLI reads .mq and
+// .tflite files alike), so the run session need not know model formats.
+struct RunModel {
+  std::string path;  // named in errors
+  quant::QGraph graph;
+};
+
 struct RunRequest {
-  std::string plan_path;   // a plan file (mcusplit plan -o)
-  std::string model_path;  // the .mq model it was made from; "" = none (OnFailure::Replan needs it)
+  std::string plan_path;  // a plan file (mcusplit plan -o)
+  // The model the plan was made from; unset = none (OnFailure::Replan needs it).
+  std::optional<RunModel> model;
   RunTargets targets = RunTargets::Workers;
   // Running workers in device order (Workers only); empty: started here.
   std::vector<SocketAddress> workers;

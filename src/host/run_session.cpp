@@ -9,8 +9,6 @@
 #include "common/error.h"
 #include "host/replan.h"
 #include "host/run_devices.h"
-#include "model/file_io.h"
-#include "quant/mq_format.h"
 
 namespace mcusplit::host {
 namespace {
@@ -55,17 +53,18 @@ RunSession::RunSession(RunRequest request) : request_(std::move(request)) {
   const RunRequest& r = request_;
   if (r.repeat < 1) throw Error("--repeat must be at least 1");
   if (r.timeout && r.timeout->count() <= 0) throw Error("--timeout must be positive");
-  if (r.on_failure == OnFailure::Replan && r.model_path.empty()) {
-    throw Error("--on-failure replan needs --model MODEL.mq: the plan holds only weight slices");
+  if (r.on_failure == OnFailure::Replan && !r.model) {
+    throw Error(
+        "--on-failure replan needs --model MODEL.mq|MODEL.tflite: the plan holds only weight "
+        "slices");
   }
   plan_bytes_ = read_plan_bytes(r.plan_path);
   file_ = plan::parse_plan(plan_bytes_, r.plan_path);
-  if (!r.model_path.empty()) {
-    const std::string mq = model::read_file_bytes(r.model_path);
-    if (plan::fnv1a64(mq.data(), mq.size()) != file_.plan.model_hash) {
-      throw Error("'" + r.model_path + "' is not the model '" + r.plan_path + "' was planned for");
+  if (r.model) {
+    if (plan::model_hash(r.model->graph) != file_.plan.model_hash) {
+      throw Error("'" + r.model->path + "' is not the model '" + r.plan_path + "' was planned for");
     }
-    full_graph_ = quant::parse_mq(mq, r.model_path);
+    full_graph_ = r.model->graph;
   }
   check_modes(r);
   if (!r.workers.empty() && static_cast<int>(r.workers.size()) != file_.plan.device_count()) {

@@ -17,6 +17,7 @@
 #include "model/file_io.h"
 #include "plan/layer_geometry.h"
 #include "quant/mq_codec.h"
+#include "quant/mq_format.h"
 
 namespace mcusplit::plan {
 namespace {
@@ -614,6 +615,11 @@ Error reworded(const Error& e) {
 }
 
 }  // namespace
+
+uint64_t model_hash(const quant::QGraph& graph) {
+  const std::string mq = quant::serialize_mq(graph);
+  return fnv1a64(mq.data(), mq.size());
+}
 
 uint64_t fnv1a64(const char* data, size_t size) {
   uint64_t h = 0xcbf29ce484222325ull;

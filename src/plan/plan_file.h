@@ -24,6 +24,9 @@ inline constexpr size_t kPlanHeaderBytes = plan_header_bytes();
 
 // 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
 uint64_t fnv1a64(const char* data, size_t size);
+// A plan's model hash: FNV-1a of the model's .mq bytes (quant::serialize_mq),
+// whatever file the model was read from.
+uint64_t model_hash(const quant::QGraph& graph);
 
 // Output channels (fully connected: neurons) [c0, c1) of one layer's
 // constants: weights rows of the OHWI / [N][K] array, bias (empty if the

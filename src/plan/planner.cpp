@@ -7,7 +7,6 @@
 #include "common/error.h"
 #include "plan/fused_bands.h"
 #include "plan/plan_file.h"
-#include "quant/mq_format.h"
 
 namespace mcusplit::plan {
 
@@ -242,8 +241,7 @@ Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOption
     last = worst_overflow(plan);
     if (last.device < 0) {
       plan.model_name = graph.source_model;
-      const std::string mq = quant::serialize_mq(graph);
-      plan.model_hash = fnv1a64(mq.data(), mq.size());
+      plan.model_hash = model_hash(graph);
       plan.strategy = scheme_name(options.scheme);
       plan.objective = objective_name(options.objective);
       return plan;

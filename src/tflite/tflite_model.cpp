@@ -1,6 +1,7 @@
 #include "tflite/tflite_model.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/core.h>
 
@@ -29,9 +30,10 @@ int64_t element_count(const flatbuffers::Vector<int32_t>* shape) {
   int64_t n = 1;
   if (shape == nullptr) return n;
   for (const int32_t d : *shape) {
-    if (d < 0) return -1;
+    // Checked before multiplying: the product of two large dims overflows.
+    constexpr int64_t kLimit = int64_t{1} << 40;
+    if (d < 0 || (d > 0 && n > kLimit / d)) return -1;
     n *= d;
-    if (n > (int64_t{1} << 40)) return -1;
   }
   return n;
 }
@@ -129,6 +131,14 @@ void TfliteModel::check_structure() {
       fail(origin_,
            "tensor '" + tensor_name(t) +
                "' keeps its data outside the flatbuffer (a model over 2 GB); not supported");
+    }
+    // The verifier checks a vector's length field, not that 8-byte elements
+    // are 8-byte aligned; reading misaligned int64 zero points is undefined.
+    const fb::QuantizationParameters* q = tensor.quantization();
+    if (q != nullptr && q->zero_point() != nullptr &&
+        reinterpret_cast<uintptr_t>(q->zero_point()->data()) % alignof(int64_t) != 0) {
+      fail(origin_, "tensor '" + tensor_name(t) + "' (index " + std::to_string(t) +
+                        ") has misaligned zero points (a corrupt file)");
     }
     const auto* data = constant_data(t);
     if (data == nullptr) continue;

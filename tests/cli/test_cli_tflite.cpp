@@ -1,6 +1,7 @@
 // TFLM's person detection model through the mcusplit executable: inspect,
 // infer with the int8 test inputs, plan and run over TCP on local workers
-// (bit-exact with infer), and a bad .tflite refused with exit code 2.
+// (bit-exact with infer, also given the .tflite as --model), and a bad
+// .tflite refused with exit code 2.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -38,6 +39,14 @@ TEST(CliTflite, InfersPlansAndRunsPersonDetectBitExact) {
   const std::string a = read_text_file(single), b = read_text_file(split);
   ASSERT_FALSE(a.empty());
   EXPECT_EQ(a, b);
+  // --model names the .tflite the plan was made from (what a re-plan reads):
+  // read as the plan's model, the run is bit-exact too.
+  const std::string with_model = dir.file("with_model.pb");
+  r = run_cli("run '" + plan + "' --input '" + kPerson + "' --output '" + with_model +
+                  "' --on-failure replan --model '" + kModel + "'",
+              dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(with_model), a);
   // The last two bytes are the int8 scores: no person, person.
   EXPECT_GT(static_cast<int8_t>(a[a.size() - 1]), static_cast<int8_t>(a[a.size() - 2]));
 }

@@ -112,6 +112,33 @@ TEST_F(RunSessionTest, RunsAPlanOnThreadWorkersBitExactWithOneDevice) {
   EXPECT_EQ(outcome.run.replanned_without, "");
 }
 
+// The model is checked by its content (the .mq bytes the planner hashed),
+// whatever file it was read from: the plan's own graph is accepted, a graph
+// differing in one weight is refused naming both files.
+TEST_F(RunSessionTest, TheModelIsThePlansByContent) {
+  RunRequest r;
+  r.plan_path = plan_path_;
+  r.model = RunModel{"same.tflite", graph_};
+  r.on_failure = OnFailure::Replan;
+  EXPECT_NO_THROW(RunSession{r});
+  quant::QGraph other = graph_;
+  for (quant::QLayer& l : other.layers) {
+    if (!l.weights.empty()) {
+      l.weights[0] = static_cast<int8_t>(l.weights[0] == 1 ? 2 : 1);
+      break;
+    }
+  }
+  r.model = RunModel{"other.mq", other};
+  try {
+    RunSession session(r);
+    ADD_FAILURE() << "a different model was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+    EXPECT_EQ(std::string(e.what()),
+              "'other.mq' is not the model '" + plan_path_ + "' was planned for");
+  }
+}
+
 // Each pair of modes that does not go together is bad input, refused before
 // any device is started.
 TEST_F(RunSessionTest, RefusesModesThatDoNotGoTogether) {

@@ -2,9 +2,11 @@
 // exit code 2, never a crash.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 
 #include "common/error.h"
+#include "model/file_io.h"
 #include "tflite/tflite_import.h"
 #include "tflite_builder.h"
 
@@ -154,6 +156,34 @@ TEST(TfliteBadInput, OtherVersionsAndWrongShapesAreNamed) {
   no_options.ops[0].options_type = fb::BuiltinOptions::NONE;
   no_options.ops[0].options = nullptr;
   EXPECT_NE(import_error(no_options.serialize()).find("has no Conv2DOptions"), std::string::npos);
+}
+
+// The fuzzer's find: a file that verifies but whose int64 zero points sit
+// 4 bytes off their alignment (reading them is undefined behaviour).
+TEST(TfliteBadInput, MisalignedZeroPointsAreRefused) {
+  const std::string bytes = model::read_file_bytes(
+      std::string(MCUSPLIT_SOURCE_DIR) + "/fuzz/corpus/tflite/misaligned_zero_points.tflite");
+  EXPECT_NE(import_error(bytes).find("has misaligned zero points"), std::string::npos);
+}
+
+// The committed fuzz corpus (seeds and the fuzzer's finds: a shape whose
+// element count overflows, an output scale so small its ReLU6 bound
+// overflows int32, a NUL in a tensor name): each imports or is refused with
+// one line (the asan preset runs this under the sanitizers).
+TEST(TfliteBadInput, TheFuzzCorpusImportsOrIsRefusedByLine) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(MCUSPLIT_SOURCE_DIR) +
+                                                               "/fuzz/corpus/tflite")) {
+    const std::string bytes = model::read_file_bytes(entry.path().string());
+    ++files;
+    try {
+      import_tflite(bytes, entry.path().filename().string());
+    } catch (const Error& e) {
+      EXPECT_EQ(e.exit_code(), kExitBadInput) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_GE(files, 5);
 }
 
 }  // namespace
