@@ -2,19 +2,29 @@
 // (depthwise [1][kh][kw][Cout] becomes [Cout][kh][kw]), int32 bias as it is,
 // one multiplier and shift per output channel from input_scale *
 // weight_scale[c] / output_scale, as TFLM's PopulateConvolutionQuantizationParams.
+#include <algorithm>
+#include <climits>
+
 #include "core/fixed_point.h"
 #include "tflite/import_ops.h"
 
 namespace mcusplit::tflite {
 
+// In 64 bits: a file's stride, kernel or dilation may be any int32 (a
+// fuzzer found the overflow). Results outside int32 are clamped, so they
+// never equal a real dimension and the caller's shape check refuses them.
 AxisWindow tflite_axis_window(fb::Padding padding, int32_t in, int32_t kernel, int32_t stride,
                               int32_t dilation) {
+  const auto clamp32 = [](int64_t v) {
+    return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+  };
+  const int64_t effective = (int64_t{kernel} - 1) * dilation + 1;
+  const int64_t out = padding == fb::Padding::SAME ? (int64_t{in} + stride - 1) / stride
+                                                   : (int64_t{in} - effective + stride) / stride;
+  const int64_t total = (out - 1) * stride + effective - in;
   AxisWindow w;
-  const int32_t effective = (kernel - 1) * dilation + 1;
-  w.out = padding == fb::Padding::SAME ? (in + stride - 1) / stride
-                                       : (in - effective + stride) / stride;
-  const int32_t total = (w.out - 1) * stride + effective - in;
-  w.pad_before = total > 0 ? total / 2 : 0;
+  w.out = clamp32(out);
+  w.pad_before = total > 0 ? clamp32(total / 2) : 0;
   return w;
 }
 

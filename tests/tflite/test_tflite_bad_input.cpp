@@ -168,7 +168,8 @@ TEST(TfliteBadInput, MisalignedZeroPointsAreRefused) {
 
 // The committed fuzz corpus (seeds and the fuzzer's finds: a shape whose
 // element count overflows, an output scale so small its ReLU6 bound
-// overflows int32, a NUL in a tensor name): each imports or is refused with
+// overflows int32, a NUL in a tensor name, a stride of 2^31 - 1 that
+// overflowed the window arithmetic): each imports or is refused with
 // one line (the asan preset runs this under the sanitizers).
 TEST(TfliteBadInput, TheFuzzCorpusImportsOrIsRefusedByLine) {
   int files = 0;

@@ -5,6 +5,8 @@
 // positions skipped.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include <cstring>
 #include <random>
 
@@ -189,6 +191,13 @@ TEST(TfliteImport, TfliteWindowGeometry) {
   EXPECT_EQ(tflite_axis_window(fb::Padding::SAME, 6, 4, 1, 1).pad_before, 1);
   EXPECT_EQ(tflite_axis_window(fb::Padding::VALID, 3, 3, 1, 1).out, 1);
   EXPECT_EQ(tflite_axis_window(fb::Padding::VALID, 7, 3, 2, 2).out, 2);
+  // Any int32 a file holds, without overflow (the fuzzer's stride of
+  // 2^31 - 1): what falls outside int32 is clamped and matches no shape.
+  EXPECT_EQ(tflite_axis_window(fb::Padding::SAME, 4, 3, INT32_MAX, 1).out, 1);
+  EXPECT_EQ(tflite_axis_window(fb::Padding::SAME, 4, 3, INT32_MAX, 1).pad_before, 0);
+  EXPECT_EQ(tflite_axis_window(fb::Padding::VALID, 4, 3, 1, INT32_MAX).out, INT32_MIN);
+  EXPECT_EQ(tflite_axis_window(fb::Padding::SAME, 4, INT32_MAX, 1, INT32_MAX).pad_before,
+            INT32_MAX);
 }
 
 }  // namespace
