@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
 #include "quant/mq_format.h"
@@ -75,6 +76,44 @@ TEST(CliExport, ARefusedLayerIsOneLineAndLeavesNoFile) {
   r = run_cli("export '" + mq + "' -o out.mq", dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("does not end in .tflite"), std::string::npos) << r.err;
+}
+
+// MobileNetV2-1.0 at 224 as a .tflite (the converters' full-size case: its
+// strided convolutions get a PAD in front, global pooling is MEAN, the
+// classifier FULLY_CONNECTED, the residuals ADD): imported back, it infers
+// the .mq's bits, plans onto 8xteensy41 with 256 KiB each exactly as the
+// .mq does, and runs split on 8 workers bit-exact with one device.
+TEST(CliExport, MobileNetV2At224AsTfliteRunsSplitOnEightBitExact) {
+  ScratchDir dir("cli_export_224");
+  const std::string onnx = dir.file("mnv2.onnx");
+  ASSERT_EQ(run_cli("zoo mobilenetv2 -o '" + onnx + "'", dir).exit_code, 0);
+  const std::string mq = dir.file("mnv2.mq");
+  ASSERT_EQ(
+      run_cli("quantize '" + onnx + "' --calib random --samples 2 -o '" + mq + "'", dir).exit_code,
+      0);
+  const std::string tflite = dir.file("mnv2.tflite");
+  CliResult r = run_cli("export '" + mq + "' -o '" + tflite + "'", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string image = kImages + "fashion_test1_pullover.pgm";
+  const auto output = [&](const std::string& verb, const std::string& name) {
+    const std::string out = dir.file(name);
+    const CliResult c = run_cli(verb + " --input '" + image + "' --output '" + out + "'", dir);
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return c.exit_code == 0 ? read_text_file(out) : "";
+  };
+  const std::string single = output("infer '" + mq + "'", "mq.pb");
+  ASSERT_FALSE(single.empty());
+  EXPECT_EQ(output("infer '" + tflite + "'", "tflite.pb"), single);
+  const auto peak = [&](const std::string& model, const std::string& plan) {
+    const CliResult c = run_cli(
+        "plan '" + model + "' --devices 8xteensy41 --ram 256KiB --json -o '" + dir.file(plan) + "'",
+        dir);
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return c.exit_code == 0 ? nlohmann::json::parse(c.out)["max_peak_ram_bytes"].get<int64_t>()
+                            : int64_t{-1};
+  };
+  EXPECT_EQ(peak(tflite, "t.plan"), peak(mq, "m.plan"));
+  EXPECT_EQ(output("run '" + dir.file("t.plan") + "'", "split.pb"), single);
 }
 
 }  // namespace
