@@ -179,6 +179,33 @@ else
 fi
 
 echo
+echo "== TFLM's person detection model (.tflite from ../shared/models): imported with its own int8"
+echo "   quantization, both test images on one device, then split on 4 workers (4xnrf52840)"
+MODELS="$(dirname "${BASH_SOURCE[0]}")/../../shared/models"
+if [[ -f "$MODELS/person_detect.tflite" ]]; then
+  "$MCUSPLIT" plan "$MODELS/person_detect.tflite" --devices 4xnrf52840 -o "$OUT/person.plan" > /dev/null
+  for image in person no_person; do
+    "$MCUSPLIT" infer "$MODELS/person_detect.tflite" --input "$MODELS/${image}_int8.pb" \
+      --output "$OUT/$image-single.pb" > /dev/null
+    "$MCUSPLIT" run "$OUT/person.plan" --input "$MODELS/${image}_int8.pb" \
+      --output "$OUT/$image-split.pb" > /dev/null
+    python3 - "$OUT/$image-single.pb" "$image" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+no_person, person = (b - 256 if b > 127 else b for b in data[-2:])
+print(f"  {sys.argv[2] + ' image:':<18} person score {person:4d}, no-person score {no_person:4d}")
+EOF
+    if ! cmp -s "$OUT/$image-single.pb" "$OUT/$image-split.pb"; then
+      echo "  the split output DIFFERS from infer"
+      exit 1
+    fi
+  done
+  echo "  both split outputs are bit-exact with infer"
+else
+  echo "  skipped: no ../shared/models/person_detect.tflite beside the source tree"
+fi
+
+echo
 echo "== accuracy on the 10,000 test images"
 "$MCUSPLIT" eval "$MODEL" --idx "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz"
 "$MCUSPLIT" eval "$OUT/fashion.mq" --idx "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz"
