@@ -41,14 +41,15 @@ int64_t slice_bytes(const QLayer& l, int32_t c0, int32_t c1) {
          array(l.shift.size(), 4);
 }
 
-// One stretch of a participant's arena and the steps it is live: a buffer,
-// or a Compute's kernel scratch (live for its step).
+// One stretch of a participant's arena and the steps it is live: buffer
+// `buffer`, or the kernel scratch of op `op` (live for its step).
 struct ArenaRegion {
   int64_t offset = 0;
   int64_t bytes = 0;
   int first_step = 0;
   int last_step = 0;
-  std::string text;
+  int buffer = -1;
+  int op = -1;
 };
 
 std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
@@ -57,17 +58,22 @@ std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
   for (size_t b = 0; b < pp.buffers.size(); ++b) {
     const PlanBuffer& buf = pp.buffers[b];
     regions.push_back(ArenaRegion{buf.offset, buf.bytes(), buf.first_step, buf.last_step,
-                                  ctx.buffer_text(p, static_cast<int>(b))});
+                                  static_cast<int>(b), -1});
   }
   for (size_t i = 0; i < pp.ops.size(); ++i) {
     const PlanOp& o = pp.ops[i];
     if (o.scratch_bytes <= 0) continue;
     regions.push_back(
-        ArenaRegion{o.scratch_offset, o.scratch_bytes, o.step, o.step,
-                    fmt::format("the kernel scratch of op {} ([{}, {}), step {})", i,
-                                o.scratch_offset, o.scratch_offset + o.scratch_bytes, o.step)});
+        ArenaRegion{o.scratch_offset, o.scratch_bytes, o.step, o.step, -1, static_cast<int>(i)});
   }
   return regions;
+}
+
+// Words for a region, made only when a problem names it.
+std::string region_text(const Context& ctx, int p, const ArenaRegion& r) {
+  if (r.buffer >= 0) return ctx.buffer_text(p, r.buffer);
+  return fmt::format("the kernel scratch of op {} ([{}, {}), step {})", r.op, r.offset,
+                     r.offset + r.bytes, r.first_step);
 }
 
 void check_overlaps(Context& ctx, int p, const std::vector<ArenaRegion>& regions) {
@@ -86,7 +92,8 @@ void check_overlaps(Context& ctx, int p, const std::vector<ArenaRegion>& regions
       if (b.offset >= end) break;
       if (a.first_step <= b.last_step && b.first_step <= a.last_step) {
         ctx.add(fmt::format("{}: {} and {} share arena bytes [{}, {}) while both live at step {}",
-                            ctx.who(p), a.text, b.text, b.offset, std::min(end, b.offset + b.bytes),
+                            ctx.who(p), region_text(ctx, p, a), region_text(ctx, p, b), b.offset,
+                            std::min(end, b.offset + b.bytes),
                             std::max(a.first_step, b.first_step)));
       }
     }
