@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
+#include "core/fixed_point.h"
 
 namespace mcusplit::tflite {
 
@@ -40,6 +41,30 @@ int32_t ImportContext::output(int k) const {
   const int count = op_->outputs() == nullptr ? 0 : static_cast<int>(op_->outputs()->size());
   if (k >= count) fail("has " + std::to_string(count) + " outputs");
   return op_->outputs()->Get(static_cast<flatbuffers::uoffset_t>(k));
+}
+
+void ImportContext::add_requantization(quant::QLayer& layer,
+                                       const std::vector<float>& weight_scales, int32_t count,
+                                       float input_scale, float output_scale) {
+  for (int32_t c = 0; c < count; ++c) {
+    const double effective = static_cast<double>(input_scale) *
+                             static_cast<double>(weight_scales[static_cast<size_t>(c)]) /
+                             static_cast<double>(output_scale);
+    const core::QuantizedMultiplier m = core::quantize_multiplier(effective);
+    layer.multiplier.push_back(m.multiplier);
+    layer.shift.push_back(m.shift);
+  }
+}
+
+std::vector<int32_t> ImportContext::optional_bias(int32_t count, const std::string& per) const {
+  const int32_t bias = input(2, /*optional=*/true);
+  if (bias < 0) return {};
+  std::vector<int32_t> values = int32_constant(bias);
+  if (static_cast<int32_t>(values.size()) != count) {
+    fail("bias " + tensor_label(bias) + " has " + std::to_string(values.size()) + " values for " +
+         std::to_string(count) + " " + per);
+  }
+  return values;
 }
 
 std::string ImportContext::tensor_label(int32_t tensor) const {

@@ -56,6 +56,16 @@ class ImportContext {
 
   std::string tensor_label(int32_t tensor) const;  // "'name' (tensor i)"
 
+  // A weighted layer's requantization: for each of the first `count` weight
+  // scales, the multiplier and shift of input_scale * weight_scale /
+  // output_scale, as TFLM's PopulateConvolutionQuantizationParams derives
+  // them.
+  static void add_requantization(quant::QLayer& layer, const std::vector<float>& weight_scales,
+                                 int32_t count, float input_scale, float output_scale);
+  // The operator's optional int32 bias (input 2): empty when absent; fails
+  // unless it holds `count` values ("... values for <count> <per>").
+  std::vector<int32_t> optional_bias(int32_t count, const std::string& per) const;
+
   // Appends a layer; fails unless its inputs are computed already (the
   // graph input or an earlier layer's output) and its output is not.
   void add_layer(quant::QLayer layer);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <climits>
 
-#include "core/fixed_point.h"
 #include "tflite/import_ops.h"
 
 namespace mcusplit::tflite {
@@ -104,23 +103,9 @@ void add_conv_layer(ImportContext& ctx, const Window& win, int32_t kernel_h, int
   p.weights_c0 = 0;
   p.weights_c1 = cout;
   l.weights = std::move(weights);
-  const std::vector<float> scales = ctx.weight_scales(filter_tensor, cout);
-  for (int32_t c = 0; c < cout; ++c) {
-    const double effective = static_cast<double>(qin.quant.scale) *
-                             static_cast<double>(scales[static_cast<size_t>(c)]) /
-                             static_cast<double>(qout.quant.scale);
-    const core::QuantizedMultiplier m = core::quantize_multiplier(effective);
-    l.multiplier.push_back(m.multiplier);
-    l.shift.push_back(m.shift);
-  }
-  const int32_t bias = ctx.input(2, /*optional=*/true);
-  if (bias >= 0) {
-    l.bias = ctx.int32_constant(bias);
-    if (static_cast<int32_t>(l.bias.size()) != cout) {
-      ctx.fail("bias " + ctx.tensor_label(bias) + " has " + std::to_string(l.bias.size()) +
-               " values for " + std::to_string(cout) + " output channels");
-    }
-  }
+  ImportContext::add_requantization(l, ctx.weight_scales(filter_tensor, cout), cout,
+                                    qin.quant.scale, qout.quant.scale);
+  l.bias = ctx.optional_bias(cout, "output channels");
   ctx.add_layer(std::move(l));
 }
 

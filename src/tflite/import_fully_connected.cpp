@@ -3,7 +3,6 @@
 // flattens it; one multiplier per neuron (per-channel weights) or one for all
 // (per-tensor weights, as converters usually write for this operator), from
 // input_scale * weight_scale / output_scale as TFLM's FullyConnected Prepare.
-#include "core/fixed_point.h"
 #include "tflite/import_ops.h"
 
 namespace mcusplit::tflite {
@@ -49,23 +48,9 @@ void import_fully_connected(ImportContext& ctx) {
   l.weights = ctx.int8_constant(filter);
   const auto* q = ctx.model().tensor(filter).quantization();
   p.per_tensor_requant = q != nullptr && q->scale() != nullptr && q->scale()->size() == 1;
-  const std::vector<float> scales = ctx.weight_scales(filter, n);
-  for (int32_t c = 0; c < (p.per_tensor_requant ? 1 : n); ++c) {
-    const double effective = static_cast<double>(qin.quant.scale) *
-                             static_cast<double>(scales[static_cast<size_t>(c)]) /
-                             static_cast<double>(qout.quant.scale);
-    const core::QuantizedMultiplier m = core::quantize_multiplier(effective);
-    l.multiplier.push_back(m.multiplier);
-    l.shift.push_back(m.shift);
-  }
-  const int32_t bias = ctx.input(2, /*optional=*/true);
-  if (bias >= 0) {
-    l.bias = ctx.int32_constant(bias);
-    if (static_cast<int32_t>(l.bias.size()) != n) {
-      ctx.fail("bias " + ctx.tensor_label(bias) + " has " + std::to_string(l.bias.size()) +
-               " values for " + std::to_string(n) + " outputs");
-    }
-  }
+  ImportContext::add_requantization(l, ctx.weight_scales(filter, n), p.per_tensor_requant ? 1 : n,
+                                    qin.quant.scale, qout.quant.scale);
+  l.bias = ctx.optional_bias(n, "outputs");
   ctx.add_layer(std::move(l));
 }
 
