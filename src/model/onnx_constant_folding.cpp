@@ -28,6 +28,24 @@ std::vector<int64_t> strides_of(const Dims& dims) {
   return strides;
 }
 
+// The tensor of `out_shape` whose element at index (i0, i1, ...) is
+// data[base + sum_d i_d * walk[d]]: a strided view of `data` (Slice,
+// Transpose) made dense.
+FloatTensor gather(const Tensor& data, Dims out_shape, int64_t base,
+                   const std::vector<int64_t>& walk) {
+  const std::vector<int64_t> out_strides = strides_of(out_shape);
+  const int64_t total = element_count(out_shape);
+  std::vector<float> out(static_cast<size_t>(total));
+  for (int64_t o = 0; o < total; ++o) {
+    int64_t offset = base;
+    for (size_t d = 0; d < out_shape.size(); ++d) {
+      offset += (o / out_strides[d]) % out_shape[d] * walk[d];
+    }
+    out[static_cast<size_t>(o)] = data.data[static_cast<size_t>(offset)];
+  }
+  return FloatTensor(std::move(out_shape), std::move(out));
+}
+
 const Tensor& constant_data(const OnnxNodeContext& ctx, size_t i) {
   return ctx.required_constant_input(i, "input " + std::to_string(i));
 }
@@ -189,18 +207,13 @@ FloatTensor eval_slice(const OnnxNodeContext& ctx) {
   }
 
   const std::vector<int64_t> in_strides = strides_of(data.shape);
-  const std::vector<int64_t> out_strides = strides_of(out_shape);
-  const int64_t total = element_count(out_shape);
-  std::vector<float> out(static_cast<size_t>(total));
-  for (int64_t o = 0; o < total; ++o) {
-    int64_t offset = 0;
-    for (size_t d = 0; d < out_shape.size(); ++d) {
-      const int64_t index = (o / out_strides[d]) % out_shape[d];
-      offset += (first[d] + index * step[d]) * in_strides[d];
-    }
-    out[static_cast<size_t>(o)] = data.data[static_cast<size_t>(offset)];
+  int64_t base = 0;
+  std::vector<int64_t> walk(out_shape.size());
+  for (size_t d = 0; d < out_shape.size(); ++d) {
+    base += first[d] * in_strides[d];
+    walk[d] = step[d] * in_strides[d];
   }
-  return FloatTensor(std::move(out_shape), std::move(out));
+  return gather(data, std::move(out_shape), base, walk);
 }
 
 FloatTensor eval_concat(const OnnxNodeContext& ctx) {
@@ -260,17 +273,9 @@ FloatTensor eval_transpose(const OnnxNodeContext& ctx) {
     out_shape.push_back(data.shape[static_cast<size_t>(axis)]);
   }
   const std::vector<int64_t> in_strides = strides_of(data.shape);
-  const std::vector<int64_t> out_strides = strides_of(out_shape);
-  const int64_t total = element_count(out_shape);
-  std::vector<float> out(static_cast<size_t>(total));
-  for (int64_t o = 0; o < total; ++o) {
-    int64_t offset = 0;
-    for (size_t d = 0; d < out_shape.size(); ++d) {
-      offset += (o / out_strides[d]) % out_shape[d] * in_strides[static_cast<size_t>(perm[d])];
-    }
-    out[static_cast<size_t>(o)] = data.data[static_cast<size_t>(offset)];
-  }
-  return FloatTensor(std::move(out_shape), std::move(out));
+  std::vector<int64_t> walk;
+  for (const int64_t axis : perm) walk.push_back(in_strides[static_cast<size_t>(axis)]);
+  return gather(data, std::move(out_shape), 0, walk);
 }
 
 }  // namespace
