@@ -55,7 +55,9 @@ nlohmann::json summary_json(const plan::Plan& p, uint64_t hash) {
   for (const plan::ParticipantPlan& d : p.participants) {
     devices.push_back({{"name", d.name},
                        {"coordinator", d.coordinator},
-                       {"peak_ram_bytes", d.arena_bytes},
+                       {"arena_bytes", d.arena_bytes},
+                       {"runtime_bytes", d.runtime_bytes},
+                       {"peak_ram_bytes", d.peak_ram_bytes()},
                        {"ram_budget_bytes", d.ram_bytes},
                        {"flash_bytes", d.weight_bytes},
                        {"flash_budget_bytes", d.flash_bytes},
@@ -85,7 +87,7 @@ void print_summary(const plan::Plan& p, uint64_t hash) {
   fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12}\n", "device", "peak RAM",
              "RAM budget", "flash", "MACs", "sent", "received");
   for (const plan::ParticipantPlan& d : p.participants) {
-    fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12}\n", d.name, d.arena_bytes,
+    fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12}\n", d.name, d.peak_ram_bytes(),
                d.coordinator ? std::string("-") : std::to_string(d.ram_bytes), d.weight_bytes,
                d.estimate.macs, d.estimate.bytes_sent, d.estimate.bytes_received);
   }

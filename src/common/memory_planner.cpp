@@ -36,15 +36,12 @@ GreedyMemoryPlanner::GreedyMemoryPlanner(int64_t alignment) : alignment_(alignme
   validate_alignment(alignment);
 }
 
-BufferLayout GreedyMemoryPlanner::plan(const std::vector<BufferRequest>& buffers) const {
-  validate_requests(buffers);
-  std::vector<size_t> order(buffers.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (buffers[a].bytes != buffers[b].bytes) return buffers[a].bytes > buffers[b].bytes;
-    return buffers[a].first_use < buffers[b].first_use;
-  });
+namespace {
 
+// Places buffers in `order`, each at the first gap among the placed buffers
+// whose lifetimes overlap its own.
+BufferLayout place_in_order(const std::vector<BufferRequest>& buffers,
+                            const std::vector<size_t>& order, int64_t alignment) {
   BufferLayout layout;
   layout.offsets.assign(buffers.size(), -1);
   std::vector<size_t> placed;  // request indices, kept sorted by offset
@@ -57,7 +54,7 @@ BufferLayout GreedyMemoryPlanner::plan(const std::vector<BufferRequest>& buffers
       if (!lifetimes_overlap(b, buffers[j])) continue;
       const int64_t start = layout.offsets[j];
       if (candidate + b.bytes <= start) break;
-      candidate = std::max(candidate, align_up(start + buffers[j].bytes, alignment_));
+      candidate = std::max(candidate, align_up(start + buffers[j].bytes, alignment));
     }
     layout.offsets[i] = candidate;
     layout.arena_bytes = std::max(layout.arena_bytes, candidate + b.bytes);
@@ -67,6 +64,43 @@ BufferLayout GreedyMemoryPlanner::plan(const std::vector<BufferRequest>& buffers
     placed.insert(at, i);
   }
   return layout;
+}
+
+}  // namespace
+
+BufferLayout GreedyMemoryPlanner::plan(const std::vector<BufferRequest>& buffers) const {
+  validate_requests(buffers);
+  std::vector<size_t> order(buffers.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  const auto largest = [&](size_t a, size_t b) {
+    if (buffers[a].bytes != buffers[b].bytes) return buffers[a].bytes > buffers[b].bytes;
+    return buffers[a].first_use < buffers[b].first_use;
+  };
+  const auto earliest = [&](size_t a, size_t b) {
+    if (buffers[a].first_use != buffers[b].first_use) {
+      return buffers[a].first_use < buffers[b].first_use;
+    }
+    return buffers[a].bytes > buffers[b].bytes;
+  };
+  const auto longest = [&](size_t a, size_t b) {
+    const int la = buffers[a].last_use - buffers[a].first_use;
+    const int lb = buffers[b].last_use - buffers[b].first_use;
+    if (la != lb) return la > lb;
+    return largest(a, b);
+  };
+  std::stable_sort(order.begin(), order.end(), largest);
+  BufferLayout best = place_in_order(buffers, order, alignment_);
+  for (int pass = 0; pass < 2; ++pass) {
+    std::iota(order.begin(), order.end(), size_t{0});
+    if (pass == 0) {
+      std::stable_sort(order.begin(), order.end(), earliest);
+    } else {
+      std::stable_sort(order.begin(), order.end(), longest);
+    }
+    BufferLayout layout = place_in_order(buffers, order, alignment_);
+    if (layout.arena_bytes < best.arena_bytes) best = std::move(layout);
+  }
+  return best;
 }
 
 LinearMemoryPlanner::LinearMemoryPlanner(int64_t alignment) : alignment_(alignment) {

@@ -41,7 +41,10 @@ class MemoryPlanner {
 // TFLM's GreedyMemoryPlanner idea: place buffers largest first (ties: earlier
 // first_use, then request order, so plans are deterministic); each goes at
 // the lowest aligned offset where it fits between the buffers already placed
-// whose lifetimes overlap its own.
+// whose lifetimes overlap its own. Largest-first fragments an arena of many
+// short-lived tile buffers, so two more orders are tried (earliest first_use
+// first, then largest; longest lifetime first, then largest) and the
+// smallest arena kept (ties: the earlier order).
 //
 // Offsets are aligned to `alignment` bytes (default 16: what TFLM uses, and
 // enough for any SIMD load on Cortex-M/host); sizes are not padded, so the

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device_runtime_ram.h"
 #include "plan/checker_context.h"
 
 namespace mcusplit::plan::checker {
@@ -41,13 +42,14 @@ int64_t slice_bytes(const QLayer& l, int32_t c0, int32_t c1) {
          array(l.shift.size(), 4);
 }
 
-// One stretch of a participant's arena and the steps it is live: buffer
-// `buffer`, or the kernel scratch of op `op` (live for its step).
+// One stretch of a participant's arena and the ops it is live at
+// (inclusive): buffer `buffer`, or the kernel scratch of op `op` (live at
+// that op only).
 struct ArenaRegion {
   int64_t offset = 0;
   int64_t bytes = 0;
-  int first_step = 0;
-  int last_step = 0;
+  int first_op = 0;
+  int last_op = 0;
   int buffer = -1;
   int op = -1;
 };
@@ -57,14 +59,14 @@ std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
   std::vector<ArenaRegion> regions;
   for (size_t b = 0; b < pp.buffers.size(); ++b) {
     const PlanBuffer& buf = pp.buffers[b];
-    regions.push_back(ArenaRegion{buf.offset, buf.bytes(), buf.first_step, buf.last_step,
-                                  static_cast<int>(b), -1});
+    regions.push_back(
+        ArenaRegion{buf.offset, buf.bytes(), buf.first_op, buf.last_op, static_cast<int>(b), -1});
   }
   for (size_t i = 0; i < pp.ops.size(); ++i) {
     const PlanOp& o = pp.ops[i];
     if (o.scratch_bytes <= 0) continue;
-    regions.push_back(
-        ArenaRegion{o.scratch_offset, o.scratch_bytes, o.step, o.step, -1, static_cast<int>(i)});
+    regions.push_back(ArenaRegion{o.scratch_offset, o.scratch_bytes, static_cast<int>(i),
+                                  static_cast<int>(i), -1, static_cast<int>(i)});
   }
   return regions;
 }
@@ -72,8 +74,7 @@ std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
 // Words for a region, made only when a problem names it.
 std::string region_text(const Context& ctx, int p, const ArenaRegion& r) {
   if (r.buffer >= 0) return ctx.buffer_text(p, r.buffer);
-  return fmt::format("the kernel scratch of op {} ([{}, {}), step {})", r.op, r.offset,
-                     r.offset + r.bytes, r.first_step);
+  return fmt::format("the kernel scratch of op {} ([{}, {}))", r.op, r.offset, r.offset + r.bytes);
 }
 
 void check_overlaps(Context& ctx, int p, const std::vector<ArenaRegion>& regions) {
@@ -90,11 +91,10 @@ void check_overlaps(Context& ctx, int p, const std::vector<ArenaRegion>& regions
     for (size_t j = i + 1; j < order.size(); ++j) {
       const ArenaRegion& b = *order[j];
       if (b.offset >= end) break;
-      if (a.first_step <= b.last_step && b.first_step <= a.last_step) {
-        ctx.add(fmt::format("{}: {} and {} share arena bytes [{}, {}) while both live at step {}",
+      if (a.first_op <= b.last_op && b.first_op <= a.last_op) {
+        ctx.add(fmt::format("{}: {} and {} share arena bytes [{}, {}) while both live at op {}",
                             ctx.who(p), region_text(ctx, p, a), region_text(ctx, p, b), b.offset,
-                            std::min(end, b.offset + b.bytes),
-                            std::max(a.first_step, b.first_step)));
+                            std::min(end, b.offset + b.bytes), std::max(a.first_op, b.first_op)));
       }
     }
   }
@@ -143,9 +143,15 @@ void check_arena(Context& ctx, int p) {
     ctx.add(fmt::format("{}: arena_bytes is {}, but its buffers and kernel scratch end at byte {}",
                         ctx.who(p), pp.arena_bytes, extent));
   }
-  if (pp.ram_bytes > 0 && pp.arena_bytes > pp.ram_bytes) {
-    ctx.add(fmt::format("{}: arena of {} bytes exceeds its RAM budget of {} bytes", ctx.who(p),
-                        pp.arena_bytes, pp.ram_bytes));
+  const int64_t runtime = pp.coordinator ? 0 : core::kDeviceRuntimeRamBytes;
+  if (pp.runtime_bytes != runtime) {
+    ctx.add(fmt::format("{}: charges {} bytes for the device runtime's own RAM, which is {}",
+                        ctx.who(p), pp.runtime_bytes, runtime));
+  }
+  if (pp.ram_bytes > 0 && pp.arena_bytes + runtime > pp.ram_bytes) {
+    ctx.add(
+        fmt::format("{}: arena of {} bytes and the runtime's {} exceed its RAM budget of {} bytes",
+                    ctx.who(p), pp.arena_bytes, runtime, pp.ram_bytes));
   }
   check_scratch(ctx, p);
   check_overlaps(ctx, p, regions);
@@ -232,6 +238,33 @@ void check_arenas_and_weights(Context& ctx) {
   }
 }
 
+// The most bytes live at any op of each step; a step without ops of its own
+// holds the regions live on both sides of it.
+std::vector<int64_t> live_per_step(const ParticipantPlan& pp,
+                                   const std::vector<ArenaRegion>& regions, int steps) {
+  std::vector<int64_t> live(Context::idx(std::max(steps, 0)), 0);
+  const int ops = static_cast<int>(pp.ops.size());
+  // Bytes live at op i, and live across the gap just before op i.
+  auto at = [&](int i, bool gap) {
+    int64_t bytes = 0;
+    for (const ArenaRegion& r : regions) {
+      if ((gap ? r.first_op < i : r.first_op <= i) && i <= r.last_op) bytes += r.bytes;
+    }
+    return bytes;
+  };
+  int i = 0;
+  for (int s = 0; s < steps; ++s) {
+    bool any = false;
+    for (; i < ops && pp.ops[Context::idx(i)].step <= s; ++i) {
+      if (pp.ops[Context::idx(i)].step < s) continue;  // out of order: reported elsewhere
+      any = true;
+      live[Context::idx(s)] = std::max(live[Context::idx(s)], at(i, false));
+    }
+    if (!any && i < ops) live[Context::idx(s)] = at(i, true);
+  }
+  return live;
+}
+
 void check_estimates(Context& ctx) {
   const int steps = ctx.plan().step_count();
   for (int p = 0; p < ctx.participant_count(); ++p) {
@@ -247,12 +280,7 @@ void check_estimates(Context& ctx) {
           "{}: estimate says {} bytes sent and {} received, its Send/Receive ops move {} and {}",
           ctx.who(p), pp.estimate.bytes_sent, pp.estimate.bytes_received, sent, received));
     }
-    std::vector<int64_t> live(Context::idx(std::max(steps, 0)), 0);
-    for (const ArenaRegion& r : arena_regions(ctx, p)) {
-      for (int s = std::max(r.first_step, 0); s <= r.last_step && s < steps; ++s) {
-        live[Context::idx(s)] += r.bytes;
-      }
-    }
+    const std::vector<int64_t> live = live_per_step(pp, arena_regions(ctx, p), steps);
     if (pp.estimate.live_bytes != live) {
       const auto& est = pp.estimate.live_bytes;
       std::string detail = fmt::format("{} entries for {} steps", est.size(), steps);

@@ -50,6 +50,23 @@ class StructureChecker {
  private:
   int steps_last() const { return ctx_.layer_count(); }  // step L: output collection
 
+  // The index of the first of participant p's ops in op's step.
+  int step_start(int p, int op) const {
+    const auto& ops = ctx_.participant(p).ops;
+    int i = op;
+    while (i > 0 && ops[ctx_.idx(i - 1)].step == ops[ctx_.idx(op)].step) --i;
+    return i;
+  }
+
+  // The step a layer's computes run at: its own, or for a layer inside a
+  // tiled run the run's last layer's (the next one that is not Tiled).
+  int compute_step(int layer) const {
+    const auto& layers = ctx_.plan().layers;
+    int l = layer;
+    while (ctx_.idx(l) < layers.size() && layers[ctx_.idx(l)].strategy == Strategy::Tiled) ++l;
+    return l;
+  }
+
   void check_participants() {
     const Plan& plan = ctx_.plan();
     const int n = plan.device_count();
@@ -126,9 +143,10 @@ class StructureChecker {
         ctx_.add(what + ": the box is empty or lies outside the tensor");
         ok = false;
       }
-      if (buf.first_step < 0 || buf.first_step > buf.last_step || buf.last_step > steps_last()) {
-        ctx_.add(fmt::format("{}: the lifetime must satisfy 0 <= first <= last <= {}", what,
-                             steps_last()));
+      if (buf.first_op < 0 || buf.first_op > buf.last_op ||
+          ctx_.idx(buf.last_op) >= pp.ops.size()) {
+        ctx_.add(fmt::format("{}: the lifetime must satisfy 0 <= first op <= last op < {}", what,
+                             pp.ops.size()));
       }
       if (buf.offset < 0 || (ok && buf.offset + buf.bytes() > pp.arena_bytes)) {
         ctx_.add(fmt::format("{}: bytes [{}, {}) lie outside the arena [0, {})", what, buf.offset,
@@ -152,9 +170,14 @@ class StructureChecker {
     }
     const PlanBuffer& buf = ctx_.participant(p).buffers[ctx_.idx(b)];
     const PlanOp& o = ctx_.participant(p).ops[ctx_.idx(op)];
-    if (o.step < buf.first_step || o.step > buf.last_step) {
-      ctx_.add(fmt::format("{}: {} {} is used outside its lifetime", ctx_.where(p, op), role,
-                           ctx_.buffer_text(p, b)));
+    // A Receive's chunks may land from the moment its step is entered.
+    const int from = o.kind == OpKind::Receive ? step_start(p, op) : op;
+    if (from < buf.first_op || op > buf.last_op) {
+      ctx_.add(fmt::format("{}: {} {} is used outside its lifetime{}", ctx_.where(p, op), role,
+                           ctx_.buffer_text(p, b),
+                           o.kind == OpKind::Receive
+                               ? fmt::format(" (from op {}, where step {} begins)", from, o.step)
+                               : ""));
     }
     if (!facts_[ctx_.idx(p)].buffer_ok[ctx_.idx(b)]) return false;  // reported with the buffer
     if (buf.tensor != tensor) {
@@ -208,9 +231,9 @@ class StructureChecker {
       return false;
     }
     const quant::QLayer& layer = ctx_.layer(o.layer);
-    if (o.step != o.layer) {
-      ctx_.add(fmt::format("{}: computes {} at step {}, not its own step {}", ctx_.where(p, op),
-                           ctx_.layer_text(o.layer), o.step, o.layer));
+    if (o.step != compute_step(o.layer)) {
+      ctx_.add(fmt::format("{}: computes {} at step {}, not its step {}", ctx_.where(p, op),
+                           ctx_.layer_text(o.layer), o.step, compute_step(o.layer)));
     }
     if (!layer_geometry_problem(ctx_.graph(), layer).empty()) return false;  // reported
     if (o.tensor >= 0 && o.tensor != layer.output) {
@@ -346,26 +369,58 @@ std::string element_text(const core::TensorShape3& s, int64_t index) {
   return fmt::format("(c {}, y {}, x {})", c, y, x);
 }
 
+// A layer's last layer of a tiled run computes its box in several disjoint tiles.
+bool tiled_run_end(const Context& ctx, int l) {
+  const auto& layers = ctx.plan().layers;
+  const LayerPlan& lp = layers[ctx.idx(l)];
+  if (lp.strategy == Strategy::Tiled) return false;
+  return lp.tile_h > 0 || lp.tile_w > 0 ||
+         (l > 0 && layers[ctx.idx(l - 1)].strategy == Strategy::Tiled);
+}
+
 void check_layer_coverage(Context& ctx, int l) {
   const quant::QLayer& layer = ctx.layer(l);
   const LayerPlan& lp = ctx.plan().layers[ctx.idx(l)];
   const bool boxes_ok = static_cast<int>(lp.boxes.size()) == ctx.participant_count();
   const core::TensorShape3 s = ctx.shape(layer.output);
   std::vector<char> covered(static_cast<size_t>(s.volume()), 0);
+  const bool inside_run = lp.strategy == Strategy::Tiled;
+  const bool in_tiles = tiled_run_end(ctx, l);
 
   for (int p = 0; p < ctx.participant_count(); ++p) {
     const ParticipantPlan& pp = ctx.participant(p);
+    const Box planned = boxes_ok ? lp.boxes[ctx.idx(p)] : Box{};
     int computes = 0;
+    int64_t volume = 0;
+    Box bounds;
+    std::vector<Box> seen;
     for (size_t i = 0; i < pp.ops.size(); ++i) {
       const PlanOp& o = pp.ops[i];
       if (o.kind != OpKind::Compute || o.layer != l) continue;
       ++computes;
-      if (boxes_ok && o.box != lp.boxes[ctx.idx(p)]) {
-        ctx.add(fmt::format("{}: computes box {} of {}, but the layer plan gives it {}",
-                            ctx.where(p, static_cast<int>(i)), box_text(o.box), ctx.layer_text(l),
-                            box_text(lp.boxes[ctx.idx(p)])));
+      const std::string where = ctx.where(p, static_cast<int>(i));
+      if (boxes_ok && !core::contains(planned, o.box)) {
+        ctx.add(fmt::format("{}: computes box {} of {}, outside the box {} the layer plan gives it",
+                            where, box_text(o.box), ctx.layer_text(l), box_text(planned)));
       }
       if (o.box.empty() || !core::inside(s, o.box)) continue;  // reported by the structure pass
+      // Tiles of a run's last layer (and of any layer outside a run) divide
+      // the box without overlap; a Tiled layer's tiles overlap in their halos.
+      if (!inside_run) {
+        for (const Box& b : seen) {
+          if (!core::intersect(b, o.box).empty()) {
+            ctx.add(fmt::format("{}: computes box {} of {}, which an earlier op already computed",
+                                where, box_text(o.box), ctx.layer_text(l)));
+            break;
+          }
+        }
+        seen.push_back(o.box);
+      }
+      volume += o.box.volume();
+      bounds = bounds.empty() ? o.box
+                              : Box{std::min(bounds.c0, o.box.c0), std::max(bounds.c1, o.box.c1),
+                                    std::min(bounds.y0, o.box.y0), std::max(bounds.y1, o.box.y1),
+                                    std::min(bounds.x0, o.box.x0), std::max(bounds.x1, o.box.x1)};
       for (int32_t y = o.box.y0; y < o.box.y1; ++y) {
         for (int32_t x = o.box.x0; x < o.box.x1; ++x) {
           for (int32_t c = o.box.c0; c < o.box.c1; ++c) {
@@ -374,15 +429,27 @@ void check_layer_coverage(Context& ctx, int l) {
         }
       }
     }
-    const bool has_box = boxes_ok && !lp.boxes[ctx.idx(p)].empty();
-    if (has_box && computes != 1) {
+    if (!boxes_ok) continue;
+    if (planned.empty()) {
+      if (computes != 0) {
+        ctx.add(fmt::format("{}: computes {} although the layer plan gives it no box", ctx.who(p),
+                            ctx.layer_text(l)));
+      }
+      continue;
+    }
+    const bool whole = inside_run ? bounds == planned : volume == planned.volume();
+    if (computes == 0 || !whole) {
+      ctx.add(fmt::format(
+          "{}: its {} Compute ops of {} cover {} elements within {}, not its box {}", ctx.who(p),
+          computes, ctx.layer_text(l), volume, box_text(bounds), box_text(planned)));
+    } else if (!inside_run && !in_tiles && computes != 1) {
       ctx.add(fmt::format("{}: has {} Compute ops for {}, expected one for its box {}", ctx.who(p),
-                          computes, ctx.layer_text(l), box_text(lp.boxes[ctx.idx(p)])));
-    } else if (boxes_ok && !has_box && computes != 0) {
-      ctx.add(fmt::format("{}: computes {} although the layer plan gives it no box", ctx.who(p),
-                          ctx.layer_text(l)));
+                          computes, ctx.layer_text(l), box_text(planned)));
     }
   }
+  // What a Tiled layer computes is read inside its run only: it need not
+  // cover its output, and the dataflow pass checks every read.
+  if (inside_run) return;
 
   const auto missing = std::count(covered.begin(), covered.end(), 0);
   if (missing > 0) {
@@ -411,7 +478,7 @@ void check_layer_coverage(Context& ctx, int l) {
       ctx.add(fmt::format("{}: box {} of {} does not have the shape of a {} split",
                           ctx.layer_text(l), box_text(b), ctx.who(p), strategy_name(lp.strategy)));
     }
-    if (lp.strategy == Strategy::Fused) continue;
+    if (lp.strategy == Strategy::Fused || lp.strategy == Strategy::Tiled) continue;
     for (int q = p + 1; q < ctx.participant_count(); ++q) {
       const Box& other = lp.boxes[ctx.idx(q)];
       if (!other.empty() && !core::intersect(b, other).empty()) {

@@ -63,7 +63,7 @@ Plan build_and_time(const QGraph& graph, const ClusterSpec& cluster,
 bool fits(const Plan& plan) {
   for (const ParticipantPlan& p : plan.participants) {
     if (p.coordinator) continue;
-    if (p.arena_bytes > p.ram_bytes || p.weight_bytes > p.flash_bytes) return false;
+    if (p.peak_ram_bytes() > p.ram_bytes || p.weight_bytes > p.flash_bytes) return false;
   }
   return true;
 }

@@ -4,6 +4,7 @@
 #include <climits>
 #include <limits>
 
+#include "core/device_runtime_ram.h"
 #include "plan/box_algebra.h"
 #include "plan/cost_model.h"
 #include "plan/fused_bands.h"
@@ -18,6 +19,10 @@ using quant::QGraph;
 using quant::QLayer;
 
 namespace {
+
+// What the soft-RAM search charges per byte over a device's RAM: far more
+// than any layer takes, so a layout that fits always wins.
+constexpr double kOverflowSecondsPerByte = 1e-3;
 
 int64_t vol(const Box& b) {
   return b.volume();
@@ -63,10 +68,11 @@ class AutoPlanner {
  public:
   AutoPlanner(const QGraph& g, const ClusterSpec& cluster, const CoordinatorSpec& coordinator,
               Objective objective, const ShareWeights& weights,
-              const std::vector<bool>& channel_only)
+              const std::vector<bool>& channel_only, bool soft_ram)
       : g_(g),
         cluster_(cluster),
         objective_(objective),
+        soft_ram_(soft_ram),
         devices_(cluster.device_count()),
         participants_(devices_ + 1) {
     probe_.cluster = cluster;
@@ -278,6 +284,7 @@ class AutoPlanner {
     }
     double worst = 0;
     for (int d = 0; d < devices_; ++d) {
+      memory[static_cast<size_t>(d)] += core::kDeviceRuntimeRamBytes;
       const int64_t ram = cluster_.devices[static_cast<size_t>(d)].ram_bytes;
       const double used =
           static_cast<double>(memory[static_cast<size_t>(d)]) / static_cast<double>(ram);
@@ -289,9 +296,19 @@ class AutoPlanner {
       }
       worst = std::max(worst, used);
     }
-    if (miss->layer >= 0) return false;
     cost->memory = worst;
     cost->time = compute + comm;
+    if (miss->layer >= 0) {
+      if (!soft_ram_) return false;
+      // Tiled runs may still bring it down: charge the overflow heavily
+      // instead, so that layers that fit layer by layer still do.
+      for (int d = 0; d < devices_; ++d) {
+        const int64_t over =
+            memory[static_cast<size_t>(d)] - cluster_.devices[static_cast<size_t>(d)].ram_bytes;
+        if (over > 0) cost->time += static_cast<double>(over) * kOverflowSecondsPerByte;
+      }
+      *miss = NoFit{};
+    }
     return true;
   }
 
@@ -321,6 +338,7 @@ class AutoPlanner {
   const QGraph& g_;
   const ClusterSpec& cluster_;
   Objective objective_;
+  bool soft_ram_;
   int devices_;
   int participants_;
   Plan probe_;
@@ -369,8 +387,9 @@ std::vector<LayerPlan> choose_paper(const QGraph& graph, const ClusterSpec& clus
 std::vector<LayerPlan> choose_auto(const QGraph& graph, const ClusterSpec& cluster,
                                    const CoordinatorSpec& coordinator, Objective objective,
                                    const ShareWeights& weights,
-                                   const std::vector<bool>& channel_only, NoFit* no_fit) {
-  AutoPlanner planner(graph, cluster, coordinator, objective, weights, channel_only);
+                                   const std::vector<bool>& channel_only, NoFit* no_fit,
+                                   bool soft_ram) {
+  AutoPlanner planner(graph, cluster, coordinator, objective, weights, channel_only, soft_ram);
   const std::vector<int> path = planner.solve(no_fit);
   if (path.empty()) return {};
   // The chosen strategies again, now with rounding carried across layers so

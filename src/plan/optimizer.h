@@ -51,11 +51,15 @@ struct NoFit {
 
 // Empty result and `no_fit` filled if some layer has no candidate that fits.
 // Layers flagged in `channel_only` (per layer; may be empty) are only split
-// by channels, so every device keeps just its slice of their weights.
+// by channels, so every device keeps just its slice of their weights. With
+// `soft_ram`, a candidate over a device's RAM is charged for the bytes over
+// instead of refused (tiled runs may still bring it down), so there is
+// always a result.
 std::vector<LayerPlan> choose_auto(const quant::QGraph& graph, const ClusterSpec& cluster,
                                    const CoordinatorSpec& coordinator, Objective objective,
                                    const ShareWeights& weights,
-                                   const std::vector<bool>& channel_only, NoFit* no_fit);
+                                   const std::vector<bool>& channel_only, NoFit* no_fit,
+                                   bool soft_ram = false);
 
 // Re-divides every Channel and Spatial layer, last layer first, carrying each
 // device's shortfall of work (against its weight's share of every layer,

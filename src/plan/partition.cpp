@@ -83,6 +83,7 @@ int32_t strategy_units(Strategy strategy, const core::TensorShape3& shape) {
   switch (strategy) {
     case Strategy::Spatial:
     case Strategy::Fused:
+    case Strategy::Tiled:
       return shape.h;
     case Strategy::Channel:
       return shape.c;

@@ -14,6 +14,8 @@ const char* strategy_name(Strategy s) {
       return "spatial";
     case Strategy::Fused:
       return "fused";
+    case Strategy::Tiled:
+      return "tiled";
   }
   return "unknown";
 }
@@ -39,7 +41,7 @@ const char* op_kind_name(OpKind k) {
 int64_t Plan::max_peak_ram_bytes() const {
   int64_t peak = 0;
   for (const ParticipantPlan& p : participants) {
-    if (!p.coordinator) peak = std::max(peak, p.arena_bytes);
+    if (!p.coordinator) peak = std::max(peak, p.peak_ram_bytes());
   }
   return peak;
 }

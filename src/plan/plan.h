@@ -10,10 +10,14 @@
 //
 // Time is counted in steps: step i (0 <= i < L, L = layer count) is layer i's
 // phase, step L the output collection. Within a step a participant runs its
-// ops in this order: sends, local copies, receives, then its compute. Every
-// buffer a step touches is live for the whole step, so buffers whose
-// lifetimes (inclusive step ranges) overlap never share arena bytes. A
-// Compute's kernel scratch is allocated in the arena too, live for its step.
+// ops in this order: sends, local copies, receives, then its computes (one
+// per layer, or one per tile of a tiled run: several layers computed a tile
+// at a time, see LayerPlan). A buffer lives from the first to the last of
+// its participant's ops that use it (inclusive op indices); a Receive's
+// destination from the first op of the Receive's step, as credit for the
+// step's data is granted on entering it and chunks land at once. Buffers
+// whose lifetimes overlap never share arena bytes. A Compute's kernel scratch
+// is in the arena too, live for that op only.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +36,8 @@ enum class Strategy : uint8_t {
   Spatial,  // output rows split in bands (slow devices share a band by columns);
             // halos received from neighbours
   Fused,    // row bands whose halos are recomputed from the band's own inputs
+  Tiled,    // inside a tiled run: computed tile by tile with the run's last
+            // layer (the next layer that is not Tiled), halos recomputed
 };
 
 const char* strategy_name(Strategy s);
@@ -40,8 +46,8 @@ const char* strategy_name(Strategy s);
 struct PlanBuffer {
   int tensor = -1;  // QTensor index
   core::Box box;
-  int first_step = 0;  // lifetime, inclusive
-  int last_step = 0;
+  int first_op = 0;  // lifetime: indices into the participant's ops, inclusive
+  int last_op = 0;
   int64_t offset = 0;  // in the participant's arena
 
   int64_t bytes() const { return box.volume(); }
@@ -70,7 +76,7 @@ struct PlanOp {
   int dst_buffer = -1;
   std::vector<int> inputs;  // Compute: one buffer per layer input, in layer input order
   // Compute: the kernel's scratch (its record's scratch_bytes for `box`; 0 for
-  // none) at scratch_offset in the arena, live for this op's step only.
+  // none) at scratch_offset in the arena, live for this op only.
   int64_t scratch_offset = 0;
   int64_t scratch_bytes = 0;
   friend bool operator==(const PlanOp&, const PlanOp&) = default;
@@ -95,8 +101,8 @@ struct ParticipantEstimate {
   int64_t messages_sent = 0;
   double compute_s = 0;  // busy computing
   double finish_s = 0;   // its last op ends
-  // Bytes of buffers and kernel scratch live at each step (size L + 1): the
-  // memory profile.
+  // The most bytes of buffers and kernel scratch live at any op of each step
+  // (size L + 1): the memory profile.
   std::vector<int64_t> live_bytes;
   friend bool operator==(const ParticipantEstimate&, const ParticipantEstimate&) = default;
 };
@@ -107,20 +113,35 @@ struct ParticipantPlan {
   int64_t ram_bytes = 0;    // budget (0 = unbounded: the coordinator)
   int64_t flash_bytes = 0;  // budget (0 = unbounded)
   std::vector<PlanBuffer> buffers;
-  int64_t arena_bytes = 0;  // max(offset + bytes) over buffers and kernel scratch: the peak RAM
+  int64_t arena_bytes = 0;  // max(offset + bytes) over buffers and kernel scratch
+  // The device runtime's own RAM outside the arena (stack, frame buffers,
+  // session state; core/device_runtime_ram.h); 0 for the coordinator.
+  int64_t runtime_bytes = 0;
   std::vector<PlanOp> ops;  // in execution order
   std::vector<WeightSlice> weights;
   int64_t weight_bytes = 0;  // sum of weights[].bytes: flash used
   ParticipantEstimate estimate;
+  // The device's whole RAM the plan needs: what ram_bytes must hold.
+  int64_t peak_ram_bytes() const { return arena_bytes + runtime_bytes; }
   friend bool operator==(const ParticipantPlan&, const ParticipantPlan&) = default;
 };
 
-// A layer's division: for each participant the one output box it computes
+// A layer's division: for each participant the output box it computes
 // (empty if none). Boxes of Single, Channel and Spatial layers tile the
 // output; Fused boxes may overlap (recomputed halos).
+//
+// A tiled run is a maximal stretch of Tiled layers and the layer after it,
+// its last: each participant computes its box of the last layer in tiles of
+// tile_h x tile_w output pixels (0: the box's whole height or width), and
+// for each tile, first to last, every layer of the run on exactly the box
+// the run's later layers read of it, into a buffer of that tile only. The
+// run runs at its last layer's step; what Tiled layers produce is read only
+// inside the run. A Tiled layer's box is the bounding box of its tiles.
 struct LayerPlan {
   Strategy strategy = Strategy::Single;
   std::vector<core::Box> boxes;  // per participant
+  int32_t tile_h = 0;            // the last layer of a run: its tile size
+  int32_t tile_w = 0;
   friend bool operator==(const LayerPlan&, const LayerPlan&) = default;
 };
 

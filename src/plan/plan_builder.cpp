@@ -6,8 +6,10 @@
 
 #include "common/error.h"
 #include "common/memory_planner.h"
+#include "core/device_runtime_ram.h"
 #include "plan/box_algebra.h"
 #include "plan/layer_geometry.h"
+#include "plan/tiled_runs.h"
 
 namespace mcusplit::plan {
 
@@ -42,6 +44,36 @@ struct Transfer {
   }
 };
 
+// The most bytes live at any op of each step: buffers whose lifetime covers
+// the op and its kernel scratch. A step without ops holds what spans the gap
+// (buffers from earlier ops still needed by later ones).
+std::vector<int64_t> live_bytes_per_step(const ParticipantPlan& pp, int steps) {
+  const size_t n = pp.ops.size();
+  std::vector<int64_t> delta(n + 1, 0);
+  std::vector<int64_t> born(n + 1, 0);
+  for (const PlanBuffer& b : pp.buffers) {
+    delta[static_cast<size_t>(b.first_op)] += b.bytes();
+    delta[static_cast<size_t>(b.last_op) + 1] -= b.bytes();
+    born[static_cast<size_t>(b.first_op)] += b.bytes();
+  }
+  std::vector<int64_t> live(static_cast<size_t>(steps), 0);
+  std::vector<bool> has_op(static_cast<size_t>(steps), false);
+  int64_t running = 0;
+  size_t i = 0;
+  for (int s = 0; s < steps; ++s) {
+    for (; i < n && pp.ops[i].step == s; ++i) {
+      running += delta[i];
+      has_op[static_cast<size_t>(s)] = true;
+      live[static_cast<size_t>(s)] =
+          std::max(live[static_cast<size_t>(s)], running + pp.ops[i].scratch_bytes);
+    }
+    if (!has_op[static_cast<size_t>(s)]) {
+      live[static_cast<size_t>(s)] = i < n ? running + delta[i] - born[i] : 0;
+    }
+  }
+  return live;
+}
+
 class Builder {
  public:
   Builder(const QGraph& g, const ClusterSpec& cluster, const CoordinatorSpec& coordinator,
@@ -50,6 +82,7 @@ class Builder {
     plan_.cluster = cluster;
     plan_.coordinator_spec = coordinator;
     plan_.layers = std::move(layers);
+    set_tiled_boxes(g, plan_.layers);
     holdings_.assign(static_cast<size_t>(participant_count_),
                      std::vector<Holding>(g.tensors.size()));
   }
@@ -61,6 +94,7 @@ class Builder {
     for (int p = 0; p < participant_count_; ++p) {
       make_buffers(p);
       make_ops(p);
+      assign_lifetimes(p);
       make_weights(p);
       lay_out_arena(p);
     }
@@ -92,19 +126,50 @@ class Builder {
     for (size_t i = 0; i < g_.layers.size(); ++i) {
       const QLayer& l = g_.layers[i];
       const int step = static_cast<int>(i);
+      if (plan_.layers[i].strategy == Strategy::Tiled) continue;  // with its run's last layer
+      const int first = run_first_layer(plan_.layers, step);
+      const bool tiled = is_tiled_run_end(plan_.layers, step);
+      if (tiled) {
+        const std::string problem = run_problem(g_, first, step);
+        if (!problem.empty()) throw Error("planner: a tiled run: " + problem, kExitFailure);
+      }
       for (int p = 0; p < participant_count_; ++p) {
         const Box& box = layer_box(step, p);
         if (box.empty()) continue;
         Holding& out = holding(p, l.output);
         out.produced = box;
         out.produce_step = step;
-        for (size_t k = 0; k < l.inputs.size(); ++k) {
-          need(p, l.inputs[k], required_box(g_, l, static_cast<int>(k), box), step);
+        if (!tiled) {
+          for (size_t k = 0; k < l.inputs.size(); ++k) {
+            need(p, l.inputs[k], required_box(g_, l, static_cast<int>(k), box), step);
+          }
+          continue;
+        }
+        // A run reads the tensors produced before it wherever any tile reads them.
+        for (const Box& tile : run_tiles(box, plan_.layers[i].tile_h, plan_.layers[i].tile_w)) {
+          const std::vector<Box> boxes = tile_boxes(g_, first, step, tile);
+          for (int j = first; j <= step; ++j) {
+            const QLayer& lj = g_.layers[static_cast<size_t>(j)];
+            for (size_t k = 0; k < lj.inputs.size(); ++k) {
+              if (run_producer(first, j, lj.inputs[k]) >= 0) continue;
+              need(p, lj.inputs[k],
+                   required_box(g_, lj, static_cast<int>(k), boxes[static_cast<size_t>(j - first)]),
+                   step);
+            }
+          }
         }
       }
     }
     need(coordinator(), g_.output, core::full_box(g_.tensors[static_cast<size_t>(g_.output)].shape),
          last_step());
+  }
+
+  // The layer in [first, before) producing tensor t, or -1.
+  int run_producer(int first, int before, int t) const {
+    for (int m = first; m < before; ++m) {
+      if (g_.layers[static_cast<size_t>(m)].output == t) return m;
+    }
+    return -1;
   }
 
   int producer_step(int t) const {
@@ -159,6 +224,7 @@ class Builder {
       ParticipantPlan pp;
       pp.name = d.name;
       pp.ram_bytes = d.ram_bytes;
+      pp.runtime_bytes = core::kDeviceRuntimeRamBytes;
       pp.flash_bytes = d.flash_bytes;
       plan_.participants.push_back(pp);
     }
@@ -170,9 +236,10 @@ class Builder {
 
   ParticipantPlan& participant(int p) { return plan_.participants[static_cast<size_t>(p)]; }
 
-  int add_buffer(int p, int t, const Box& box, int first, int last) {
+  // Lifetimes follow from the ops (assign_lifetimes).
+  int add_buffer(int p, int t, const Box& box) {
     auto& buffers = participant(p).buffers;
-    buffers.push_back(PlanBuffer{t, box, first, last, 0});
+    buffers.push_back(PlanBuffer{t, box, 0, 0, 0});
     return static_cast<int>(buffers.size()) - 1;
   }
 
@@ -182,7 +249,6 @@ class Builder {
       const bool produces = !h.produced.empty();
       const bool reads = !h.needed.empty();
       if (!produces && !reads) continue;
-      const int read_start = reads ? std::min(h.receive_step, h.first_need) : INT_MAX;
       if (produces && reads) {
         const Box both = bounding_box(h.produced, h.needed);
         // One buffer wastes its unproduced part while the producing layer
@@ -197,22 +263,16 @@ class Builder {
             core::contains(h.produced, h.needed) ||
             (union_is_box && both.volume() - h.produced.volume() <= h.produced.volume());
         if (one_buffer) {
-          h.produce_buffer = h.need_buffer = add_buffer(
-              p, t, both, h.produce_step, std::max({h.last_need, h.last_read, h.produce_step}));
+          h.produce_buffer = h.need_buffer = add_buffer(p, t, both);
           continue;
         }
         // Disjoint enough: the produced box is copied into the read buffer.
-        if (!core::intersect(h.produced, h.needed).empty()) {
-          h.last_read = std::max(h.last_read, read_start);
-        }
-        h.produce_buffer =
-            add_buffer(p, t, h.produced, h.produce_step, std::max(h.last_read, h.produce_step));
-        h.need_buffer = add_buffer(p, t, h.needed, read_start, h.last_need);
+        h.produce_buffer = add_buffer(p, t, h.produced);
+        h.need_buffer = add_buffer(p, t, h.needed);
       } else if (produces) {
-        h.produce_buffer =
-            add_buffer(p, t, h.produced, h.produce_step, std::max(h.last_read, h.produce_step));
+        h.produce_buffer = add_buffer(p, t, h.produced);
       } else {
-        h.need_buffer = add_buffer(p, t, h.needed, read_start, h.last_need);
+        h.need_buffer = add_buffer(p, t, h.needed);
       }
     }
   }
@@ -297,23 +357,93 @@ class Builder {
 
   void add_compute(int p, int step) {
     const Box& box = layer_box(step, p);
-    if (box.empty()) return;
+    if (box.empty() || plan_.layers[static_cast<size_t>(step)].strategy == Strategy::Tiled) return;
+    if (is_tiled_run_end(plan_.layers, step)) {
+      add_run_computes(p, step);
+      return;
+    }
     const QLayer& l = g_.layers[static_cast<size_t>(step)];
+    std::vector<int> inputs;
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
+      inputs.push_back(reads ? holding(p, l.inputs[k]).need_buffer : -1);
+    }
+    push_compute(p, step, step, box, holding(p, l.output).produce_buffer, std::move(inputs));
+  }
+
+  // The run ending at `last`, tile by tile: each layer's tile into a buffer
+  // of its own (the last layer's into the band it produces).
+  void add_run_computes(int p, int last) {
+    const int first = run_first_layer(plan_.layers, last);
+    const LayerPlan& lp = plan_.layers[static_cast<size_t>(last)];
+    for (const Box& tile : run_tiles(layer_box(last, p), lp.tile_h, lp.tile_w)) {
+      const std::vector<Box> boxes = tile_boxes(g_, first, last, tile);
+      std::vector<int> tile_buffer(boxes.size(), -1);
+      for (int j = first; j <= last; ++j) {
+        const Box& box = boxes[static_cast<size_t>(j - first)];
+        if (box.empty()) continue;
+        const QLayer& l = g_.layers[static_cast<size_t>(j)];
+        std::vector<int> inputs;
+        for (size_t k = 0; k < l.inputs.size(); ++k) {
+          const int t = l.inputs[k];
+          const int m = run_producer(first, j, t);
+          const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
+          inputs.push_back(!reads   ? -1
+                           : m >= 0 ? tile_buffer[static_cast<size_t>(m - first)]
+                                    : holding(p, t).need_buffer);
+        }
+        const int dst =
+            j == last ? holding(p, l.output).produce_buffer : add_buffer(p, l.output, box);
+        tile_buffer[static_cast<size_t>(j - first)] = dst;
+        push_compute(p, last, j, box, dst, std::move(inputs));
+      }
+    }
+  }
+
+  void push_compute(int p, int step, int layer, const Box& box, int dst, std::vector<int> inputs) {
+    const QLayer& l = g_.layers[static_cast<size_t>(layer)];
     PlanOp compute;
     compute.kind = OpKind::Compute;
     compute.step = step;
-    compute.layer = step;
+    compute.layer = layer;
     compute.tensor = l.output;
     compute.box = box;
-    compute.dst_buffer = holding(p, l.output).produce_buffer;
-    for (size_t k = 0; k < l.inputs.size(); ++k) {
-      const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
-      compute.inputs.push_back(reads ? holding(p, l.inputs[k]).need_buffer : -1);
-    }
+    compute.dst_buffer = dst;
+    compute.inputs = std::move(inputs);
     compute.scratch_bytes = box_scratch_bytes(l, box);
     ParticipantPlan& pp = participant(p);
     pp.ops.push_back(compute);
     pp.estimate.macs += box_macs(l, box);
+  }
+
+  // A buffer lives from the first to the last op using it; a Receive's
+  // destination from the first op of its step (credit is granted on
+  // entering the step and chunks are written as they arrive).
+  void assign_lifetimes(int p) {
+    ParticipantPlan& pp = participant(p);
+    std::vector<int> first(pp.buffers.size(), INT_MAX);
+    std::vector<int> last(pp.buffers.size(), -1);
+    int step_start = 0;
+    for (int i = 0; i < static_cast<int>(pp.ops.size()); ++i) {
+      const PlanOp& o = pp.ops[static_cast<size_t>(i)];
+      if (i > 0 && o.step != pp.ops[static_cast<size_t>(i) - 1].step) step_start = i;
+      auto use = [&](int b, int from) {
+        if (b < 0) return;
+        first[static_cast<size_t>(b)] = std::min(first[static_cast<size_t>(b)], from);
+        last[static_cast<size_t>(b)] = std::max(last[static_cast<size_t>(b)], i);
+      };
+      use(o.src_buffer, i);
+      use(o.dst_buffer, o.kind == OpKind::Receive ? step_start : i);
+      for (int b : o.inputs) use(b, i);
+    }
+    for (size_t b = 0; b < pp.buffers.size(); ++b) {
+      if (last[b] < 0) {
+        throw Error("planner: a buffer of " + participant_name(p) + " is used by no op",
+                    kExitFailure);
+      }
+      pp.buffers[b].first_op = first[b];
+      pp.buffers[b].last_op = last[b];
+    }
   }
 
   void make_weights(int p) {
@@ -328,21 +458,22 @@ class Builder {
     }
   }
 
-  // Buffers and every Compute's kernel scratch (live for its step, as in
+  // Buffers and every Compute's kernel scratch (live for its op, as in
   // TFLM's per-op scratch requests) share one arena through the planner.
   void lay_out_arena(int p) {
     ParticipantPlan& pp = participant(p);
     std::vector<quant::BufferRequest> requests;
     for (const PlanBuffer& b : pp.buffers) {
       requests.push_back(quant::BufferRequest{g_.tensors[static_cast<size_t>(b.tensor)].name,
-                                              b.bytes(), b.first_step, b.last_step});
+                                              b.bytes(), b.first_op, b.last_op});
     }
     std::vector<PlanOp*> scratch_users;
-    for (PlanOp& o : pp.ops) {
+    for (size_t i = 0; i < pp.ops.size(); ++i) {
+      PlanOp& o = pp.ops[i];
       if (o.kind != OpKind::Compute || o.scratch_bytes == 0) continue;
       requests.push_back(
           quant::BufferRequest{"scratch of " + g_.layers[static_cast<size_t>(o.layer)].name,
-                               o.scratch_bytes, o.step, o.step});
+                               o.scratch_bytes, static_cast<int>(i), static_cast<int>(i)});
       scratch_users.push_back(&o);
     }
     const quant::BufferLayout layout = quant::GreedyMemoryPlanner{}.plan(requests);
@@ -351,12 +482,7 @@ class Builder {
       scratch_users[i]->scratch_offset = layout.offsets[pp.buffers.size() + i];
     }
     pp.arena_bytes = layout.arena_bytes;
-    pp.estimate.live_bytes.assign(static_cast<size_t>(last_step() + 1), 0);
-    for (const quant::BufferRequest& r : requests) {
-      for (int s = r.first_use; s <= r.last_use; ++s) {
-        pp.estimate.live_bytes[static_cast<size_t>(s)] += r.bytes;
-      }
-    }
+    pp.estimate.live_bytes = live_bytes_per_step(pp, last_step() + 1);
   }
 
   const QGraph& g_;

@@ -39,8 +39,8 @@ std::string Context::buffer_text(int p, int b) const {
   const std::vector<PlanBuffer>& buffers = participant(p).buffers;
   if (b < 0 || idx(b) >= buffers.size()) return fmt::format("buffer #{}", b);
   const PlanBuffer& buf = buffers[idx(b)];
-  return fmt::format("buffer #{} ({} {}, steps {}..{}, offset {})", b, tensor_text(buf.tensor),
-                     box_text(buf.box), buf.first_step, buf.last_step, buf.offset);
+  return fmt::format("buffer #{} ({} {}, ops {}..{}, offset {})", b, tensor_text(buf.tensor),
+                     box_text(buf.box), buf.first_op, buf.last_op, buf.offset);
 }
 
 std::string Context::tag_text(Tag tag) const {

@@ -194,6 +194,14 @@ class PlanChecker {
         fail(fmt::format("layer '{}': a box lies outside its output", l.name));
       }
     }
+    if (lp.tile_h < 0 || lp.tile_w < 0 ||
+        (lp.strategy == Strategy::Tiled && (lp.tile_h != 0 || lp.tile_w != 0))) {
+      fail(fmt::format("layer '{}': tile size {}x{} (only a run's last layer has one, 0 or more)",
+                       l.name, lp.tile_h, lp.tile_w));
+    }
+    if (lp.strategy == Strategy::Tiled && i + 1 == plan_.layers.size()) {
+      fail(fmt::format("layer '{}': the last layer cannot be inside a tiled run", l.name));
+    }
   }
 
   void check_participant(size_t index) const {
@@ -202,14 +210,18 @@ class PlanChecker {
     if (p.coordinator != (index + 1 == plan_.participants.size())) {
       fail(who + ": the coordinator must be the last participant, and only it");
     }
+    if (p.runtime_bytes < 0 || (p.coordinator && p.runtime_bytes != 0)) {
+      fail(fmt::format("{}: runtime RAM of {} bytes", who, p.runtime_bytes));
+    }
     for (size_t b = 0; b < p.buffers.size(); ++b) {
       const PlanBuffer& buf = p.buffers[b];
       const std::string what = fmt::format("{} buffer {}", who, b);
       if (!tensor_ok(buf.tensor)) fail(fmt::format("{}: tensor {} out of range", what, buf.tensor));
       if (!core::inside(shape(buf.tensor), buf.box)) fail(what + ": box outside its tensor");
-      if (!step_ok(buf.first_step) || !step_ok(buf.last_step) || buf.first_step > buf.last_step) {
-        fail(
-            fmt::format("{}: lifetime [{}, {}] out of range", what, buf.first_step, buf.last_step));
+      if (buf.first_op < 0 || buf.first_op > buf.last_op ||
+          static_cast<size_t>(buf.last_op) >= p.ops.size()) {
+        fail(fmt::format("{}: lifetime [{}, {}] is not a range of its {} ops", what, buf.first_op,
+                         buf.last_op, p.ops.size()));
       }
       if (buf.offset < 0 || buf.offset > p.arena_bytes ||
           buf.bytes() > p.arena_bytes - buf.offset) {
@@ -276,9 +288,10 @@ class PlanChecker {
     }
     if (op.scratch_bytes < 0 || op.scratch_offset < 0 || op.scratch_offset % 4 != 0 ||
         op.scratch_bytes > p.arena_bytes - op.scratch_offset) {
-      fail(fmt::format("{}: kernel scratch of {} bytes at offset {} is not 4-byte aligned inside "
-                       "the arena of {} bytes",
-                       what, op.scratch_bytes, op.scratch_offset, p.arena_bytes));
+      fail(
+          fmt::format("{}: kernel scratch of {} bytes at offset {} is not 4-byte aligned inside "
+                      "the arena of {} bytes",
+                      what, op.scratch_bytes, op.scratch_offset, p.arena_bytes));
     }
   }
 

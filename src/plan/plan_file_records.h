@@ -105,8 +105,10 @@ void visit_fields(C& c, V& v) {
 template <class V, class L>
 requires FieldsOf<L, LayerPlan>
 void visit_fields(L& lp, V& v) {
-  v.kind("strategy", lp.strategy, Strategy::Fused);
+  v.kind("strategy", lp.strategy, Strategy::Tiled);
   v.boxes("boxes", lp.boxes);
+  v.i32("tile_h", lp.tile_h);
+  v.i32("tile_w", lp.tile_w);
 }
 
 template <class V, class B>
@@ -114,8 +116,8 @@ requires FieldsOf<B, PlanBuffer>
 void visit_fields(B& b, V& v) {
   v.i32("tensor", b.tensor);
   v.box("box", b.box);
-  v.i32("first_step", b.first_step);
-  v.i32("last_step", b.last_step);
+  v.i32("first_op", b.first_op);
+  v.i32("last_op", b.last_op);
   v.i64("offset", b.offset);
 }
 
@@ -171,6 +173,7 @@ void visit_fields(P& p, K& constants, V& v) {
   v.i64("flash_bytes", p.flash_bytes);
   v.list("buffers", p.buffers, "buffer");
   v.i64("arena_bytes", p.arena_bytes);
+  v.i64("runtime_bytes", p.runtime_bytes);
   v.list("ops", p.ops, "op");
   v.slices("weights", p.weights, constants);
   v.i64("weight_bytes", p.weight_bytes);

@@ -56,7 +56,11 @@ json layers_json(const Plan& plan, const quant::QGraph& g) {
     const LayerPlan& lp = plan.layers[i];
     json boxes = json::array();
     for (const core::Box& b : lp.boxes) boxes.push_back(box_to_json(b));
-    json layer = {{"index", i}, {"strategy", strategy_name(lp.strategy)}, {"boxes", boxes}};
+    json layer = {{"index", i},
+                  {"strategy", strategy_name(lp.strategy)},
+                  {"boxes", boxes},
+                  {"tile_h", lp.tile_h},
+                  {"tile_w", lp.tile_w}};
     if (i < g.layers.size()) {
       const quant::QLayer& l = g.layers[i];
       layer["name"] = l.name;
@@ -71,8 +75,8 @@ json layers_json(const Plan& plan, const quant::QGraph& g) {
 
 json buffer_json(const PlanBuffer& b, const quant::QGraph& g) {
   return {{"tensor", b.tensor},        {"tensor_name", name_at(g.tensors, b.tensor)},
-          {"box", box_to_json(b.box)}, {"first_step", b.first_step},
-          {"last_step", b.last_step},  {"offset", b.offset},
+          {"box", box_to_json(b.box)}, {"first_op", b.first_op},
+          {"last_op", b.last_op},      {"offset", b.offset},
           {"bytes", b.bytes()}};
 }
 
@@ -118,6 +122,8 @@ json participant_json(size_t index, const ParticipantPlan& p, const quant::QGrap
           {"ram_bytes", p.ram_bytes},
           {"flash_bytes", p.flash_bytes},
           {"arena_bytes", p.arena_bytes},
+          {"runtime_bytes", p.runtime_bytes},
+          {"peak_ram_bytes", p.peak_ram_bytes()},
           {"weight_bytes", p.weight_bytes},
           {"buffers", buffers},
           {"ops", ops},

@@ -109,14 +109,15 @@ std::string participants_table(const Plan& plan) {
         !plan.cluster.devices[i].profile.empty()) {
       profile = plan.cluster.devices[i].profile;
     }
-    out += "<tr>" + cell(report::participant_name(plan, static_cast<int>(i))) + cell(profile) +
-           budget_cell(p.ram_bytes) +
-           bytes_cell(p.arena_bytes, report::ram_warn_classes(p.arena_bytes, p.ram_bytes)) +
-           budget_cell(p.flash_bytes) +
-           bytes_cell(p.weight_bytes, report::ram_warn_classes(p.weight_bytes, p.flash_bytes)) +
-           num_cell(format_count(e.macs), std::to_string(e.macs)) + bytes_cell(e.bytes_sent) +
-           bytes_cell(e.bytes_received) + num_cell(format_ms(e.compute_s)) +
-           num_cell(format_ms(e.finish_s)) + "</tr>\n";
+    out +=
+        "<tr>" + cell(report::participant_name(plan, static_cast<int>(i))) + cell(profile) +
+        budget_cell(p.ram_bytes) +
+        bytes_cell(p.peak_ram_bytes(), report::ram_warn_classes(p.peak_ram_bytes(), p.ram_bytes)) +
+        budget_cell(p.flash_bytes) +
+        bytes_cell(p.weight_bytes, report::ram_warn_classes(p.weight_bytes, p.flash_bytes)) +
+        num_cell(format_count(e.macs), std::to_string(e.macs)) + bytes_cell(e.bytes_sent) +
+        bytes_cell(e.bytes_received) + num_cell(format_ms(e.compute_s)) +
+        num_cell(format_ms(e.finish_s)) + "</tr>\n";
     total.macs += e.macs;
     total.bytes_sent += e.bytes_sent;
     total.bytes_received += e.bytes_received;

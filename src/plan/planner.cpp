@@ -5,8 +5,10 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "core/device_runtime_ram.h"
 #include "plan/fused_bands.h"
 #include "plan/plan_file.h"
+#include "plan/tiling_pass.h"
 
 namespace mcusplit::plan {
 
@@ -38,13 +40,13 @@ Overflow worst_overflow(const Plan& plan) {
   double worst_ratio = 1.0;
   for (int d = 0; d < plan.device_count(); ++d) {
     const ParticipantPlan& p = plan.participants[static_cast<size_t>(d)];
-    const double ram = static_cast<double>(p.arena_bytes) / static_cast<double>(p.ram_bytes);
+    const double ram = static_cast<double>(p.peak_ram_bytes()) / static_cast<double>(p.ram_bytes);
     const double flash = static_cast<double>(p.weight_bytes) / static_cast<double>(p.flash_bytes);
     if (ram > worst_ratio) {
       worst_ratio = ram;
       const auto& live = p.estimate.live_bytes;
       const int step = static_cast<int>(std::max_element(live.begin(), live.end()) - live.begin());
-      worst = {d, std::min(step, static_cast<int>(plan.layers.size()) - 1), p.arena_bytes,
+      worst = {d, std::min(step, static_cast<int>(plan.layers.size()) - 1), p.peak_ram_bytes(),
                p.ram_bytes, false};
     }
     if (flash > worst_ratio) {
@@ -213,6 +215,15 @@ const char* objective_name(Objective o) {
 Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOptions& options) {
   validate_cluster(cluster, "cluster");
   if (graph.layers.empty()) throw Error("the model has no layers to plan");
+  for (const DeviceSpec& d : cluster.devices) {
+    if (d.ram_bytes > core::kDeviceRuntimeRamBytes) continue;
+    throw Error("the model does not fit the cluster: device '" + d.name + "' has " +
+                    std::to_string(d.ram_bytes) +
+                    " bytes of RAM, no more than the device runtime's own " +
+                    std::to_string(core::kDeviceRuntimeRamBytes) +
+                    " (stack, frame buffers, session state), so no arena fits at any device count",
+                kExitInfeasible);
+  }
   ShareWeights weights = options.scheme == Scheme::Auto && options.objective == Objective::Memory
                              ? ram_weights(graph, cluster)
                              : speed_weights(graph, cluster);
@@ -226,6 +237,12 @@ Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOption
       NoFit no_fit;
       layers = choose_auto(graph, cluster, options.coordinator, options.objective, weights,
                            channel_only, &no_fit);
+      if (layers.empty() && options.tile) {
+        // No layout fits layer by layer: take the best one charging what is
+        // over, and let tiled runs bring it down.
+        layers = choose_auto(graph, cluster, options.coordinator, options.objective, weights,
+                             channel_only, nullptr, true);
+      }
       if (layers.empty()) {
         infeasible(graph, cluster, options,
                    Overflow{no_fit.device, no_fit.layer, no_fit.needed_bytes,
@@ -236,17 +253,27 @@ Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOption
       }
       balance_shares(graph, weights, layers);
     }
-    Plan plan = build_and_time(graph, cluster, options.coordinator, options.max_payload_bytes,
-                               std::move(layers));
-    last = worst_overflow(plan);
-    if (last.device < 0) {
+    Plan plan =
+        build_and_time(graph, cluster, options.coordinator, options.max_payload_bytes, layers);
+    if (options.scheme == Scheme::Auto && options.tile) {
+      tile_to_fit(graph, cluster, options.coordinator, options.max_payload_bytes, options.objective,
+                  layers, plan);
+    }
+    const Overflow overflow = worst_overflow(plan);
+    // Report the round that came closest: later rounds shrink shares and may
+    // overflow elsewhere by more.
+    if (round == 0 || (overflow.device >= 0 &&
+                       overflow.needed * last.available < last.needed * overflow.available)) {
+      last = overflow;
+    }
+    if (overflow.device < 0) {
       plan.model_name = graph.source_model;
       plan.model_hash = model_hash(graph);
       plan.strategy = scheme_name(options.scheme);
       plan.objective = objective_name(options.objective);
       return plan;
     }
-    relieve(plan, last, weights, channel_only);
+    relieve(plan, overflow, weights, channel_only);
   }
   infeasible(graph, cluster, options, last);
 }

@@ -4,10 +4,12 @@
 // that device's type that would fit.
 //
 // Resource awareness: shares start proportional to device speed. When the
-// built plan leaves a device over its RAM, that device's share of the layers
+// built plan leaves a device over its RAM, tiled runs go where it peaks
+// (tiling_pass.h); if that is not enough, that device's share of the layers
 // around its peak shrinks in proportion and the layers are chosen again; when
 // it is over its flash, it drops out of the layers with its largest weight
-// slices. A few rounds settle it or prove it infeasible.
+// slices. A few rounds settle it or prove it infeasible. RAM is the device's
+// whole RAM: the arena and the runtime's own share (core/device_runtime_ram.h).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@ struct PlanOptions {
   CoordinatorSpec coordinator;
   int64_t max_payload_bytes = 1372;  // docs/protocol.md
   bool fuse = true;                  // fused bands (auto only)
+  bool tile = true;                  // tiled runs where RAM binds (auto only)
   bool search_min_count = true;      // on failure, look for the count that fits
 };
 

@@ -63,8 +63,8 @@ std::string svg_ram_bars(const Plan& plan) {
   for (int d : devices) {
     const ParticipantPlan& p = plan.participants[static_cast<size_t>(d)];
     names.push_back(shorten(participant_name(plan, d), kMaxLabelChars));
-    max_bytes =
-        std::max({max_bytes, static_cast<double>(p.arena_bytes), static_cast<double>(p.ram_bytes)});
+    max_bytes = std::max(
+        {max_bytes, static_cast<double>(p.peak_ram_bytes()), static_cast<double>(p.ram_bytes)});
   }
   const Axis axis = nice_byte_axis(max_bytes);
   const double x0 = label_width(names, 80, 220), pw = kWidth - x0 - 210;
@@ -82,19 +82,19 @@ std::string svg_ram_bars(const Plan& plan) {
     const ParticipantPlan& p = plan.participants[static_cast<size_t>(devices[i])];
     const std::string full = participant_name(plan, devices[i]);
     const double y = top + row * static_cast<double>(i);
-    std::string value = format_bytes(p.arena_bytes);
+    std::string value = format_bytes(p.peak_ram_bytes());
     if (p.ram_bytes > 0) {
       value += fmt::format(
           " of {} ({:.0f}%)", format_bytes(p.ram_bytes),
-          100.0 * static_cast<double>(p.arena_bytes) / static_cast<double>(p.ram_bytes));
+          100.0 * static_cast<double>(p.peak_ram_bytes()) / static_cast<double>(p.ram_bytes));
     } else {
       value += " (no budget)";
     }
     out += "<g><title>" + html_escape(full + ": peak RAM " + value) + "</title>";
     out += svg_text(x0 - 6, y + bar - 3, names[i], " text-anchor=\"end\"");
     out += fmt::format("<rect class=\"bar{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
-                       ram_warn_classes(p.arena_bytes, p.ram_bytes), num(x0), num(y),
-                       num(x_of(static_cast<double>(p.arena_bytes)) - x0), num(bar));
+                       ram_warn_classes(p.peak_ram_bytes(), p.ram_bytes), num(x0), num(y),
+                       num(x_of(static_cast<double>(p.peak_ram_bytes())) - x0), num(bar));
     if (p.ram_bytes > 0) {
       const double xb = x_of(static_cast<double>(p.ram_bytes));
       out += fmt::format("<line class=\"budget\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>",

@@ -14,11 +14,13 @@
 #include <vector>
 
 #include "common/error.h"
+#include "core/device_runtime_ram.h"
 #include "host/in_process_cluster.h"
 #include "model/idx_dataset.h"
 #include "model/onnx_import.h"
 #include "model/passes.h"
 #include "plan/devices_shorthand.h"
+#include "plan/plan_checker.h"
 #include "plan/planner.h"
 #include "plan/random_models.h"
 #include "quant/calibration.h"
@@ -118,6 +120,58 @@ TEST(InProcessCluster, RandomModelsOnRandomClustersMatchTheExecutor) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("random CNNs: %d run, %d infeasible, %.1f s\n", ran, infeasible, seconds);
   EXPECT_GT(ran, 900);  // random clusters are roomy: nearly every model fits
+}
+
+bool has_tiled_run(const plan::Plan& p) {
+  return std::any_of(p.layers.begin(), p.layers.end(), [](const plan::LayerPlan& l) {
+    return l.strategy == plan::Strategy::Tiled || l.tile_h > 0 || l.tile_w > 0;
+  });
+}
+
+// Random CNNs under budgets well below what a layer-by-layer plan needs:
+// the planner places tiled runs, and every plan still passes the checker and
+// runs bit-exact, its arena high water exactly the plan's.
+TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
+  int tiled = 0;
+  int infeasible = 0;
+  const auto start = Clock::now();
+  for (uint32_t seed = 1; seed <= 400; ++seed) {
+    const quant::QGraph g = plan::testing::random_cnn(seed);
+    plan::ClusterSpec cluster = plan::testing::random_cluster(seed * 7919u);
+    plan::PlanOptions o = random_case_options(seed);
+    o.scheme = plan::Scheme::Auto;
+    o.tile = false;
+    int64_t arena = 0;
+    try {
+      arena = plan::make_plan(g, cluster, o).participants.front().arena_bytes;
+    } catch (const Error&) {
+      continue;
+    }
+    // Three quarters of the first device's layer-by-layer arena, for every device.
+    for (plan::DeviceSpec& d : cluster.devices) {
+      d.ram_bytes = core::kDeviceRuntimeRamBytes + arena * 3 / 4;
+    }
+    o.tile = true;
+    plan::Plan p;
+    try {
+      p = plan::make_plan(g, cluster, o);
+    } catch (const Error& e) {
+      ASSERT_EQ(e.exit_code(), kExitInfeasible) << "seed " << seed << ": " << e.what();
+      ++infeasible;
+      continue;
+    }
+    const auto problems = plan::check_plan(p, g);
+    EXPECT_TRUE(problems.empty()) << "seed " << seed << ": " << problems.front();
+    if (!has_tiled_run(p)) continue;
+    ++tiled;
+    expect_run_matches_plan(g, provision_plan(p, g), seed,
+                            "seed " + std::to_string(seed) + " (tiled, " +
+                                std::to_string(cluster.device_count()) + " devices)");
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("tight budgets: %d tiled plans run, %d infeasible, %.1f s\n", tiled, infeasible,
+              seconds);
+  EXPECT_GT(tiled, 100);
 }
 
 TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
@@ -262,6 +316,12 @@ TEST(InProcessCluster, AMissingSendIsATimeoutNamingWhoWaitedForWhat) {
       ops.begin(), ops.end(), [](const plan::PlanOp& op) { return op.kind == plan::OpKind::Send; });
   ASSERT_NE(send, ops.end());
   const std::string receiver = p.participants[static_cast<size_t>(send->peer)].name;
+  // Buffer lifetimes are op indices: the ops after the send move up by one.
+  const int erased = static_cast<int>(send - ops.begin());
+  for (plan::PlanBuffer& b : p.participants[static_cast<size_t>(p.coordinator())].buffers) {
+    if (b.first_op > erased) --b.first_op;
+    if (b.last_op >= erased && b.last_op > b.first_op) --b.last_op;
+  }
   ops.erase(send);
   const std::string message = run_error(p, g, std::chrono::milliseconds(1500));
   EXPECT_NE(message.find("'" + receiver + "' failed at op"), std::string::npos) << message;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device_runtime_ram.h"
 #include "plan/cluster.h"
 #include "plan/device_namer.h"
 #include "plan/device_profiles.h"
@@ -238,7 +239,8 @@ inline quant::QGraph random_cnn(uint32_t seed) {
 }
 
 // A random cluster of 1..16 devices (mostly small ones), all of one built-in
-// profile or a mix, with random RAM budgets from 8 KiB to the profile's RAM,
+// profile or a mix, with random RAM budgets (whole RAM: the runtime's share
+// plus 8 KiB to 512 KiB for the arena, at most the profile's RAM),
 // sometimes a small flash budget, and a random topology. Passes
 // validate_cluster.
 inline ClusterSpec random_cluster(uint32_t seed) {
@@ -253,7 +255,7 @@ inline ClusterSpec random_cluster(uint32_t seed) {
   const auto random_ram = [&](const DeviceProfile& p) -> int64_t {
     static constexpr int64_t kKiB[] = {8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512};
     if (uniform(0, 3) == 0) return p.ram_bytes;
-    return std::min(p.ram_bytes, kKiB[uniform(0, 11)] * 1024);
+    return std::min(p.ram_bytes, core::kDeviceRuntimeRamBytes + kKiB[uniform(0, 11)] * 1024);
   };
 
   ClusterSpec c;

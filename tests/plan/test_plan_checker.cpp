@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "core/device_runtime_ram.h"
 #include "plan/checker_geometry.h"
 #include "plan/device_profiles.h"
 #include "plan/plan_checker.h"
@@ -55,14 +56,34 @@ void finalize(Plan& plan) {
       if (o.kind == OpKind::Send) p.estimate.bytes_sent += o.box.volume();
       if (o.kind == OpKind::Receive) p.estimate.bytes_received += o.box.volume();
     }
+    // Peak per step over its ops (these plans have ops at every step a
+    // buffer spans).
     p.estimate.live_bytes.assign(static_cast<size_t>(plan.step_count()), 0);
-    for (const PlanBuffer& b : p.buffers) {
-      for (int s = b.first_step; s <= b.last_step; ++s) {
-        p.estimate.live_bytes[static_cast<size_t>(s)] += b.bytes();
+    for (size_t i = 0; i < p.ops.size(); ++i) {
+      int64_t at = p.ops[i].scratch_bytes;
+      for (const PlanBuffer& b : p.buffers) {
+        if (b.first_op <= static_cast<int>(i) && static_cast<int>(i) <= b.last_op) at += b.bytes();
       }
+      auto& live = p.estimate.live_bytes[static_cast<size_t>(p.ops[i].step)];
+      live = std::max(live, at);
     }
-    for (const PlanOp& o : p.ops)
-      p.estimate.live_bytes[static_cast<size_t>(o.step)] += o.scratch_bytes;
+  }
+}
+
+// Buffer b of participant p lives for whole steps first..last: from the
+// first op of step `first` (or the next step with ops) to the last op of a
+// step up to `last`.
+void set_lifetime_steps(Plan& plan, int p, int b, int first, int last) {
+  ParticipantPlan& pp = plan.participants[static_cast<size_t>(p)];
+  PlanBuffer& buf = pp.buffers[static_cast<size_t>(b)];
+  const int n = static_cast<int>(pp.ops.size());
+  buf.first_op = n - 1;
+  buf.last_op = 0;
+  for (int i = n - 1; i >= 0; --i) {
+    if (pp.ops[static_cast<size_t>(i)].step >= first) buf.first_op = i;
+  }
+  for (int i = 0; i < n; ++i) {
+    if (pp.ops[static_cast<size_t>(i)].step <= last) buf.last_op = i;
   }
 }
 
@@ -116,11 +137,10 @@ class PlanMaker {
     PlanBuffer b;
     b.tensor = tensor;
     b.box = box;
-    b.first_step = first;
-    b.last_step = last;
     b.offset = offset;
     auto& buffers = part(p).buffers;
     buffers.push_back(b);
+    step_lifetimes_.push_back({p, static_cast<int>(buffers.size()) - 1, first, last});
     return static_cast<int>(buffers.size()) - 1;
   }
 
@@ -184,7 +204,10 @@ class PlanMaker {
   // Gives every Compute the scratch its kernel states, above the
   // participant's buffers (one place for all: each step has one Compute).
   Plan finish() {
+    for (const auto& [p, b, first, last] : step_lifetimes_)
+      set_lifetime_steps(plan_, p, b, first, last);
     for (ParticipantPlan& p : plan_.participants) {
+      p.runtime_bytes = p.coordinator ? 0 : core::kDeviceRuntimeRamBytes;
       int64_t end = 0;
       for (const PlanBuffer& b : p.buffers) end = std::max(end, b.offset + b.bytes());
       for (PlanOp& o : p.ops) {
@@ -203,6 +226,10 @@ class PlanMaker {
 
   const QGraph& g_;
   Plan plan_;
+  struct StepLifetime {
+    int p, b, first, last;
+  };
+  std::vector<StepLifetime> step_lifetimes_;
 };
 
 std::string joined(const std::vector<std::string>& problems) {
@@ -240,7 +267,13 @@ PlanOp& find_op(Plan& plan, int p, OpKind kind, int nth = 0) {
 void erase_op(Plan& plan, int p, OpKind kind, int nth = 0) {
   auto& ops = plan.participants[static_cast<size_t>(p)].ops;
   const PlanOp* target = &find_op(plan, p, kind, nth);
-  ops.erase(ops.begin() + (target - ops.data()));
+  const int erased = static_cast<int>(target - ops.data());
+  // Lifetimes are op indices: later ops move up by one.
+  for (PlanBuffer& b : plan.participants[static_cast<size_t>(p)].buffers) {
+    if (b.first_op > erased) --b.first_op;
+    if (b.last_op >= erased && b.last_op > b.first_op) --b.last_op;
+  }
+  ops.erase(ops.begin() + erased);
 }
 
 ParticipantPlan& participant(Plan& plan, int p) {
@@ -316,8 +349,8 @@ TEST(PlanChecker, ComputeBoxMustMatchLayerPlanAndCoverTheOutput) {
   find_op(f.plan, 1, OpKind::Compute).box.c0 = 5;
   const auto problems = check_plan(f.plan, f.graph);
   expect_problem(f.plan, f.graph,
-                 {"participant 'dev-1' (#1) op 1 (compute, step 0): computes box [c 5:8, y 0:8, "
-                  "x 0:8] of layer 'Conv_0' (Conv), but the layer plan gives it [c 4:8"});
+                 {"participant 'dev-1' (#1): its 1 Compute ops of layer 'Conv_0' (Conv) cover 192 "
+                  "elements within [c 5:8, y 0:8, x 0:8], not its box [c 4:8"});
   expect_problem(f.plan, f.graph,
                  {"layer 'Conv_0' (Conv): 64 of 512 elements of tensor 'Conv_0_out' are "
                   "computed by no participant, e.g. (c 4, y 0, x 0)"});
@@ -338,7 +371,7 @@ TEST(PlanChecker, OverlappingLiveBuffers) {
   finalize(f.plan);
   expect_problem(f.plan, f.graph,
                  {"participant 'dev-0' (#0): buffer #0", "and buffer #1",
-                  "share arena bytes [128, 256) while both live at step 0"});
+                  "share arena bytes [128, 256) while both live at op 0"});
 }
 
 TEST(PlanChecker, ArenaTooSmallForItsBuffers) {
@@ -376,10 +409,10 @@ TEST(PlanChecker, ScratchMayNotShareBytesWithALiveBuffer) {
   finalize(f.plan);
   expect_problem(f.plan, f.graph,
                  {"participant 'dev-0' (#0): buffer #0", "and the kernel scratch of op 1 ([128, ",
-                  "share arena bytes [128, 256) while both live at step 0"});
+                  "share arena bytes [128, 256) while both live at op 1"});
   expect_problem(f.plan, f.graph,
                  {"participant 'dev-0' (#0): the kernel scratch of op 1", "and buffer #1",
-                  "while both live at step 0"});
+                  "while both live at op 1"});
 }
 
 TEST(PlanChecker, ScratchIsAlignedAndOnlyOnComputes) {
@@ -414,9 +447,25 @@ TEST(PlanChecker, ArenaOverRamBudget) {
   participant(f.plan, 0).ram_bytes = 400;
   const int64_t arena = participant(f.plan, 0).arena_bytes;  // 512 of buffers, then scratch
   EXPECT_GT(arena, 512);
+  expect_problem(
+      f.plan, f.graph,
+      {"participant 'dev-0' (#0): arena of " + std::to_string(arena) + " bytes and the runtime's " +
+       std::to_string(core::kDeviceRuntimeRamBytes) + " exceed its RAM budget of 400"});
+  // The budget is the whole RAM: the arena and the runtime's share, exactly.
+  const int64_t whole = arena + core::kDeviceRuntimeRamBytes;
+  f.plan.cluster.devices[0].ram_bytes = participant(f.plan, 0).ram_bytes = whole;
+  expect_valid(f.plan, f.graph);
+  f.plan.cluster.devices[0].ram_bytes = participant(f.plan, 0).ram_bytes = whole - 1;
+  expect_problem(f.plan, f.graph, {"exceed its RAM budget of " + std::to_string(whole - 1)});
+}
+
+TEST(PlanChecker, RuntimeShareIsTheFirmwares) {
+  Fixture f = channel_split_plan();
+  participant(f.plan, 0).runtime_bytes = 0;
   expect_problem(f.plan, f.graph,
-                 {"participant 'dev-0' (#0): arena of " + std::to_string(arena) +
-                  " bytes exceeds its RAM budget of 400"});
+                 {"participant 'dev-0' (#0): charges 0 bytes for the device runtime's own RAM, "
+                  "which is " +
+                  std::to_string(core::kDeviceRuntimeRamBytes)});
 }
 
 TEST(PlanChecker, BudgetsMustBeTheClusters) {
@@ -658,12 +707,12 @@ TEST(PlanChecker, LifetimeEndingTooEarlyLetsBytesBeReused) {
   SpatialFixture f = spatial_plan();
   // dev-0's t1 buffer claims to die at step 0, so t2 takes its bytes at step 1.
   auto& buffers = participant(f.plan, 0).buffers;
-  buffers[0].last_step = 0;
+  set_lifetime_steps(f.plan, 0, 0, 0, 0);
   buffers[2].offset = 0;
   finalize(f.plan);
   expect_problem(f.plan, f.graph,
-                 {"participant 'dev-0' (#0) op 4 (compute, step 1): input 0 buffer #0",
-                  "steps 0..0", "is used outside its lifetime"});
+                 {"participant 'dev-0' (#0) op 4 (compute, step 1): input 0 buffer #0", "ops 0..1",
+                  "is used outside its lifetime"});
 }
 
 TEST(PlanChecker, DataLeftInBytesAnotherBufferReused) {
@@ -672,9 +721,9 @@ TEST(PlanChecker, DataLeftInBytesAnotherBufferReused) {
   // is valid: the bytes carry over.
   auto& buffers = participant(f.plan, 0).buffers;
   PlanBuffer later = buffers[0];
-  buffers[0].last_step = 0;
-  later.first_step = later.last_step = 1;
   buffers.push_back(later);
+  set_lifetime_steps(f.plan, 0, 0, 0, 0);
+  set_lifetime_steps(f.plan, 0, 3, 1, 1);
   for (PlanOp& o : participant(f.plan, 0).ops) {
     if (o.step != 1) continue;
     if (o.src_buffer == 0) o.src_buffer = 3;

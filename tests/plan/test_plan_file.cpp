@@ -76,8 +76,8 @@ int add_buffer(ParticipantPlan& p, int tensor, const Box& box, int first, int la
   PlanBuffer b;
   b.tensor = tensor;
   b.box = box;
-  b.first_step = first;
-  b.last_step = last;
+  b.first_op = first;
+  b.last_op = last;
   b.offset = p.arena_bytes;  // no reuse: enough for a format test
   p.arena_bytes += b.bytes();
   p.buffers.push_back(b);
@@ -158,9 +158,10 @@ Plan small_plan(const QGraph& g) {
     part.name = d.name;
     part.ram_bytes = d.ram_bytes;
     part.flash_bytes = d.flash_bytes;
-    const int in = add_buffer(part, g.input, whole(g, g.input), 0, 0);
+    part.runtime_bytes = 4096 + p;
+    const int in = add_buffer(part, g.input, whole(g, g.input), 0, 1);
     const Box mine = plan.layers[0].boxes[static_cast<size_t>(p)];
-    const int half = add_buffer(part, out0, mine, 0, 1);
+    const int half = add_buffer(part, out0, mine, 1, 2);
     part.ops.push_back(transfer(OpKind::Receive, 0, coord, g.input, whole(g, g.input), in));
     part.ops.push_back(compute(0, 0, out0, mine, half, {in}));
     part.ops.push_back(transfer(OpKind::Send, 1, 1 - p, out0, mine, half));
@@ -174,8 +175,8 @@ Plan small_plan(const QGraph& g) {
   ParticipantPlan& c = plan.participants[coord];
   c.name = "coordinator";
   c.coordinator = true;
-  const int in = add_buffer(c, g.input, whole(g, g.input), 0, 0);
-  const int out = add_buffer(c, g.output, whole(g, g.output), 5, 6);
+  const int in = add_buffer(c, g.input, whole(g, g.input), 0, 2);
+  const int out = add_buffer(c, g.output, whole(g, g.output), 3, 5);
   PlanOp load = make_op(OpKind::LoadInput, 0, g.input, whole(g, g.input));
   load.dst_buffer = in;
   c.ops.push_back(load);
@@ -264,11 +265,12 @@ void expect_same_participant(const ParticipantPlan& a, const ParticipantPlan& b)
   for (size_t i = 0; i < a.buffers.size(); ++i) {
     EXPECT_EQ(a.buffers[i].tensor, b.buffers[i].tensor);
     EXPECT_EQ(a.buffers[i].box, b.buffers[i].box);
-    EXPECT_EQ(a.buffers[i].first_step, b.buffers[i].first_step);
-    EXPECT_EQ(a.buffers[i].last_step, b.buffers[i].last_step);
+    EXPECT_EQ(a.buffers[i].first_op, b.buffers[i].first_op);
+    EXPECT_EQ(a.buffers[i].last_op, b.buffers[i].last_op);
     EXPECT_EQ(a.buffers[i].offset, b.buffers[i].offset);
   }
   EXPECT_EQ(a.arena_bytes, b.arena_bytes);
+  EXPECT_EQ(a.runtime_bytes, b.runtime_bytes);
   ASSERT_EQ(a.ops.size(), b.ops.size());
   for (size_t i = 0; i < a.ops.size(); ++i) expect_same_op(a.ops[i], b.ops[i]);
   ASSERT_EQ(a.weights.size(), b.weights.size());
@@ -667,9 +669,9 @@ TEST(PlanFileCorruption, BadMagic) {
 TEST(PlanFileCorruption, UnsupportedVersion) {
   Fixture f;
   std::string bytes = serialize_plan(f.plan, f.graph);
-  write_le(bytes, 8, 2, 4);
+  write_le(bytes, 8, 3, 4);
   EXPECT_EQ(parse_error(bytes),
-            "'my.plan': unsupported plan format version 2 (this build reads version 3)");
+            "'my.plan': unsupported plan format version 3 (this build reads version 4)");
 }
 
 TEST(PlanFileCorruption, LengthMismatch) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "core/device_runtime_ram.h"
 #include "plan/devices_shorthand.h"
 #include "plan/plan_checker.h"
 #include "plan/planner.h"
@@ -87,10 +88,30 @@ TEST(Planner, OneDeviceHoldsTheSingleDeviceArena) {
       }());
 }
 
+TEST(Planner, RamBelowTheRuntimesShareIsRefusedNamingIt) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  ClusterSpec cluster = parse_devices_shorthand("2xnrf52840");
+  cluster.devices[1].ram_bytes = core::kDeviceRuntimeRamBytes;
+  try {
+    make_plan(g, cluster, options(Scheme::Auto));
+    FAIL() << "expected the plan to be infeasible";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitInfeasible);
+    EXPECT_EQ(std::string(e.what()),
+              "the model does not fit the cluster: device 'nrf52840-1' has " +
+                  std::to_string(core::kDeviceRuntimeRamBytes) +
+                  " bytes of RAM, no more than the device runtime's own " +
+                  std::to_string(core::kDeviceRuntimeRamBytes) +
+                  " (stack, frame buffers, session state), so no arena fits at any device count");
+  }
+}
+
 TEST(Planner, InfeasibleClusterNamesLayerDeviceBytesAndSmallestCount) {
   const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  // Whole RAM: the runtime's share and 32 KiB for the arena.
+  const int64_t ram = core::kDeviceRuntimeRamBytes + 32 * 1024;
   ClusterSpec cluster = parse_devices_shorthand("1xnrf52840");
-  apply_ram_override(cluster, 32 * 1024);
+  apply_ram_override(cluster, ram);
   try {
     make_plan(g, cluster, options(Scheme::Auto));
     FAIL() << "expected the plan to be infeasible";
@@ -99,15 +120,15 @@ TEST(Planner, InfeasibleClusterNamesLayerDeviceBytesAndSmallestCount) {
     const std::string m = e.what();
     EXPECT_NE(m.find("layer '"), std::string::npos) << m;
     EXPECT_NE(m.find("device 'nrf52840-"), std::string::npos) << m;
-    EXPECT_NE(m.find("which has 32768 bytes"), std::string::npos) << m;
+    EXPECT_NE(m.find("which has " + std::to_string(ram) + " bytes"), std::string::npos) << m;
     EXPECT_NE(m.find("the smallest count of nrf52840 that fits is "), std::string::npos) << m;
     // The count it names does fit.
     const int count = std::stoi(m.substr(m.rfind(' ') + 1));
     ClusterSpec bigger = parse_devices_shorthand(std::to_string(count) + "xnrf52840");
-    apply_ram_override(bigger, 32 * 1024);
+    apply_ram_override(bigger, ram);
     EXPECT_NO_THROW(make_plan(g, bigger, options(Scheme::Auto)));
     ClusterSpec smaller = parse_devices_shorthand(std::to_string(count - 1) + "xnrf52840");
-    apply_ram_override(smaller, 32 * 1024);
+    apply_ram_override(smaller, ram);
     PlanOptions o = options(Scheme::Auto);
     o.search_min_count = false;
     EXPECT_THROW(make_plan(g, smaller, o), Error);
