@@ -23,7 +23,7 @@
 // lends (the runtime's frame buffer: the runtime keeps nothing in it while it
 // polls, and between runs it is idle). The transport holds the 72-byte
 // header, the reader, a send sequence per participant and the dispatcher
-// (a receive sequence and kept credit per participant): 804 bytes with
+// (a receive sequence and kept credit per participant): 1,072 bytes with
 // kMaxParticipants = 32 (docs/firmware.md, "Memory").
 #pragma once
 

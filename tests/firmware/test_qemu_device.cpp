@@ -10,7 +10,11 @@
 //     bit-exact with one device;
 //   - both firmwares' static RAM is exactly their arena plus the runtime's
 //     share the planner charges (core/device_runtime_ram.h), and the stack
-//     never goes deeper than its reserve, in any of these runs;
+//     stays within its tested bound (below its reserve) wherever a firmware
+//     exits;
+//   - a Ping of a whole frame's payload during a run is echoed intact (the
+//     firmware keeps it in the runtime's frame buffer) and the run stays
+//     bit-exact;
 //   - a firmware whose arena is smaller than the plan needs refuses the plan
 //     at boot, with a message naming the device and the bytes;
 //   - a QEMU killed mid-run is named by the coordinator within the timeout,
@@ -35,6 +39,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <set>
 #include <string>
@@ -46,11 +51,15 @@
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "host/device_image_writer.h"
+#include "host/device_slice.h"
 #include "host/provision_message.h"
 #include "host/qemu_launcher.h"
 #include "host/socket_transport.h"
+#include "host/stats_message.h"
 #include "model/file_io.h"
 #include "plan/plan_file.h"
+#include "quant/int8_executor.h"
+#include "quant/mq_format.h"
 #include "support/required_data.h"
 
 namespace mcusplit::testing {
@@ -508,12 +517,13 @@ TEST(QemuRun, AKilledDeviceIsNamedWithinTheTimeoutAndNoQemuIsLeft) {
 
 class OneDevice {
  public:
+  // This end of the link is the coordinator, participant `coordinator`.
   OneDevice(const std::string& image, const std::string& garbage,
-            const std::string& firmware = env("MCUSPLIT_FW_DEVICE_ELF")) {
+            const std::string& firmware = env("MCUSPLIT_FW_DEVICE_ELF"), int coordinator = 2) {
     host::QemuOptions o;
     o.firmware = firmware;
     qemu_ = std::make_unique<host::QemuDevices>(std::vector<std::string>{image}, o);
-    link_.set_self(2);
+    link_.set_self(coordinator);
     link_.set_plan_hash(0, 0);
     link_.set_serial(0, true);
     link_.set_peer_name(0, "teensy41-0");
@@ -655,6 +665,81 @@ TEST(QemuDevice, GarbageOnTheSerialLinkIsSkippedBothWays) {
   // And the device skipped exactly the host's noise.
   EXPECT_NE(said.find("garbage_bytes=" + std::to_string(garbage.size())), std::string::npos)
       << said;
+}
+
+// The UART transport keeps a control message's payload in the runtime's
+// frame buffer, which the run does not use while it waits for a frame: a
+// Ping of a whole frame's payload sent right after the Start, answered by
+// the device while its run waits for its input, comes back intact, and the
+// run that goes on through the same buffer stays bit-exact with the int8
+// executor. The host plays the coordinator of a 1-device plan.
+TEST(QemuDevice, APingInTheMiddleOfARunIsEchoedAndTheRunStaysBitExact) {
+  Fixture& f = fixture();
+  const std::string plan_path = f.dir->file("fashion-1.plan");
+  const CliResult p =
+      run_cli("plan '" + f.mq + "' --devices 1xteensy41 -o '" + plan_path + "'", *f.dir);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(plan_path), plan_path);
+  ASSERT_EQ(file.plan.participants.size(), 2u);
+  const std::vector<uint8_t> image = host::write_participant_image(file, 0);
+  const std::string path = f.dir->file("single-device.img");
+  model::write_file_atomically(path, std::string(image.begin(), image.end()), "image ");
+
+  const quant::QGraph graph = quant::read_mq_file(f.mq);
+  std::mt19937 gen(11);
+  std::vector<int8_t> input(static_cast<size_t>(graph.tensors.at(graph.input).bytes()));
+  for (int8_t& v : input) {
+    v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(gen));
+  }
+  const std::vector<int8_t> expected = quant::Int8Executor(graph).run(input);
+  std::vector<uint8_t> ping(device::kDefaultMaxPayload);
+  for (size_t i = 0; i < ping.size(); ++i) ping[i] = static_cast<uint8_t>(7 * i + 1);
+
+  OneDevice d(path, "", env("MCUSPLIT_FW_DEVICE_ELF"), 1);
+  ASSERT_EQ(d.greet(file.hash).type, device::MessageType::Pong) << d.output();
+  host::SocketTransport& link = d.link();
+  link.set_max_payload(static_cast<uint32_t>(file.plan.max_payload_bytes));
+  const host::DeviceSlice coordinator(file, 1);
+  const device::DeviceProgram& program = coordinator.program();
+  const auto deadline = [] { return Clock::now() + std::chrono::seconds(20); };
+  for (uint32_t id = 0; id < 2; ++id) {
+    SCOPED_TRACE(id);
+    link.set_inference(id);
+    ASSERT_EQ(link.send_message(0, device::MessageType::Start, id, nullptr, 0,
+                                static_cast<uint32_t>(graph.input)),
+              device::TransportStatus::Ok);
+    ASSERT_EQ(link.send_message(0, device::MessageType::Ping, id, ping.data(), ping.size()),
+              device::TransportStatus::Ok);
+    std::vector<int8_t> arena(static_cast<size_t>(program.arena_bytes));
+    std::vector<int8_t> frame(
+        static_cast<size_t>(device::frame_buffer_bytes(program, link.max_payload())));
+    std::vector<int8_t> output(expected.size());
+    device::DeviceRuntime runtime(program, arena.data(), program.arena_bytes, frame.data(),
+                                  static_cast<int64_t>(frame.size()), &link);
+    ASSERT_EQ(runtime.run(input.data(), static_cast<int64_t>(input.size()), output.data(),
+                          static_cast<int64_t>(output.size())),
+              device::RuntimeStatus::Ok)
+        << runtime.failure().detail << ": " << link.error() << "\n"
+        << d.output();
+    EXPECT_EQ(output, expected);
+    host::WireMessage pong;
+    ASSERT_EQ(link.wait_control(&pong, deadline(), 0, static_cast<int>(device::MessageType::Pong)),
+              device::TransportStatus::Ok);
+    EXPECT_EQ(pong.inference_id, id);
+    EXPECT_EQ(pong.body, ping);
+    bool summary = false;
+    while (!summary) {
+      host::WireMessage m;
+      ASSERT_EQ(link.wait_control(&m, deadline(), 0), device::TransportStatus::Ok) << d.output();
+      ASSERT_NE(m.type, device::MessageType::Error) << error_text(m);
+      if (m.type == device::MessageType::Stats) {
+        summary = host::decode_stats(m.body).count(device::StatKey::TotalMicros) != 0;
+      }
+    }
+  }
+  EXPECT_EQ(d.stop(), 0) << d.output();
+  EXPECT_NE(d.output().find("inferences=2 "), std::string::npos) << d.output();
+  EXPECT_EQ(expect_stack_within_bound(d.output(), "ping"), 1) << d.output();
 }
 
 // Provisioning over the link refuses a message larger than the region at
