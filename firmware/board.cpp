@@ -13,6 +13,12 @@ extern uint32_t __stack_bottom[];
 extern uint32_t __stack_top[];
 }
 
+#ifndef MCUSPLIT_FW_RUNTIME_RAM_BYTES
+#error "MCUSPLIT_FW_RUNTIME_RAM_BYTES comes from firmware/CMakeLists.txt"
+#endif
+static_assert(MCUSPLIT_FW_RUNTIME_RAM_BYTES == mcusplit::core::kDeviceRuntimeRamBytes,
+              "firmware/CMakeLists.txt read another kDeviceRuntimeRamBytes than the compiler");
+
 namespace mcusplit::fw {
 
 // Filled into the unused stack at reset (startup.cpp) to measure its depth.

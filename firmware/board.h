@@ -10,17 +10,26 @@
 #include <cstdint>
 
 #include "clock.h"
+#include "core/device_runtime_ram.h"
 #include "semihosting.h"
 #include "uart_cmsdk.h"
 
-#ifndef MCUSPLIT_FW_ARENA_BYTES
-#error "MCUSPLIT_FW_ARENA_BYTES comes from firmware/CMakeLists.txt"
+#ifndef MCUSPLIT_FW_RAM_BYTES
+#error "MCUSPLIT_FW_RAM_BYTES comes from firmware/CMakeLists.txt"
 #endif
 
 namespace mcusplit::fw {
 
-// The static arena's size (the build option MCUSPLIT_FW_ARENA_BYTES).
-inline constexpr uint32_t kArenaBytes = MCUSPLIT_FW_ARENA_BYTES;
+// The device's RAM (the RAM region of the linker script) and the static
+// arena: what is left of it after the runtime's own share, the figure the
+// planner charges every device (core/device_runtime_ram.h). If the
+// firmware's RAM outside the arena grows past that share, the link fails.
+inline constexpr uint32_t kRamBytes = MCUSPLIT_FW_RAM_BYTES;
+static_assert(kRamBytes > core::kDeviceRuntimeRamBytes,
+              "MCUSPLIT_FW_RAM_BYTES leaves no arena beside kDeviceRuntimeRamBytes");
+inline constexpr uint32_t kArenaBytes =
+    kRamBytes - static_cast<uint32_t>(core::kDeviceRuntimeRamBytes);
+static_assert(kArenaBytes % 16 == 0, "the RAM outside the arena is the same at every RAM size");
 inline constexpr uint32_t kDefaultBaud = 115200;
 
 // QEMU's exit status, through semihosting. If main returns, its return
@@ -46,7 +55,8 @@ MemoryRegion provision_region();
 
 // LENGTH(RAM) in the linker script: the build option MCUSPLIT_FW_RAM_BYTES.
 uint32_t ram_budget_bytes();
-// RAM the image uses statically: stack + .data + .bss (arena included).
+// RAM the image uses statically: stack + .data + .bss (arena included); for
+// the device firmware exactly kArenaBytes + core::kDeviceRuntimeRamBytes.
 uint32_t ram_static_bytes();
 uint32_t stack_bytes();
 // The deepest the stack has been since reset (it is painted at reset).

@@ -40,6 +40,9 @@
 #ifndef MCUSPLIT_FW_RECEIVE_TIMEOUT_MS
 #error "MCUSPLIT_FW_RECEIVE_TIMEOUT_MS comes from firmware/CMakeLists.txt"
 #endif
+#ifndef MCUSPLIT_FW_TRACE_RECORDS
+#error "MCUSPLIT_FW_TRACE_RECORDS comes from firmware/CMakeLists.txt"
+#endif
 
 namespace fw = mcusplit::fw;
 namespace dev = mcusplit::device;
@@ -58,9 +61,11 @@ constexpr uint32_t kReceiveTimeoutMs = MCUSPLIT_FW_RECEIVE_TIMEOUT_MS;
 // After refusing the plan or failing: how long to wait for the coordinator's
 // Stop before exiting, so that the Error frame is read before the link closes.
 constexpr uint32_t kGoodbyeMs = 3000;
-// Span and compute clock records kept per inference (12 and 8 bytes each);
-// further spans are only counted in the totals.
-constexpr uint32_t kMaxSpans = 512;
+// Span records kept per inference (12 bytes each), and as many compute clock
+// records (8 bytes each: one per compute span, so never more than spans):
+// the build option MCUSPLIT_FW_TRACE_RECORDS. Further spans are only counted
+// in the totals.
+constexpr uint32_t kMaxSpans = MCUSPLIT_FW_TRACE_RECORDS;
 
 // The parsed image tables: in flash-like memory (a NOLOAD section in the
 // FLASH region, mps2_an500.ld.in), not in the RAM budget. Constructed at boot
@@ -68,7 +73,8 @@ constexpr uint32_t kMaxSpans = 512;
 alignas(dev::DeviceImageStorage) __attribute__((
     section(".bss.mcusplit_image_tables"))) uint8_t g_tables[sizeof(dev::DeviceImageStorage)];
 
-// The runtime's frame buffer: one chunk payload (RAM).
+// The runtime's frame buffer: one chunk payload (RAM). The UART transport
+// keeps control payloads in it too (uart_transport.h).
 alignas(8) int8_t g_frame[fw::kFramePayloadBytes];
 dev::SpanRecord g_spans[kMaxSpans];
 dev::ComputeClockRecord g_compute_clocks[kMaxSpans];
@@ -83,7 +89,7 @@ class FirmwareClock final : public dev::SessionClock {
   void compute_end(uint32_t primask) override { fw::restore_interrupts(primask); }
 };
 
-fw::UartTransport g_link(fw::uart0());
+fw::UartTransport g_link(fw::uart0(), reinterpret_cast<uint8_t*>(g_frame));
 FirmwareClock g_clock;
 // The session, constructed by the greeting once the plan is accepted (.bss).
 alignas(dev::DeviceSession) uint8_t g_session_bytes[sizeof(dev::DeviceSession)];
@@ -121,7 +127,7 @@ bool load_image(const uint8_t* image, uint32_t bytes, Message* why) {
   capacity.arena_bytes = static_cast<int64_t>(fw::kArenaBytes);
   capacity.max_payload = fw::kFramePayloadBytes;
   capacity.holder = "firmware";
-  capacity.setting = "MCUSPLIT_FW_ARENA_BYTES";
+  capacity.setting = "MCUSPLIT_FW_RAM_BYTES minus kDeviceRuntimeRamBytes";
   return dev::image_fits(g_image, capacity, why);
 }
 
@@ -134,7 +140,8 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
     t.add("'").add(g_name).add("' participant ").dec(static_cast<uint32_t>(p.participant));
     t.add(" of ").dec(static_cast<uint32_t>(p.participant_count));
     t.add(", plan ");
-    t.hex(static_cast<uint32_t>(g_image.plan_hash >> 32)).hex(static_cast<uint32_t>(g_image.plan_hash));
+    t.hex(static_cast<uint32_t>(g_image.plan_hash >> 32))
+        .hex(static_cast<uint32_t>(g_image.plan_hash));
     t.add(", image ").dec(g_image.image_bytes).add(" bytes at 0x").hex(address_of(region.data));
     t.add(", arena ").dec(static_cast<uint64_t>(p.arena_bytes)).add(" of ").dec(fw::kArenaBytes);
     t.add(", ops ").dec(static_cast<uint32_t>(p.op_count));
@@ -143,6 +150,8 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
   }
   t.add(", ram_budget=").dec(fw::ram_budget_bytes());
   t.add(" static_ram=").dec(fw::ram_static_bytes());
+  t.add(" arena=").dec(fw::kArenaBytes);
+  t.add(" stack=").dec(fw::stack_bytes());
   t.add("\r\n");
   uart.write(t.bytes(), t.size());
   fw::semihosting::write0(t.c_str());
@@ -150,7 +159,8 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
 
 // Reads (and drops) what the coordinator still sends until its Stop or
 // kGoodbyeMs, so that the frames this device sent last are read before its
-// link closes; then exits with `code`.
+// link closes; then exits with `code`. Says how deep the stack has been, as
+// a clean stop does, and `text` again as its last line.
 [[noreturn]] void goodbye(const char* text, int code) {
   g_link.flush();
   fw::semihosting::write0(text);
@@ -166,6 +176,13 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
       break;
     }
   }
+  Message t;
+  t.add("mcusplit-fw: exits with ").dec(static_cast<uint32_t>(code));
+  t.add(", stack_high_water=").dec(fw::stack_high_water_bytes()).add(", because:\n");
+  fw::semihosting::write0(t.c_str());
+  // Last, the reason again: the line the host quotes.
+  fw::semihosting::write0(text);
+  fw::semihosting::write0("\n");
   fw::semihosting::exit(code);
 }
 
@@ -231,10 +248,12 @@ bool load_provisioned_image(Message* why) {
   return load_image(region.data + 4, image_bytes, why);
 }
 
-}  // namespace
-
-int main() {
-  fw::CmsdkUart& uart = fw::board_init();
+// Boot to greeting: parses the image in the provisioning region, prints the
+// banner, then takes Provision messages and Stop until the coordinator's
+// first Ping, which greet() answers (constructing the session) or refuses.
+// Not inlined into main: its messages then leave the stack before the
+// session runs, so the deepest path of a run does not carry them.
+__attribute__((noinline)) void serve_until_greeted(fw::CmsdkUart& uart) {
   const fw::MemoryRegion region = fw::provision_region();
   Message problem;
   bool image_ok = load_image(region.data, region.bytes, &problem);
@@ -271,6 +290,12 @@ int main() {
     }
     greet(m, image_ok, problem);
   }
+}
+
+}  // namespace
+
+int main() {
+  serve_until_greeted(fw::board_init());
   if (g_session->serve(dev::kWaitForever) == dev::SessionEnd::Shutdown) shut_down();
   goodbye(g_session->message(), fw::kExitError);
 }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "device/crc32.h"
 #include "device/data_frame.h"
 #include "device/text.h"
 
@@ -14,7 +15,8 @@ using device::ReaderEvent;
 using device::ReaderEventKind;
 using device::TransportStatus;
 
-UartTransport::UartTransport(CmsdkUart& uart) : uart_(uart) {
+UartTransport::UartTransport(CmsdkUart& uart, uint8_t* control_buffer)
+    : uart_(uart), control_(control_buffer) {
   // No plan yet: any plan hash, the default max payload.
   device::DecoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
@@ -38,19 +40,28 @@ TransportStatus UartTransport::fail(const char* what) {
   return TransportStatus::Failed;
 }
 
-TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* payload) {
+TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* head, uint32_t head_bytes,
+                                          const uint8_t* tail, uint32_t tail_bytes) {
   if (h.destination >= device::kMaxParticipants || h.destination == self()) {
     return TransportStatus::BadPeer;
+  }
+  if ((head == nullptr && head_bytes != 0) || (tail == nullptr && tail_bytes != 0) ||
+      head_bytes + tail_bytes != h.payload_bytes) {
+    return fail("a frame's payload is missing");
   }
   h.source = self();
   h.plan_hash = reader_.config().expected_plan_hash;
   h.sequence = send_sequences_.next(h.destination);
   device::EncoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
-  const size_t n = device::encode_frame(h, payload, tx_, sizeof(tx_), cfg);
-  if (n == 0) return fail("a frame could not be encoded");
+  if (!device::encode_header(h, tx_header_, cfg)) return fail("a frame could not be encoded");
   send_sequences_.advance(h.destination);
-  uart_.write(tx_, n);
+  uint8_t crc[device::kCrcBytes];
+  device::store_le32(crc, device::crc32_update(device::crc32(head, head_bytes), tail, tail_bytes));
+  uart_.write(tx_header_, sizeof(tx_header_));
+  uart_.write(head, head_bytes);
+  uart_.write(tail, tail_bytes);
+  uart_.write(crc, sizeof(crc));
   ++frames_sent_;
   return TransportStatus::Ok;
 }
@@ -63,7 +74,8 @@ TransportStatus UartTransport::send_chunk(const device::ChunkHeader& c, const in
     return TransportStatus::PayloadTooLarge;
   }
   return send_frame(device::data_frame_header(c, inference()),
-                    reinterpret_cast<const uint8_t*>(payload));
+                    reinterpret_cast<const uint8_t*>(payload),
+                    static_cast<uint32_t>(c.payload_bytes));
 }
 
 TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
@@ -80,11 +92,9 @@ TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
   return TransportStatus::Ok;
 }
 
-TransportStatus UartTransport::send_control(MessageType type, uint16_t destination,
-                                            uint32_t inference_id, const uint8_t* payload,
-                                            uint32_t payload_bytes, uint32_t tensor) {
-  if (type == MessageType::Data || type == MessageType::Provision) return TransportStatus::BadPeer;
-  if (payload_bytes > kFramePayloadBytes) return TransportStatus::PayloadTooLarge;
+FrameHeader UartTransport::control_header(MessageType type, uint16_t destination,
+                                          uint32_t inference_id, uint32_t payload_bytes,
+                                          uint32_t tensor) {
   FrameHeader h;
   h.type = type;
   h.destination = destination;
@@ -92,17 +102,33 @@ TransportStatus UartTransport::send_control(MessageType type, uint16_t destinati
   if (device::carries_box(type)) h.tensor = tensor;
   h.message_bytes = payload_bytes;
   h.payload_bytes = payload_bytes;
-  return send_frame(h, payload);
+  return h;
+}
+
+TransportStatus UartTransport::send_control(MessageType type, uint16_t destination,
+                                            uint32_t inference_id, const uint8_t* payload,
+                                            uint32_t payload_bytes, uint32_t tensor) {
+  if (type == MessageType::Data || type == MessageType::Provision) return TransportStatus::BadPeer;
+  if (payload_bytes > kFramePayloadBytes) return TransportStatus::PayloadTooLarge;
+  return send_frame(control_header(type, destination, inference_id, payload_bytes, tensor), payload,
+                    payload_bytes);
 }
 
 TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inference_id,
                                           device::ErrorCode code, const char* text) {
-  // Its own small buffer (on the stack, only on this rare path): the
-  // control buffer may hold the payload of the frame being answered.
-  uint8_t body[256];
-  const size_t n = device::encode_error_payload(code, text, body, sizeof(body));
-  return send_control(MessageType::Error, destination, inference_id, body,
-                      static_cast<uint32_t>(n));
+  // The code, then the text from where it lies: no payload buffer (the
+  // control buffer may hold the payload of the frame being answered).
+  uint8_t code_bytes[device::kErrorCodeBytes];
+  device::store_le32(code_bytes, static_cast<uint32_t>(code));
+  uint32_t text_bytes = 0;
+  while (text != nullptr && text[text_bytes] != '\0' &&
+         text_bytes < kFramePayloadBytes - device::kErrorCodeBytes) {
+    ++text_bytes;
+  }
+  return send_frame(control_header(MessageType::Error, destination, inference_id,
+                                   device::kErrorCodeBytes + text_bytes, 0),
+                    code_bytes, sizeof(code_bytes), reinterpret_cast<const uint8_t*>(text),
+                    text_bytes);
 }
 
 void UartTransport::refuse_provision(const FrameHeader& h) {
@@ -159,7 +185,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           std::memcpy(provision_ + h.chunk_offset + ev.offset, ev.data, ev.size);
         } else if (sink_ == Sink::Caller) {
           std::memcpy(payload + ev.offset, ev.data, ev.size);
-        } else if (sink_ == Sink::Control && ev.offset + ev.size <= sizeof(control_)) {
+        } else if (sink_ == Sink::Control && ev.offset + ev.size <= kFramePayloadBytes) {
           std::memcpy(control_ + ev.offset, ev.data, ev.size);
           control_bytes_ = static_cast<uint16_t>(ev.offset + ev.size);
         }

@@ -1,6 +1,7 @@
 // device::Transport over UART0 (docs/firmware.md, "The device firmware"):
 // protocol frames (docs/protocol.md) on a byte stream, read with the
-// resynchronising SerialFrameReader and written with encode_frame. Star
+// resynchronising SerialFrameReader and written header (encode_header),
+// payload and CRC straight from where each lies. Star
 // topology only: the UART is this device's one link, to the coordinator,
 // which relays every frame to and from the other devices, so every frame
 // goes out on the UART whatever its destination, and frames from any source
@@ -15,12 +16,15 @@
 // coordinator (which interruption() then describes); between runs,
 // wait_control() hands every control message to the caller.
 //
-// A Data chunk's payload goes straight from the reader's input into the
-// caller's buffer at the chunk's offset: no frame-sized staging buffer. The
-// transport holds one encode buffer (a whole frame of kFramePayloadBytes)
-// and one control payload buffer, a send sequence per participant, and the
-// dispatcher (a receive sequence and kept credit per participant): 5,736
-// bytes with kMaxParticipants = 128.
+// No frame-sized buffer of its own: a Data chunk's payload goes straight
+// from the reader's input into the caller's buffer at the chunk's offset, a
+// frame sent goes out as its encoded header, its payload from the caller's
+// memory and its CRC, and control payloads are kept in a buffer the firmware
+// lends (the runtime's frame buffer: the runtime keeps nothing in it while it
+// polls, and between runs it is idle). The transport holds the 72-byte
+// header, the reader, a send sequence per participant and the dispatcher
+// (a receive sequence and kept credit per participant): 1,072 bytes with
+// kMaxParticipants = 32 (docs/firmware.md, "Memory").
 #pragma once
 
 #include <cstdint>
@@ -43,7 +47,9 @@ static_assert(kFramePayloadBytes <= 0xFFFF, "control payload lengths are kept in
 
 class UartTransport final : public device::SessionLink {
  public:
-  explicit UartTransport(CmsdkUart& uart);
+  // `control_buffer` (at least kFramePayloadBytes, outliving the transport)
+  // holds the payload of the control message last received: see above.
+  UartTransport(CmsdkUart& uart, uint8_t* control_buffer);
   UartTransport(const UartTransport&) = delete;
   UartTransport& operator=(const UartTransport&) = delete;
 
@@ -101,7 +107,7 @@ class UartTransport final : public device::SessionLink {
   device::LinkFrameCounts frame_counts() const override {
     return {frames_sent_, inbound_.received()};
   }
-  // An Error frame: code, then the text (truncated to the max payload).
+  // An Error frame: code, then the text (truncated to kFramePayloadBytes).
   device::TransportStatus send_error(uint16_t destination, uint32_t inference_id,
                                      device::ErrorCode code, const char* text);
 
@@ -124,7 +130,14 @@ class UartTransport final : public device::SessionLink {
   // the dispatcher, control messages to control_ (Control).
   device::TransportStatus read_frame(uint32_t timeout_ms, bool running, device::LinkEvent* event,
                                      int8_t* payload, int32_t payload_capacity, Got* got);
-  device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* payload);
+  // One frame whose payload is `head` then `tail` (either may be empty):
+  // the header, the two pieces and the CRC go out on the UART as they are.
+  device::TransportStatus send_frame(device::FrameHeader h, const uint8_t* head,
+                                     uint32_t head_bytes, const uint8_t* tail = nullptr,
+                                     uint32_t tail_bytes = 0);
+  static device::FrameHeader control_header(device::MessageType type, uint16_t destination,
+                                            uint32_t inference_id, uint32_t payload_bytes,
+                                            uint32_t tensor);
   device::TransportStatus fail(const char* what);
   // Error BadProvision to the sender of a Provision chunk that is refused.
   void refuse_provision(const device::FrameHeader& h);
@@ -137,6 +150,7 @@ class UartTransport final : public device::SessionLink {
   uint32_t timeout_ms_ = 60000;
   uint16_t max_payload_ = kFramePayloadBytes;
   uint16_t control_bytes_ = 0;  // of control_
+  uint8_t* control_;            // lent: see the constructor
   device::Interruption interrupt_;
   const char* error_ = "";
 
@@ -149,8 +163,7 @@ class UartTransport final : public device::SessionLink {
   // The frame being read: where its payload goes.
   enum class Sink : uint8_t { Drop, Caller, Control, Provision };
   Sink sink_ = Sink::Drop;
-  uint8_t control_[kFramePayloadBytes] = {};
-  uint8_t tx_[device::frame_bytes_for(kFramePayloadBytes)] = {};
+  uint8_t tx_header_[device::kHeaderBytes] = {};
   device::StreamSequences send_sequences_;
 };
 

@@ -34,8 +34,16 @@ struct RuntimeStats {
 };
 
 // Most participants (devices plus the coordinator) a program may name: the
-// runtime keeps per-peer credit and receive state in fixed arrays.
-inline constexpr int32_t kMaxParticipants = 128;
+// runtime, the inbound dispatcher and the stream sequences keep per-peer
+// state in fixed arrays of this size (about 40 bytes per participant in
+// all). 128 on the host; the firmware sets its own, smaller, through
+// MCUSPLIT_DEVICE_MAX_PARTICIPANTS (firmware/CMakeLists.txt), since the
+// arrays are part of the device's fixed RAM (core/device_runtime_ram.h).
+#ifndef MCUSPLIT_DEVICE_MAX_PARTICIPANTS
+#define MCUSPLIT_DEVICE_MAX_PARTICIPANTS 128
+#endif
+inline constexpr int32_t kMaxParticipants = MCUSPLIT_DEVICE_MAX_PARTICIPANTS;
+static_assert(kMaxParticipants >= 2, "a plan has at least one device and the coordinator");
 
 // The frame buffer a runtime needs: one chunk payload, at most the largest
 // message of the program.

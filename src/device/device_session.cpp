@@ -136,8 +136,13 @@ void DeviceSession::describe_failure(const RuntimeFailure& f) {
 }
 
 void DeviceSession::send_error(uint16_t destination, uint32_t id, ErrorCode code) {
-  uint8_t body[kErrorCodeBytes + sizeof(Reason)];
-  const size_t n = encode_error_payload(code, message_.c_str(), body, sizeof(body));
+  // Encoded in the frame buffer (at least kMinSessionFrameBytes: the whole
+  // message fits), which no run is using now; not on the stack, where it
+  // would deepen the deepest path of a small device.
+  auto* body = reinterpret_cast<uint8_t*>(memory_.frame);
+  const size_t room = static_cast<size_t>(
+      memory_.frame_bytes < kDefaultMaxPayload ? memory_.frame_bytes : kDefaultMaxPayload);
+  const size_t n = encode_error_payload(code, message_.c_str(), body, room);
   link_.send_control(MessageType::Error, destination, id, body, static_cast<uint32_t>(n));
 }
 

@@ -28,15 +28,19 @@ namespace mcusplit::device {
 struct SessionMemory {
   int8_t* arena = nullptr;
   int64_t arena_bytes = 0;
-  // The runtime's frame buffer, reused for Stats bodies after a run: at
-  // least kMinSessionFrameBytes.
+  // The runtime's frame buffer, reused for Stats and Error bodies after a
+  // run: at least kMinSessionFrameBytes.
   int8_t* frame = nullptr;
   int64_t frame_bytes = 0;
   RunRecords records;
 };
 
-// Room for the summary Stats record set.
-inline constexpr int64_t kMinSessionFrameBytes = 12 * kStatRecordBytes;
+// Room for the summary Stats record set and for an Error frame's code and
+// whole message (a Reason).
+inline constexpr int64_t kSummaryStatsBytes = 12 * int64_t{kStatRecordBytes};
+inline constexpr int64_t kErrorBodyBytes = int64_t{kErrorCodeBytes} + int64_t{sizeof(Reason)};
+inline constexpr int64_t kMinSessionFrameBytes =
+    kSummaryStatsBytes > kErrorBodyBytes ? kSummaryStatsBytes : kErrorBodyBytes;
 
 enum class SessionEnd : uint8_t {
   Shutdown,       // Stop with kNoInference

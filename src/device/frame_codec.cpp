@@ -121,13 +121,8 @@ DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload) {
   return DecodeStatus::Ok;
 }
 
-size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
-                    const EncoderConfig& cfg) {
-  if (check_header(h, cfg.max_payload) != DecodeStatus::Ok) return 0;
-  if (out == nullptr || (payload == nullptr && h.payload_bytes != 0)) return 0;
-  const size_t total = frame_bytes_for(h.payload_bytes);
-  if (out_capacity < total) return 0;
-
+bool encode_header(const FrameHeader& h, uint8_t* out, const EncoderConfig& cfg) {
+  if (out == nullptr || check_header(h, cfg.max_payload) != DecodeStatus::Ok) return false;
   for (size_t i = 0; i < 4; ++i) out[kOffMagic + i] = kFrameMagic[i];
   out[kOffVersion] = kProtocolVersion;
   out[kOffType] = static_cast<uint8_t>(h.type);
@@ -143,7 +138,14 @@ size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, 
   store_le32(out + kOffChunkOffset, h.chunk_offset);
   store_le32(out + kOffPayloadBytes, h.payload_bytes);
   store_le32(out + kOffHeaderCrc, crc32(out, kOffHeaderCrc));
+  return true;
+}
 
+size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
+                    const EncoderConfig& cfg) {
+  if (payload == nullptr && h.payload_bytes != 0) return 0;
+  const size_t total = frame_bytes_for(h.payload_bytes);
+  if (out == nullptr || out_capacity < total || !encode_header(h, out, cfg)) return 0;
   uint8_t* body = out + kHeaderBytes;
   if (h.payload_bytes != 0) std::memcpy(body, payload, h.payload_bytes);
   store_le32(body + h.payload_bytes, crc32(body, h.payload_bytes));

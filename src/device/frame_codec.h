@@ -80,6 +80,12 @@ DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload);
 size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
                     const EncoderConfig& cfg = EncoderConfig{});
 
+// Writes a frame's header (kHeaderBytes, its CRC included) to `out`; false
+// if the header breaks a check_header rule. On the wire the payload and then
+// its CRC (crc32 of the payload, little-endian) follow, so a link that
+// writes them from where they lie needs no frame-sized buffer.
+bool encode_header(const FrameHeader& h, uint8_t* out, const EncoderConfig& cfg = EncoderConfig{});
+
 // Decodes and checks the header only (the first kHeaderBytes), so a stream
 // reader can check where a payload goes before it arrives, then read it into
 // place and check it with crc32_update against the 4 bytes after it.

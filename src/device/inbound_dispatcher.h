@@ -13,7 +13,8 @@
 // What each transport keeps: its byte I/O, where payloads are stored (the
 // UART writes straight into the caller's buffer or the provisioning region;
 // the socket queues copies), relaying, and how it words a failure.
-// Freestanding: no heap; about 2 KiB with kMaxParticipants = 128.
+// Freestanding: no heap; 16 bytes per participant (kMaxParticipants) and a
+// few more.
 #pragma once
 
 #include <cstdint>

@@ -41,6 +41,9 @@ void RunTimer::start() {
   start_ticks_ = clock_.ticks();
   span_count_ = 0;
   clock_count_ = 0;
+  op_count_ = 0;
+  last_span_kept_ = false;
+  last_clock_kept_ = false;
   compute_ticks_ = 0;
   wait_ticks_ = 0;
 }
@@ -55,23 +58,42 @@ void RunTimer::op_end(int32_t op_index, const DeviceOp& op, RuntimeStatus status
   const uint64_t now = clock_.ticks();
   const uint64_t spent = now - op_start_ticks_;
   const uint32_t kind = span_kind(op.kind);
+  const uint32_t key = step_record_key(kind, static_cast<uint32_t>(op.step));
+  // The op continues the span (and, for Compute, the clock record) of the
+  // op before it: same kind, same step.
+  const bool continues = op_count_ > 0 && key == last_key_;
+  last_key_ = key;
+  ++op_count_;
   if (kind == 0) {
     clock_.compute_end(compute_token_);
     compute_ticks_ += spent;
-    if (clock_.compute_clock_records() && clock_count_ < records_.clock_capacity) {
-      records_.clocks[clock_count_++] =
-          ComputeClockRecord{static_cast<uint32_t>(op.step), clamp32(spent)};
+    if (clock_.compute_clock_records()) {
+      if (continues) {
+        if (last_clock_kept_) {
+          ComputeClockRecord& c = records_.clocks[clock_count_ - 1];
+          c.ticks = clamp32(uint64_t{c.ticks} + spent);
+        }
+      } else {
+        last_clock_kept_ = clock_count_ < records_.clock_capacity;
+        if (last_clock_kept_) {
+          records_.clocks[clock_count_++] =
+              ComputeClockRecord{static_cast<uint32_t>(op.step), clamp32(spent)};
+        }
+      }
     }
   }
   if (kind == 1 || kind == 2) wait_ticks_ += spent;
   if (next_ != nullptr) next_->op_end(op_index, op, status);
-  const uint32_t key = step_record_key(kind, static_cast<uint32_t>(op.step));
   SpanRecord* spans = records_.spans;
-  if (span_count_ > 0 && spans[span_count_ - 1].key == key) {
-    spans[span_count_ - 1].duration_us = to_us(now - start_ticks_) - spans[span_count_ - 1].begin_us;
+  if (continues) {
+    if (last_span_kept_) {
+      SpanRecord& last = spans[span_count_ - 1];
+      last.duration_us = to_us(now - start_ticks_) - last.begin_us;
+    }
     return;
   }
-  if (span_count_ == records_.span_capacity) return;
+  last_span_kept_ = span_count_ < records_.span_capacity;
+  if (!last_span_kept_) return;
   spans[span_count_++] = SpanRecord{key, to_us(op_start_ticks_ - start_ticks_), to_us(spent)};
 }
 

@@ -1,10 +1,12 @@
 // Times one inference op by op through the runtime's OpObserver hooks:
 // consecutive ops of one kind in one step merge into a span record
 // (docs/protocol.md, span records), compute and wait totals add up every
-// op, and where the clock asks for it each Compute op gets a compute clock
-// record (the ticks it took). The records go into caller-owned arrays, so
-// the firmware keeps them in static RAM and a host worker in a vector;
-// spans beyond the capacity only count in the totals. Freestanding.
+// op, and where the clock asks for it each compute span gets a compute
+// clock record (the ticks its Compute ops took, added up), so a run needs
+// no more clock records than spans. The records go into caller-owned
+// arrays, so the firmware keeps them in static RAM and a host worker in a
+// vector; spans and clock records beyond the capacity only count in the
+// totals. Freestanding.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,7 @@ struct SpanRecord {
   uint32_t duration_us = 0;
 };
 
+// The ticks of consecutive Compute ops of one step (one compute span).
 struct ComputeClockRecord {
   uint32_t step = 0;
   uint32_t ticks = 0;
@@ -77,6 +80,10 @@ class RunTimer final : public OpObserver {
   OpObserver* next_;
   uint32_t span_count_ = 0;
   uint32_t clock_count_ = 0;
+  uint32_t op_count_ = 0;         // ops ended since start()
+  uint32_t last_key_ = 0;         // the span key of the op before
+  bool last_span_kept_ = false;   // the op before's span has a record
+  bool last_clock_kept_ = false;  // the op before's clock record exists
   uint32_t compute_token_ = 0;
   uint64_t start_ticks_ = 0;
   uint64_t op_start_ticks_ = 0;

@@ -87,7 +87,11 @@ class Transport {
   // Waits for the next event addressed to this participant. A Data chunk's
   // payload is written to `payload` (PayloadTooLarge, the frame consumed, if
   // it exceeds `payload_capacity`). Timeout if the implementation's deadline
-  // passes first; Closed if the run was stopped.
+  // passes first; Closed if the run was stopped. The runtime keeps nothing
+  // in `payload` across a call (it scatters a chunk before it polls again and
+  // gathers one to send only after the credit came), so an implementation
+  // may also keep other frames' payloads there (the firmware's UART transport
+  // does: its control payloads share the runtime's frame buffer).
   virtual TransportStatus poll(LinkEvent* event, int8_t* payload, int32_t payload_capacity) = 0;
 
  protected:

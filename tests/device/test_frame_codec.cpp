@@ -277,6 +277,30 @@ TEST(FrameCodec, EncoderRefusesSmallBufferAndMissingPayload) {
   EXPECT_EQ(encode_frame(h, payload.data(), out.data(), out.size()), out.size());
 }
 
+// A link that writes the header, then the payload from where it lies, then
+// its CRC, puts the same bytes on the wire as encode_frame; a header the
+// encoder refuses is refused without a buffer too.
+TEST(FrameCodec, HeaderPayloadAndCrcWrittenApartAreTheFrame) {
+  for (const Sample& s : one_of_each_type()) {
+    SCOPED_TRACE(message_type_name(s.header.type));
+    Bytes wire(kHeaderBytes);
+    ASSERT_TRUE(encode_header(s.header, wire.data()));
+    wire.insert(wire.end(), s.payload.begin(), s.payload.end());
+    uint8_t crc[kCrcBytes];
+    store_le32(crc, crc32(s.payload.data(), s.payload.size()));
+    wire.insert(wire.end(), crc, crc + kCrcBytes);
+    EXPECT_EQ(wire, encode(s.header, s.payload));
+  }
+  FrameHeader bad = control_header(MessageType::Stop, {});
+  bad.destination = bad.source;
+  uint8_t out[kHeaderBytes];
+  EXPECT_FALSE(encode_header(bad, out));
+  EXPECT_FALSE(encode_header(control_header(MessageType::Ping, pattern(20)), nullptr));
+  EncoderConfig small;
+  small.max_payload = 19;
+  EXPECT_FALSE(encode_header(control_header(MessageType::Ping, pattern(20)), out, small));
+}
+
 // Every proper prefix of a valid frame is Short, says how many bytes it needs,
 // and is decoded from a buffer of exactly its size (ASan catches over-reads).
 TEST(FrameDecoder, EveryTruncationIsShort) {

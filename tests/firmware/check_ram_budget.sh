@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The RAM region of the firmware's linker script is exactly
-# MCUSPLIT_FW_RAM_BYTES: a firmware whose static RAM (stack + .data + .bss
-# with the static arena) exceeds its budget must fail to link, saying so.
-# Builds the echo firmware in BUILD_DIR with:
-#   1. the default budget (256 KiB, 200 KiB arena): links; its static RAM U is
-#      read from the image (__ram_used_end - __ram_start);
-#   2. a budget of exactly U bytes: links;
-#   3. U - 8 bytes: fails, "region `RAM' overflowed by 8 bytes";
-#   4. 128 KiB with the 200 KiB arena: fails, region overflow and the linker
-#      script's own message.
+# The RAM region of the firmware's linker script is exactly the device's RAM,
+# MCUSPLIT_FW_RAM_BYTES, and the static arena is that RAM less the runtime's
+# own share, kDeviceRuntimeRamBytes (src/core/device_runtime_ram.h): the
+# figure the planner charges every device. The device firmware's RAM outside
+# the arena must be exactly that share at any RAM size, and a firmware that
+# outgrows it must fail to link, saying so. Builds the device firmware in
+# BUILD_DIR with:
+#   1. the default options: mcusplit_fw_device (256 KiB) and
+#      mcusplit_fw_device_32k (32 KiB) each use exactly their RAM: static RAM
+#      (__ram_used_end - __ram_start) = RAM, arena = RAM - the share;
+#   2. MCUSPLIT_FW_RAM_BYTES=65536: the same, with a 64 KiB region;
+#   3. one trace record more than the default (MCUSPLIT_FW_TRACE_RECORDS):
+#      20 bytes outside the arena over the share: the link fails with the
+#      region overflow and the linker script's message naming the constant;
+#   4. MCUSPLIT_FW_RAM_BYTES equal to the share: configuring fails, saying
+#      that it leaves no arena.
 # Exit 77 (the ctest skip code) if the cross compiler is missing, 1 on CI.
 #
 #   tests/firmware/check_ram_budget.sh BUILD_DIR
@@ -23,47 +29,75 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-# build BUDGET ARENA: builds and leaves the output in $log; returns the status.
-build() {
-  rm -f "$build/mcusplit_fw_echo.elf"
-  # The echo image only: the device firmware needs more static RAM than the
-  # echo's exact budget gives it.
-  MCUSPLIT_FW_TARGET=mcusplit_fw_echo "$here/build_firmware.sh" "$build" \
-    -DMCUSPLIT_FW_RAM_BYTES="$1" -DMCUSPLIT_FW_ARENA_BYTES="$2" > "$log" 2>&1
-}
-
-# The value of a linker symbol of the image, in decimal.
-symbol() {
-  local hex
-  hex=$(arm-none-eabi-nm "$build/mcusplit_fw_echo.elf" | awk -v s="$1" '$3 == s { print $1 }')
-  [ -n "$hex" ] || fail "no symbol $1 in the image"
-  echo $(( 16#$hex ))
-}
-
 fail() {
   echo "check_ram_budget: FAIL: $*"
   sed 's/^/  | /' "$log"
   exit 1
 }
 
-build 262144 204800 || fail "the default budget (256 KiB, arena 200 KiB) does not link"
-used=$(( $(symbol __ram_used_end) - $(symbol __ram_start) ))
-budget=$(symbol __ram_budget_bytes)
-[ "$budget" -eq 262144 ] || fail "RAM region is $budget bytes, not 262144"
-[ "$used" -gt 204800 ] && [ "$used" -le 262144 ] || fail "static RAM $used bytes is implausible"
-echo "check_ram_budget: 256 KiB budget links, static RAM $used bytes"
+header="$here/../../src/core/device_runtime_ram.h"
+share=$(sed -n 's/.*kDeviceRuntimeRamBytes = \([0-9]*\);.*/\1/p' "$header")
+[ -n "$share" ] || fail "no kDeviceRuntimeRamBytes in $header"
 
-build "$used" 204800 || fail "a budget of exactly the static RAM ($used bytes) does not link"
-echo "check_ram_budget: a budget of exactly $used bytes links"
+# build TARGET [cmake args]: builds one image, output in $log; returns the status.
+build() {
+  local target="$1"
+  shift
+  rm -f "$build/mcusplit_fw_device.elf" "$build/ram-32k/mcusplit_fw_device_32k.elf"
+  MCUSPLIT_FW_TARGET="$target" "$here/build_firmware.sh" "$build" -DMCUSPLIT_FW_RAM_BYTES=262144 \
+    -UMCUSPLIT_FW_TRACE_RECORDS "$@" > "$log" 2>&1
+}
 
-if build "$(( used - 8 ))" 204800; then fail "a budget of $(( used - 8 )) bytes linked"; fi
-grep -q "region \`RAM' overflowed by 8 bytes" "$log" ||
-  fail "a budget 8 bytes short failed without the linker's region overflow message"
-echo "check_ram_budget: a budget of $(( used - 8 )) bytes fails: region \`RAM' overflowed by 8 bytes"
+# The value of a linker symbol of an image, in decimal.
+symbol() {
+  local hex
+  hex=$(arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print $1 }')
+  [ -n "$hex" ] || fail "no symbol $2 in $1"
+  echo $(( 16#$hex ))
+}
 
-if build 131072 204800; then fail "a 200 KiB arena linked into a 128 KiB budget"; fi
+# exact ELF RAM: the image's RAM region is RAM bytes, all of it in use, the
+# arena RAM - share; the build's layout file says so too.
+exact() {
+  local elf="$1" ram="$2"
+  local used arena budget
+  [ -f "$elf" ] || fail "$elf was not built"
+  budget=$(symbol "$elf" __ram_budget_bytes)
+  used=$(( $(symbol "$elf" __ram_used_end) - $(symbol "$elf" __ram_start) ))
+  arena=$(( $(symbol "$elf" __arena_end) - $(symbol "$elf" __arena_start) ))
+  [ "$budget" -eq "$ram" ] || fail "$elf: RAM region of $budget bytes, not $ram"
+  [ "$arena" -eq $(( ram - share )) ] || fail "$elf: arena of $arena bytes, not $ram - $share"
+  [ "$used" -eq "$ram" ] ||
+    fail "$elf: static RAM $used bytes, not the arena $arena + kDeviceRuntimeRamBytes $share"
+  grep -qx "ARENA_BYTES=$arena" "$(dirname "$elf")/firmware_layout.env" ||
+    fail "$(dirname "$elf")/firmware_layout.env does not say ARENA_BYTES=$arena"
+  grep -qx "RUNTIME_RAM_BYTES=$share" "$(dirname "$elf")/firmware_layout.env" ||
+    fail "$(dirname "$elf")/firmware_layout.env does not say RUNTIME_RAM_BYTES=$share"
+  echo "check_ram_budget: $(basename "$elf"): RAM $ram = arena $arena + runtime $share, all in use"
+}
+
+build all || fail "the default options do not build"
+exact "$build/mcusplit_fw_device.elf" 262144
+exact "$build/ram-32k/mcusplit_fw_device_32k.elf" 32768
+
+build mcusplit_fw_device -DMCUSPLIT_FW_RAM_BYTES=65536 || fail "a 64 KiB device does not build"
+exact "$build/mcusplit_fw_device.elf" 65536
+
+records=$(sed -n 's/^MCUSPLIT_FW_TRACE_RECORDS:STRING=//p' "$build/CMakeCache.txt")
+[ -n "$records" ] || fail "no MCUSPLIT_FW_TRACE_RECORDS in the cache"
+if build mcusplit_fw_device -DMCUSPLIT_FW_TRACE_RECORDS=$(( records + 1 )); then
+  fail "a firmware with $(( records + 1 )) trace records (more RAM than kDeviceRuntimeRamBytes) linked"
+fi
 grep -q "region \`RAM' overflowed by" "$log" || fail "no region overflow message"
-grep -q "exceed MCUSPLIT_FW_RAM_BYTES" "$log" || fail "no message from the linker script"
-echo "check_ram_budget: a 200 KiB arena in a 128 KiB budget fails:"
-grep -E "overflowed|exceed|will not fit" "$log" | sed 's/^.*ld: /  /'
+grep -q "exceeds kDeviceRuntimeRamBytes (src/core/device_runtime_ram.h)" "$log" ||
+  fail "no message from the linker script naming kDeviceRuntimeRamBytes"
+echo "check_ram_budget: $(( records + 1 )) trace records outgrow the runtime's share:"
+grep -E "overflowed|exceeds" "$log" | sed 's/^.*ld: /  /'
+
+if build mcusplit_fw_device -DMCUSPLIT_FW_RAM_BYTES="$share"; then
+  fail "a device whose RAM is only the runtime's share configured"
+fi
+grep -q "must exceed the runtime's own share" "$log" || fail "no message about the missing arena"
+echo "check_ram_budget: a RAM of $share bytes leaves no arena:"
+grep -A4 "CMake Error" "$log" | sed -n '2,4p' | sed 's/^ */  /'
 echo "check_ram_budget: OK"
