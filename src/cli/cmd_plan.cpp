@@ -36,6 +36,7 @@ struct PlanArgs {
   std::string report;
   std::string dump;
   bool json = false;
+  bool no_count_search = false;
 };
 
 plan::ClusterSpec load_cluster(const PlanArgs& a) {
@@ -112,6 +113,7 @@ void run_plan(const PlanArgs& a) {
   if (a.model.empty()) throw Error("give the model to plan (an .mq or int8 .tflite file)");
   const plan::ClusterSpec cluster = load_cluster(a);
   plan::PlanOptions options;
+  options.search_min_count = !a.no_count_search;
   options.scheme = plan::parse_scheme(a.strategy);
   options.objective = plan::parse_objective(a.objective);
   const quant::QGraph graph = read_int8_model(a.model);
@@ -147,6 +149,8 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "Plan file to write");
   cmd->add_option("--report", args->report, "HTML report to write");
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
+  cmd->add_flag("--no-count-search", args->no_count_search,
+                "When the model does not fit, do not search for the device count that would");
   cmd->add_option("--dump", args->dump, "Print a plan file as JSON and exit");
   cmd->callback([args] { run_plan(*args); });
 }
