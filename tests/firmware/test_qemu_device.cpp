@@ -183,7 +183,7 @@ TEST(QemuRun, TwoDevicesAreBitExactWithOneAndMatchThePlan) {
     const json& d = j["devices"][i];
     const std::string name = d["name"];
     EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << name;
-    EXPECT_EQ(d["arena_bytes"], f.summary["devices"][i]["peak_ram_bytes"]) << name;
+    EXPECT_EQ(d["arena_bytes"], f.summary["devices"][i]["arena_bytes"]) << name;
     EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << name;
     EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << name;
     EXPECT_EQ(d["data_frames_sent"], d["planned_data_frames_sent"]) << name;
@@ -277,9 +277,8 @@ TEST(QemuRun, TheDeviceStackStaysWithinItsBound) {
 // with the arena a 32 KiB MCU has beside the runtime's share, run on 2
 // emulated MCUs whose RAM region is 32 KiB: bit-exact with one device, each
 // arena's high water as planned and within the firmware's, the static RAM
-// exactly the 32 KiB, the stack within its reserve. `--ram` is the arena
-// budget today (32768 - kDeviceRuntimeRamBytes); once the planner charges
-// the runtime's share itself it becomes `--ram 32KiB`.
+// exactly the 32 KiB, the stack within its reserve. `--ram` is the whole
+// RAM: the planner charges the runtime's share on top of the arena.
 TEST(QemuRun, ASmallModelRunsOnTwoMcusWith32KiBOfRam) {
   const std::string firmware = env("MCUSPLIT_FW_DEVICE_32K_ELF");
   ASSERT_FALSE(firmware.empty());
@@ -297,7 +296,7 @@ TEST(QemuRun, ASmallModelRunsOnTwoMcusWith32KiBOfRam) {
   ASSERT_EQ(q.exit_code, 0) << q.err;
   const std::string plan = dir.file("small-2.plan");
   const CliResult p = run_cli("plan '" + mq + "' --devices 2xteensy41 --topology star --ram " +
-                                  std::to_string(layout.arena_bytes) + " --json -o '" + plan + "'",
+                                  std::to_string(layout.ram_bytes) + " --json -o '" + plan + "'",
                               dir);
   ASSERT_EQ(p.exit_code, 0) << p.err;
   const json summary = json::parse(p.out);
@@ -325,7 +324,7 @@ TEST(QemuRun, ASmallModelRunsOnTwoMcusWith32KiBOfRam) {
     const json& device = j["devices"][d];
     const std::string name = device["name"];
     EXPECT_EQ(device["high_water_bytes"], device["arena_bytes"]) << name;
-    EXPECT_EQ(device["arena_bytes"], summary["devices"][d]["peak_ram_bytes"]) << name;
+    EXPECT_EQ(device["arena_bytes"], summary["devices"][d]["arena_bytes"]) << name;
     EXPECT_LE(device["arena_bytes"].get<int64_t>(), layout.arena_bytes) << name;
     EXPECT_EQ(device["bytes_sent"], device["planned_bytes_sent"]) << name;
     const std::string said = read_text_file(logs + "/" + name + ".log");
@@ -420,7 +419,7 @@ TEST(QemuRun, AFirmwareWithTooSmallAnArenaRefusesThePlanAtBoot) {
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   // Both devices refuse, whichever is read first; the line names both.
   for (int d = 0; d < 2; ++d) {
-    const int64_t needs = f.summary["devices"][d]["peak_ram_bytes"];
+    const int64_t needs = f.summary["devices"][d]["arena_bytes"];
     ASSERT_GT(needs, has);
     EXPECT_NE(r.err.find("device 'teensy41-" + std::to_string(d) +
                          "' refused the plan: its arena needs " + std::to_string(needs) +
