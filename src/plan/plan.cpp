@@ -46,6 +46,12 @@ int64_t Plan::max_peak_ram_bytes() const {
   return peak;
 }
 
+int Plan::peak_layer(int p) const {
+  const auto& live = participants[static_cast<size_t>(p)].estimate.live_bytes;
+  const int step = static_cast<int>(std::max_element(live.begin(), live.end()) - live.begin());
+  return std::min(step, static_cast<int>(layers.size()) - 1);
+}
+
 int64_t Plan::total_bytes_transferred() const {
   int64_t total = 0;
   for (const ParticipantPlan& p : participants) total += p.estimate.bytes_sent;

@@ -185,6 +185,9 @@ struct Plan {
   // Over devices (not the coordinator).
   int64_t max_peak_ram_bytes() const;
   int64_t total_bytes_transferred() const;  // every Send, counted once
+  // The layer whose step holds participant p's most live bytes (the output
+  // collection step counts as the last layer's).
+  int peak_layer(int p) const;
   friend bool operator==(const Plan&, const Plan&) = default;
 };
 

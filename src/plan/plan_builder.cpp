@@ -151,7 +151,7 @@ class Builder {
           for (int j = first; j <= step; ++j) {
             const QLayer& lj = g_.layers[static_cast<size_t>(j)];
             for (size_t k = 0; k < lj.inputs.size(); ++k) {
-              if (run_producer(first, j, lj.inputs[k]) >= 0) continue;
+              if (run_producer(g_, first, j, lj.inputs[k]) >= 0) continue;
               need(p, lj.inputs[k],
                    required_box(g_, lj, static_cast<int>(k), boxes[static_cast<size_t>(j - first)]),
                    step);
@@ -162,14 +162,6 @@ class Builder {
     }
     need(coordinator(), g_.output, core::full_box(g_.tensors[static_cast<size_t>(g_.output)].shape),
          last_step());
-  }
-
-  // The layer in [first, before) producing tensor t, or -1.
-  int run_producer(int first, int before, int t) const {
-    for (int m = first; m < before; ++m) {
-      if (g_.layers[static_cast<size_t>(m)].output == t) return m;
-    }
-    return -1;
   }
 
   int producer_step(int t) const {
@@ -386,7 +378,7 @@ class Builder {
         std::vector<int> inputs;
         for (size_t k = 0; k < l.inputs.size(); ++k) {
           const int t = l.inputs[k];
-          const int m = run_producer(first, j, t);
+          const int m = run_producer(g_, first, j, t);
           const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
           inputs.push_back(!reads   ? -1
                            : m >= 0 ? tile_buffer[static_cast<size_t>(m - first)]

@@ -44,10 +44,7 @@ Overflow worst_overflow(const Plan& plan) {
     const double flash = static_cast<double>(p.weight_bytes) / static_cast<double>(p.flash_bytes);
     if (ram > worst_ratio) {
       worst_ratio = ram;
-      const auto& live = p.estimate.live_bytes;
-      const int step = static_cast<int>(std::max_element(live.begin(), live.end()) - live.begin());
-      worst = {d, std::min(step, static_cast<int>(plan.layers.size()) - 1), p.peak_ram_bytes(),
-               p.ram_bytes, false};
+      worst = {d, plan.peak_layer(d), p.peak_ram_bytes(), p.ram_bytes, false};
     }
     if (flash > worst_ratio) {
       worst_ratio = flash;

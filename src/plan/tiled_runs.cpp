@@ -21,6 +21,13 @@ bool is_tiled_run_end(const std::vector<LayerPlan>& layers, int i) {
   return run_first_layer(layers, i) < i || lp.tile_h > 0 || lp.tile_w > 0;
 }
 
+int run_producer(const quant::QGraph& graph, int first, int before, int tensor) {
+  for (int m = first; m < before; ++m) {
+    if (graph.layers[static_cast<size_t>(m)].output == tensor) return m;
+  }
+  return -1;
+}
+
 std::vector<Box> run_tiles(const Box& box, int32_t tile_h, int32_t tile_w) {
   std::vector<Box> tiles;
   if (box.empty()) return tiles;
@@ -43,11 +50,10 @@ std::vector<Box> tile_boxes(const quant::QGraph& graph, int first, int last, con
     const Box& out = boxes[static_cast<size_t>(j - first)];
     if (out.empty()) continue;
     for (size_t k = 0; k < reader.inputs.size(); ++k) {
-      for (int i = first; i < j; ++i) {
-        if (graph.layers[static_cast<size_t>(i)].output != reader.inputs[k]) continue;
-        Box& b = boxes[static_cast<size_t>(i - first)];
-        b = bounding_box(b, required_box(graph, reader, static_cast<int>(k), out));
-      }
+      const int i = run_producer(graph, first, j, reader.inputs[k]);
+      if (i < 0) continue;
+      Box& b = boxes[static_cast<size_t>(i - first)];
+      b = bounding_box(b, required_box(graph, reader, static_cast<int>(k), out));
     }
   }
   return boxes;
@@ -92,13 +98,11 @@ RunFootprint run_footprint(const quant::QGraph& graph, int first, int last, cons
       for (size_t k = 0; k < l.inputs.size(); ++k) {
         const Box need = required_box(graph, l, static_cast<int>(k), boxes[j]);
         if (need.empty()) continue;
-        bool inside = false;
-        for (size_t m = 0; m < j; ++m) {
-          if (graph.layers[static_cast<size_t>(first) + m].output != l.inputs[k]) continue;
-          last_read[m] = j;
-          inside = true;
+        const int m = run_producer(graph, first, first + static_cast<int>(j), l.inputs[k]);
+        if (m >= 0) {
+          last_read[static_cast<size_t>(m - first)] = j;
+          continue;
         }
-        if (inside) continue;
         auto it = std::find_if(inputs.begin(), inputs.end(),
                                [&](const auto& e) { return e.first == l.inputs[k]; });
         if (it == inputs.end()) {

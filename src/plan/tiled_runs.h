@@ -21,6 +21,10 @@ int run_first_layer(const std::vector<LayerPlan>& layers, int last);
 // or computes its box in more than one tile.
 bool is_tiled_run_end(const std::vector<LayerPlan>& layers, int i);
 
+// The layer in [first, before) that produces `tensor`, or -1: inside a run,
+// where a layer's input comes from.
+int run_producer(const quant::QGraph& graph, int first, int before, int tensor);
+
 // `box` cut into tiles of tile_h x tile_w pixels (0: the whole height or
 // width), row-major; every tile has all of the box's channels. The last tile
 // of a row or column takes what is left.

@@ -27,10 +27,7 @@ Peak worst_peak(const Plan& plan) {
   for (int d = 0; d < plan.device_count(); ++d) {
     const ParticipantPlan& p = plan.participants[static_cast<size_t>(d)];
     const double ratio = static_cast<double>(p.peak_ram_bytes()) / static_cast<double>(p.ram_bytes);
-    if (ratio <= worst.ratio) continue;
-    const auto& live = p.estimate.live_bytes;
-    const int step = static_cast<int>(std::max_element(live.begin(), live.end()) - live.begin());
-    worst = {d, std::min(step, static_cast<int>(plan.layers.size()) - 1), ratio};
+    if (ratio > worst.ratio) worst = {d, plan.peak_layer(d), ratio};
   }
   return worst;
 }

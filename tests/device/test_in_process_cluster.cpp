@@ -21,6 +21,7 @@
 #include "model/passes.h"
 #include "plan/devices_shorthand.h"
 #include "plan/plan_checker.h"
+#include "plan/plan_test_helpers.h"
 #include "plan/planner.h"
 #include "plan/random_models.h"
 #include "quant/calibration.h"
@@ -316,13 +317,8 @@ TEST(InProcessCluster, AMissingSendIsATimeoutNamingWhoWaitedForWhat) {
       ops.begin(), ops.end(), [](const plan::PlanOp& op) { return op.kind == plan::OpKind::Send; });
   ASSERT_NE(send, ops.end());
   const std::string receiver = p.participants[static_cast<size_t>(send->peer)].name;
-  // Buffer lifetimes are op indices: the ops after the send move up by one.
-  const int erased = static_cast<int>(send - ops.begin());
-  for (plan::PlanBuffer& b : p.participants[static_cast<size_t>(p.coordinator())].buffers) {
-    if (b.first_op > erased) --b.first_op;
-    if (b.last_op >= erased && b.last_op > b.first_op) --b.last_op;
-  }
-  ops.erase(send);
+  plan::testing::erase_op_at(p.participants[static_cast<size_t>(p.coordinator())],
+                             static_cast<int>(send - ops.begin()));
   const std::string message = run_error(p, g, std::chrono::milliseconds(1500));
   EXPECT_NE(message.find("'" + receiver + "' failed at op"), std::string::npos) << message;
   EXPECT_NE(message.find("receive of tensor '"), std::string::npos) << message;

@@ -1,5 +1,5 @@
-// Helpers for plan tests: the message of an expected mcusplit::Error, and
-// temporary cluster files.
+// Helpers for plan tests: the message of an expected mcusplit::Error,
+// temporary cluster files, and removing an op from a plan.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "plan/plan.h"
 
 namespace mcusplit::plan::testing {
 
@@ -34,6 +35,16 @@ inline std::string write_temp_file(const std::string& text, const std::string& s
       ::testing::TempDir() + "mcusplit_" + info->test_suite_name() + "_" + info->name() + suffix;
   std::ofstream(path, std::ios::binary) << text;
   return path;
+}
+
+// Removes op `index` of participant `pp`. Lifetimes are op indices: the
+// later ops move up by one, and so do the lifetimes that reach them.
+inline void erase_op_at(ParticipantPlan& pp, int index) {
+  for (PlanBuffer& b : pp.buffers) {
+    if (b.first_op > index) --b.first_op;
+    if (b.last_op >= index && b.last_op > b.first_op) --b.last_op;
+  }
+  pp.ops.erase(pp.ops.begin() + index);
 }
 
 }  // namespace mcusplit::plan::testing

@@ -14,6 +14,7 @@
 #include "plan/checker_geometry.h"
 #include "plan/device_profiles.h"
 #include "plan/plan_checker.h"
+#include "plan_test_helpers.h"
 #include "quant/qgraph_builder.h"
 #include "quant/qgraph_validate.h"
 #include "random_models.h"
@@ -267,13 +268,8 @@ PlanOp& find_op(Plan& plan, int p, OpKind kind, int nth = 0) {
 void erase_op(Plan& plan, int p, OpKind kind, int nth = 0) {
   auto& ops = plan.participants[static_cast<size_t>(p)].ops;
   const PlanOp* target = &find_op(plan, p, kind, nth);
-  const int erased = static_cast<int>(target - ops.data());
-  // Lifetimes are op indices: later ops move up by one.
-  for (PlanBuffer& b : plan.participants[static_cast<size_t>(p)].buffers) {
-    if (b.first_op > erased) --b.first_op;
-    if (b.last_op >= erased && b.last_op > b.first_op) --b.last_op;
-  }
-  ops.erase(ops.begin() + erased);
+  testing::erase_op_at(plan.participants[static_cast<size_t>(p)],
+                       static_cast<int>(target - ops.data()));
 }
 
 ParticipantPlan& participant(Plan& plan, int p) {
