@@ -5,7 +5,8 @@
 #   - the trained Fashion-MNIST model on 2, 4 and 8 teensy41,
 #   - MobileNetV2 0.35 at 96 (10 classes) on 2, 4 and 8 teensy41,
 #   - MobileNetV2-1.0 at 224 (1000 classes) on 8 teensy41 with 256 KiB each
-#     (the plan of `make demo`; skipped with BIG=0).
+#     (the plan of `make demo`), and with 64 KiB each on the device firmware
+#     whose RAM region is 64 KiB (tiled runs; skipped with BIG=0).
 # Every run is checked: output bit-exact with `mcusplit infer` on one device,
 # and every participant's measured arena high water, bytes and Data and
 # Credit frames equal to the plan's. Prints Markdown: per run the latency
@@ -51,6 +52,11 @@ done
 if [[ "$BIG" == 1 ]]; then
   run "mnv2-1.0-224-8x256k" mnv2 8xteensy41 --ram 256KiB -- --input "$IMAGE"
   names+=("mnv2-1.0-224-8x256k")
+  default_firmware=("${firmware_args[@]}")
+  firmware_args=(--firmware "$BUILD_DIR/firmware-device/ram-64k/mcusplit_fw_device_64k.elf")
+  run "mnv2-1.0-224-8x64k" mnv2 8xteensy41 --ram 64KiB -- --input "$IMAGE"
+  names+=("mnv2-1.0-224-8x64k")
+  firmware_args=("${default_firmware[@]}")
 fi
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load-after.txt" 2> /dev/null || true
 
