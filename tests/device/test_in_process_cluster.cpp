@@ -131,12 +131,13 @@ bool has_tiled_run(const plan::Plan& p) {
 
 // Random CNNs under budgets well below what a layer-by-layer plan needs:
 // the planner places tiled runs, and every plan still passes the checker and
-// runs bit-exact, its arena high water exactly the plan's.
+// runs bit-exact, its arena high water exactly the plan's (label slow: about
+// 300 tiled plans).
 TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
   int tiled = 0;
   int infeasible = 0;
   const auto start = Clock::now();
-  for (uint32_t seed = 1; seed <= 400; ++seed) {
+  for (uint32_t seed = 1; seed <= 1000; ++seed) {
     const quant::QGraph g = plan::testing::random_cnn(seed);
     plan::ClusterSpec cluster = plan::testing::random_cluster(seed * 7919u);
     plan::PlanOptions o = random_case_options(seed);
@@ -172,7 +173,7 @@ TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("tight budgets: %d tiled plans run, %d infeasible, %.1f s\n", tiled, infeasible,
               seconds);
-  EXPECT_GT(tiled, 100);
+  EXPECT_GT(tiled, 250);
 }
 
 TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
