@@ -712,6 +712,12 @@ TEST(PlanFileCorruption, OutOfRangeIndicesWithAValidHash) {
        "participant 1 ('mcu1') weight slice 1: layer 17 out of range", -12},
       {[](Plan& p) { p.timeline[1].participant = 1; }, 3, "timeline event 1: participant 3"},
       {[](Plan& p) { p.participants[0].ops[2].step = 2; }, 7, "op 2 (send): step 7 out of range"},
+      {[](Plan& p) { p.participants[0].buffers[1].last_op = 1; }, 3,
+       "participant 0 ('mcu0') buffer 1: lifetime [1, 3] is not a range of its 3 ops"},
+      {[](Plan& p) { p.layers[1].tile_h = 1; }, -2, "tile size -2x0"},
+      // runtime_bytes is an i64 of 4096: -1 in its high half makes it negative.
+      {[](Plan& p) { p.participants[0].runtime_bytes = 1; }, -1,
+       "participant 0 ('mcu0'): runtime RAM of -4294963200 bytes", 4},
   };
   for (const Case& c : cases) {
     const std::string m = parse_error(with_field(f, c.edit, c.value, c.shift));
