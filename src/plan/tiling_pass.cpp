@@ -1,6 +1,7 @@
 #include "plan/tiling_pass.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 #include "plan/fused_bands.h"
@@ -152,11 +153,11 @@ void tile_to_fit(const quant::QGraph& graph, const ClusterSpec& cluster,
     const Peak peak = worst_peak(plan);
     if (peak.device < 0 || (objective == Objective::Latency && peak.ratio <= 1.0)) return;
     const ParticipantPlan& p = plan.participants[static_cast<size_t>(peak.device)];
-    const int64_t before = p.peak_ram_bytes();
     bool placed = false;
     Plan best_plan;
     std::vector<LayerPlan> best_layers;
-    int64_t best_peak = before + 1;
+    // Live bytes over a run never exceed the arena: below `was` is a gain.
+    int64_t best_peak = std::numeric_limits<int64_t>::max();
     int tried = 0;
     for (const Candidate& c : candidates(graph, layers, plan, peak)) {
       if (tried++ == kTries) break;
