@@ -35,7 +35,7 @@ for d in j["devices"]:
             bad.append(f"{d['name']}: {got} {d[got]:,} but the plan says {d[want]:,}")
 devices = [d for d in j["devices"] if not d["coordinator"]]
 ms = ", ".join(f"{s * 1e3:.1f}" for s in j["latency_s"])
-print(f"  largest device peak RAM {max(d['high_water_bytes'] for d in devices):,} B, "
+print(f"  largest device arena high water {max(d['high_water_bytes'] for d in devices):,} B, "
       f"payload bytes sent {sum(d['bytes_sent'] for d in j['devices']):,}; "
       f"latency per inference {ms} ms on this host (cost model's teensy41 estimate "
       f"{j['estimated_latency_s'] * 1e3:.1f} ms)")
