@@ -194,7 +194,8 @@ struct BasicDeviceImageStorage {
 // 66 tensors, 99 buffers, 826 ops, 65 layer entries) and the random CNNs of
 // the tests (9 concat blocks); docs/device_image.md has the measurements.
 // Tiled runs give every tile of every layer inside a run a buffer of its
-// own: 1024 buffers (a tiled MobileNetV2 at 224 on 8 devices needs about 460).
+// own: 1024 buffers (a tiled MobileNetV2 at 224 on 8 devices needs about 460);
+// the tiling pass keeps every device's program within these capacities.
 // 252,160 bytes on a Cortex-M7; firmware with less RAM instantiates
 // BasicDeviceImageStorage with its own capacities.
 inline constexpr int32_t kMaxImageTensors = 128;

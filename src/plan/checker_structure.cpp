@@ -329,24 +329,33 @@ class StructureChecker {
     f.inputs_ok.assign(pp.ops.size(), {});
     int loads = 0;
     int stores = 0;
+    bool computed_in_step = false;  // a Compute came earlier in this op's step
+    int prev_rank = 0;              // the previous op's kind_rank
     for (size_t i = 0; i < pp.ops.size(); ++i) {
       const int op = static_cast<int>(i);
       const PlanOp& o = pp.ops[i];
       if (o.step < 0 || o.step > steps_last()) {
         ctx_.add(fmt::format("{}: step outside 0..{}", ctx_.where(p, op), steps_last()));
       }
+      const bool same_step = i > 0 && pp.ops[i - 1].step == o.step;
+      if (!same_step) computed_in_step = false;
+      // A Copy after a Compute of its step (a streamed run's rows) ranks as one.
+      const bool among_computes = o.kind == OpKind::Copy && computed_in_step;
+      const int rank = kind_rank(among_computes ? OpKind::Compute : o.kind);
       if (i > 0) {
         const PlanOp& prev = pp.ops[i - 1];
         if (o.step < prev.step) {
           ctx_.add(fmt::format("{}: follows op {} of the later step {}", ctx_.where(p, op), i - 1,
                                prev.step));
-        } else if (o.step == prev.step && kind_rank(o.kind) < kind_rank(prev.kind)) {
+        } else if (same_step && rank < prev_rank) {
           ctx_.add(fmt::format(
               "{}: follows op {} ({}) of the same step; a step runs load, sends, copies, "
-              "receives, compute, store in that order",
+              "receives, computes (and a streamed run's copies), store in that order",
               ctx_.where(p, op), i - 1, op_kind_name(prev.kind)));
         }
       }
+      prev_rank = rank;
+      computed_in_step = computed_in_step || o.kind == OpKind::Compute;
       loads += o.kind == OpKind::LoadInput ? 1 : 0;
       stores += o.kind == OpKind::StoreOutput ? 1 : 0;
       f.op_ok[i] = check_op(p, op);

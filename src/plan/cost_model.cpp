@@ -103,7 +103,7 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
 
   for (int step = 0; step < plan.step_count(); ++step) {
     // All sends of the step first (ops are ordered sends, copies, receives,
-    // compute within a step), in participant order.
+    // computes within a step), in participant order.
     for (int p = 0; p < n; ++p) {
       const auto& ops = plan.participants[static_cast<size_t>(p)].ops;
       for (size_t i = next_op[static_cast<size_t>(p)]; i < ops.size() && ops[i].step == step; ++i) {
@@ -127,9 +127,13 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
         if (op.kind == OpKind::Receive) {
           size_t& k = taken[static_cast<size_t>(op.peer)][static_cast<size_t>(p)];
           now = std::max(now, arrivals[static_cast<size_t>(op.peer)][static_cast<size_t>(p)][k++]);
-        } else if (op.kind == OpKind::Compute) {
-          const auto& layer = graph.layers[static_cast<size_t>(op.layer)];
-          const double seconds = static_cast<double>(box_work(layer, op.box)) / rate_of(plan, p);
+        } else if (op.kind == OpKind::Compute || op.kind == OpKind::Copy) {
+          // A local copy keeps the participant busy as a Reshape would.
+          const int64_t work =
+              op.kind == OpKind::Copy
+                  ? copy_work(op.box.volume())
+                  : box_work(graph.layers[static_cast<size_t>(op.layer)], op.box);
+          const double seconds = static_cast<double>(work) / rate_of(plan, p);
           plan.timeline.push_back(TimelineEvent{p, OpKind::Compute, step, -1, now, now + seconds});
           now += seconds;
           pp.estimate.compute_s += seconds;

@@ -25,6 +25,9 @@ int64_t box_macs(const quant::QLayer& layer, const core::Box& out_box);
 // unit per value read or written (elementwise, pooling windows, copies), so
 // that they are not free.
 int64_t box_work(const quant::QLayer& layer, const core::Box& out_box);
+// The cost model's work units of a local Copy of `bytes`: one per byte read
+// and one per byte written, as a Reshape's.
+inline int64_t copy_work(int64_t bytes) { return 2 * bytes; }
 
 // Bytes of kernel scratch computing `out_box` needs (the operator record's
 // scratch_bytes; 0 for an empty box).

@@ -12,7 +12,7 @@
 // phase, step L the output collection. Within a step a participant runs its
 // ops in this order: sends, local copies, receives, then its computes (one
 // per layer, or one per tile of a tiled run: several layers computed a tile
-// at a time, see LayerPlan). A buffer lives from the first to the last of
+// at a time, see LayerPlan), among which a streamed run's copies. A buffer lives from the first to the last of
 // its participant's ops that use it (inclusive op indices); a Receive's
 // destination from the first op of the Receive's step, as credit for the
 // step's data is granted on entering it and chunks land at once. Buffers
@@ -137,11 +137,18 @@ struct ParticipantPlan {
 // the run's later layers read of it, into a buffer of that tile only. The
 // run runs at its last layer's step; what Tiled layers produce is read only
 // inside the run. A Tiled layer's box is the bounding box of its tiles.
+//
+// A run whose last layer has stream_rows set goes down each column of its
+// tiles and does not recompute halos between rows: each Tiled layer's
+// buffer for a tile first receives, by a Copy, the rows it shares with the
+// tile above's buffer, and only the rows below them are computed, so a
+// layer only ever exists as a window of rows (tiled_runs.h, run_schedule).
 struct LayerPlan {
   Strategy strategy = Strategy::Single;
   std::vector<core::Box> boxes;  // per participant
   int32_t tile_h = 0;            // the last layer of a run: its tile size
   int32_t tile_w = 0;
+  bool stream_rows = false;      // the last layer of a run: rows streamed
   friend bool operator==(const LayerPlan&, const LayerPlan&) = default;
 };
 

@@ -336,14 +336,7 @@ class Builder {
       const int read_start = std::min(h.receive_step, h.first_need);
       const Box part = core::intersect(h.produced, h.needed);
       if (read_start != step || part.empty()) continue;
-      PlanOp copy;
-      copy.kind = OpKind::Copy;
-      copy.step = step;
-      copy.tensor = t;
-      copy.box = part;
-      copy.src_buffer = h.produce_buffer;
-      copy.dst_buffer = h.need_buffer;
-      participant(p).ops.push_back(copy);
+      push_copy(p, step, t, part, h.produce_buffer, h.need_buffer);
     }
   }
 
@@ -364,32 +357,46 @@ class Builder {
   }
 
   // The run ending at `last`, tile by tile: each layer's tile into a buffer
-  // of its own (the last layer's into the band it produces).
+  // of its own (the last layer's into the band it produces); with rows
+  // streamed, a buffer first takes the rows it shares with the layer's
+  // previous buffer by a Copy.
   void add_run_computes(int p, int last) {
     const int first = run_first_layer(plan_.layers, last);
     const LayerPlan& lp = plan_.layers[static_cast<size_t>(last)];
-    for (const Box& tile : run_tiles(layer_box(last, p), lp.tile_h, lp.tile_w)) {
-      const std::vector<Box> boxes = tile_boxes(g_, first, last, tile);
-      std::vector<int> tile_buffer(boxes.size(), -1);
-      for (int j = first; j <= last; ++j) {
-        const Box& box = boxes[static_cast<size_t>(j - first)];
-        if (box.empty()) continue;
-        const QLayer& l = g_.layers[static_cast<size_t>(j)];
+    std::vector<int> current(static_cast<size_t>(last - first + 1), -1);
+    for (const auto& tile : run_schedule(g_, first, last, layer_box(last, p), lp.tile_h, lp.tile_w,
+                                         lp.stream_rows)) {
+      for (const TileLayer& t : tile) {
+        const QLayer& l = g_.layers[static_cast<size_t>(t.layer)];
+        int& buffer = current[static_cast<size_t>(t.layer - first)];
+        const int dst = t.layer == last ? holding(p, l.output).produce_buffer
+                                        : add_buffer(p, l.output, t.window);
+        if (!t.copy.empty()) push_copy(p, last, l.output, t.copy, buffer, dst);
+        buffer = dst;
+        if (t.compute.empty()) continue;
         std::vector<int> inputs;
         for (size_t k = 0; k < l.inputs.size(); ++k) {
-          const int t = l.inputs[k];
-          const int m = run_producer(g_, first, j, t);
-          const bool reads = !required_box(g_, l, static_cast<int>(k), box).empty();
+          const int tensor = l.inputs[k];
+          const int m = run_producer(g_, first, t.layer, tensor);
+          const bool reads = !required_box(g_, l, static_cast<int>(k), t.compute).empty();
           inputs.push_back(!reads   ? -1
-                           : m >= 0 ? tile_buffer[static_cast<size_t>(m - first)]
-                                    : holding(p, t).need_buffer);
+                           : m >= 0 ? current[static_cast<size_t>(m - first)]
+                                    : holding(p, tensor).need_buffer);
         }
-        const int dst =
-            j == last ? holding(p, l.output).produce_buffer : add_buffer(p, l.output, box);
-        tile_buffer[static_cast<size_t>(j - first)] = dst;
-        push_compute(p, last, j, box, dst, std::move(inputs));
+        push_compute(p, last, t.layer, t.compute, dst, std::move(inputs));
       }
     }
+  }
+
+  void push_copy(int p, int step, int tensor, const Box& box, int src, int dst) {
+    PlanOp copy;
+    copy.kind = OpKind::Copy;
+    copy.step = step;
+    copy.tensor = tensor;
+    copy.box = box;
+    copy.src_buffer = src;
+    copy.dst_buffer = dst;
+    participant(p).ops.push_back(copy);
   }
 
   void push_compute(int p, int step, int layer, const Box& box, int dst, std::vector<int> inputs) {

@@ -199,6 +199,11 @@ class PlanChecker {
       fail(fmt::format("layer '{}': tile size {}x{} (only a run's last layer has one, 0 or more)",
                        l.name, lp.tile_h, lp.tile_w));
     }
+    if (lp.stream_rows && (lp.strategy == Strategy::Tiled || i == 0 ||
+                           plan_.layers[i - 1].strategy != Strategy::Tiled)) {
+      fail(fmt::format("layer '{}': streams rows but is not the last layer of a tiled run",
+                       l.name));
+    }
     if (lp.strategy == Strategy::Tiled && i + 1 == plan_.layers.size()) {
       fail(fmt::format("layer '{}': the last layer cannot be inside a tiled run", l.name));
     }

@@ -109,6 +109,7 @@ void visit_fields(L& lp, V& v) {
   v.boxes("boxes", lp.boxes);
   v.i32("tile_h", lp.tile_h);
   v.i32("tile_w", lp.tile_w);
+  v.flag("stream_rows", lp.stream_rows);
 }
 
 template <class V, class B>

@@ -60,7 +60,8 @@ json layers_json(const Plan& plan, const quant::QGraph& g) {
                   {"strategy", strategy_name(lp.strategy)},
                   {"boxes", boxes},
                   {"tile_h", lp.tile_h},
-                  {"tile_w", lp.tile_w}};
+                  {"tile_w", lp.tile_w},
+                  {"stream_rows", lp.stream_rows}};
     if (i < g.layers.size()) {
       const quant::QLayer& l = g.layers[i];
       layer["name"] = l.name;

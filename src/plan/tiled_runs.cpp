@@ -28,15 +28,19 @@ int run_producer(const quant::QGraph& graph, int first, int before, int tensor) 
   return -1;
 }
 
-std::vector<Box> run_tiles(const Box& box, int32_t tile_h, int32_t tile_w) {
+std::vector<Box> run_tiles(const Box& box, int32_t tile_h, int32_t tile_w, bool column_major) {
   std::vector<Box> tiles;
   if (box.empty()) return tiles;
   const int32_t th = tile_h > 0 ? tile_h : box.height();
   const int32_t tw = tile_w > 0 ? tile_w : box.width();
-  for (int32_t y = box.y0; y < box.y1; y += th) {
-    for (int32_t x = box.x0; x < box.x1; x += tw) {
-      tiles.push_back(
-          Box{box.c0, box.c1, y, std::min(y + th, box.y1), x, std::min(x + tw, box.x1)});
+  auto add = [&](int32_t y, int32_t x) {
+    tiles.push_back(Box{box.c0, box.c1, y, std::min(y + th, box.y1), x, std::min(x + tw, box.x1)});
+  };
+  for (int32_t outer = column_major ? box.x0 : box.y0; outer < (column_major ? box.x1 : box.y1);
+       outer += column_major ? tw : th) {
+    for (int32_t inner = column_major ? box.y0 : box.x0; inner < (column_major ? box.y1 : box.x1);
+         inner += column_major ? th : tw) {
+      column_major ? add(inner, outer) : add(outer, inner);
     }
   }
   return tiles;
@@ -79,28 +83,95 @@ void set_tiled_boxes(const quant::QGraph& graph, std::vector<LayerPlan>& layers)
   }
 }
 
+namespace {
+
+// `window` keeps `prev`'s channels and columns and does not move up: the
+// rows they share are a box at the top of `window`, the rest one below it.
+bool streams_from(const Box& prev, const Box& window) {
+  return !prev.empty() && prev.c0 == window.c0 && prev.c1 == window.c1 && prev.x0 == window.x0 &&
+         prev.x1 == window.x1 && prev.y0 <= window.y0 && prev.y1 <= window.y1;
+}
+
+}  // namespace
+
+std::vector<std::vector<TileLayer>> run_schedule(const quant::QGraph& graph, int first, int last,
+                                                 const Box& box, int32_t tile_h, int32_t tile_w,
+                                                 bool stream_rows) {
+  std::vector<std::vector<TileLayer>> schedule;
+  std::vector<Box> previous(static_cast<size_t>(last - first + 1));
+  for (const Box& tile : run_tiles(box, tile_h, tile_w, stream_rows)) {
+    const std::vector<Box> windows = tile_boxes(graph, first, last, tile);
+    std::vector<TileLayer>& ops = schedule.emplace_back();
+    for (int j = first; j <= last; ++j) {
+      const Box& window = windows[static_cast<size_t>(j - first)];
+      if (window.empty()) continue;
+      TileLayer t{j, window, Box{}, window};
+      Box& prev = previous[static_cast<size_t>(j - first)];
+      if (stream_rows && j < last && streams_from(prev, window)) {
+        t.copy = core::intersect(prev, window);
+        if (!t.copy.empty()) t.compute.y0 = t.copy.y1;
+        if (t.compute.y0 >= t.compute.y1) t.compute = Box{};
+      }
+      prev = window;
+      ops.push_back(t);
+    }
+  }
+  return schedule;
+}
+
 RunFootprint run_footprint(const quant::QGraph& graph, int first, int last, const Box& box,
-                           int32_t tile_h, int32_t tile_w) {
+                           int32_t tile_h, int32_t tile_w, bool stream_rows) {
   RunFootprint f;
   f.output_bytes = box.volume();
-  const size_t n = static_cast<size_t>(last - first + 1);
+  const auto schedule = run_schedule(graph, first, last, box, tile_h, tile_w, stream_rows);
+  f.tiles = static_cast<int64_t>(schedule.size());
+
+  // Replays the run's ops (a Copy then a Compute per tile layer) to find
+  // each tile buffer's lifetime, as the plan builder would assign it. The
+  // last layer writes the output box, counted apart.
+  struct Buffer {
+    int64_t bytes = 0;
+    int first_op = 0;
+    int last_op = 0;
+  };
+  std::vector<Buffer> buffers;
+  std::vector<int64_t> scratch;  // per op
+  std::vector<int> current(static_cast<size_t>(last - first + 1), -1);
   std::vector<std::pair<int, Box>> inputs;  // tensor, bounding box over tiles
-  for (const Box& tile : run_tiles(box, tile_h, tile_w)) {
-    ++f.tiles;
-    const std::vector<Box> boxes = tile_boxes(graph, first, last, tile);
-    // The last op of the tile that reads each layer's tile buffer.
-    std::vector<size_t> last_read(n, 0);
-    for (size_t j = 0; j < n; ++j) {
-      const quant::QLayer& l = graph.layers[static_cast<size_t>(first) + j];
-      if (boxes[j].empty()) continue;
-      f.macs += box_macs(l, boxes[j]);
-      f.work += box_work(l, boxes[j]);
+  auto use = [&](int b, int op) {
+    if (b >= 0) buffers[static_cast<size_t>(b)].last_op = op;
+  };
+  for (const auto& tile : schedule) {
+    for (const TileLayer& t : tile) {
+      const quant::QLayer& l = graph.layers[static_cast<size_t>(t.layer)];
+      int& buffer = current[static_cast<size_t>(t.layer - first)];
+      int fresh = -1;
+      if (t.layer < last) {
+        fresh = static_cast<int>(buffers.size());
+        buffers.push_back({t.window.volume(), static_cast<int>(scratch.size()), 0});
+        buffers.back().last_op = buffers.back().first_op;
+      }
+      if (!t.copy.empty()) {
+        const int op = static_cast<int>(scratch.size());
+        scratch.push_back(0);
+        use(buffer, op);
+        use(fresh, op);
+        f.copied_bytes += t.copy.volume();
+        f.work += copy_work(t.copy.volume());
+      }
+      buffer = fresh;
+      if (t.compute.empty()) continue;
+      const int op = static_cast<int>(scratch.size());
+      scratch.push_back(box_scratch_bytes(l, t.compute));
+      use(buffer, op);
+      f.macs += box_macs(l, t.compute);
+      f.work += box_work(l, t.compute);
       for (size_t k = 0; k < l.inputs.size(); ++k) {
-        const Box need = required_box(graph, l, static_cast<int>(k), boxes[j]);
+        const Box need = required_box(graph, l, static_cast<int>(k), t.compute);
         if (need.empty()) continue;
-        const int m = run_producer(graph, first, first + static_cast<int>(j), l.inputs[k]);
+        const int m = run_producer(graph, first, t.layer, l.inputs[k]);
         if (m >= 0) {
-          last_read[static_cast<size_t>(m - first)] = j;
+          use(current[static_cast<size_t>(m - first)], op);
           continue;
         }
         auto it = std::find_if(inputs.begin(), inputs.end(),
@@ -112,15 +183,16 @@ RunFootprint run_footprint(const quant::QGraph& graph, int first, int last, cons
         }
       }
     }
-    for (size_t j = 0; j < n; ++j) {
-      if (boxes[j].empty()) continue;
-      int64_t live = box_scratch_bytes(graph.layers[static_cast<size_t>(first) + j], boxes[j]);
-      for (size_t m = 0; m < j; ++m) {
-        if (!boxes[m].empty() && last_read[m] >= j) live += boxes[m].volume();
-      }
-      if (j + 1 < n) live += boxes[j].volume();  // the last layer writes the output box
-      f.tile_peak_bytes = std::max(f.tile_peak_bytes, live);
-    }
+  }
+  std::vector<int64_t> delta(scratch.size() + 1, 0);  // live bytes change at each op
+  for (const Buffer& b : buffers) {
+    delta[static_cast<size_t>(b.first_op)] += b.bytes;
+    delta[static_cast<size_t>(b.last_op) + 1] -= b.bytes;
+  }
+  int64_t live = 0;
+  for (size_t op = 0; op < scratch.size(); ++op) {
+    live += delta[op];
+    f.tile_peak_bytes = std::max(f.tile_peak_bytes, live + scratch[op]);
   }
   for (const auto& e : inputs) f.input_bytes += e.second.volume();
   return f;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <tuple>
 
+#include "device/device_image.h"
 #include "plan/fused_bands.h"
 #include "plan/tiled_runs.h"
 
@@ -31,6 +32,19 @@ Peak worst_peak(const Plan& plan) {
     if (ratio > worst.ratio) worst = {d, plan.peak_layer(d), ratio};
   }
   return worst;
+}
+
+// Every device's program fits the tables of a device image (a tiled run
+// gives each tile of each layer a buffer and ops of its own).
+bool fits_device_images(const Plan& plan) {
+  for (int d = 0; d < plan.device_count(); ++d) {
+    const ParticipantPlan& p = plan.participants[static_cast<size_t>(d)];
+    if (p.buffers.size() > static_cast<size_t>(device::kMaxImageBuffers) ||
+        p.ops.size() > static_cast<size_t>(device::kMaxImageOps)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The most bytes live on device d over steps [a, b], plus its runtime.
@@ -92,6 +106,7 @@ struct Candidate {
   int last = 0;
   int32_t tile_h = 0;
   int32_t tile_w = 0;
+  bool stream_rows = false;
   int64_t extra_work = 0;
   int64_t tiles = 0;
   int64_t working_set = 0;
@@ -102,14 +117,17 @@ std::vector<LayerPlan> with_run(std::vector<LayerPlan> layers, const Candidate& 
     LayerPlan& lp = layers[static_cast<size_t>(j)];
     lp.strategy = Strategy::Tiled;
     lp.tile_h = lp.tile_w = 0;
+    lp.stream_rows = false;
   }
-  layers[static_cast<size_t>(c.last)].tile_h = c.tile_h;
-  layers[static_cast<size_t>(c.last)].tile_w = c.tile_w;
+  LayerPlan& end = layers[static_cast<size_t>(c.last)];
+  end.tile_h = c.tile_h;
+  end.tile_w = c.tile_w;
+  end.stream_rows = c.stream_rows;
   return layers;
 }
 
 std::vector<Candidate> candidates(const quant::QGraph& graph, const std::vector<LayerPlan>& layers,
-                                  const Plan& plan, const Peak& peak) {
+                                  const Plan& plan, const Peak& peak, bool stream_rows) {
   const int count = static_cast<int>(layers.size());
   const ParticipantPlan& p = plan.participants[static_cast<size_t>(peak.device)];
   const int64_t arena_budget = p.ram_bytes - p.runtime_bytes;
@@ -122,33 +140,50 @@ std::vector<Candidate> candidates(const quant::QGraph& graph, const std::vector<
       const int64_t budget = arena_budget - other_live_bytes(graph, plan, peak.device, a, b);
       const core::Box& box = layers[static_cast<size_t>(b)].boxes[static_cast<size_t>(peak.device)];
       if (box.empty()) continue;
-      const int64_t base = run_footprint(graph, a, b, box, 0, 0).work;
+      const int64_t base = run_footprint(graph, a, b, box, 0, 0, false).work;
+      auto consider = [&](int32_t th, int32_t tw, bool stream) {
+        const RunFootprint f = run_footprint(graph, a, b, box, th, tw, stream);
+        if (f.working_set() > budget) return;
+        out.push_back({a, b, th, tw, stream, f.work - base, f.tiles, f.working_set()});
+      };
+      const LayerPlan& end = layers[static_cast<size_t>(b)];
       for (int32_t th : ladder(box.height(), {}, true)) {
         for (int32_t tw : ladder(box.width(), {2, 3, 4, 6, 8}, false)) {
-          if (th == 0 && tw == 0 && layers[static_cast<size_t>(b)].tile_h == 0 &&
-              layers[static_cast<size_t>(b)].tile_w == 0 && run_first_layer(layers, b) == a) {
+          // Rows streamed down each column of tiles: halos between rows copied.
+          if (th > 0 && stream_rows) consider(th, tw, true);
+          if (th == 0 && tw == 0 && end.tile_h == 0 && end.tile_w == 0 &&
+              run_first_layer(layers, b) == a) {
             continue;  // the run as it is
           }
-          const RunFootprint f = run_footprint(graph, a, b, box, th, tw);
-          if (f.working_set() > budget) continue;
-          out.push_back({a, b, th, tw, f.work - base, f.tiles, f.working_set()});
+          consider(th, tw, false);
         }
       }
     }
   }
   std::sort(out.begin(), out.end(), [](const Candidate& x, const Candidate& y) {
-    // Least recompute, then fewest tiles (fewer ops and buffers).
-    return std::tie(x.extra_work, x.tiles, x.working_set, x.first, x.last, x.tile_h, x.tile_w) <
-           std::tie(y.extra_work, y.tiles, y.working_set, y.first, y.last, y.tile_h, y.tile_w);
+    // Least recompute (or copying), then fewest tiles (fewer ops and buffers).
+    return std::tie(x.extra_work, x.tiles, x.working_set, x.first, x.last, x.tile_h, x.tile_w,
+                    x.stream_rows) < std::tie(y.extra_work, y.tiles, y.working_set, y.first,
+                                              y.last, y.tile_h, y.tile_w, y.stream_rows);
   });
+  // Streamed runs and recomputed ones alternate: streaming adds the least
+  // work but keeps every window live across tiles, so where RAM is tightest
+  // only recomputed tiles fit, and the tries must reach both.
+  std::vector<Candidate> streamed;
+  std::vector<Candidate> recomputed;
+  for (const Candidate& c : out) (c.stream_rows ? streamed : recomputed).push_back(c);
+  out.clear();
+  for (size_t i = 0; i < std::max(streamed.size(), recomputed.size()); ++i) {
+    if (i < streamed.size()) out.push_back(streamed[i]);
+    if (i < recomputed.size()) out.push_back(recomputed[i]);
+  }
   return out;
 }
 
-}  // namespace
-
-void tile_to_fit(const quant::QGraph& graph, const ClusterSpec& cluster,
-                 const CoordinatorSpec& coordinator, int64_t max_payload_bytes, Objective objective,
-                 std::vector<LayerPlan>& layers, Plan& plan) {
+// The greedy placement of runs, streamed ones among the candidates or not.
+void place_runs(const quant::QGraph& graph, const ClusterSpec& cluster,
+                const CoordinatorSpec& coordinator, int64_t max_payload_bytes, Objective objective,
+                bool stream_rows, std::vector<LayerPlan>& layers, Plan& plan) {
   for (int pass = 0; pass < kMaxPasses; ++pass) {
     const Peak peak = worst_peak(plan);
     if (peak.device < 0 || (objective == Objective::Latency && peak.ratio <= 1.0)) return;
@@ -159,10 +194,11 @@ void tile_to_fit(const quant::QGraph& graph, const ClusterSpec& cluster,
     // Live bytes over a run never exceed the arena: below `was` is a gain.
     int64_t best_peak = std::numeric_limits<int64_t>::max();
     int tried = 0;
-    for (const Candidate& c : candidates(graph, layers, plan, peak)) {
+    for (const Candidate& c : candidates(graph, layers, plan, peak, stream_rows)) {
       if (tried++ == kTries) break;
       std::vector<LayerPlan> trial = with_run(layers, c);
       Plan built = build_and_time(graph, cluster, coordinator, max_payload_bytes, trial);
+      if (!fits_device_images(built)) continue;
       const int64_t after = peak_over(built, peak.device, c.first, c.last);
       const int64_t was = peak_over(plan, peak.device, c.first, c.last);
       const bool fits_now =
@@ -190,6 +226,29 @@ void tile_to_fit(const quant::QGraph& graph, const ClusterSpec& cluster,
     if (best_layers.empty()) return;  // nothing lowers the peak: the planner reports it
     layers = std::move(best_layers);
     plan = std::move(best_plan);
+  }
+}
+
+}  // namespace
+
+void tile_to_fit(const quant::QGraph& graph, const ClusterSpec& cluster,
+                 const CoordinatorSpec& coordinator, int64_t max_payload_bytes, Objective objective,
+                 std::vector<LayerPlan>& layers, Plan& plan) {
+  std::vector<LayerPlan> recomputed_layers = layers;
+  Plan recomputed = plan;
+  place_runs(graph, cluster, coordinator, max_payload_bytes, objective, true, layers, plan);
+  if (objective == Objective::Latency && fits(plan)) return;
+  // A streamed run placed early can leave a later peak no room (its windows
+  // stay live across tiles): greedy placement with recomputed tiles only
+  // reaches budgets the streamed one misses.
+  place_runs(graph, cluster, coordinator, max_payload_bytes, objective, false, recomputed_layers,
+             recomputed);
+  // Else the one nearer to fitting: the planner's next round starts from it.
+  const bool better = (objective == Objective::Latency && fits(recomputed)) ||
+                      worst_peak(recomputed).ratio < worst_peak(plan).ratio;
+  if (better) {
+    layers = std::move(recomputed_layers);
+    plan = std::move(recomputed);
   }
 }
 

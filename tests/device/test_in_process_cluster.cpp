@@ -129,12 +129,18 @@ bool has_tiled_run(const plan::Plan& p) {
   });
 }
 
+bool has_streamed_run(const plan::Plan& p) {
+  return std::any_of(p.layers.begin(), p.layers.end(),
+                     [](const plan::LayerPlan& l) { return l.stream_rows; });
+}
+
 // Random CNNs under budgets well below what a layer-by-layer plan needs:
 // the planner places tiled runs, and every plan still passes the checker and
 // runs bit-exact, its arena high water exactly the plan's (label slow: about
-// 300 tiled plans).
+// 300 tiled plans, about 140 of them with rows streamed).
 TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
   int tiled = 0;
+  int streamed = 0;
   int infeasible = 0;
   const auto start = Clock::now();
   for (uint32_t seed = 1; seed <= 1000; ++seed) {
@@ -166,14 +172,16 @@ TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
     EXPECT_TRUE(problems.empty()) << "seed " << seed << ": " << problems.front();
     if (!has_tiled_run(p)) continue;
     ++tiled;
+    streamed += has_streamed_run(p) ? 1 : 0;
     expect_run_matches_plan(g, provision_plan(p, g), seed,
                             "seed " + std::to_string(seed) + " (tiled, " +
                                 std::to_string(cluster.device_count()) + " devices)");
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("tight budgets: %d tiled plans run, %d infeasible, %.1f s\n", tiled, infeasible,
-              seconds);
+  std::printf("tight budgets: %d tiled plans run (%d with rows streamed), %d infeasible, %.1f s\n",
+              tiled, streamed, infeasible, seconds);
   EXPECT_GT(tiled, 250);
+  EXPECT_GT(streamed, 100);
 }
 
 TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {
