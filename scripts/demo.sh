@@ -102,7 +102,7 @@ for topology in switched star; do
 done
 
 echo
-echo "== the same model within 64 KiB of RAM per device (arena and the runtime's share): tiled runs"
+echo "== the same model within 64 KiB of RAM per device (arena and the runtime's share): tiled runs, rows streamed"
 echo "   compute runs of layers a tile at a time, recomputing halos; on 8 workers over TCP"
 "$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --ram 64KiB -o "$OUT/mobilenetv2-64k.plan" |
   tail -n 2
