@@ -103,7 +103,7 @@ done
 
 echo
 echo "== the same model within 64 KiB of RAM per device (arena and the runtime's share): tiled runs, rows streamed"
-echo "   compute runs of layers a tile at a time, recomputing halos; on 8 workers over TCP"
+echo "   compute runs of layers a tile at a time, rows shared between tiles copied or recomputed; on 8 workers over TCP"
 "$MCUSPLIT" plan "$OUT/mobilenetv2.mq" --devices 8xteensy41 --ram 64KiB -o "$OUT/mobilenetv2-64k.plan" |
   tail -n 2
 "$MCUSPLIT" run "$OUT/mobilenetv2-64k.plan" --input "$IMAGE" --repeat 3 --json \
