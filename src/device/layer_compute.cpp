@@ -21,7 +21,19 @@ kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& 
   const kernels::OutputTile out{
       arena + dst.offset + core::dense_offset(dst.box, box.c0, box.y0, box.x0), box,
       dst.box.channels(), dst.box.width() * dst.box.channels()};
-  return kernels::op_registration(layer.op).invoke(layer.view(), inputs, out, scratch);
+  const kernels::OpRegistration& record = kernels::op_registration(layer.op);
+  // A plan puts the output over input 0's bytes only for an op computed in
+  // place (check_program verifies it): its in-place variant runs.
+  if (op.input_count > 0 && op.inputs[0] >= 0 &&
+      buffers_overlap(program.buffers[op.inputs[0]], dst)) {
+    if (record.invoke_in_place == nullptr) return kernels::KernelStatus::BadParams;
+    return record.invoke_in_place(layer.view(), inputs[0], out, scratch);
+  }
+  return record.invoke(layer.view(), inputs, out, scratch);
+}
+
+bool buffers_overlap(const DeviceBuffer& a, const DeviceBuffer& b) {
+  return a.offset < b.offset + b.box.volume() && b.offset < a.offset + a.box.volume();
 }
 
 }  // namespace mcusplit::device

@@ -15,7 +15,12 @@ namespace mcusplit::device {
 // misses rows it needs reports InputBoxTooSmall, like the kernels. scratch
 // is the kernel's working memory (kernels::Scratch); a kernel stating more
 // than it holds reports BadParams.
+// An op whose dst buffer shares bytes with its input 0's buffer is computed
+// in place (the record's invoke_in_place).
 kernels::KernelStatus run_compute(const DeviceProgram& program, const DeviceOp& op, int8_t* arena,
                                   kernels::Scratch scratch);
+
+// The two buffers share arena bytes.
+bool buffers_overlap(const DeviceBuffer& a, const DeviceBuffer& b);
 
 }  // namespace mcusplit::device

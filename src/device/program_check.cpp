@@ -1,5 +1,7 @@
 #include "device/program_check.h"
 
+#include "device/layer_compute.h"
+
 namespace mcusplit::device {
 
 namespace {
@@ -158,7 +160,23 @@ class Checker {
         op.scratch_offset + op.scratch_bytes > p_.arena_bytes) {
       return fail("kernel scratch outside the arena or not 4-byte aligned");
     }
-    if (op.scratch_bytes < kernels::op_registration(l.op).scratch_bytes(l.view(), op.box)) {
+    const kernels::OpRegistration& record = kernels::op_registration(l.op);
+    const int32_t in = op.input_count > 0 ? op.inputs[0] : -1;
+    if (in >= 0 && buffers_overlap(buffer(in), buffer(op.dst_buffer))) {
+      // In place: the output over its input from the same first byte, the
+      // same channels, the whole dst buffer computed, within the input's bytes.
+      const DeviceBuffer& src = buffer(in);
+      const DeviceBuffer& dst = buffer(op.dst_buffer);
+      const int32_t need = kernels::in_place_scratch_bytes(record, l.view(), op.box);
+      if (need <= 0 || dst.offset != src.offset || dst.box.c0 != src.box.c0 ||
+          dst.box.c1 != src.box.c1 || !(op.box == dst.box) ||
+          dst.box.volume() > src.box.volume()) {
+        return fail("compute writes over its input where it cannot run in place", op.params);
+      }
+      if (op.scratch_bytes < need) {
+        return fail("kernel scratch smaller than the kernel needs", op.params);
+      }
+    } else if (op.scratch_bytes < record.scratch_bytes(l.view(), op.box)) {
       return fail("kernel scratch smaller than the kernel needs", op.params);
     }
     // Only a variadic operator (Concat) reads some inputs and not others;

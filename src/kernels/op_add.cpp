@@ -50,6 +50,8 @@ const OpRegistration kAddOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = kernel_name,
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

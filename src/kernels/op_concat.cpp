@@ -68,6 +68,8 @@ const OpRegistration kConcatOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "concat"; },
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

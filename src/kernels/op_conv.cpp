@@ -1,5 +1,6 @@
 // The Conv record: normal, depthwise and grouped convolution.
 #include "kernels/int8_conv_dispatch.h"
+#include "kernels/int8_depthwise_conv_in_place.h"
 #include "kernels/op_record_util.h"
 
 namespace mcusplit::kernels {
@@ -60,6 +61,15 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
   return int8_conv_dispatch(conv(l), inputs[0], out, scratch);
 }
 
+int32_t in_place_scratch_bytes(const OpLayer& l, const Box& out_box) {
+  return int8_depthwise_conv_in_place_scratch_bytes(conv(l), out_box);
+}
+
+KernelStatus invoke_in_place(const OpLayer& l, const InputTile& input, const OutputTile& out,
+                             Scratch scratch) {
+  return int8_depthwise_conv_in_place(conv(l), input, out, scratch);
+}
+
 ConstantCounts counts(const OpParams& params) {
   const Int8ConvParams& p = params.conv;
   ConstantCounts n;
@@ -111,6 +121,8 @@ const OpRegistration kConvOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = kernel_name,
     .invoke = invoke,
+    .in_place_scratch_bytes = in_place_scratch_bytes,
+    .invoke_in_place = invoke_in_place,
 };
 
 }  // namespace mcusplit::kernels

@@ -96,6 +96,8 @@ const OpRegistration kFullyConnectedOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = kernel_name,
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

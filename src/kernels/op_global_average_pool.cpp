@@ -51,6 +51,8 @@ const OpRegistration kGlobalAveragePoolOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "globalaveragepool"; },
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

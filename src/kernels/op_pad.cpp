@@ -51,6 +51,8 @@ const OpRegistration kPadOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "pad"; },
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

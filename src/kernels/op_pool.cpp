@@ -59,6 +59,8 @@ const OpRegistration kMaxPoolOp = {
     .scratch_bytes = max_pool_scratch,
     .kernel_name = [](const OpParams&) { return "maxpool"; },
     .invoke = max_pool,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 const OpRegistration kAveragePoolOp = {
@@ -74,6 +76,8 @@ const OpRegistration kAveragePoolOp = {
     .scratch_bytes = average_pool_scratch,
     .kernel_name = [](const OpParams&) { return "averagepool"; },
     .invoke = average_pool,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

@@ -106,7 +106,22 @@ struct OpRegistration {
   // `scratch` holds at least scratch_bytes(layer, out.box) bytes.
   KernelStatus (*invoke)(const OpLayer& layer, const InputTile* inputs, const OutputTile& out,
                          Scratch scratch);
+  // The in-place variant, for operators whose output may overwrite input
+  // 0's bytes (depthwise convolution, int8_depthwise_conv_in_place.h): the
+  // scratch it needs for out_box, 0 if these parameters cannot run in place;
+  // null for operators without one.
+  int32_t (*in_place_scratch_bytes)(const OpLayer& layer, const Box& out_box);
+  KernelStatus (*invoke_in_place)(const OpLayer& layer, const InputTile& input,
+                                  const OutputTile& out, Scratch scratch);
 };
+
+// The record's in_place_scratch_bytes, 0 where it has none: > 0 means the
+// layer can compute out_box in place.
+inline int32_t in_place_scratch_bytes(const OpRegistration& record, const OpLayer& layer,
+                                      const Box& out_box) {
+  return record.in_place_scratch_bytes != nullptr ? record.in_place_scratch_bytes(layer, out_box)
+                                                  : 0;
+}
 
 const OpRegistration& op_registration(OpType op);
 

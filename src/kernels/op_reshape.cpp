@@ -42,6 +42,8 @@ const OpRegistration kReshapeOp = {
     .scratch_bytes = [](const OpLayer&, const Box&) { return int32_t{0}; },
     .kernel_name = [](const OpParams&) { return "reshape"; },
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

@@ -55,6 +55,8 @@ const OpRegistration kSoftmaxOp = {
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "softmax"; },
     .invoke = invoke,
+    .in_place_scratch_bytes = nullptr,
+    .invoke_in_place = nullptr,
 };
 
 }  // namespace mcusplit::kernels

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/device_runtime_ram.h"
+#include "kernels/op_registry.h"
 #include "plan/checker_context.h"
 
 namespace mcusplit::plan::checker {
@@ -54,6 +55,31 @@ struct ArenaRegion {
   int op = -1;
 };
 
+// The scratch op `op` of participant p needs to compute in place, if it
+// does: a Compute of a layer planned in place whose output buffer shares
+// bytes with its input 0's buffer, from the same first byte, with the same
+// channels, computing the whole output buffer and no larger than the input;
+// the input dies at the op and the output is born there. 0 otherwise.
+int64_t in_place_scratch(const Context& ctx, int p, int op) {
+  const ParticipantPlan& pp = ctx.participant(p);
+  const PlanOp& o = pp.ops[Context::idx(op)];
+  if (o.kind != OpKind::Compute || !ctx.valid_layer(o.layer) ||
+      Context::idx(o.layer) >= ctx.plan().layers.size() ||
+      !ctx.plan().layers[Context::idx(o.layer)].in_place || o.inputs.empty() || o.inputs[0] < 0 ||
+      Context::idx(o.inputs[0]) >= pp.buffers.size() || o.dst_buffer < 0 ||
+      Context::idx(o.dst_buffer) >= pp.buffers.size()) {
+    return 0;
+  }
+  const PlanBuffer& in = pp.buffers[Context::idx(o.inputs[0])];
+  const PlanBuffer& out = pp.buffers[Context::idx(o.dst_buffer)];
+  if (in.offset != out.offset || in.last_op != op || out.first_op != op || !(o.box == out.box) ||
+      in.box.c0 != out.box.c0 || in.box.c1 != out.box.c1 || out.bytes() > in.bytes()) {
+    return 0;
+  }
+  const quant::QLayer& l = ctx.layer(o.layer);
+  return kernels::in_place_scratch_bytes(l.record(), l.view(), o.box);
+}
+
 std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
   const ParticipantPlan& pp = ctx.participant(p);
   std::vector<ArenaRegion> regions;
@@ -61,6 +87,14 @@ std::vector<ArenaRegion> arena_regions(const Context& ctx, int p) {
     const PlanBuffer& buf = pp.buffers[b];
     regions.push_back(
         ArenaRegion{buf.offset, buf.bytes(), buf.first_op, buf.last_op, static_cast<int>(b), -1});
+  }
+  // An output computed in place holds its own bytes only after its op: at
+  // the op they are its input's.
+  for (int i = 0; i < static_cast<int>(pp.ops.size()); ++i) {
+    if (in_place_scratch(ctx, p, i) <= 0) continue;
+    ArenaRegion& out = regions[Context::idx(pp.ops[Context::idx(i)].dst_buffer)];
+    ++out.first_op;
+    if (out.first_op > out.last_op) out.bytes = 0;
   }
   for (size_t i = 0; i < pp.ops.size(); ++i) {
     const PlanOp& o = pp.ops[i];
@@ -121,11 +155,12 @@ void check_scratch(Context& ctx, int p) {
     }
     if (!ctx.valid_layer(o.layer) || o.box.empty()) continue;  // reported by the structure pass
     const quant::QLayer& l = ctx.layer(o.layer);
-    const int64_t need = l.record().scratch_bytes(l.view(), o.box);
+    const int64_t in_place = in_place_scratch(ctx, p, static_cast<int>(i));
+    const int64_t need = in_place > 0 ? in_place : l.record().scratch_bytes(l.view(), o.box);
     if (o.scratch_bytes < need) {
-      ctx.add(fmt::format("{}: {} bytes of kernel scratch, but the {} kernel needs {} for {}",
+      ctx.add(fmt::format("{}: {} bytes of kernel scratch, but the {} kernel needs {} for {}{}",
                           where, o.scratch_bytes, quant::op_type_name(l.op), need,
-                          box_text(o.box)));
+                          box_text(o.box), in_place > 0 ? " in place" : ""));
     }
     if (o.scratch_bytes > 0 && o.scratch_offset % 4 != 0) {
       ctx.add(fmt::format("{}: kernel scratch at offset {}, not 4-byte aligned", where,

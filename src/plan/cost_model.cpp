@@ -69,6 +69,15 @@ class Links {
   double bus_ = 0;
 };
 
+// The op writes its output over its input 0's bytes (plan_builder.cpp
+// decides it; the checker verifies it).
+bool computes_in_place(const ParticipantPlan& pp, const PlanOp& op) {
+  if (op.kind != OpKind::Compute || op.inputs.empty() || op.inputs[0] < 0) return false;
+  const PlanBuffer& in = pp.buffers[static_cast<size_t>(op.inputs[0])];
+  const PlanBuffer& out = pp.buffers[static_cast<size_t>(op.dst_buffer)];
+  return in.offset < out.offset + out.bytes() && out.offset < in.offset + in.bytes();
+}
+
 }  // namespace
 
 double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
@@ -128,11 +137,13 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
           size_t& k = taken[static_cast<size_t>(op.peer)][static_cast<size_t>(p)];
           now = std::max(now, arrivals[static_cast<size_t>(op.peer)][static_cast<size_t>(p)][k++]);
         } else if (op.kind == OpKind::Compute || op.kind == OpKind::Copy) {
-          // A local copy keeps the participant busy as a Reshape would.
+          // A local copy keeps the participant busy as a Reshape would; a
+          // layer computed in place copies each output plane once more.
           const int64_t work =
               op.kind == OpKind::Copy
                   ? copy_work(op.box.volume())
-                  : box_work(graph.layers[static_cast<size_t>(op.layer)], op.box);
+                  : box_work(graph.layers[static_cast<size_t>(op.layer)], op.box) +
+                        (computes_in_place(pp, op) ? copy_work(op.box.volume()) : 0);
           const double seconds = static_cast<double>(work) / rate_of(plan, p);
           plan.timeline.push_back(TimelineEvent{p, OpKind::Compute, step, -1, now, now + seconds});
           now += seconds;

@@ -149,6 +149,10 @@ struct LayerPlan {
   int32_t tile_h = 0;            // the last layer of a run: its tile size
   int32_t tile_w = 0;
   bool stream_rows = false;      // the last layer of a run: rows streamed
+  // Where a Compute of this layer is the last reader of its input buffer and
+  // the operator has an in-place variant (depthwise convolution), its output
+  // buffer takes the input's bytes (MCUNetV2's in-place depthwise).
+  bool in_place = false;
   friend bool operator==(const LayerPlan&, const LayerPlan&) = default;
 };
 

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/memory_planner.h"
 #include "core/device_runtime_ram.h"
+#include "kernels/op_registry.h"
 #include "plan/box_algebra.h"
 #include "plan/layer_geometry.h"
 #include "plan/tiled_runs.h"
@@ -46,15 +47,21 @@ struct Transfer {
 
 // The most bytes live at any op of each step: buffers whose lifetime covers
 // the op and its kernel scratch. A step without ops holds what spans the gap
-// (buffers from earlier ops still needed by later ones).
-std::vector<int64_t> live_bytes_per_step(const ParticipantPlan& pp, int steps) {
+// (buffers from earlier ops still needed by later ones). A buffer computed
+// in place over another (`home`) adds its bytes only after its first op,
+// where its input still holds them.
+std::vector<int64_t> live_bytes_per_step(const ParticipantPlan& pp, int steps,
+                                         const std::vector<int>& home) {
   const size_t n = pp.ops.size();
   std::vector<int64_t> delta(n + 1, 0);
   std::vector<int64_t> born(n + 1, 0);
-  for (const PlanBuffer& b : pp.buffers) {
-    delta[static_cast<size_t>(b.first_op)] += b.bytes();
+  for (size_t i = 0; i < pp.buffers.size(); ++i) {
+    const PlanBuffer& b = pp.buffers[i];
+    const int first = home[i] == static_cast<int>(i) ? b.first_op : b.first_op + 1;
+    if (first > b.last_op) continue;
+    delta[static_cast<size_t>(first)] += b.bytes();
     delta[static_cast<size_t>(b.last_op) + 1] -= b.bytes();
-    born[static_cast<size_t>(b.first_op)] += b.bytes();
+    born[static_cast<size_t>(first)] += b.bytes();
   }
   std::vector<int64_t> live(static_cast<size_t>(steps), 0);
   std::vector<bool> has_op(static_cast<size_t>(steps), false);
@@ -96,7 +103,7 @@ class Builder {
       make_ops(p);
       assign_lifetimes(p);
       make_weights(p);
-      lay_out_arena(p);
+      lay_out_arena(p, compute_in_place(p));
     }
     return std::move(plan_);
   }
@@ -457,14 +464,53 @@ class Builder {
     }
   }
 
+  // The Computes of layers planned in place whose output can overwrite their
+  // input: input 0's buffer dies at the op, the output buffer is born there
+  // and is what the op computes, with the same channels and no more bytes.
+  // Such an op gets the in-place kernel's scratch; returns for each buffer
+  // the buffer whose bytes it takes (itself if none).
+  std::vector<int> compute_in_place(int p) {
+    ParticipantPlan& pp = participant(p);
+    std::vector<int> home(pp.buffers.size());
+    for (size_t b = 0; b < home.size(); ++b) home[b] = static_cast<int>(b);
+    for (size_t i = 0; i < pp.ops.size(); ++i) {
+      PlanOp& o = pp.ops[i];
+      if (o.kind != OpKind::Compute || !plan_.layers[static_cast<size_t>(o.layer)].in_place ||
+          o.inputs.empty() || o.inputs[0] < 0) {
+        continue;
+      }
+      const QLayer& l = g_.layers[static_cast<size_t>(o.layer)];
+      const int32_t need = kernels::in_place_scratch_bytes(l.record(), l.view(), o.box);
+      const PlanBuffer& in = pp.buffers[static_cast<size_t>(o.inputs[0])];
+      const PlanBuffer& out = pp.buffers[static_cast<size_t>(o.dst_buffer)];
+      const int at = static_cast<int>(i);
+      if (need <= 0 || in.last_op != at || out.first_op != at || !(o.box == out.box) ||
+          in.box.c0 != out.box.c0 || in.box.c1 != out.box.c1 || out.bytes() > in.bytes()) {
+        continue;
+      }
+      o.scratch_bytes = need;
+      home[static_cast<size_t>(o.dst_buffer)] = home[static_cast<size_t>(o.inputs[0])];
+    }
+    return home;
+  }
+
   // Buffers and every Compute's kernel scratch (live for its op, as in
-  // TFLM's per-op scratch requests) share one arena through the planner.
-  void lay_out_arena(int p) {
+  // TFLM's per-op scratch requests) share one arena through the planner; a
+  // buffer computed in place takes its input's bytes (`home`).
+  void lay_out_arena(int p, const std::vector<int>& home) {
     ParticipantPlan& pp = participant(p);
     std::vector<quant::BufferRequest> requests;
     for (const PlanBuffer& b : pp.buffers) {
       requests.push_back(quant::BufferRequest{g_.tensors[static_cast<size_t>(b.tensor)].name,
                                               b.bytes(), b.first_op, b.last_op});
+    }
+    // One request per home, live while any buffer in it is (in place, the
+    // later buffers are never larger).
+    for (size_t b = 0; b < pp.buffers.size(); ++b) {
+      const size_t h = static_cast<size_t>(home[b]);
+      if (h == b) continue;
+      requests[h].last_use = std::max(requests[h].last_use, requests[b].last_use);
+      requests[b].bytes = 0;
     }
     std::vector<PlanOp*> scratch_users;
     for (size_t i = 0; i < pp.ops.size(); ++i) {
@@ -476,12 +522,14 @@ class Builder {
       scratch_users.push_back(&o);
     }
     const quant::BufferLayout layout = quant::GreedyMemoryPlanner{}.plan(requests);
-    for (size_t i = 0; i < pp.buffers.size(); ++i) pp.buffers[i].offset = layout.offsets[i];
+    for (size_t i = 0; i < pp.buffers.size(); ++i) {
+      pp.buffers[i].offset = layout.offsets[static_cast<size_t>(home[i])];
+    }
     for (size_t i = 0; i < scratch_users.size(); ++i) {
       scratch_users[i]->scratch_offset = layout.offsets[pp.buffers.size() + i];
     }
     pp.arena_bytes = layout.arena_bytes;
-    pp.estimate.live_bytes = live_bytes_per_step(pp, last_step() + 1);
+    pp.estimate.live_bytes = live_bytes_per_step(pp, last_step() + 1, home);
   }
 
   const QGraph& g_;

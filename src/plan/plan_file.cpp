@@ -14,6 +14,7 @@
 
 #include "common/byte_stream.h"
 #include "common/error.h"
+#include "kernels/op_registry.h"
 #include "model/file_io.h"
 #include "plan/layer_geometry.h"
 #include "quant/mq_codec.h"
@@ -203,6 +204,11 @@ class PlanChecker {
                            plan_.layers[i - 1].strategy != Strategy::Tiled)) {
       fail(fmt::format("layer '{}': streams rows but is not the last layer of a tiled run",
                        l.name));
+    }
+    if (lp.in_place && kernels::in_place_scratch_bytes(l.record(), l.view(),
+                                                       core::full_box(shape(l.output))) <= 0) {
+      fail(fmt::format("layer '{}': planned in place, but its {} cannot run in place", l.name,
+                       quant::op_type_name(l.op)));
     }
     if (lp.strategy == Strategy::Tiled && i + 1 == plan_.layers.size()) {
       fail(fmt::format("layer '{}': the last layer cannot be inside a tiled run", l.name));

@@ -110,6 +110,7 @@ void visit_fields(L& lp, V& v) {
   v.i32("tile_h", lp.tile_h);
   v.i32("tile_w", lp.tile_w);
   v.flag("stream_rows", lp.stream_rows);
+  v.flag("in_place", lp.in_place);
 }
 
 template <class V, class B>

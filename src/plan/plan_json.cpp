@@ -61,7 +61,8 @@ json layers_json(const Plan& plan, const quant::QGraph& g) {
                   {"boxes", boxes},
                   {"tile_h", lp.tile_h},
                   {"tile_w", lp.tile_w},
-                  {"stream_rows", lp.stream_rows}};
+                  {"stream_rows", lp.stream_rows},
+                  {"in_place", lp.in_place}};
     if (i < g.layers.size()) {
       const quant::QLayer& l = g.layers[i];
       layer["name"] = l.name;

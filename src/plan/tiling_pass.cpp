@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "device/device_image.h"
+#include "kernels/op_registry.h"
 #include "plan/fused_bands.h"
 #include "plan/tiled_runs.h"
 
@@ -229,26 +230,69 @@ void place_runs(const quant::QGraph& graph, const ClusterSpec& cluster,
   }
 }
 
+// Plans every layer that can compute in place (depthwise convolution) so;
+// false if there is none.
+bool plan_in_place(const quant::QGraph& graph, std::vector<LayerPlan>& layers) {
+  bool any = false;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const quant::QLayer& l = graph.layers[i];
+    const core::Box whole = core::full_box(graph.tensors[static_cast<size_t>(l.output)].shape);
+    if (layers[i].in_place || kernels::in_place_scratch_bytes(l.record(), l.view(), whole) <= 0) {
+      continue;
+    }
+    layers[i].in_place = any = true;
+  }
+  return any;
+}
+
+// Greedy placement with streamed runs among the candidates, then, if that
+// misses the budget, with recomputed tiles only: a streamed run placed early
+// can leave a later peak no room (its windows stay live across tiles).
+void place_all_runs(const quant::QGraph& graph, const ClusterSpec& cluster,
+                    const CoordinatorSpec& coordinator, int64_t max_payload_bytes,
+                    Objective objective, std::vector<LayerPlan>& layers, Plan& plan) {
+  std::vector<LayerPlan> recomputed_layers = layers;
+  Plan recomputed = plan;
+  place_runs(graph, cluster, coordinator, max_payload_bytes, objective, true, layers, plan);
+  if (objective == Objective::Latency && fits(plan)) return;
+  place_runs(graph, cluster, coordinator, max_payload_bytes, objective, false, recomputed_layers,
+             recomputed);
+  // Else the one nearer to fitting: the planner's next round starts from it.
+  if ((objective == Objective::Latency && fits(recomputed)) ||
+      worst_peak(recomputed).ratio < worst_peak(plan).ratio) {
+    layers = std::move(recomputed_layers);
+    plan = std::move(recomputed);
+  }
+}
+
+// `a` is the better outcome: one that fits over one that does not; among
+// fitting plans the faster (latency) or the one using the least of its
+// devices' RAM (memory); among the others the one nearer to fitting.
+bool better(const Plan& a, const Plan& b, Objective objective) {
+  const bool fa = fits(a);
+  if (fa != fits(b)) return fa;
+  if (fa && objective == Objective::Latency) return a.estimated_latency_s < b.estimated_latency_s;
+  return worst_peak(a).ratio < worst_peak(b).ratio;
+}
+
 }  // namespace
 
 void tile_to_fit(const quant::QGraph& graph, const ClusterSpec& cluster,
                  const CoordinatorSpec& coordinator, int64_t max_payload_bytes, Objective objective,
                  std::vector<LayerPlan>& layers, Plan& plan) {
-  std::vector<LayerPlan> recomputed_layers = layers;
-  Plan recomputed = plan;
-  place_runs(graph, cluster, coordinator, max_payload_bytes, objective, true, layers, plan);
   if (objective == Objective::Latency && fits(plan)) return;
-  // A streamed run placed early can leave a later peak no room (its windows
-  // stay live across tiles): greedy placement with recomputed tiles only
-  // reaches budgets the streamed one misses.
-  place_runs(graph, cluster, coordinator, max_payload_bytes, objective, false, recomputed_layers,
-             recomputed);
-  // Else the one nearer to fitting: the planner's next round starts from it.
-  const bool better = (objective == Objective::Latency && fits(recomputed)) ||
-                      worst_peak(recomputed).ratio < worst_peak(plan).ratio;
-  if (better) {
-    layers = std::move(recomputed_layers);
-    plan = std::move(recomputed);
+  // Depthwise layers in place save their output's bytes but add a copy per
+  // output value: the runs are placed both ways and the better plan kept.
+  std::vector<LayerPlan> in_place_layers = layers;
+  const bool any = plan_in_place(graph, in_place_layers);
+  place_all_runs(graph, cluster, coordinator, max_payload_bytes, objective, layers, plan);
+  if (!any) return;
+  Plan in_place = build_and_time(graph, cluster, coordinator, max_payload_bytes, in_place_layers);
+  place_all_runs(graph, cluster, coordinator, max_payload_bytes, objective, in_place_layers,
+                 in_place);
+  if (better(in_place, plan, objective)) {
+    layers = std::move(in_place_layers);
+    plan = std::move(in_place);
   }
 }
 

@@ -1,4 +1,7 @@
-// Tiled runs where RAM binds: after the layer strategies are chosen, the
+// Where RAM binds, tiled runs, placed twice: as the layers are and with
+// every depthwise layer planned in place (its output over its input,
+// LayerPlan::in_place), keeping the better plan. After the layer strategies
+// are chosen, the
 // device furthest over its RAM gets a tiled run (tiled_runs.h) around the
 // step of its peak, MCUNetV2's patch-based inference inside every device's
 // share. Candidate runs (up to kRunSpan layers either side of the peak, tile

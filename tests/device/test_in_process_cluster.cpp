@@ -129,6 +129,11 @@ bool has_tiled_run(const plan::Plan& p) {
   });
 }
 
+bool has_in_place_layer(const plan::Plan& p) {
+  return std::any_of(p.layers.begin(), p.layers.end(),
+                     [](const plan::LayerPlan& l) { return l.in_place; });
+}
+
 bool has_streamed_run(const plan::Plan& p) {
   return std::any_of(p.layers.begin(), p.layers.end(),
                      [](const plan::LayerPlan& l) { return l.stream_rows; });
@@ -137,10 +142,12 @@ bool has_streamed_run(const plan::Plan& p) {
 // Random CNNs under budgets well below what a layer-by-layer plan needs:
 // the planner places tiled runs, and every plan still passes the checker and
 // runs bit-exact, its arena high water exactly the plan's (label slow: about
-// 300 tiled plans, about 140 of them with rows streamed).
+// 300 tiled plans, about 140 of them with rows streamed and 50 with depthwise
+// layers in place).
 TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
   int tiled = 0;
   int streamed = 0;
+  int in_place = 0;
   int infeasible = 0;
   const auto start = Clock::now();
   for (uint32_t seed = 1; seed <= 1000; ++seed) {
@@ -173,15 +180,39 @@ TEST(InProcessCluster, TiledPlansUnderTightBudgetsMatchTheExecutor) {
     if (!has_tiled_run(p)) continue;
     ++tiled;
     streamed += has_streamed_run(p) ? 1 : 0;
+    in_place += has_in_place_layer(p) ? 1 : 0;
     expect_run_matches_plan(g, provision_plan(p, g), seed,
                             "seed " + std::to_string(seed) + " (tiled, " +
                                 std::to_string(cluster.device_count()) + " devices)");
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("tight budgets: %d tiled plans run (%d with rows streamed), %d infeasible, %.1f s\n",
-              tiled, streamed, infeasible, seconds);
+  std::printf(
+      "tight budgets: %d tiled plans run (%d with rows streamed, %d with depthwise in place), %d "
+      "infeasible, %.1f s\n",
+      tiled, streamed, in_place, infeasible, seconds);
   EXPECT_GT(tiled, 250);
   EXPECT_GT(streamed, 100);
+  EXPECT_GT(in_place, 30);
+}
+
+// Planned for the least RAM, the depthwise layers of MobileNetV2 compute in
+// place (their output over their input's bytes); in process the plan is
+// bit-exact with its arena high water exactly the plan's.
+TEST(InProcessCluster, DepthwiseInPlaceMatchesTheExecutor) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  const std::pair<const char*, int64_t> cases[] = {
+      {"1xteensy41", 96 * 1024}, {"2xteensy41", 48 * 1024}, {"4xteensy41", 32 * 1024}};
+  for (const auto& [devices, ram] : cases) {
+    plan::ClusterSpec cluster = plan::parse_devices_shorthand(devices);
+    plan::apply_ram_override(cluster, ram);
+    plan::PlanOptions o;
+    o.objective = plan::Objective::Memory;
+    o.search_min_count = false;
+    const plan::Plan p = plan::make_plan(g, cluster, o);
+    ASSERT_TRUE(has_in_place_layer(p)) << devices;
+    EXPECT_EQ(plan::check_plan(p, g), std::vector<std::string>{}) << devices;
+    expect_run_matches_plan(g, provision_plan(p, g), 7, std::string(devices) + " in place");
+  }
 }
 
 TEST(InProcessCluster, SmallMobileNetV2MatchesTheExecutorOnEveryShape) {

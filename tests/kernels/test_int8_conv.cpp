@@ -9,6 +9,7 @@
 #include "kernels/int8_conv_1x1.h"
 #include "kernels/int8_conv_dispatch.h"
 #include "kernels/int8_depthwise_conv.h"
+#include "kernels/int8_depthwise_conv_in_place.h"
 
 namespace mcusplit::kernels {
 namespace {
@@ -250,7 +251,57 @@ void run_random_cases(Mode mode, uint32_t seed, int cases) {
   EXPECT_GT(unclamped * 5, values * 2);
 }
 
+// In place (int8_depthwise_conv_in_place.h): the output written over the
+// input's own bytes, from its first byte, equals the reference; with boxes
+// of other channels, too little scratch or a multiplier above 1 it refuses.
+void run_in_place_cases(uint32_t seed, int cases) {
+  Rng rng(seed);
+  int ran = 0;
+  for (int i = 0; i < cases; ++i) {
+    reference::ConvSpec s = random_conv(rng, Mode::Depthwise);
+    const ConvCall call(s, 0, s.out.c);
+    const Box in_box = core::full_box(testing::to_core(s.in));
+    const Box out_box = core::full_box(testing::to_core(s.out));
+    const int32_t need = int8_depthwise_conv_in_place_scratch_bytes(call.params, out_box);
+    if (s.out.c != s.in.c || s.groups < 2) {  // a multiplier above 1, or a plain conv
+      EXPECT_EQ(need, 0);
+      continue;
+    }
+    if (out_box.volume() > in_box.volume()) continue;  // the output outgrows the input
+    ++ran;
+    const std::vector<int8_t> input = rng.int8s(static_cast<size_t>(s.in.size()));
+    const std::vector<int8_t> expected = reference::conv(s, input);
+    std::vector<int8_t> bytes = input;  // input and output share these
+    GuardedScratch scratch(need);
+    ASSERT_EQ(int8_depthwise_conv_in_place(call.params, InputTile{bytes.data(), in_box},
+                                           OutputTile{bytes.data(), out_box}, scratch.scratch()),
+              KernelStatus::Ok)
+        << "case " << i;
+    EXPECT_TRUE(scratch.guard_intact());
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), bytes.begin())) << "case " << i;
+    GuardedScratch short_scratch(need - 1);
+    EXPECT_EQ(int8_depthwise_conv_in_place(call.params, InputTile{bytes.data(), in_box},
+                                           OutputTile{bytes.data(), out_box},
+                                           short_scratch.scratch()),
+              KernelStatus::BadParams);
+    if (s.in.c > 1) {
+      // Output channels other than the input's would land on live inputs.
+      const Box fewer{out_box.c0, out_box.c1 - 1, out_box.y0, out_box.y1, out_box.x0, out_box.x1};
+      EXPECT_EQ(int8_depthwise_conv_in_place(call.params, InputTile{bytes.data(), in_box},
+                                             OutputTile{bytes.data() + 1, fewer, s.in.c},
+                                             scratch.scratch()),
+                KernelStatus::BadParams);
+    }
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(ran, cases / 5);
+}
+
 class Int8ConvRandom : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(Int8ConvRandom, DepthwiseInPlaceMatchesReference) {
+  run_in_place_cases(GetParam(), 200);
+}
 
 TEST_P(Int8ConvRandom, GeneralMatchesReference) {
   run_random_cases(Mode::General, GetParam(), 100);

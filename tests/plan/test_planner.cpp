@@ -3,6 +3,8 @@
 // failures name what does not fit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 
 #include "common/error.h"
@@ -101,11 +103,13 @@ int64_t total_macs(const Plan& p) {
 TEST(Planner, MobileNetV2At224FitsSixtyFourKiBOnEightAndTwoHundredFiftySixOnOne) {
   const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(1.0f, 224, 1000);
   constexpr int64_t kModelMacs = 300774272;
-  const auto plan_at = [&](const char* devices, int64_t ram) {
+  const auto plan_at = [&](const char* devices, int64_t ram,
+                           Objective objective = Objective::Latency) {
     ClusterSpec cluster = parse_devices_shorthand(devices);
     if (ram > 0) apply_ram_override(cluster, ram);
     PlanOptions o = options(Scheme::Auto);
     o.search_min_count = false;
+    o.objective = objective;
     const Plan p = make_plan(g, cluster, o);
     EXPECT_EQ(check_summary(p, g), "") << devices;
     return p;
@@ -128,6 +132,11 @@ TEST(Planner, MobileNetV2At224FitsSixtyFourKiBOnEightAndTwoHundredFiftySixOnOne)
   const Plan one_small = plan_at("1xteensy41", 256 * 1024);
   EXPECT_EQ(one_small.max_peak_ram_bytes(), 259216);
   EXPECT_LE(static_cast<double>(total_macs(one_small)), 1.15 * kModelMacs);
+  // For the least RAM its depthwise layers compute in place.
+  const Plan one_least = plan_at("1xteensy41", 256 * 1024, Objective::Memory);
+  EXPECT_EQ(one_least.max_peak_ram_bytes(), 249536);
+  EXPECT_TRUE(std::any_of(one_least.layers.begin(), one_least.layers.end(),
+                          [](const LayerPlan& l) { return l.in_place; }));
 }
 
 TEST(Planner, RamBelowTheRuntimesShareIsRefusedNamingIt) {
