@@ -336,6 +336,57 @@ TEST(QemuRun, ASmallModelRunsOnTwoMcusWith32KiBOfRam) {
   }
 }
 
+// The same small MobileNetV2 planned for the least RAM within 20 KiB: its
+// depthwise layers compute in place (their output over their input), on
+// Cortex-M7s with the DSP kernels; bit-exact, each arena's high water as
+// planned.
+TEST(QemuRun, DepthwiseInPlaceRunsBitExactOnTwoMcus) {
+  const std::string firmware = env("MCUSPLIT_FW_DEVICE_32K_ELF");
+  ASSERT_FALSE(firmware.empty());
+  ScratchDir dir("qemu_in_place");
+  const std::string onnx = dir.file("small.onnx");
+  ASSERT_EQ(
+      run_cli("zoo mobilenetv2 --width 0.35 --resolution 48 --classes 10 -o '" + onnx + "'", dir)
+          .exit_code,
+      0);
+  const std::string mq = dir.file("small.mq");
+  ASSERT_EQ(run_cli("quantize '" + onnx + "' --calib random --samples 2 -o '" + mq + "'", dir)
+                .exit_code,
+            0);
+  const std::string plan = dir.file("in-place.plan");
+  const CliResult p = run_cli("plan '" + mq +
+                                  "' --devices 2xteensy41 --topology star --ram 20KiB "
+                                  "--objective memory --no-count-search --json -o '" +
+                                  plan + "'",
+                              dir);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const json summary = json::parse(p.out);
+  const CliResult dump = run_cli("plan --dump '" + plan + "'", dir);
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  int in_place = 0;
+  const json dumped = json::parse(dump.out);
+  for (const json& layer : dumped["layers"]) in_place += layer["in_place"].get<bool>() ? 1 : 0;
+  EXPECT_GT(in_place, 0);
+  const std::string single = dir.file("single.pb");
+  ASSERT_EQ(run_cli("infer '" + mq + "' --input '" + kImage + "' --output '" + single + "'", dir)
+                .exit_code,
+            0);
+  const std::string split = dir.file("split.pb");
+  const CliResult r =
+      run_cli("run '" + plan + "' --input '" + kImage + "' --targets qemu --firmware '" +
+                  firmware + "' --timeout 30000 --json --output '" + split + "'",
+              dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(split), read_text_file(single));
+  const json j = json::parse(r.out);
+  ASSERT_EQ(j["devices"].size(), 3u);
+  for (size_t d = 0; d < 2; ++d) {
+    const json& device = j["devices"][d];
+    EXPECT_EQ(device["high_water_bytes"], device["arena_bytes"]) << device["name"];
+    EXPECT_EQ(device["arena_bytes"], summary["devices"][d]["arena_bytes"]) << device["name"];
+  }
+}
+
 // Under -icount the compute clock records count guest instructions: the
 // same run twice gives the same count for every layer on every device, the
 // layers are the ones the plan gives each device, and the output stays
