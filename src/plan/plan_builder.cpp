@@ -153,17 +153,11 @@ class Builder {
           continue;
         }
         // A run reads the tensors produced before it wherever any tile reads them.
-        for (const Box& tile : run_tiles(box, plan_.layers[i].tile_h, plan_.layers[i].tile_w)) {
-          const std::vector<Box> boxes = tile_boxes(g_, first, step, tile);
-          for (int j = first; j <= step; ++j) {
-            const QLayer& lj = g_.layers[static_cast<size_t>(j)];
-            for (size_t k = 0; k < lj.inputs.size(); ++k) {
-              if (run_producer(g_, first, j, lj.inputs[k]) >= 0) continue;
-              need(p, lj.inputs[k],
-                   required_box(g_, lj, static_cast<int>(k), boxes[static_cast<size_t>(j - first)]),
-                   step);
-            }
-          }
+        const LayerPlan& lp = plan_.layers[i];
+        for (const auto& [tensor, read] :
+             run_inputs(g_, first,
+                        run_schedule(g_, first, step, box, lp.tile_h, lp.tile_w, lp.stream_rows))) {
+          need(p, tensor, read, step);
         }
       }
     }

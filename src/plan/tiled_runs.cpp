@@ -137,7 +137,6 @@ RunFootprint run_footprint(const quant::QGraph& graph, int first, int last, cons
   std::vector<Buffer> buffers;
   std::vector<int64_t> scratch;  // per op
   std::vector<int> current(static_cast<size_t>(last - first + 1), -1);
-  std::vector<std::pair<int, Box>> inputs;  // tensor, bounding box over tiles
   auto use = [&](int b, int op) {
     if (b >= 0) buffers[static_cast<size_t>(b)].last_op = op;
   };
@@ -167,19 +166,9 @@ RunFootprint run_footprint(const quant::QGraph& graph, int first, int last, cons
       f.macs += box_macs(l, t.compute);
       f.work += box_work(l, t.compute);
       for (size_t k = 0; k < l.inputs.size(); ++k) {
-        const Box need = required_box(graph, l, static_cast<int>(k), t.compute);
-        if (need.empty()) continue;
         const int m = run_producer(graph, first, t.layer, l.inputs[k]);
-        if (m >= 0) {
+        if (m >= 0 && !required_box(graph, l, static_cast<int>(k), t.compute).empty()) {
           use(current[static_cast<size_t>(m - first)], op);
-          continue;
-        }
-        auto it = std::find_if(inputs.begin(), inputs.end(),
-                               [&](const auto& e) { return e.first == l.inputs[k]; });
-        if (it == inputs.end()) {
-          inputs.emplace_back(l.inputs[k], need);
-        } else {
-          it->second = bounding_box(it->second, need);
         }
       }
     }
@@ -194,8 +183,33 @@ RunFootprint run_footprint(const quant::QGraph& graph, int first, int last, cons
     live += delta[op];
     f.tile_peak_bytes = std::max(f.tile_peak_bytes, live + scratch[op]);
   }
-  for (const auto& e : inputs) f.input_bytes += e.second.volume();
+  for (const auto& [tensor, box_read] : run_inputs(graph, first, schedule)) {
+    f.input_bytes += box_read.volume();
+  }
   return f;
+}
+
+std::vector<std::pair<int, Box>> run_inputs(const quant::QGraph& graph, int first,
+                                            const std::vector<std::vector<TileLayer>>& schedule) {
+  std::vector<std::pair<int, Box>> inputs;
+  for (const auto& tile : schedule) {
+    for (const TileLayer& t : tile) {
+      const quant::QLayer& l = graph.layers[static_cast<size_t>(t.layer)];
+      for (size_t k = 0; k < l.inputs.size(); ++k) {
+        if (run_producer(graph, first, t.layer, l.inputs[k]) >= 0) continue;
+        const Box need = required_box(graph, l, static_cast<int>(k), t.compute);
+        if (need.empty()) continue;
+        auto it = std::find_if(inputs.begin(), inputs.end(),
+                               [&](const auto& e) { return e.first == l.inputs[k]; });
+        if (it == inputs.end()) {
+          inputs.emplace_back(l.inputs[k], need);
+        } else {
+          it->second = bounding_box(it->second, need);
+        }
+      }
+    }
+  }
+  return inputs;
 }
 
 std::string run_problem(const quant::QGraph& graph, int first, int last) {

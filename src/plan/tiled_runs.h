@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/box.h"
@@ -59,6 +60,11 @@ struct TileLayer {
 std::vector<std::vector<TileLayer>> run_schedule(const quant::QGraph& graph, int first, int last,
                                                  const core::Box& box, int32_t tile_h,
                                                  int32_t tile_w, bool stream_rows);
+
+// The tensors a run's schedule reads from outside the run (produced before
+// it), each with the bounding box of what its computes read of it.
+std::vector<std::pair<int, core::Box>> run_inputs(
+    const quant::QGraph& graph, int first, const std::vector<std::vector<TileLayer>>& schedule);
 
 // Sets every Tiled layer's boxes: per participant the bounding box of what
 // its tiles compute of that layer.
