@@ -1,5 +1,6 @@
-// Helpers for plan tests: the message of an expected mcusplit::Error,
-// temporary cluster files, and removing an op from a plan.
+// Helpers for plan tests: the message of an expected mcusplit::Error, a plan
+// within a RAM budget, temporary cluster files, and removing an op from a
+// plan.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,7 +9,9 @@
 #include <string>
 
 #include "common/error.h"
+#include "plan/devices_shorthand.h"
 #include "plan/plan.h"
+#include "plan/planner.h"
 
 namespace mcusplit::plan::testing {
 
@@ -35,6 +38,18 @@ inline std::string write_temp_file(const std::string& text, const std::string& s
       ::testing::TempDir() + "mcusplit_" + info->test_suite_name() + "_" + info->name() + suffix;
   std::ofstream(path, std::ios::binary) << text;
   return path;
+}
+
+// `graph` planned on `devices` (shorthand) with `ram` bytes each, at the
+// count given (no search for the smallest count that fits).
+inline Plan plan_within(const quant::QGraph& graph, const std::string& devices, int64_t ram,
+                        Objective objective = Objective::Latency) {
+  ClusterSpec cluster = parse_devices_shorthand(devices);
+  apply_ram_override(cluster, ram);
+  PlanOptions o;
+  o.objective = objective;
+  o.search_min_count = false;
+  return make_plan(graph, cluster, o);
 }
 
 // Removes op `index` of participant `pp`. Lifetimes are op indices: the

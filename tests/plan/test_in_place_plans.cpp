@@ -10,6 +10,7 @@
 #include "plan/plan_checker.h"
 #include "plan/plan_file.h"
 #include "plan/planner.h"
+#include "plan_test_helpers.h"
 #include "quant/quantized_zoo.h"
 
 namespace mcusplit::plan {
@@ -29,12 +30,7 @@ struct InPlaceFixture {
   Plan plan;
   int op = -1;  // a Compute on device 0 whose output lies over its input
   InPlaceFixture() {
-    ClusterSpec cluster = parse_devices_shorthand("1xteensy41");
-    apply_ram_override(cluster, 96 * 1024);
-    PlanOptions o;
-    o.objective = Objective::Memory;
-    o.search_min_count = false;
-    plan = make_plan(graph, cluster, o);
+    plan = testing::plan_within(graph, "1xteensy41", 96 * 1024, Objective::Memory);
     const ParticipantPlan& pp = plan.participants[0];
     for (size_t i = 0; i < pp.ops.size() && op < 0; ++i) {
       const PlanOp& c = pp.ops[i];

@@ -108,11 +108,7 @@ struct StreamedFixture {
   Plan plan;
   int copy_op = -1;  // a streamed run's Copy on device 0
   StreamedFixture() {
-    ClusterSpec cluster = parse_devices_shorthand("2xteensy41");
-    apply_ram_override(cluster, 40 * 1024);
-    PlanOptions o;
-    o.search_min_count = false;
-    plan = make_plan(graph, cluster, o);
+    plan = testing::plan_within(graph, "2xteensy41", 40 * 1024);
     const auto& ops = plan.participants[0].ops;
     for (size_t i = 1; i < ops.size() && copy_op < 0; ++i) {
       if (ops[i].kind == OpKind::Copy && ops[i - 1].kind == OpKind::Compute &&

@@ -10,6 +10,7 @@
 #include "plan/plan_checker.h"
 #include "plan/planner.h"
 #include "plan/tiled_runs.h"
+#include "plan_test_helpers.h"
 #include "quant/quantized_zoo.h"
 
 namespace mcusplit::plan {
@@ -33,11 +34,7 @@ struct TiledFixture {
   Plan plan;
   int last = -1;  // the last layer of a run computed in more than one tile on device 0
   TiledFixture() {
-    ClusterSpec cluster = parse_devices_shorthand("2xteensy41");
-    apply_ram_override(cluster, 48 * 1024);
-    PlanOptions o;
-    o.search_min_count = false;
-    plan = make_plan(graph, cluster, o);
+    plan = testing::plan_within(graph, "2xteensy41", 48 * 1024);
     for (int i = 0; i < static_cast<int>(plan.layers.size()) && last < 0; ++i) {
       if (is_tiled_run_end(plan.layers, i) && computes(0, i).size() > 1) last = i;
     }
