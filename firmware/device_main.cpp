@@ -7,7 +7,10 @@
 // RAM budget holds the static arena, one frame payload for the runtime, the
 // link's buffers, the span records and the stack.
 //
-// It talks to the coordinator over UART0 (UartTransport, star topology):
+// It talks over UART0 (star topology: the coordinator relays every frame) or,
+// built with MCUSPLIT_FW_LINK_ETHERNET (mcusplit_fw_device_eth), over the
+// LAN9118 Ethernet controller through a switch to every participant
+// (LinkTransport over the port, link_transport.h):
 //   - boot: prints one banner line on UART0 (the coordinator's serial link
 //     skips it as garbage) and on semihosting, and parses the image;
 //   - a Provision message before the greeting (provisioning over the link):
@@ -35,7 +38,12 @@
 #include "device/device_session.h"
 #include "device/plan_acceptance.h"
 #include "device/protocol.h"
-#include "uart_transport.h"
+#include "link_transport.h"
+#if MCUSPLIT_FW_LINK_ETHERNET
+#include "ethernet_port.h"
+#else
+#include "uart_port.h"
+#endif
 
 #ifndef MCUSPLIT_FW_RECEIVE_TIMEOUT_MS
 #error "MCUSPLIT_FW_RECEIVE_TIMEOUT_MS comes from firmware/CMakeLists.txt"
@@ -73,8 +81,8 @@ constexpr uint32_t kMaxSpans = MCUSPLIT_FW_TRACE_RECORDS;
 alignas(dev::DeviceImageStorage) __attribute__((
     section(".bss.mcusplit_image_tables"))) uint8_t g_tables[sizeof(dev::DeviceImageStorage)];
 
-// The runtime's frame buffer: one chunk payload (RAM). The UART transport
-// keeps control payloads in it too (uart_transport.h).
+// The runtime's frame buffer: one chunk payload (RAM). The link transport
+// keeps control payloads in it too (link_transport.h).
 alignas(8) int8_t g_frame[fw::kFramePayloadBytes];
 dev::SpanRecord g_spans[kMaxSpans];
 dev::ComputeClockRecord g_compute_clocks[kMaxSpans];
@@ -89,7 +97,15 @@ class FirmwareClock final : public dev::SessionClock {
   void compute_end(uint32_t primask) override { fw::restore_interrupts(primask); }
 };
 
-fw::UartTransport g_link(fw::uart0(), reinterpret_cast<uint8_t*>(g_frame));
+#if MCUSPLIT_FW_LINK_ETHERNET
+// The frame awaiting its Ack (Ethernet loses frames; link_transport.h).
+fw::RetransmitState g_retransmit;
+fw::EthernetPort g_port(fw::ethernet0(), g_retransmit);
+fw::LinkTransport g_link(g_port, reinterpret_cast<uint8_t*>(g_frame));
+#else
+fw::UartPort g_port;
+fw::LinkTransport g_link(g_port, reinterpret_cast<uint8_t*>(g_frame));
+#endif
 FirmwareClock g_clock;
 // The session, constructed by the greeting once the plan is accepted (.bss).
 alignas(dev::DeviceSession) uint8_t g_session_bytes[sizeof(dev::DeviceSession)];
@@ -148,6 +164,15 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
   } else {
     t.add("no usable plan: ").add(why.c_str());
   }
+#if MCUSPLIT_FW_LINK_ETHERNET
+  t.add(", ethernet ");
+  for (size_t i = 0; i < dev::kMacBytes; ++i) {
+    const uint8_t b = g_port.mac().bytes[i];
+    const char hex[] = "0123456789abcdef";
+    const char pair[4] = {hex[b >> 4], hex[b & 15], i + 1 < dev::kMacBytes ? ':' : '\0', '\0'};
+    t.add(pair);
+  }
+#endif
   t.add(", ram_budget=").dec(fw::ram_budget_bytes());
   t.add(" static_ram=").dec(fw::ram_static_bytes());
   t.add(" arena=").dec(fw::kArenaBytes);
@@ -195,6 +220,15 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
   t.add(" stops: inferences=").dec(g_session != nullptr ? g_session->inferences() : 0u);
   t.add(" frames_ok=").dec(s.frames_ok);
   t.add(" garbage_bytes=").dec(s.garbage_bytes);
+#if MCUSPLIT_FW_LINK_ETHERNET
+  const fw::EthernetDrops& d = g_port.drops();
+  t.add(" retransmissions=").dec(g_retransmit.retransmissions);
+  t.add(" duplicates=").dec(g_retransmit.duplicates);
+  t.add(" refused=").dec(g_retransmit.refused);
+  t.add(" dropped_short=").dec(d.short_frames).add(" dropped_type=").dec(d.wrong_type);
+  t.add(" dropped_unaddressed=").dec(d.not_addressed);
+  t.add(" dropped_unknown_mac=").dec(d.unknown_source);
+#endif
   t.add(" uptime_ms=").dec(fw::millis());
   t.add(" stack_high_water=").dec(fw::stack_high_water_bytes());
   t.add("\n");
@@ -237,14 +271,60 @@ void greet(const dev::ControlMessage& m, bool image_ok, const Message& problem) 
 // image, then names and addresses, which a star device does not need) the
 // transport wrote at the start of the provisioning region: its image starts
 // 4 bytes in, 4-byte aligned as the parser requires.
-bool load_provisioned_image(Message* why) {
-  const fw::MemoryRegion region = fw::provision_region();
-  const uint32_t image_bytes = dev::load_le32(region.data);
-  if (image_bytes > region.bytes - 4) {
-    why->add("its Provision message is malformed (an image of ").dec(image_bytes);
-    why->add(" bytes in a region of ").dec(region.bytes).add(")");
+#if MCUSPLIT_FW_LINK_ETHERNET
+// The rest of an Ethernet device's Provision message, after the image: the
+// participants' names (skipped) and where frames for each participant go,
+// one MAC text per participant ("02:6d:73:00:01:00"), set as the port's
+// routes. False, with `why`, on a message without them.
+bool load_routes(const uint8_t* body, uint32_t body_bytes, uint32_t at, Message* why) {
+  const auto u32 = [&](uint32_t* v) {
+    if (body_bytes - at < 4) return false;
+    *v = dev::load_le32(body + at);
+    at += 4;
+    return true;
+  };
+  uint32_t names = 0;
+  if (!u32(&names)) return false;
+  for (uint32_t i = 0; i < names; ++i) {
+    uint32_t n = 0;
+    if (!u32(&n) || body_bytes - at < n) return false;
+    at += n;
+  }
+  uint32_t count = 0;
+  if (!u32(&count) || count == 0 || count > static_cast<uint32_t>(dev::kMaxParticipants)) {
+    why->add("its Provision message names no Ethernet address for each participant");
     return false;
   }
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t n = 0;
+    dev::MacAddress mac;
+    if (!u32(&n) || body_bytes - at < n ||
+        !dev::parse_mac(reinterpret_cast<const char*>(body + at), n, &mac)) {
+      why->add("its Provision message's address of participant ").dec(i);
+      why->add(" is not a MAC address");
+      return false;
+    }
+    at += n;
+    g_port.set_route(static_cast<uint16_t>(i), mac);
+  }
+  return true;
+}
+#endif
+
+bool load_provisioned_image(uint32_t body_bytes, Message* why) {
+  const fw::MemoryRegion region = fw::provision_region();
+  const uint32_t image_bytes = dev::load_le32(region.data);
+  if (body_bytes > region.bytes || body_bytes < 4 || image_bytes > body_bytes - 4) {
+    why->add("its Provision message is malformed (an image of ").dec(image_bytes);
+    why->add(" bytes in a message of ").dec(body_bytes).add(")");
+    return false;
+  }
+#if MCUSPLIT_FW_LINK_ETHERNET
+  if (!load_routes(region.data, body_bytes, 4 + image_bytes, why)) {
+    if (why->size() == 0) why->add("its Provision message is truncated after the image");
+    return false;
+  }
+#endif
   return load_image(region.data + 4, image_bytes, why);
 }
 
@@ -278,7 +358,7 @@ __attribute__((noinline)) void serve_until_greeted(fw::CmsdkUart& uart) {
       // The image over the link (the transport wrote it into the region);
       // the greeting that follows accepts or refuses it.
       problem = Message{};
-      image_ok = load_provisioned_image(&problem);
+      image_ok = load_provisioned_image(h.message_bytes, &problem);
       fw::semihosting::write0(image_ok ? "mcusplit-fw device: provisioned over the link\n"
                                        : "mcusplit-fw device: provisioning failed\n");
       continue;
@@ -295,7 +375,11 @@ __attribute__((noinline)) void serve_until_greeted(fw::CmsdkUart& uart) {
 }  // namespace
 
 int main() {
-  serve_until_greeted(fw::board_init());
+  fw::CmsdkUart& uart = fw::board_init();
+#if MCUSPLIT_FW_LINK_ETHERNET
+  if (!g_port.start()) fw::fail("no LAN9118 Ethernet controller answers at 0xA0000000");
+#endif
+  serve_until_greeted(uart);
   if (g_session->serve(dev::kWaitForever) == dev::SessionEnd::Shutdown) shut_down();
   goodbye(g_session->message(), fw::kExitError);
 }

@@ -12,6 +12,7 @@ PACKAGES=(
   libonnx-testdata dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   clang libclang-rt-dev
+  vde2 libvdeplug-dev
 )
 
 missing=()

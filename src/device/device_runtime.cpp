@@ -174,6 +174,10 @@ RuntimeStatus DeviceRuntime::grant_step(int32_t first) {
       if (op.kind == DeviceOpKind::Receive && op.peer == peer) bytes += op.box.volume();
     }
     if (bytes == 0) continue;
+    while (!transport_->ready_to_send()) {
+      const RuntimeStatus waited = handle_event();
+      if (waited != RuntimeStatus::Ok) return waited;
+    }
     const TransportStatus s = transport_->grant_credit(peer, bytes);
     if (s != TransportStatus::Ok) {
       failure_.transport = s;
@@ -194,6 +198,7 @@ RuntimeStatus DeviceRuntime::handle_event() {
     failure_.transport = s;
     return fail(RuntimeStatus::TransportFailed, "waiting for the link failed");
   }
+  if (event.kind == LinkEventKind::Progress) return RuntimeStatus::Ok;
   if (event.kind == LinkEventKind::Credit) {
     if (event.peer < 0 || event.peer >= program_.participant_count || event.credit_bytes < 0) {
       return fail(RuntimeStatus::ReceiveMismatch, "credit from an unknown participant");
@@ -253,8 +258,9 @@ RuntimeStatus DeviceRuntime::send(const DeviceOp& op) {
   header.box = op.box;
   header.message_bytes = volume;
   for (int64_t offset = 0; offset < volume;) {
-    // Never past the receiver's credit; meanwhile keep taking what arrives.
-    while (credit_[op.peer] == 0) {
+    // Never past the receiver's credit, nor into a link that cannot take the
+    // frame now; meanwhile keep taking what arrives.
+    while (credit_[op.peer] == 0 || !transport_->ready_to_send()) {
       const RuntimeStatus s = handle_event();
       if (s != RuntimeStatus::Ok) return s;
     }

@@ -203,6 +203,14 @@ TransportStatus DeviceSession::send_stats(uint32_t id, const RunTimer& timer, ui
   summary(StatKey::DataFramesSent, static_cast<uint64_t>(s.frames_sent));
   summary(StatKey::CreditFramesSent, static_cast<uint64_t>(s.credit_grants));
   if (clock_.compute_clock_records()) summary(StatKey::ClockHz, clock_.ticks_per_second());
+  // Lossy links only (elsewhere always 0, and left out).
+  if (frames.retransmissions > 0) summary(StatKey::Retransmissions, frames.retransmissions);
+  if (frames.duplicates_dropped > 0) {
+    summary(StatKey::DuplicatesDropped, frames.duplicates_dropped);
+  }
+  if (frames.link_frames_dropped > 0) {
+    summary(StatKey::LinkFramesDropped, frames.link_frames_dropped);
+  }
   flush();
   return status;
 }

@@ -106,6 +106,9 @@ DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload) {
     case MessageType::Credit:
       if (h.payload_bytes != kCreditPayloadBytes) return DecodeStatus::BadLength;
       break;
+    case MessageType::Ack:
+      if (h.payload_bytes != kAckPayloadBytes) return DecodeStatus::BadLength;
+      break;
     case MessageType::Stop:
       if (h.payload_bytes != 0) return DecodeStatus::BadLength;
       break;

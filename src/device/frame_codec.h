@@ -138,6 +138,12 @@ inline void encode_credit_payload(uint32_t bytes, uint8_t out[kCreditPayloadByte
 inline uint32_t credit_granted(const FrameView& f) {
   return load_le32(f.payload);
 }
+inline void encode_ack_payload(uint32_t sequence, uint8_t out[kAckPayloadBytes]) {
+  store_le32(out, sequence);
+}
+inline uint32_t ack_sequence(const uint8_t* payload) {
+  return load_le32(payload);
+}
 
 // Writes code + text (truncated to fit out_capacity; no terminator) and
 // returns the payload length, or 0 if out_capacity < kErrorCodeBytes.

@@ -21,6 +21,7 @@
 
 #include "device/frame_codec.h"
 #include "device/inbound_frames.h"
+#include "device/link_reliability.h"
 #include "device/protocol.h"
 #include "device/transport.h"
 
@@ -150,6 +151,14 @@ class InboundDispatcher {
   // the current inference is handed out rather than kept. A frame that is
   // not refused is counted and uses up its sequence number.
   Inbound accept(const FrameHeader& h, const uint8_t* payload, bool running);
+
+  // On a lossy link, before accept(): is the sequenced frame `h` the one
+  // its stream expects, one taken before, or one ahead of a lost one? The
+  // Ack to send either way names held_through(h.source).
+  Arrival arrival(const FrameHeader& h) const {
+    return classify_arrival(h.sequence, sequences_.next(h.source));
+  }
+  uint32_t held_through(uint16_t source) const { return sequences_.next(source) - 1; }
 
   // A frame whose header was sound but whose payload CRC failed: the stream
   // stays in step (its sequence number is used up); the frame is lost.

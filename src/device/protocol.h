@@ -15,7 +15,8 @@ namespace mcusplit::device {
 
 // "MSPF" (mcusplit frame): the first four bytes of every frame, every version.
 inline constexpr uint8_t kFrameMagic[4] = {'M', 'S', 'P', 'F'};
-inline constexpr uint8_t kProtocolVersion = 1;
+// Version 2 added Ack (acknowledgement on links that can lose frames).
+inline constexpr uint8_t kProtocolVersion = 2;
 
 // Header layout, byte offsets (docs/protocol.md has the table).
 inline constexpr size_t kOffMagic = 0;
@@ -59,10 +60,11 @@ enum class MessageType : uint8_t {
   Stop = 8,       // abandon the inference (or shut down if inference_id is kNoInference)
   Ping = 9,       // liveness probe; any payload
   Pong = 10,      // answer to Ping, echoing its payload
+  Ack = 11,       // on lossy links only: the stream from the destination arrived up to a sequence
 };
 
 inline constexpr uint8_t kMinMessageType = 1;
-inline constexpr uint8_t kMaxMessageType = 10;
+inline constexpr uint8_t kMaxMessageType = 11;
 
 inline constexpr bool is_known_message_type(uint8_t raw) {
   return raw >= kMinMessageType && raw <= kMaxMessageType;
@@ -103,6 +105,8 @@ inline const char* message_type_name(MessageType t) {
       return "ping";
     case MessageType::Pong:
       return "pong";
+    case MessageType::Ack:
+      return "ack";
   }
   return "unknown type";
 }
@@ -113,6 +117,7 @@ inline constexpr uint32_t kNoInference = 0xFFFFFFFFu;
 
 // Payload sizes of the fixed-layout control messages.
 inline constexpr uint32_t kCreditPayloadBytes = 4;  // u32 bytes granted
+inline constexpr uint32_t kAckPayloadBytes = 4;     // u32 sequence acknowledged
 inline constexpr uint32_t kErrorCodeBytes = 4;      // u32 ErrorCode before the text
 inline constexpr uint32_t kStatRecordBytes = 12;    // u32 key, u64 value
 
@@ -144,6 +149,9 @@ enum class StatKey : uint32_t {
   CreditFramesSent = 11,  // Credit frames only
   StoppedAtOp = 12,       // the op a device was at when a Stop abandoned its inference
   ClockHz = 13,           // ticks per second of the clock that compute clock records count
+  Retransmissions = 14,   // frames sent again because no Ack came in time (lossy links)
+  DuplicatesDropped = 15, // frames that arrived twice (a retransmission whose Ack was lost)
+  LinkFramesDropped = 16, // link frames dropped below the protocol (unknown MAC, EtherType, short)
 };
 
 // Stats records whose key has bit 31 set are per-step records:

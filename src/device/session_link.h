@@ -34,10 +34,14 @@ struct Interruption {
   uint32_t inference_id = kNoInference;
 };
 
-// Frames of every type since begin_inference.
+// Frames of every type since begin_inference (Acks and retransmissions
+// not counted), and on a lossy link what it took to carry them.
 struct LinkFrameCounts {
   uint64_t sent = 0;
   uint64_t received = 0;
+  uint64_t retransmissions = 0;      // frames sent again (no Ack in time)
+  uint64_t duplicates_dropped = 0;   // frames that arrived again (their Ack was lost)
+  uint64_t link_frames_dropped = 0;  // link frames not for this device (unknown MAC, ...)
 };
 
 class SessionLink : public Transport {

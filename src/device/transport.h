@@ -59,6 +59,9 @@ struct ChunkHeader {
 enum class LinkEventKind : uint8_t {
   Data,    // a Data chunk for this participant; its payload is in the caller's buffer
   Credit,  // `peer` granted this participant `credit_bytes` more bytes to send it
+  // Nothing for the runtime, but ready_to_send() may have changed (an Ack
+  // came on a lossy link).
+  Progress,
 };
 
 struct LinkEvent {
@@ -83,6 +86,12 @@ class Transport {
 
   // Tells `source` it may send this participant `bytes` more bytes.
   virtual TransportStatus grant_credit(int32_t source, int64_t bytes) = 0;
+
+  // False while the link cannot take another frame without waiting (a lossy
+  // link whose window is full, docs/protocol.md "Lossy links"). The runtime
+  // polls until it is true before it sends a chunk or grants credit, so
+  // that it never blocks in a send while a peer's data waits to be taken.
+  virtual bool ready_to_send() const { return true; }
 
   // Waits for the next event addressed to this participant. A Data chunk's
   // payload is written to `payload` (PayloadTooLarge, the frame consumed, if

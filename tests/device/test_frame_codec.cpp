@@ -127,6 +127,9 @@ std::vector<Sample> one_of_each_type() {
   s.push_back({control_header(MessageType::Ping, pattern(8)), pattern(8)});
   s.push_back({control_header(MessageType::Pong, pattern(8)), pattern(8)});
   s.push_back({control_header(MessageType::Ping, Bytes{}), Bytes{}});
+  Bytes ack(kAckPayloadBytes);
+  encode_ack_payload(0xFFFFFFFEu, ack.data());
+  s.push_back({control_header(MessageType::Ack, ack), ack});
   return s;
 }
 
@@ -177,7 +180,7 @@ TEST(FrameLayout, FieldsAtDocumentedOffsets) {
   const Bytes f = encode(h, payload);
   ASSERT_EQ(f.size(), 72u + 4u + 4u);
   EXPECT_EQ(std::string(f.begin(), f.begin() + 4), "MSPF");
-  EXPECT_EQ(f[4], 1);  // version
+  EXPECT_EQ(f[4], 2);  // version
   EXPECT_EQ(f[5], 1);  // Data
   EXPECT_EQ(load_le16(&f[6]), 0);
   EXPECT_EQ(f[8], 0x02);
@@ -377,7 +380,7 @@ TEST(FrameDecoder, BadMagic) {
 
 TEST(FrameDecoder, BadVersion) {
   const Bytes f = encode(control_header(MessageType::Ping, Bytes{}), Bytes{});
-  for (int version : {0, 2, 255}) {
+  for (int version : {0, 1, 3, 255}) {
     Bytes bad = f;
     bad[kOffVersion] = static_cast<uint8_t>(version);
     reseal_header(bad);
@@ -444,7 +447,7 @@ TEST(FrameDecoder, WrongPlanHash) {
 
 TEST(FrameDecoder, UnknownType) {
   const Bytes f = encode(control_header(MessageType::Ping, Bytes{}), Bytes{});
-  for (int type : {0, 11, 128, 255}) {
+  for (int type : {0, 12, 128, 255}) {
     Bytes bad = f;
     bad[kOffType] = static_cast<uint8_t>(type);
     reseal_header(bad);
@@ -518,6 +521,9 @@ TEST(FrameDecoder, ChunkAndControlLengthRules) {
   EXPECT_EQ(status_of(control_header(MessageType::Error, Bytes(4))), DecodeStatus::Ok);
   EXPECT_EQ(status_of(control_header(MessageType::Stats, Bytes(13))), DecodeStatus::BadLength);
   EXPECT_EQ(status_of(control_header(MessageType::Stats, Bytes(24))), DecodeStatus::Ok);
+  EXPECT_EQ(status_of(control_header(MessageType::Ack, Bytes(4))), DecodeStatus::Ok);
+  EXPECT_EQ(status_of(control_header(MessageType::Ack, Bytes(0))), DecodeStatus::BadLength);
+  EXPECT_EQ(status_of(control_header(MessageType::Ack, Bytes(8))), DecodeStatus::BadLength);
   // Control messages are never chunked.
   FrameHeader ping = control_header(MessageType::Ping, Bytes(8));
   ping.chunk_offset = 8;

@@ -291,7 +291,7 @@ TEST(SerialFrameReader, FakeMagicWithPartialHeaderDoesNotLoseTheNextFrame) {
   const Frame real = data_chunk(0, 10, 20, 3);
   for (size_t fake_len : {4u, 5u, 10u, 40u, 71u, 72u, 73u, 150u}) {
     SCOPED_TRACE("fake candidate of " + std::to_string(fake_len) + " bytes");
-    Bytes fake = text("MSPF\x01");  // magic and version: only the header CRC can reject it
+    Bytes fake = text("MSPF\x02");  // magic and version: only the header CRC can reject it
     fake.resize(std::min<size_t>(fake.size(), fake_len));
     for (size_t i = fake.size(); i < fake_len; ++i)
       fake.push_back(static_cast<uint8_t>(i * 13 + 1));
@@ -317,10 +317,10 @@ TEST(SerialFrameReader, FakeMagicWithPartialHeaderDoesNotLoseTheNextFrame) {
 // Two fake candidates nested in each other, then a real frame.
 TEST(SerialFrameReader, NestedFakeMagicsAreAllRescanned) {
   const Frame real = ping(5, text("payload"));
-  Bytes stream = text("MSPF\x01\x09");
+  Bytes stream = text("MSPF\x02\x09");
   append(&stream, text("MSPF"));
   append(&stream, text("MSP"));
-  append(&stream, text("MSPF\x01"));
+  append(&stream, text("MSPF\x02"));
   append(&stream, real.bytes);
   Collector c;
   c.feed(stream);

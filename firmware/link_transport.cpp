@@ -1,4 +1,4 @@
-#include "uart_transport.h"
+#include "link_transport.h"
 
 #include <cstring>
 
@@ -15,15 +15,15 @@ using device::ReaderEvent;
 using device::ReaderEventKind;
 using device::TransportStatus;
 
-UartTransport::UartTransport(CmsdkUart& uart, uint8_t* control_buffer)
-    : uart_(uart), control_(control_buffer) {
+LinkTransport::LinkTransport(FramePort& port, uint8_t* control_buffer)
+    : port_(port), control_(control_buffer) {
   // No plan yet: any plan hash, the default max payload.
   device::DecoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
   reader_.set_config(cfg);
 }
 
-void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count) {
+void LinkTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t participant_count) {
   max_payload_ =
       static_cast<uint16_t>(max_payload < kFramePayloadBytes ? max_payload : kFramePayloadBytes);
   inbound_.set_participants(participant_count);
@@ -35,12 +35,12 @@ void UartTransport::set_plan(uint64_t plan_hash, uint32_t max_payload, int32_t p
   reader_.set_config(cfg);
 }
 
-TransportStatus UartTransport::fail(const char* what) {
+TransportStatus LinkTransport::fail(const char* what) {
   if (error_[0] == '\0') error_ = what;
   return TransportStatus::Failed;
 }
 
-TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* head, uint32_t head_bytes,
+TransportStatus LinkTransport::send_frame(FrameHeader h, const uint8_t* head, uint32_t head_bytes,
                                           const uint8_t* tail, uint32_t tail_bytes) {
   if (h.destination >= device::kMaxParticipants || h.destination == self()) {
     return TransportStatus::BadPeer;
@@ -49,24 +49,123 @@ TransportStatus UartTransport::send_frame(FrameHeader h, const uint8_t* head, ui
       head_bytes + tail_bytes != h.payload_bytes) {
     return fail("a frame's payload is missing");
   }
+  const bool lossy = port_.retransmit_state() != nullptr;
+  if (lossy && retransmit().pending) {
+    // A refusal answered while reading: best effort, not worth a nested
+    // read (the refused frame's sender times out without its Ack anyway).
+    if (retransmit().reading) return TransportStatus::Ok;
+    // Outside the runtime's polls (which wait for ready_to_send first): the
+    // session's Result, Stats, Pong and Error between runs.
+    const TransportStatus s = await_ack(timeout_ms_);
+    if (s != TransportStatus::Ok) return s;
+  }
   h.source = self();
   h.plan_hash = reader_.config().expected_plan_hash;
   h.sequence = send_sequences_.next(h.destination);
   device::EncoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
   if (!device::encode_header(h, tx_header_, cfg)) return fail("a frame could not be encoded");
+  const uint32_t frame_bytes = static_cast<uint32_t>(device::kFrameOverheadBytes) + h.payload_bytes;
+  if (!port_.begin_frame(h.destination, frame_bytes)) {
+    return fail("no link address for a participant (not provisioned)");
+  }
   send_sequences_.advance(h.destination);
   uint8_t crc[device::kCrcBytes];
   device::store_le32(crc, device::crc32_update(device::crc32(head, head_bytes), tail, tail_bytes));
-  uart_.write(tx_header_, sizeof(tx_header_));
-  uart_.write(head, head_bytes);
-  uart_.write(tail, tail_bytes);
-  uart_.write(crc, sizeof(crc));
+  port_.write(tx_header_, sizeof(tx_header_));
+  port_.write(head, head_bytes);
+  port_.write(tail, tail_bytes);
+  port_.write(crc, sizeof(crc));
   ++frames_sent_;
+  if (lossy) {
+    // The copy to send again: the whole frame, contiguous.
+    RetransmitState& r = retransmit();
+    uint8_t* p = r.frame;
+    std::memcpy(p, tx_header_, sizeof(tx_header_));
+    p += sizeof(tx_header_);
+    if (head_bytes > 0) std::memcpy(p, head, head_bytes);
+    p += head_bytes;
+    if (tail_bytes > 0) std::memcpy(p, tail, tail_bytes);
+    p += tail_bytes;
+    std::memcpy(p, crc, sizeof(crc));
+    r.frame_bytes = frame_bytes;
+    r.sequence = h.sequence;
+    r.destination = h.destination;
+    r.pending = true;
+    r.timer.restart(millis());
+  }
   return TransportStatus::Ok;
 }
 
-TransportStatus UartTransport::send_chunk(const device::ChunkHeader& c, const int8_t* payload) {
+void LinkTransport::send_ack(const FrameHeader& answered, uint32_t sequence) {
+  // From the participant the frame was for: before the greeting this device
+  // does not know its own index yet, but its MAC made the frame its own.
+  FrameHeader h;
+  h.type = MessageType::Ack;
+  h.source = answered.destination;
+  h.destination = answered.source;
+  h.plan_hash = reader_.config().expected_plan_hash;
+  h.inference_id = answered.inference_id;
+  h.message_bytes = device::kAckPayloadBytes;
+  h.payload_bytes = device::kAckPayloadBytes;
+  uint8_t header[device::kHeaderBytes];
+  uint8_t body[device::kAckPayloadBytes + device::kCrcBytes];
+  device::EncoderConfig cfg;
+  cfg.max_payload = kFramePayloadBytes;
+  if (!device::encode_header(h, header, cfg)) return;
+  device::encode_ack_payload(sequence, body);
+  device::store_le32(body + device::kAckPayloadBytes, device::crc32(body, device::kAckPayloadBytes));
+  if (!port_.begin_frame(h.destination, sizeof(header) + sizeof(body))) return;
+  port_.write(header, sizeof(header));
+  port_.write(body, sizeof(body));
+}
+
+TransportStatus LinkTransport::service_retransmission() {
+  RetransmitState& r = retransmit();
+  if (!r.pending) return TransportStatus::Ok;
+  const uint32_t now = millis();
+  if (r.timer.dead(now, timeout_ms_)) {
+    return fail("no acknowledgement from a peer within the receive timeout (its link is down)");
+  }
+  if (!r.timer.due(now)) return TransportStatus::Ok;
+  if (port_.begin_frame(r.destination, r.frame_bytes)) port_.write(r.frame, r.frame_bytes);
+  ++r.retransmissions;
+  r.timer.backoff(now);
+  return TransportStatus::Ok;
+}
+
+bool LinkTransport::take_in_order(const FrameHeader& h) {
+  switch (inbound_.arrival(h)) {
+    case device::Arrival::New:
+      return true;
+    case device::Arrival::Duplicate:
+      ++retransmit().duplicates;
+      break;
+    case device::Arrival::Ahead:
+      break;
+  }
+  send_ack(h, inbound_.held_through(h.source));
+  return false;
+}
+
+TransportStatus LinkTransport::await_ack(uint32_t timeout_ms) {
+  const uint32_t start = millis();
+  while (retransmit().pending) {
+    const uint32_t elapsed = millis() - start;
+    if (elapsed >= timeout_ms) return TransportStatus::Timeout;
+    device::LinkEvent unused;
+    Got got = Got::Nothing;
+    // Not running: Data is not taken (its sender will send it again), and a
+    // control message that arrives meanwhile is left to the next read
+    // unacknowledged (dropped here; its sender sends it again).
+    const TransportStatus s =
+        read_frame(timeout_ms - elapsed, false, &unused, nullptr, 0, &got, true);
+    if (s != TransportStatus::Ok && s != TransportStatus::Timeout) return s;
+  }
+  return TransportStatus::Ok;
+}
+
+TransportStatus LinkTransport::send_chunk(const device::ChunkHeader& c, const int8_t* payload) {
   if (c.source != self() || c.destination < 0 || c.destination >= inbound_.participants()) {
     return TransportStatus::BadPeer;
   }
@@ -78,7 +177,7 @@ TransportStatus UartTransport::send_chunk(const device::ChunkHeader& c, const in
                     static_cast<uint32_t>(c.payload_bytes));
 }
 
-TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
+TransportStatus LinkTransport::grant_credit(int32_t source, int64_t bytes) {
   if (source < 0 || source >= inbound_.participants()) return TransportStatus::BadPeer;
   while (bytes > 0) {
     const uint32_t grant = bytes > 0xFFFFFFFF ? 0xFFFFFFFFu : static_cast<uint32_t>(bytes);
@@ -92,7 +191,7 @@ TransportStatus UartTransport::grant_credit(int32_t source, int64_t bytes) {
   return TransportStatus::Ok;
 }
 
-FrameHeader UartTransport::control_header(MessageType type, uint16_t destination,
+FrameHeader LinkTransport::control_header(MessageType type, uint16_t destination,
                                           uint32_t inference_id, uint32_t payload_bytes,
                                           uint32_t tensor) {
   FrameHeader h;
@@ -105,7 +204,7 @@ FrameHeader UartTransport::control_header(MessageType type, uint16_t destination
   return h;
 }
 
-TransportStatus UartTransport::send_control(MessageType type, uint16_t destination,
+TransportStatus LinkTransport::send_control(MessageType type, uint16_t destination,
                                             uint32_t inference_id, const uint8_t* payload,
                                             uint32_t payload_bytes, uint32_t tensor) {
   if (type == MessageType::Data || type == MessageType::Provision) return TransportStatus::BadPeer;
@@ -114,7 +213,7 @@ TransportStatus UartTransport::send_control(MessageType type, uint16_t destinati
                     payload_bytes);
 }
 
-TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inference_id,
+TransportStatus LinkTransport::send_error(uint16_t destination, uint32_t inference_id,
                                           device::ErrorCode code, const char* text) {
   // The code, then the text from where it lies: no payload buffer (the
   // control buffer may hold the payload of the frame being answered).
@@ -131,7 +230,7 @@ TransportStatus UartTransport::send_error(uint16_t destination, uint32_t inferen
                     text_bytes);
 }
 
-void UartTransport::refuse_provision(const FrameHeader& h) {
+void LinkTransport::refuse_provision(const FrameHeader& h) {
   mcusplit::device::Text<160> t;
   if (provision_ == nullptr || h.message_bytes > provision_capacity_) {
     t.add("its plan slice (").dec(h.message_bytes).add(" bytes) does not fit the provisioning ");
@@ -142,20 +241,35 @@ void UartTransport::refuse_provision(const FrameHeader& h) {
   send_error(h.source, h.inference_id, device::ErrorCode::BadProvision, t.c_str());
 }
 
-TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
+TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
                                           device::LinkEvent* event, int8_t* payload,
-                                          int32_t payload_capacity, Got* got) {
+                                          int32_t payload_capacity, Got* got, bool acks_only) {
   *got = Got::Nothing;
+  const bool lossy = port_.retransmit_state() != nullptr;
   const uint32_t start = millis();
+  RetransmitState* const state = port_.retransmit_state();
+  const ReadingScope scope(state != nullptr ? &state->reading : nullptr);
   for (;;) {
+    if (lossy) {
+      const TransportStatus s = service_retransmission();
+      if (s != TransportStatus::Ok) return s;
+      if (acks_only && !retransmit().pending) return TransportStatus::Ok;
+    }
     uint32_t wait = kForever;
     if (timeout_ms != kForever) {
       const uint32_t elapsed = millis() - start;
       if (elapsed >= timeout_ms) return TransportStatus::Timeout;
       wait = timeout_ms - elapsed;
     }
+    if (lossy && retransmit().pending) {
+      const uint32_t due = retransmit().timer.wait_ms(millis());
+      if (due < wait) wait = due;
+    }
     uint8_t byte = 0;
-    if (!uart_.read_byte(&byte, wait)) continue;  // the deadline is checked above
+    bool starts_frame = false;
+    if (!port_.read_byte(&byte, wait, &starts_frame)) continue;  // deadlines are checked above
+    // A link frame that ended inside a protocol frame: that one is lost.
+    if (starts_frame) reader_.reset();
     const ReaderEvent ev = reader_.push(byte);
     const FrameHeader& h = reader_.header();
     switch (ev.kind) {
@@ -175,7 +289,13 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           if (h.chunk_offset == 0) provision_refused_ = false;
           const bool fits = provision_ != nullptr && h.message_bytes <= provision_capacity_ &&
                             provision_chunks_.in_order(h);
-          sink_ = !running && fits ? Sink::Provision : Sink::Drop;
+          sink_ = !running && !acks_only && fits ? Sink::Provision : Sink::Drop;
+        } else if (h.type == MessageType::Ack) {
+          // Not into the control buffer: it may hold the payload being sent
+          // (Stats, a Pong) while an Ack is awaited.
+          sink_ = Sink::Ack;
+        } else if (acks_only) {
+          sink_ = Sink::Drop;
         } else {
           sink_ = Sink::Control;
         }
@@ -185,12 +305,20 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
           std::memcpy(provision_ + h.chunk_offset + ev.offset, ev.data, ev.size);
         } else if (sink_ == Sink::Caller) {
           std::memcpy(payload + ev.offset, ev.data, ev.size);
+        } else if (sink_ == Sink::Ack && ev.offset + ev.size <= device::kAckPayloadBytes &&
+                   lossy) {
+          std::memcpy(retransmit().ack_payload + ev.offset, ev.data, ev.size);
         } else if (sink_ == Sink::Control && ev.offset + ev.size <= kFramePayloadBytes) {
           std::memcpy(control_ + ev.offset, ev.data, ev.size);
           control_bytes_ = static_cast<uint16_t>(ev.offset + ev.size);
         }
         break;
       case ReaderEventKind::FrameBadCrc:
+        if (lossy) {
+          // Lost on the way: its sender sends it again.
+          ++retransmit().refused;
+          break;
+        }
         // The header was sound, so the stream stays in step: its sequence
         // number is used up. Reported to its sender; during a run it ends the
         // inference (its data is lost).
@@ -202,16 +330,53 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
         // Noise: the reader has resynchronised. A sound header that is
         // refused is a real frame, reported to its sender.
         if (device::classify_malformed(ev.header_sound) == device::Malformed::Noise) break;
+        if (lossy) ++retransmit().refused;
         send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
                    device::decode_status_name(ev.status));
-        if (running) return fail("a frame was refused (wrong plan hash or a bad field)");
+        if (running && !lossy) return fail("a frame was refused (wrong plan hash or a bad field)");
         break;
       case ReaderEventKind::FrameOk: {
+        if (lossy) {
+          if (h.type == MessageType::Ack) {
+            RetransmitState& r = retransmit();
+            if (!r.pending || h.source != r.destination ||
+                !device::acknowledges(device::ack_sequence(r.ack_payload), r.sequence)) {
+              break;  // an old or stray Ack
+            }
+            r.pending = false;
+            if (acks_only) return TransportStatus::Ok;
+            if (running) {
+              // The runtime may be waiting for ready_to_send().
+              event->kind = device::LinkEventKind::Progress;
+              *got = Got::Progress;
+              return TransportStatus::Ok;
+            }
+            break;
+          }
+          if (!take_in_order(h)) break;
+          // A frame this read cannot take now is left unacknowledged: its
+          // sender sends it again (Data outside a run's poll, any frame
+          // while only Acks are awaited, a Ping whose Pong would wait).
+          const bool data_not_now = h.type == MessageType::Data && sink_ != Sink::Caller &&
+                                    !device::stale_inference(h.inference_id, inference());
+          const bool defer =
+              acks_only || data_not_now || (running && h.type == MessageType::Ping && retransmit().pending);
+          if (defer) break;
+        }
         const device::Inbound in = inbound_.accept(h, control_, running);
+        if (lossy && !device::refused(in.kind)) send_ack(h, h.sequence);
         switch (in.kind) {
           case device::InboundKind::OtherDestination:
+            if (lossy) {
+              ++retransmit().refused;
+              break;
+            }
             return fail("a frame for another participant arrived (star topology only)");
           case device::InboundKind::UnknownSource:
+            if (lossy) {
+              ++retransmit().refused;
+              break;
+            }
             return fail("a frame from an unknown participant");
           case device::InboundKind::SequenceGap:
             send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
@@ -255,7 +420,7 @@ TransportStatus UartTransport::read_frame(uint32_t timeout_ms, bool running,
   }
 }
 
-TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
+TransportStatus LinkTransport::poll(device::LinkEvent* event, int8_t* payload,
                                     int32_t payload_capacity) {
   if (interrupt_.pending) return TransportStatus::Closed;
   if (error_[0] != '\0') return TransportStatus::Failed;
@@ -283,7 +448,7 @@ TransportStatus UartTransport::poll(device::LinkEvent* event, int8_t* payload,
   }
 }
 
-TransportStatus UartTransport::wait_control(device::ControlMessage* out, uint32_t timeout_ms) {
+TransportStatus LinkTransport::wait_control(device::ControlMessage* out, uint32_t timeout_ms) {
   device::LinkEvent unused;
   Got got = Got::Nothing;
   const TransportStatus s = read_frame(timeout_ms, false, &unused, nullptr, 0, &got);
@@ -292,6 +457,11 @@ TransportStatus UartTransport::wait_control(device::ControlMessage* out, uint32_
   out->payload = control_;
   out->payload_bytes = control_bytes_;
   return TransportStatus::Ok;
+}
+
+void LinkTransport::flush(uint32_t timeout_ms) {
+  if (!ready_to_send()) await_ack(timeout_ms);
+  port_.flush();
 }
 
 }  // namespace mcusplit::fw
