@@ -52,10 +52,10 @@ constexpr uint32_t kTxFirstSegment = 1u << 13;
 constexpr uint32_t kTxLastSegment = 1u << 12;
 constexpr uint32_t kTxSizeMask = 0x7FF;
 
-// Where QEMU 7.2 puts the controller on the AN500 (hw/arm/mps2.c; the AN385 has it
-// at 0x40200000).
+// Where QEMU 7.2 puts the controller on the AN500, and its interrupt
+// (hw/arm/mps2.c; the AN385 has it at 0x40200000 on interrupt 13).
 constexpr uintptr_t kEthernetBase = 0xA0000000u;
-constexpr uint32_t kEthernetIrq = 13;
+constexpr uint32_t kEthernetIrq = 47;
 
 }  // namespace
 

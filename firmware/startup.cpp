@@ -58,7 +58,7 @@ MCUSPLIT_FW_WEAK_HANDLER(TIMER0_IRQHandler);     // 8
 MCUSPLIT_FW_WEAK_HANDLER(TIMER1_IRQHandler);     // 9
 MCUSPLIT_FW_WEAK_HANDLER(DUALTIMER_IRQHandler);  // 10
 MCUSPLIT_FW_WEAK_HANDLER(UARTOVF_IRQHandler);    // 12: UART 0-2 overrun
-MCUSPLIT_FW_WEAK_HANDLER(ETHERNET_IRQHandler);   // 13
+MCUSPLIT_FW_WEAK_HANDLER(ETHERNET_IRQHandler);   // 47: the LAN9118 (13 on the AN385)
 MCUSPLIT_FW_WEAK_HANDLER(IRQ_Handler);           // any other
 }
 
@@ -66,7 +66,7 @@ namespace {
 
 using Handler = void (*)();
 
-constexpr uint32_t kExternalInterrupts = 32;  // the AN500 NVIC has 32
+constexpr uint32_t kExternalInterrupts = 48;  // QEMU's AN500 NVIC has 48 (num-irq)
 
 struct VectorTable {
   void* initial_stack_pointer;
@@ -99,11 +99,14 @@ extern "C" __attribute__((section(".isr_vector"), used)) const VectorTable mcusp
         UART0RX_IRQHandler, UART0TX_IRQHandler,  UART1RX_IRQHandler,   UART1TX_IRQHandler,
         UART2RX_IRQHandler, UART2TX_IRQHandler,  IRQ_Handler,          IRQ_Handler,
         TIMER0_IRQHandler,  TIMER1_IRQHandler,   DUALTIMER_IRQHandler, IRQ_Handler,
-        UARTOVF_IRQHandler, ETHERNET_IRQHandler, IRQ_Handler,          IRQ_Handler,
+        UARTOVF_IRQHandler, IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
         IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
         IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
         IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
         IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
+        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
+        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
+        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          ETHERNET_IRQHandler,
     },
 };
 

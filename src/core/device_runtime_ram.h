@@ -32,15 +32,19 @@ inline constexpr int64_t kDeviceStackReserveBytes = 3072;
 //   the device session 1432: its DeviceRuntime 968 (per-peer
 //     credit and receive state, 20 x 32 participants), its error
 //     message 324, its device name 64, the rest 76                 1432
-//   the runtime's frame buffer (one chunk payload; the UART
+//   the runtime's frame buffer (one chunk payload; the link
 //     transport keeps control payloads in it too)                  1372
-//   the UART transport 1072: serial frame reader 256, inbound
+//   the link transport 1072: serial frame reader 256, inbound
 //     dispatcher 528 (receive sequence and kept credit, 16 x 32),
 //     send sequences 128 (4 x 32), frame header 72, the rest 88    1072
 //   the parsed image's header 120, UART0 8, the session clock 4
 //     (.data), and its alignment to 16                              144
 //   the device name 64, the session's pointer 4, the clock's
-//     state 20, the end of .bss aligned to 16                        92
+//     state 20, the UART port 4, the end of .bss aligned to 16       92
+// The Ethernet firmware (mcusplit_fw_device_eth) fits the same share with
+// 101 span and clock records instead of 192: its port (route table,
+// 292), retransmission copy and state (1,504) and controller handle (8)
+// take their place (docs/firmware.md, "Ethernet").
 // 32 participants (MCUSPLIT_FW_MAX_PARTICIPANTS: up to 31 devices and the
 // coordinator), twice the 16 devices the largest plans of this project use.
 inline constexpr int64_t kDeviceRuntimeRamBytes = 11024;

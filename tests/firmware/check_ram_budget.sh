@@ -7,8 +7,9 @@
 # outgrows it must fail to link, saying so. Builds the device firmware in
 # BUILD_DIR with:
 #   1. the default options: mcusplit_fw_device (256 KiB) and
-#      mcusplit_fw_device_32k (32 KiB) each use exactly their RAM: static RAM
-#      (__ram_used_end - __ram_start) = RAM, arena = RAM - the share;
+#      mcusplit_fw_device_32k (32 KiB), and their Ethernet twins _eth, each
+#      use exactly their RAM: static RAM (__ram_used_end - __ram_start) = RAM,
+#      arena = RAM - the share;
 #   2. MCUSPLIT_FW_RAM_BYTES=65536: the same, with a 64 KiB region;
 #   3. one trace record more than the default (MCUSPLIT_FW_TRACE_RECORDS):
 #      20 bytes outside the arena over the share: the link fails with the
@@ -43,9 +44,10 @@ share=$(sed -n 's/.*kDeviceRuntimeRamBytes = \([0-9]*\);.*/\1/p' "$header")
 build() {
   local target="$1"
   shift
-  rm -f "$build/mcusplit_fw_device.elf" "$build/ram-32k/mcusplit_fw_device_32k.elf"
+  rm -f "$build/mcusplit_fw_device.elf" "$build/ram-32k/mcusplit_fw_device_32k.elf" \
+    "$build/mcusplit_fw_device_eth.elf" "$build/ram-32k/mcusplit_fw_device_eth_32k.elf"
   MCUSPLIT_FW_TARGET="$target" "$here/build_firmware.sh" "$build" -DMCUSPLIT_FW_RAM_BYTES=262144 \
-    -UMCUSPLIT_FW_TRACE_RECORDS "$@" > "$log" 2>&1
+    -UMCUSPLIT_FW_TRACE_RECORDS -UMCUSPLIT_FW_ETH_TRACE_RECORDS "$@" > "$log" 2>&1
 }
 
 # The value of a linker symbol of an image, in decimal.
@@ -79,6 +81,10 @@ exact() {
 build all || fail "the default options do not build"
 exact "$build/mcusplit_fw_device.elf" 262144
 exact "$build/ram-32k/mcusplit_fw_device_32k.elf" 32768
+# The Ethernet twins: their retransmission copy and route table take the
+# place of trace records (MCUSPLIT_FW_ETH_TRACE_RECORDS).
+exact "$build/mcusplit_fw_device_eth.elf" 262144
+exact "$build/ram-32k/mcusplit_fw_device_eth_32k.elf" 32768
 
 build mcusplit_fw_device -DMCUSPLIT_FW_RAM_BYTES=65536 || fail "a 64 KiB device does not build"
 exact "$build/mcusplit_fw_device.elf" 65536
@@ -93,6 +99,13 @@ grep -q "exceeds kDeviceRuntimeRamBytes (src/core/device_runtime_ram.h)" "$log" 
   fail "no message from the linker script naming kDeviceRuntimeRamBytes"
 echo "check_ram_budget: $(( records + 1 )) trace records outgrow the runtime's share:"
 grep -E "overflowed|exceeds" "$log" | sed 's/^.*ld: /  /'
+eth_records=$(sed -n 's/^MCUSPLIT_FW_ETH_TRACE_RECORDS:STRING=//p' "$build/CMakeCache.txt")
+[ -n "$eth_records" ] || fail "no MCUSPLIT_FW_ETH_TRACE_RECORDS in the cache"
+if build mcusplit_fw_device_eth -DMCUSPLIT_FW_ETH_TRACE_RECORDS=$(( eth_records + 1 )); then
+  fail "an Ethernet firmware with $(( eth_records + 1 )) trace records linked"
+fi
+grep -q "exceeds kDeviceRuntimeRamBytes" "$log" || fail "no overflow message for the Ethernet firmware"
+echo "check_ram_budget: $(( eth_records + 1 )) trace records outgrow the Ethernet firmware's share"
 
 if build mcusplit_fw_device -DMCUSPLIT_FW_RAM_BYTES="$share"; then
   fail "a device whose RAM is only the runtime's share configured"
