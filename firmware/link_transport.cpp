@@ -125,6 +125,9 @@ TransportStatus LinkTransport::service_retransmission() {
   if (!r.pending) return TransportStatus::Ok;
   const uint32_t now = millis();
   if (r.timer.dead(now, timeout_ms_)) {
+    // Given up: the window is free again, so that the Error saying so can
+    // still reach the coordinator.
+    r.pending = false;
     return fail("no acknowledgement from a peer within the receive timeout (its link is down)");
   }
   if (!r.timer.due(now)) return TransportStatus::Ok;

@@ -41,7 +41,7 @@ if [[ "$BIG" == 1 && ! -f "$WORK/mnv2.mq" ]]; then
 fi
 
 # plan_and_reference NAME MODEL DEVICES [plan args] -- [input args]: plans
-# MODEL.mq onto DEVICES (star) as $WORK/NAME.plan and writes the
+# MODEL.mq onto DEVICES (TOPOLOGY, default star) as $WORK/NAME.plan and writes the
 # single-device output $WORK/NAME.single.pb; leaves the input args in
 # INPUT_ARGS for the run.
 plan_and_reference() {
@@ -51,7 +51,7 @@ plan_and_reference() {
   while [[ $# -gt 0 && "$1" != "--" ]]; do plan_args+=("$1"); shift; done
   shift
   INPUT_ARGS=("$@")
-  "$M" plan "$WORK/$model.mq" --devices "$devices" --topology star "${plan_args[@]}" \
+  "$M" plan "$WORK/$model.mq" --devices "$devices" --topology "${TOPOLOGY:-star}" "${plan_args[@]}" \
     -o "$WORK/$name.plan" > /dev/null
   "$M" infer "$WORK/$model.mq" "${INPUT_ARGS[@]}" --output "$WORK/$name.single.pb" > /dev/null
 }

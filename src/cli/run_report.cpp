@@ -80,6 +80,9 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
                        {"bytes_relayed", p.bytes_relayed},
                        {"stats_frames_sent", p.stats_frames_sent},
                        {"serial_bytes_dropped", p.serial_bytes_dropped},
+                       {"retransmissions", p.retransmissions},
+                       {"duplicates_dropped", p.duplicates_dropped},
+                       {"link_frames_dropped", p.link_frames_dropped},
                        {"compute_s", p.compute_s},
                        {"wait_s", p.wait_s},
                        {"total_s", p.total_s},
@@ -87,6 +90,12 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
     if (icount) devices.back()["instructions"] = compute_instructions(file, p);
   }
   return devices;
+}
+
+// What carried the frames: TCP to workers, or the emulated devices' link.
+const char* link_word(const host::RunRequest& r) {
+  if (r.targets == host::RunTargets::Workers) return "tcp";
+  return host::name(r.link.value_or(host::RunLink::Uart));
 }
 
 ClassScore top1(const host::RunSession& session, const host::RunOutcome& outcome) {
@@ -113,6 +122,7 @@ nlohmann::json run_json(const host::RunSession& session, const host::RunOutcome&
                         {"throughput_per_s", outcome.latency.throughput_per_s},
                         {"topology", outcome.star ? "star" : "switched"},
                         {"targets", host::name(session.request().targets)},
+                        {"link", link_word(session.request())},
                         {"plan_devices", file.plan.device_count()},
                         {"replanned_without", r.replanned_without},
                         {"estimated_latency_s", file.plan.estimated_latency_s},
@@ -124,11 +134,14 @@ void print_run_table(const host::RunSession& session, const host::RunOutcome& ou
   const plan::PlanFile& file = session.plan();
   const host::DistributedRun& r = outcome.run;
   const bool qemu = session.request().targets == host::RunTargets::Qemu;
+  const bool ethernet = session.request().link == host::RunLink::Ethernet;
   fmt::print(
       "ran {} on {} {} ({}), {} inference(s): median latency {:.2f} ms, {:.2f} inferences/s "
       "(plan estimate {:.2f} ms)\n",
       file.plan.model_name, file.plan.device_count(),
-      qemu ? "emulated Cortex-M7 devices (QEMU) over UART" : "workers",
+      !qemu      ? "workers"
+      : ethernet ? "emulated Cortex-M7 devices (QEMU) on Ethernet"
+                 : "emulated Cortex-M7 devices (QEMU) over UART",
       outcome.star ? "star" : "switched", r.latency_s.size(), outcome.latency.median_s * 1e3,
       outcome.latency.throughput_per_s, file.plan.estimated_latency_s * 1e3);
   const ClassScore top = top1(session, outcome);

@@ -114,25 +114,72 @@ class Coordinator {
   }
 
  private:
-  std::string device(int i) const {
-    return "device '" + file_.plan.participants[static_cast<size_t>(i)].name + "' at " +
-           workers_[static_cast<size_t>(i)].text();
+  // Where device i is: its address on the link layer, else the socket.
+  std::string address(int i) const {
+    return o_.link_layer != nullptr ? o_.link_layer->device_address(i)
+                                    : workers_[static_cast<size_t>(i)].text();
   }
-  [[noreturn]] void fail(const std::string& text) {
-    // A device whose link closed is the root cause of whatever its peers
-    // report: read every link a little longer so its end of file arrives,
-    // then name it first.
+  std::string device(int i) const {
+    return "device '" + file_.plan.participants[static_cast<size_t>(i)].name + "' at " + address(i);
+  }
+  std::string link_failure(int i) const {
+    return o_.link_layer != nullptr ? o_.link_layer->failure(i) : std::string();
+  }
+  // A link layer notices a dead device only while frames wait for it (an
+  // Ethernet bridge: no Ack), so a device that died silently would go
+  // unnamed after a timeout: a frame to each device makes frames wait, and
+  // within its timeout the link layer names each that acknowledges nothing.
+  // The frame is a Stop of the inference (or, between inferences, of the
+  // devices): the run ends anyway, and a device blocked on a dead peer still
+  // takes a Stop, where it would leave a Ping unacknowledged until it could
+  // answer it.
+  void probe_links() {
+    if (o_.link_layer == nullptr) return;
+    std::vector<std::pair<int, int64_t>> asked;  // device, its acknowledgements before
+    for (int i = 0; i < file_.plan.device_count(); ++i) {
+      if (!link_failure(i).empty() || transport_.link_closed(i)) continue;
+      const int64_t before = o_.link_layer->acknowledged(i);
+      if (transport_.send_message(i, MessageType::Stop, running_, nullptr, 0) ==
+          TransportStatus::Ok) {
+        asked.emplace_back(i, before);
+      }
+    }
+    const Clock::time_point deadline =
+        Clock::now() + o_.receive_timeout + std::chrono::milliseconds(1000);
+    const auto settled = [&](const std::pair<int, int64_t>& a) {
+      return !link_failure(a.first).empty() || transport_.link_closed(a.first) ||
+             o_.link_layer->acknowledged(a.first) > a.second;
+    };
+    while (Clock::now() < deadline && !std::all_of(asked.begin(), asked.end(), settled)) {
+      transport_.serve_until(std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
+    }
+  }
+  // `timed_out`: the failure is a wait that timed out, which a device that
+  // died silently causes (probe_links).
+  [[noreturn]] void fail(const std::string& text, bool timed_out = false) {
+    if (timed_out) probe_links();
+    // A device whose link closed or died is the root cause of whatever its
+    // peers report: read every link a little longer so its end of file
+    // arrives, then name it first.
     transport_.serve_until(Clock::now() + std::chrono::milliseconds(200));
     std::string dead;
+    std::string links;  // the link layer's own words for links it declared dead
     for (int i = 0; i < file_.plan.device_count(); ++i) {
-      if (!transport_.link_lost(i)) continue;
-      dead += (dead.empty() ? "" : ", ") + device(i);
+      const std::string why = link_failure(i);
+      if (why.empty() && !transport_.link_lost(i)) continue;
+      if (why.empty()) {
+        dead += (dead.empty() ? "" : ", ") + device(i);
+      } else {
+        links += (links.empty() ? "" : "; ") + why;
+      }
       if (failed_device_ < 0) failed_device_ = i;
     }
-    if (!dead.empty()) {
+    if (!dead.empty() || !links.empty()) {
       // What the others then report only follows from it.
       const std::string where = where_stopped(failed_device_);
-      const std::string cause = dead + " stopped answering (its connection closed)";
+      const std::string cause =
+          links + (links.empty() || dead.empty() ? "" : "; ") +
+          (dead.empty() ? "" : dead + " stopped answering (its connection closed)");
       throw DeviceLostError("run of '" + file_.plan.model_name + "' failed: " + cause +
                                 (where.empty() ? "; " + one_line(text) : " " + where),
                             failed_device_);
@@ -170,7 +217,8 @@ class Coordinator {
     }
     if (s == TransportStatus::Timeout) {
       fail(device(i) + " sent no " + waiting_for + " within " +
-           std::to_string(o_.receive_timeout.count()) + " ms");
+               std::to_string(o_.receive_timeout.count()) + " ms",
+           true);
     }
     fail(device(i) + ": " + transport_.error());
   }
@@ -243,7 +291,9 @@ class Coordinator {
     // Each device gets only its own slice: its device image.
     Provisioning p;
     for (const plan::ParticipantPlan& pp : file_.plan.participants) p.names.push_back(pp.name);
-    if (!star_) {
+    if (o_.provision_addresses) {
+      p.addresses = *o_.provision_addresses;
+    } else if (!star_) {
       for (const SocketAddress& a : workers_) p.addresses.push_back(a.text());
     }
     const int n = file_.plan.device_count();
@@ -284,6 +334,7 @@ class Coordinator {
     const device::DeviceProgram& program = slice.program();
     transport_.set_inference(id);
     transport_.reset_counters();
+    if (o_.link_layer != nullptr) o_.link_layer->reset_figures();
     running_ = id;
     const quant::QTensor& out = file_.graph.tensors.at(static_cast<size_t>(file_.graph.output));
     result->output.assign(static_cast<size_t>(out.bytes()), 0);
@@ -347,6 +398,9 @@ class Coordinator {
           w.compute_s = static_cast<double>(stat(r, StatKey::ComputeMicros)) * 1e-6;
           w.wait_s = static_cast<double>(stat(r, StatKey::WaitMicros)) * 1e-6;
           w.clock_hz = static_cast<uint64_t>(stat(r, StatKey::ClockHz));
+          w.retransmissions = stat(r, StatKey::Retransmissions);
+          w.duplicates_dropped = stat(r, StatKey::DuplicatesDropped);
+          w.link_frames_dropped = stat(r, StatKey::LinkFramesDropped);
           w.serial_bytes_dropped = transport_.dropped_bytes(i);
         } else {
           fail(device(i) + " sent an unexpected " + device::message_type_name(m.type) + " message");
@@ -368,6 +422,15 @@ class Coordinator {
     c.credit_frames_sent = s.credit_grants;
     c.frames_relayed = transport_.counters().frames_relayed;
     c.bytes_relayed = transport_.counters().bytes_relayed;
+    if (o_.link_layer != nullptr) {
+      // Below the sockets: what the link layer relayed and sent again.
+      const LinkLayerFigures link = o_.link_layer->figures();
+      c.frames_relayed += link.frames_relayed;
+      c.bytes_relayed += link.bytes_relayed;
+      for (size_t i = 0; i < link.retransmissions.size() && i < static_cast<size_t>(n); ++i) {
+        reports[i].retransmissions += link.retransmissions[i];
+      }
+    }
     c.total_s = own_s;
     c.compute_s = static_cast<double>(own_spans.total_us(SpanKind::Compute)) * 1e-6;
     c.wait_s = static_cast<double>(own_spans.total_us(SpanKind::Receive) +
@@ -379,7 +442,7 @@ class Coordinator {
       ParticipantReport& r = reports[i];
       r.name = pp.name;
       r.coordinator = pp.coordinator;
-      r.address = pp.coordinator ? "" : workers_[i].text();
+      r.address = pp.coordinator ? "" : address(static_cast<int>(i));
       r.arena_bytes = pp.arena_bytes;
       r.planned_bytes_sent = pp.estimate.bytes_sent;
       r.planned_bytes_received = pp.estimate.bytes_received;
@@ -404,7 +467,7 @@ class Coordinator {
     }
     std::string text = failure_message(file_, program, failure, o_.receive_timeout);
     if (!transport_.error().empty()) text += " (" + transport_.error() + ")";
-    fail(text);
+    fail(text, failure.transport == TransportStatus::Timeout);
   }
 
   // Abandons the running inference on the devices still there and asks

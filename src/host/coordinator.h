@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "host/link_layer.h"
 #include "host/op_spans.h"
 #include "host/socket_io.h"
 #include "plan/plan_file.h"
@@ -34,11 +36,22 @@ struct CoordinatorOptions {
   bool preprovisioned = false;
   // Every device link is a serial line (SocketTransport::set_serial): bytes
   // between frames (a firmware's banner) are skipped. Forces the star
-  // topology: a device has one link, to the coordinator. Without
-  // preprovisioned, the coordinator connects without a greeting, sends each
-  // device its Provision message, then greets it as a preprovisioned one
-  // (the device firmware's provisioning over the link).
+  // topology unless provision_addresses says otherwise: a device has one
+  // link, to the coordinator. Without preprovisioned, the coordinator
+  // connects without a greeting, sends each device its Provision message,
+  // then greets it as a preprovisioned one (the device firmware's
+  // provisioning over the link).
   bool serial_links = false;
+  // The Provision message's address list, if not the workers' addresses
+  // (switched) or none (star): on Ethernet, per participant the MAC its
+  // frames go to (host/ethernet_addresses.h).
+  std::optional<std::vector<std::string>> provision_addresses;
+  // The link layer between the coordinator's sockets and the devices, if it
+  // has figures and failures of its own (the Ethernet bridge): its
+  // retransmissions and relaying go into the reports, a link it declared
+  // dead is named as the cause of a failure, and devices are named by their
+  // address on it. Not owned; null: none.
+  LinkLayer* link_layer = nullptr;
 };
 
 // One participant's figures from the last inference, next to the plan's.
@@ -71,6 +84,12 @@ struct ParticipantReport {
   // (0: none sent). Under QEMU -icount they count instructions (op_spans.h).
   std::vector<ComputeClock> compute_clocks;
   uint64_t clock_hz = 0;
+  // Lossy links (Ethernet): frames the device sent again plus those the
+  // link layer sent it again; frames it received twice and dropped; link
+  // frames it dropped below the protocol (not for it, unknown sender).
+  int64_t retransmissions = 0;
+  int64_t duplicates_dropped = 0;
+  int64_t link_frames_dropped = 0;
 };
 
 // Every participant's spans of one inference, for --trace.

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 #include "common/error.h"
@@ -47,7 +48,8 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
-std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware) {
+std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware,
+                                      QemuSerial serial) {
   return {qemu,
           "-M",
           "mps2-an500",
@@ -57,9 +59,24 @@ std::vector<std::string> qemu_command(const std::string& qemu, const std::string
           "-semihosting-config",
           "enable=on,target=native",
           "-serial",
-          "tcp:127.0.0.1:0,server=on,wait=on",
+          serial == QemuSerial::TcpServer ? "tcp:127.0.0.1:0,server=on,wait=on" : "null",
           "-kernel",
           firmware};
+}
+
+std::string ethernet_firmware(const std::string& uart_firmware) {
+  constexpr std::string_view kUartName = "mcusplit_fw_device";
+  const size_t slash = uart_firmware.rfind('/');
+  const size_t name = slash == std::string::npos ? 0 : slash + 1;
+  const size_t after = name + kUartName.size();
+  // The UART build's name, then ".elf" or a RAM suffix ("_64k.elf").
+  if (uart_firmware.compare(name, kUartName.size(), kUartName) != 0 ||
+      after >= uart_firmware.size() ||
+      (uart_firmware[after] != '.' && uart_firmware[after] != '_') ||
+      uart_firmware.compare(after, 4, "_eth") == 0) {
+    return uart_firmware;
+  }
+  return uart_firmware.substr(0, after) + "_eth" + uart_firmware.substr(after);
 }
 
 FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
@@ -101,6 +118,11 @@ QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptio
                 "' does not exist (build mcusplit with arm-none-eabi-g++ installed, or give "
                 "--firmware ELF)");
   }
+  if (!options.nics.empty() && options.nics.size() != images.size()) {
+    throw Error("QEMU was given " + std::to_string(options.nics.size()) + " NICs for " +
+                    std::to_string(images.size()) + " devices",
+                kExitFailure);
+  }
   layout_ = read_firmware_layout(options.firmware);
   for (size_t i = 0; i < images.size(); ++i) {
     if (images[i].empty()) continue;  // provisioned over the link
@@ -116,7 +138,9 @@ QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptio
   }
   try {
     // Every QEMU first, then their ports: they start up in parallel.
-    for (const std::string& image : images) start(image, qemu_path);
+    for (size_t i = 0; i < images.size(); ++i) start(i, images[i], qemu_path);
+    // On Ethernet nothing is announced: the machines run already.
+    if (!options.nics.empty()) return;
     const Clock::time_point deadline = Clock::now() + options.start_timeout;
     const std::regex announce("waiting for connection on: [a-z]*:?tcp:([0-9.]+):([0-9]+),server");
     for (size_t i = 0; i < devices_.size(); ++i) {
@@ -150,8 +174,11 @@ QemuDevices::~QemuDevices() {
   kill_all();
 }
 
-void QemuDevices::start(const std::string& image, const std::string& qemu) {
-  std::vector<std::string> args = qemu_command(qemu, options_.firmware);
+void QemuDevices::start(size_t device, const std::string& image, const std::string& qemu) {
+  const bool ethernet = !options_.nics.empty();
+  std::vector<std::string> args =
+      qemu_command(qemu, options_.firmware, ethernet ? QemuSerial::None : QemuSerial::TcpServer);
+  if (ethernet) args.insert(args.end(), options_.nics[device].begin(), options_.nics[device].end());
   if (!image.empty()) {
     args.push_back("-device");
     args.push_back("loader,file=" + qemu_option_value(image) +

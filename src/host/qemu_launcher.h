@@ -4,6 +4,8 @@
 // into the provisioning region before reset (-device loader), its UART0 a TCP
 // socket on loopback that QEMU listens on (port 0: QEMU prints the port it
 // got, read from its stderr) and semihosting for the firmware's exit code.
+// On Ethernet (`--link ethernet`) each device's LAN9118 instead plugs into
+// the run's switch (host/ethernet_network.h) and UART0 goes nowhere.
 // Like LocalWorkers, the children die with this process (PR_SET_PDEATHSIG)
 // and the destructor kills and reaps any still running: no run leaves an
 // orphan QEMU behind.
@@ -20,11 +22,23 @@
 
 namespace mcusplit::host {
 
+// Where an emulated device's UART0 goes: a TCP server on a free loopback
+// port that QEMU announces ("waiting for connection on: ...") and waits on
+// before it starts the machine, or nowhere (-serial null: devices on
+// Ethernet, which start at once).
+enum class QemuSerial { TcpServer, None };
+
 // The command line (args[0] = `qemu`) that boots `firmware` on mps2-an500:
-// no display or monitor, semihosting on, UART0 a TCP server on a free
-// loopback port that QEMU announces ("waiting for connection on: ...") and
-// waits on before it starts the machine. Callers append their options.
-std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware);
+// no display or monitor, semihosting on, UART0 as `serial` says. Callers
+// append their options.
+std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware,
+                                      QemuSerial serial = QemuSerial::TcpServer);
+
+// The Ethernet build of the device firmware that lies beside a UART one
+// (firmware/CMakeLists.txt): mcusplit_fw_device.elf ->
+// mcusplit_fw_device_eth.elf, ram-64k/mcusplit_fw_device_64k.elf ->
+// ram-64k/mcusplit_fw_device_eth_64k.elf; any other path as it is.
+std::string ethernet_firmware(const std::string& uart_firmware);
 
 // The firmware build's layout (firmware_layout.env, written next to the ELF
 // by firmware/CMakeLists.txt); the defaults when there is none.
@@ -52,6 +66,10 @@ struct QemuOptions {
   std::chrono::milliseconds start_timeout{20000};
   bool icount = false;  // -icount shift=kIcountShift (deterministic instruction counts)
   std::vector<std::string> extra_args;  // appended to every command line
+  // Devices on Ethernet: per device, its NIC's options
+  // (EthernetNetwork::qemu_nic_args); UART0 then goes nowhere and no port is
+  // announced. Empty: every device on its UART.
+  std::vector<std::vector<std::string>> nics;
 };
 
 class QemuDevices {
@@ -61,15 +79,15 @@ class QemuDevices {
   // the link). Throws
   // mcusplit::Error (exit code 1) if the emulator or the firmware is
   // missing, an image does not fit the provisioning region, or a QEMU does
-  // not announce its port within start_timeout; the ones already started
-  // are killed.
+  // not announce its port within start_timeout (UART only); the ones
+  // already started are killed.
   QemuDevices(const std::vector<std::string>& images, const QemuOptions& options);
   ~QemuDevices();
   QemuDevices(const QemuDevices&) = delete;
   QemuDevices& operator=(const QemuDevices&) = delete;
 
   // Where each device's UART0 listens (QEMU starts the machine when the
-  // coordinator connects).
+  // coordinator connects); none on Ethernet.
   const std::vector<SocketAddress>& addresses() const { return addresses_; }
   size_t size() const { return devices_.size(); }
   pid_t pid(size_t i) const { return devices_[i].pid; }
@@ -92,7 +110,7 @@ class QemuDevices {
     std::string output;
     int status = -1;
   };
-  void start(const std::string& image, const std::string& qemu);
+  void start(size_t device, const std::string& image, const std::string& qemu);
   void drain(Device& d, Clock::time_point deadline);
   void reap(Device& d, bool kill_it);
 

@@ -40,7 +40,9 @@ std::string last_line(const std::string& text) {
 
 }  // namespace
 
-RunDevices::RunDevices(const RunRequest& request, const plan::PlanFile& file) : request_(request) {
+RunDevices::RunDevices(const RunRequest& request, const plan::PlanFile& file,
+                       std::chrono::milliseconds receive_timeout)
+    : request_(request), receive_timeout_(receive_timeout) {
   if (request.targets == RunTargets::Qemu) {
     start_qemu(file);
   } else if (request.workers.empty()) {
@@ -59,19 +61,35 @@ void RunDevices::start_local(int count) {
 }
 
 // One QEMU per device, its image loaded before reset, or none over the link:
-// the coordinator then sends each its slice.
+// the coordinator then sends each its slice. On Ethernet, always over the
+// link, and the coordinator talks to the devices through the bridge.
 void RunDevices::start_qemu(const plan::PlanFile& file) {
   emulated_.reset();
-  if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
+  bridge_.reset();
+  network_.reset();
+  const int n = file.plan.device_count();
   QemuOptions q;
   q.firmware = request_.firmware;
   q.icount = request_.icount;
-  const bool over_link = request_.delivery == ImageDelivery::Link;
-  emulated_.emplace(over_link
-                        ? std::vector<std::string>(static_cast<size_t>(file.plan.device_count()))
-                        : write_device_images(file, images_dir_->path(), generation_++),
-                    q);
-  addresses_ = emulated_->addresses();
+  const bool ethernet = request_.link == RunLink::Ethernet;
+  if (ethernet) {
+    network_.emplace(n, request_.shaping);
+    EthernetBridgeOptions b;
+    b.switch_path = network_->switch_path();
+    for (int i = 0; i < n; ++i) {
+      b.device_names.push_back(file.plan.participants[static_cast<size_t>(i)].name);
+    }
+    b.dead_after = receive_timeout_;
+    bridge_.emplace(b);
+    for (int i = 0; i < n; ++i) q.nics.push_back(network_->qemu_nic_args(i));
+  }
+  std::vector<std::string> images(static_cast<size_t>(n));
+  if (!ethernet && request_.delivery != ImageDelivery::Link) {
+    if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
+    images = write_device_images(file, images_dir_->path(), generation_++);
+  }
+  emulated_.emplace(images, q);
+  addresses_ = ethernet ? bridge_->addresses() : emulated_->addresses();
 }
 
 void RunDevices::restart_without(const plan::PlanFile& file, int lost) {

@@ -1,8 +1,9 @@
 // The devices one `mcusplit run` talks to, whatever runs them: workers
 // already running (--workers), `mcusplit worker` processes started here, or
-// one emulated Cortex-M7 (QEMU) per device. Started for a plan, started again
-// for a re-made plan after a device was lost, and checked to have shut down
-// cleanly after the run.
+// one emulated Cortex-M7 (QEMU) per device, each on its UART or all on one
+// emulated Ethernet (a switch and the coordinator's bridge onto it). Started
+// for a plan, started again for a re-made plan after a device was lost, and
+// checked to have shut down cleanly after the run.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "host/ethernet_bridge.h"
+#include "host/ethernet_network.h"
+#include "host/link_layer.h"
 #include "host/local_launcher.h"
 #include "host/qemu_launcher.h"
 #include "host/run_request.h"
@@ -21,12 +25,19 @@ namespace mcusplit::host {
 
 class RunDevices {
  public:
-  // Starts the devices of `file` unless `request` names running workers.
-  // Throws mcusplit::Error (exit code 1) if they cannot be started.
-  RunDevices(const RunRequest& request, const plan::PlanFile& file);
+  // Starts the devices of `file` unless `request` names running workers;
+  // `receive_timeout` is the run's (an Ethernet link with no Ack for that
+  // long is dead). Throws mcusplit::Error (exit code 1) if they cannot be
+  // started.
+  RunDevices(const RunRequest& request, const plan::PlanFile& file,
+             std::chrono::milliseconds receive_timeout);
 
-  // Where each device of the current plan listens, in device order.
+  // Where the coordinator connects for each device of the current plan, in
+  // device order (on Ethernet: the bridge).
   const std::vector<SocketAddress>& addresses() const { return addresses_; }
+  // The Ethernet bridge of the current plan's devices; null unless they are
+  // on Ethernet.
+  LinkLayer* link_layer() { return bridge_ ? &*bridge_ : nullptr; }
 
   // For `file`, the plan re-made without device `lost`: fresh devices when
   // they were started here, else the survivors (which serve another session,
@@ -51,9 +62,13 @@ class RunDevices {
   void start_qemu(const plan::PlanFile& file);
 
   const RunRequest& request_;
+  std::chrono::milliseconds receive_timeout_;
   std::vector<SocketAddress> addresses_;
   std::optional<LocalWorkers> local_;
   std::optional<TempDir> images_dir_;  // device images QEMU loads
+  // Declared before the QEMUs so that they go first: they plug into it.
+  std::optional<EthernetNetwork> network_;
+  std::optional<EthernetBridge> bridge_;
   std::optional<QemuDevices> emulated_;
   int generation_ = 0;  // plans started on emulated devices, naming their images
 };

@@ -17,6 +17,7 @@ constexpr Words<RunTargets, 2> kTargets{
 constexpr Words<RunTopology, 3> kTopologies{{{RunTopology::FromPlan, ""},
                                              {RunTopology::Switched, "switched"},
                                              {RunTopology::Star, "star"}}};
+constexpr Words<RunLink, 2> kLinks{{{RunLink::Uart, "uart"}, {RunLink::Ethernet, "ethernet"}}};
 constexpr Words<ImageDelivery, 2> kDeliveries{
     {{ImageDelivery::Loader, "loader"}, {ImageDelivery::Link, "link"}}};
 constexpr Words<OnFailure, 2> kOnFailure{
@@ -49,6 +50,9 @@ RunTargets parse_run_targets(const std::string& word) {
 RunTopology parse_run_topology(const std::string& word) {
   return parse_word(kTopologies, word, "--topology");
 }
+RunLink parse_run_link(const std::string& word) {
+  return parse_word(kLinks, word, "--link");
+}
 ImageDelivery parse_image_delivery(const std::string& word) {
   return parse_word(kDeliveries, word, "--provision");
 }
@@ -61,6 +65,9 @@ const char* name(RunTargets targets) {
 }
 const char* name(RunTopology topology) {
   return word_of(kTopologies, topology);
+}
+const char* name(RunLink link) {
+  return word_of(kLinks, link);
 }
 const char* name(ImageDelivery delivery) {
   return word_of(kDeliveries, delivery);

@@ -11,6 +11,11 @@ namespace mcusplit::host {
 // emulated Cortex-M7 (QEMU, the device firmware) per device over UART.
 enum class RunTargets { Workers, Qemu };
 
+// How emulated devices are linked: each to the coordinator over its UART
+// (star), or all to one switched Ethernet (each device's LAN9118 on a
+// vde_switch, the coordinator through its bridge).
+enum class RunLink { Uart, Ethernet };
+
 // The topology to run in; FromPlan takes the plan's own (a bus runs switched:
 // both are one hop between devices).
 enum class RunTopology { FromPlan, Switched, Star };
@@ -27,11 +32,13 @@ enum class OnFailure { Stop, Replan };
 // ones it accepts; each name() returns the word parse_* takes.
 RunTargets parse_run_targets(const std::string& word);
 RunTopology parse_run_topology(const std::string& word);  // "" = FromPlan
+RunLink parse_run_link(const std::string& word);
 ImageDelivery parse_image_delivery(const std::string& word);
 OnFailure parse_on_failure(const std::string& word);
 
 const char* name(RunTargets targets);
 const char* name(RunTopology topology);
+const char* name(RunLink link);
 const char* name(ImageDelivery delivery);
 const char* name(OnFailure on_failure);
 

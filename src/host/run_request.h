@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "host/link_shaping.h"
 #include "host/run_modes.h"
 #include "host/socket_io.h"
 #include "quant/qgraph.h"
@@ -28,10 +29,15 @@ struct RunRequest {
   // Running workers in device order (Workers only); empty: started here.
   std::vector<SocketAddress> workers;
   RunTopology topology = RunTopology::FromPlan;
-  // Qemu only; unset: Loader. Set for Workers is bad input.
+  // Qemu only; unset: Loader (Link with RunLink::Ethernet). Set for Workers
+  // is bad input.
   std::optional<ImageDelivery> delivery;
+  // Qemu only; unset: Uart. Set for Workers is bad input.
+  std::optional<RunLink> link;
+  // RunLink::Ethernet only: each device's link shaped (a wirefilter).
+  LinkShaping shaping;
   OnFailure on_failure = OnFailure::Stop;
-  std::string firmware;  // Qemu: the device firmware ELF
+  std::string firmware;  // Qemu: the device firmware ELF (for the link: ethernet_firmware)
   bool icount = false;   // Qemu: -icount, instruction counts per layer
   int repeat = 1;        // inferences
   // Receive timeout; unset: 2 s, or 30 s for emulated devices.

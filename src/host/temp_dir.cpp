@@ -15,8 +15,7 @@ TempDir::TempDir(const std::string& prefix) {
   std::string pattern =
       std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw Error("cannot create a directory for the device images in '" + pattern + "'",
-                kExitFailure);
+    throw Error("cannot create a temporary directory '" + pattern + "'", kExitFailure);
   }
   path_ = pattern;
 }

@@ -1,6 +1,7 @@
 // A private temporary directory under $TMPDIR (or /tmp), removed with
 // everything in it when it goes: where `run --targets qemu` writes the device
-// images QEMU loads.
+// images QEMU loads, and where an emulated Ethernet keeps its switches'
+// sockets.
 #pragma once
 
 #include <string>

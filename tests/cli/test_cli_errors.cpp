@@ -134,3 +134,44 @@ TEST(CliErrors, EvalModelThatDoesNotTakeTheImages) {
 
 }  // namespace
 }  // namespace mcusplit::testing
+
+namespace mcusplit::testing {
+namespace {
+
+// `run --link`, its shaping options and the modes they do not go with: one
+// line and exit code 2, before any device starts.
+TEST(CliErrors, RunLinkOptionsThatDoNotGoTogether) {
+  ScratchDir dir("run_link");
+  const std::string mq = make_small_mq(dir, 1);
+  ASSERT_FALSE(mq.empty());
+  const std::string plan = dir.file("two.plan");
+  ASSERT_EQ(run_cli("plan '" + mq + "' --devices 2xteensy41 -o '" + plan + "'", dir).exit_code, 0);
+  struct Case {
+    const char* args;
+    const char* needle;
+  };
+  for (const Case& c : {
+           Case{"--link ethernet", "--link says how emulated devices are linked"},
+           Case{"--targets qemu --loss 0.1", "--loss shapes the links of an emulated Ethernet"},
+           Case{"--targets qemu --link uart --link-rate 1000", "--link-rate shapes the links"},
+           Case{"--link-delay 5", "--link-delay shapes the links"},
+           Case{"--targets qemu --link ethernet --loss 1", "--loss is the fraction of frames"},
+           Case{"--targets qemu --link ethernet --loss -0.1", "--loss is the fraction of frames"},
+           Case{"--targets qemu --link ethernet --link-rate 0", "--link-rate must be positive"},
+           Case{"--targets qemu --link ethernet --link-delay -1",
+                "--link-delay must be at least 0 ms"},
+           Case{"--targets qemu --link ethernet --provision loader",
+                "--provision loader does not go with --link ethernet"},
+           Case{"--targets qemu --topology switched", "star topology only"},
+           Case{"--targets qemu --link uart --topology switched", "star topology only"},
+           Case{"--targets qemu --link wifi", "wifi"},
+           Case{"--targets qemu --link ethernet --link-rate fast", "fast"},
+       }) {
+    const CliResult r =
+        run_cli("run '" + plan + "' --input '" + dir.file("absent.pgm") + "' " + c.args, dir);
+    expect_one_line_error(r, c.needle);
+  }
+}
+
+}  // namespace
+}  // namespace mcusplit::testing

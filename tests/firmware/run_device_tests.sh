@@ -4,7 +4,8 @@
 # host library. The main build made both device firmwares in
 # BUILD_DIR/firmware-device: the default one (256 KiB of RAM) and
 # ram-32k/mcusplit_fw_device_32k.elf (32 KiB of RAM, for a small model on
-# 2 small MCUs and for the refusal of a plan whose arena does not fit). Exit
+# 2 small MCUs and for the refusal of a plan whose arena does not fit), and
+# the Ethernet twin mcusplit_fw_device_eth.elf (needs vde2). Exit
 # 77 (the ctest skip code) if arm-none-eabi-g++ or qemu-system-arm is
 # missing, or the main build did not make the firmware
 # (-DMCUSPLIT_BUILD_FIRMWARE=OFF).
@@ -26,5 +27,15 @@ if [ ! -f "$small" ]; then
   exit 1
 fi
 
-MCUSPLIT_FW_DEVICE_ELF="$elf" MCUSPLIT_FW_DEVICE_32K_ELF="$small" \
+eth="$fw_dir/mcusplit_fw_device_eth.elf"
+if [ ! -f "$eth" ]; then
+  echo "run_device_tests: $eth missing although the other firmware was built"
+  exit 1
+fi
+for tool in vde_switch wirefilter; do
+  command -v "$tool" > /dev/null ||
+    skip_or_fail "run_device_tests: $tool not found (apt-get install vde2)"
+done
+
+MCUSPLIT_FW_DEVICE_ELF="$elf" MCUSPLIT_FW_DEVICE_32K_ELF="$small" MCUSPLIT_FW_DEVICE_ETH_ELF="$eth" \
   MCUSPLIT_QEMU="$qemu" exec "$tests" "$@"

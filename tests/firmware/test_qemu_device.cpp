@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "cli/cli_runner.h"
+#include "firmware/qemu_run_support.h"
 #include "core/device_runtime_ram.h"
 #include "device/frame_codec.h"
 #include "device/protocol.h"
@@ -81,11 +82,6 @@ constexpr int64_t kSmallRamBytes = 32768;  // mcusplit_fw_device_32k's RAM regio
 // (core/device_runtime_ram.h, docs/firmware.md "Stack").
 constexpr int64_t kDeviceStackBoundBytes = 2560;
 static_assert(kDeviceStackBoundBytes <= core::kDeviceStackReserveBytes);
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
 
 // The number after `key=` in `text` (-1 if there is none).
 int64_t field(const std::string& text, const std::string& key) {
@@ -144,23 +140,6 @@ Fixture& fixture() {
     return x;
   }();
   return f;
-}
-
-// Processes whose command line contains `needle` (QEMUs of one test: their
-// image or firmware paths are unique to it).
-std::vector<pid_t> processes_with(const std::string& needle) {
-  std::vector<pid_t> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_text_file(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    // A zombie has an empty command line: it is gone but for its parent's wait.
-    if (cmdline.find(needle) != std::string::npos && cmdline.find("qemu") != std::string::npos) {
-      out.push_back(static_cast<pid_t>(std::stoi(name)));
-    }
-  }
-  return out;
 }
 
 TEST(QemuRun, TwoDevicesAreBitExactWithOneAndMatchThePlan) {
@@ -484,32 +463,6 @@ TEST(QemuRun, AFirmwareWithTooSmallAnArenaRefusesThePlanAtBoot) {
 }
 
 // A child `mcusplit run` whose stderr goes to a file.
-struct Background {
-  pid_t pid = -1;
-  std::string err_path;
-};
-
-Background start_run(const std::vector<std::string>& args, const std::string& err_path) {
-  Background b;
-  b.err_path = err_path;
-  std::vector<std::string> full{MCUSPLIT_BINARY};
-  full.insert(full.end(), args.begin(), args.end());
-  b.pid = ::fork();
-  if (b.pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(err, STDERR_FILENO);
-    ::dup2(null, STDOUT_FILENO);
-    std::vector<char*> argv;
-    for (std::string& a : full) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return b;
-}
-
 TEST(QemuRun, AKilledDeviceIsNamedWithinTheTimeoutAndNoQemuIsLeft) {
   Fixture& f = fixture();
   constexpr int kTimeoutMs = 5000;
@@ -526,10 +479,7 @@ TEST(QemuRun, AKilledDeviceIsNamedWithinTheTimeoutAndNoQemuIsLeft) {
   while (victim < 0 && Clock::now() < boot_deadline) {
     std::this_thread::sleep_for(milliseconds(100));
     for (pid_t p : processes_with("-device1.img")) {
-      const std::string stat = read_text_file("/proc/" + std::to_string(p) + "/stat");
-      // "pid (comm) state ppid ...": this run's child.
-      const size_t close = stat.rfind(')');
-      if (close != std::string::npos && std::stoi(stat.substr(close + 4)) == run.pid) victim = p;
+      if (parent_of(p) == run.pid) victim = p;  // this run's child
     }
   }
   ASSERT_GT(victim, 0) << read_text_file(run.err_path);

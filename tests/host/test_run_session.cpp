@@ -169,6 +169,47 @@ TEST_F(RunSessionTest, RefusesModesThatDoNotGoTogether) {
   r.targets = RunTargets::Qemu;
   r.topology = RunTopology::Switched;
   EXPECT_NE(refusal(r).find("star topology only"), std::string::npos);
+  // Ethernet: for emulated devices only, shaping only on Ethernet, images
+  // only over the link; switched is no longer refused there.
+  r = base;
+  r.link = RunLink::Ethernet;
+  EXPECT_NE(refusal(r).find("--link says how emulated devices are linked: it needs --targets qemu"),
+            std::string::npos);
+  r = base;
+  r.targets = RunTargets::Qemu;
+  r.shaping.loss = 0.1;
+  EXPECT_NE(refusal(r).find("--loss shapes the links of an emulated Ethernet: it needs --link "
+                            "ethernet"),
+            std::string::npos);
+  r.link = RunLink::Uart;
+  r.shaping = LinkShaping{};
+  r.shaping.delay_ms = 5;
+  EXPECT_NE(refusal(r).find("--link-delay shapes"), std::string::npos);
+  r = base;
+  r.targets = RunTargets::Qemu;
+  r.link = RunLink::Ethernet;
+  r.delivery = ImageDelivery::Loader;
+  EXPECT_NE(refusal(r).find("--provision loader does not go with --link ethernet"),
+            std::string::npos);
+  r.delivery.reset();
+  r.shaping.loss = 1.0;
+  EXPECT_NE(refusal(r).find("--loss is the fraction of frames lost: at least 0 and below 1, got 1"),
+            std::string::npos);
+  r.shaping.loss = -0.5;
+  EXPECT_NE(refusal(r).find("--loss"), std::string::npos);
+  r.shaping = LinkShaping{};
+  r.shaping.rate_bits_per_s = 0;
+  EXPECT_NE(refusal(r).find("--link-rate must be positive"), std::string::npos);
+  r.shaping = LinkShaping{};
+  r.shaping.delay_ms = -1;
+  EXPECT_NE(refusal(r).find("--link-delay must be at least 0 ms"), std::string::npos);
+  r.shaping = LinkShaping{};
+  r.shaping.rate_bits_per_s = 1'000'000;
+  r.shaping.delay_ms = 0;
+  r.shaping.loss = 0.0;
+  r.delivery = ImageDelivery::Link;
+  r.topology = RunTopology::Switched;
+  EXPECT_EQ(refusal(r), "accepted");
   r = base;
   r.on_failure = OnFailure::Replan;
   EXPECT_NE(refusal(r).find("needs --model"), std::string::npos);
@@ -186,12 +227,39 @@ TEST_F(RunSessionTest, RefusesModesThatDoNotGoTogether) {
   EXPECT_NE(refusal(r).find("cannot open plan file"), std::string::npos);
 }
 
+// A frame of the plan must fit one Ethernet frame.
+TEST_F(RunSessionTest, RefusesEthernetForAPlanWhoseFramesDoNotFit) {
+  plan::PlanOptions options;
+  options.max_payload_bytes = 4000;
+  const std::string big = plan_path_ + ".big";
+  plan::write_plan_file(
+      plan::make_plan(graph_, plan::parse_devices_shorthand("2xteensy41"), options), graph_, big);
+  RunRequest r;
+  r.plan_path = big;
+  r.targets = RunTargets::Qemu;
+  EXPECT_NO_THROW(RunSession{r});
+  r.link = RunLink::Ethernet;
+  try {
+    RunSession session(r);
+    ADD_FAILURE() << "a plan of 4000-byte payloads was accepted for Ethernet";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+    EXPECT_EQ(std::string(e.what()),
+              "the plan's frames carry up to 4000 payload bytes but one Ethernet frame holds "
+              "1424: it cannot run with --link ethernet");
+  }
+  std::filesystem::remove(big);
+}
+
 TEST(RunModes, WordsParseToModesAndBack) {
   EXPECT_EQ(parse_run_targets("qemu"), RunTargets::Qemu);
   EXPECT_EQ(parse_run_topology(""), RunTopology::FromPlan);
   EXPECT_EQ(parse_run_topology("star"), RunTopology::Star);
   EXPECT_EQ(parse_image_delivery("link"), ImageDelivery::Link);
   EXPECT_EQ(parse_on_failure("replan"), OnFailure::Replan);
+  EXPECT_EQ(parse_run_link("ethernet"), RunLink::Ethernet);
+  for (const RunLink l : {RunLink::Uart, RunLink::Ethernet}) EXPECT_EQ(parse_run_link(name(l)), l);
+  EXPECT_THROW(parse_run_link("wifi"), Error);
   for (const RunTargets t : {RunTargets::Workers, RunTargets::Qemu}) {
     EXPECT_EQ(parse_run_targets(name(t)), t);
   }
