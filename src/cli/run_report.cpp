@@ -81,6 +81,7 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
                        {"stats_frames_sent", p.stats_frames_sent},
                        {"serial_bytes_dropped", p.serial_bytes_dropped},
                        {"retransmissions", p.retransmissions},
+                       {"ack_round_trip_s", p.ack_round_trip_s},
                        {"duplicates_dropped", p.duplicates_dropped},
                        {"link_frames_dropped", p.link_frames_dropped},
                        {"compute_s", p.compute_s},

@@ -429,6 +429,7 @@ class Coordinator {
       c.bytes_relayed += link.bytes_relayed;
       for (size_t i = 0; i < link.retransmissions.size() && i < static_cast<size_t>(n); ++i) {
         reports[i].retransmissions += link.retransmissions[i];
+        reports[i].ack_round_trip_s = link.ack_round_trip_s[i];
       }
     }
     c.total_s = own_s;

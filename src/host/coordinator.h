@@ -88,6 +88,7 @@ struct ParticipantReport {
   // link layer sent it again; frames it received twice and dropped; link
   // frames it dropped below the protocol (not for it, unknown sender).
   int64_t retransmissions = 0;
+  double ack_round_trip_s = 0;  // lossy links: the median frame-to-Ack time towards it
   int64_t duplicates_dropped = 0;
   int64_t link_frames_dropped = 0;
 };

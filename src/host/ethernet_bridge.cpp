@@ -142,6 +142,14 @@ LinkLayerFigures EthernetBridge::figures() const {
   LinkLayerFigures f;
   for (const EthernetLinkCounters& c : counters_) {
     f.retransmissions.push_back(c.retransmissions);
+    std::vector<double> rtt = c.round_trips;
+    double median = 0;
+    if (!rtt.empty()) {
+      std::nth_element(rtt.begin(), rtt.begin() + static_cast<std::ptrdiff_t>(rtt.size() / 2),
+                       rtt.end());
+      median = rtt[rtt.size() / 2];
+    }
+    f.ack_round_trip_s.push_back(median);
     f.frames_relayed += c.frames_relayed;
     f.bytes_relayed += c.bytes_relayed;
   }
@@ -253,11 +261,14 @@ void EthernetBridge::on_ethernet_frame(const uint8_t* data, size_t size) {
   const FrameHeader& h = f.header;
   if (h.destination != coordinator) return relay(from, h, data, size, f.frame_bytes);
   if (h.type == MessageType::Ack) {
-    const size_t popped = links_[static_cast<size_t>(from)].outbound.acknowledge(
-        device::ack_sequence(f.payload), now_ms());
+    RetransmitQueue& outbound = links_[static_cast<size_t>(from)].outbound;
+    const size_t popped = outbound.acknowledge(device::ack_sequence(f.payload), now_ms());
     if (popped > 0) {
+      const std::vector<double> round_trips = outbound.take_round_trips();
       const std::lock_guard<std::mutex> lock(mutex_);
       acknowledged_[static_cast<size_t>(from)] += static_cast<int64_t>(popped);
+      std::vector<double>& kept = counters_[static_cast<size_t>(from)].round_trips;
+      kept.insert(kept.end(), round_trips.begin(), round_trips.end());
     }
     return;
   }

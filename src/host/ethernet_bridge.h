@@ -76,6 +76,7 @@ struct EthernetLinkCounters {
   std::array<int64_t, kBridgeDropReasons> dropped{};
   int64_t frames_relayed = 0;  // its frames relayed to another device (Acks not counted)
   int64_t bytes_relayed = 0;   // their whole protocol frames
+  std::vector<double> round_trips;  // seconds from a frame sent once to its Ack
   int64_t dropped_total() const {
     int64_t n = 0;
     for (int64_t d : dropped) n += d;

@@ -15,6 +15,9 @@ namespace mcusplit::host {
 // Since the last reset_figures().
 struct LinkLayerFigures {
   std::vector<int64_t> retransmissions;  // per device: frames sent to it again
+  // Per device: the median round trip of its link (a frame sent once to its
+  // Ack), seconds; 0 without a sample.
+  std::vector<double> ack_round_trip_s;
   int64_t frames_relayed = 0;            // between devices (star), Acks not counted
   int64_t bytes_relayed = 0;             // their whole protocol frames
 };

@@ -6,10 +6,12 @@
 // (go-back-N: the receiver drops whatever follows a lost frame).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "device/link_reliability.h"
@@ -47,11 +49,17 @@ class RetransmitQueue {
   // Frames sent again, in all; and since the last progress.
   int64_t retransmissions() const { return retransmissions_; }
   int64_t retransmissions_since_progress() const { return stalled_retransmissions_; }
+  // The round trips (seconds from sending to the Ack that covered it) of
+  // the frames acknowledged since the last call that were sent only once
+  // (Karn: a retransmitted frame's Ack may answer either copy).
+  std::vector<double> take_round_trips() { return std::exchange(round_trips_, {}); }
 
  private:
   struct Entry {
     uint32_t sequence = 0;
     std::vector<uint8_t> frame;
+    std::chrono::steady_clock::time_point sent;
+    bool resent = false;
   };
   size_t window_;
   std::deque<Entry> in_flight_;  // sent, not yet acknowledged, oldest first
@@ -59,6 +67,7 @@ class RetransmitQueue {
   device::RetransmitTimer timer_;
   int64_t retransmissions_ = 0;
   int64_t stalled_retransmissions_ = 0;
+  std::vector<double> round_trips_;
 };
 
 }  // namespace mcusplit::host

@@ -95,6 +95,13 @@ void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
     if (!std::isfinite(d.link_latency_s) || d.link_latency_s < 0) {
       throw Error(where + ": link latency_s must not be negative");
     }
+    if (d.link_frame_overhead_bytes < 0 || d.link_frame_overhead_bytes > 65536) {
+      throw Error(where + ": link frame_overhead_bytes must be 0..65536");
+    }
+    if (d.link_window_frames < 0) throw Error(where + ": link window_frames must not be negative");
+    if (!std::isfinite(d.link_ack_round_trip_s) || d.link_ack_round_trip_s < 0) {
+      throw Error(where + ": link ack_round_trip_s must not be negative");
+    }
   }
 }
 

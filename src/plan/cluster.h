@@ -9,6 +9,11 @@
 
 namespace mcusplit::plan {
 
+// Per frame on the wire besides its payload, by default: the wire protocol's
+// 76 bytes (header and payload CRC) plus 66 of Ethernet/IPv4/TCP headers with
+// timestamps (docs/protocol.md). Raw Ethernet frames carry 76 + 14.
+inline constexpr int64_t kTcpFrameOverheadBytes = 142;
+
 struct DeviceSpec {
   std::string name;                 // unique within the cluster
   std::string profile;              // built-in profile it started from, "" if none
@@ -17,6 +22,12 @@ struct DeviceSpec {
   double macs_per_second = 0;       // int8 multiply-accumulates per second
   double link_bits_per_second = 0;  // effective payload rate of its link
   double link_latency_s = 0;        // fixed cost of one message
+  int64_t link_frame_overhead_bytes = kTcpFrameOverheadBytes;  // per frame besides its payload
+  // A sender on this link that waits for an Ack after every `window` frames
+  // (0: it streams, as over TCP; 1: the Ethernet firmware), and what one
+  // Ack's round trip costs besides serialisation (processing, scheduling).
+  int64_t link_window_frames = 0;
+  double link_ack_round_trip_s = 0;
   friend bool operator==(const DeviceSpec&, const DeviceSpec&) = default;
 };
 

@@ -76,6 +76,16 @@ double number_field(const json& object, const char* key, bool allow_zero,
   return number;
 }
 
+// A whole number of at least zero, at most `limit`.
+int64_t whole_field(const json& object, const char* key, int64_t limit, const std::string& where) {
+  const json& value = object.at(key);
+  if (!value.is_number_unsigned() || value.get<uint64_t>() > static_cast<uint64_t>(limit)) {
+    throw Error(where + ": '" + key + "' must be a whole number from 0 to " +
+                std::to_string(limit));
+  }
+  return static_cast<int64_t>(value.get<uint64_t>());
+}
+
 int count_field(const json& entry, const std::string& where) {
   if (!entry.contains("count")) return 1;
   const json& value = entry.at("count");
@@ -126,7 +136,10 @@ void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& devi
   const json& link = entry.at("link");
   const std::string link_where = where + ": link";
   if (!link.is_object()) throw Error(link_where + " must be an object");
-  reject_unknown_keys(link, {"bits_per_second", "latency_s"}, link_where);
+  reject_unknown_keys(link,
+                      {"bits_per_second", "latency_s", "frame_overhead_bytes", "window_frames",
+                       "ack_round_trip_s"},
+                      link_where);
   if (link.contains("bits_per_second")) {
     device.link_bits_per_second = number_field(link, "bits_per_second", false, link_where);
   } else if (profile == nullptr) {
@@ -136,6 +149,17 @@ void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& devi
     device.link_latency_s = number_field(link, "latency_s", true, link_where);
   } else if (profile == nullptr) {
     throw Error(link_where + missing("latency_s"));
+  }
+  // Optional: how frames go (docs/cluster.md, "Links that acknowledge").
+  if (link.contains("frame_overhead_bytes")) {
+    device.link_frame_overhead_bytes =
+        whole_field(link, "frame_overhead_bytes", 65536, link_where);
+  }
+  if (link.contains("window_frames")) {
+    device.link_window_frames = whole_field(link, "window_frames", 1 << 20, link_where);
+  }
+  if (link.contains("ack_round_trip_s")) {
+    device.link_ack_round_trip_s = number_field(link, "ack_round_trip_s", true, link_where);
   }
 }
 

@@ -27,6 +27,11 @@ double rate_of(const Plan& plan, int p) {
   return plan.cluster.devices[static_cast<size_t>(p)].macs_per_second;
 }
 
+const DeviceSpec* device_of(const Plan& plan, int p) {
+  if (p == plan.coordinator()) return nullptr;
+  return &plan.cluster.devices[static_cast<size_t>(p)];
+}
+
 bool relayed(const Plan& plan, int src, int dst) {
   return plan.cluster.topology == Topology::Star && src != plan.coordinator() &&
          dst != plan.coordinator();
@@ -83,17 +88,42 @@ bool computes_in_place(const ParticipantPlan& pp, const PlanOp& op) {
 double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
   const LinkOf a = link_of(plan, src);
   const LinkOf b = link_of(plan, dst);
+  const bool relay = relayed(plan, src, dst);
   double bits_per_second = std::min(a.bits_per_second, b.bits_per_second);
   double latency = std::max(a.latency_s, b.latency_s);
-  if (relayed(plan, src, dst)) {
+  // Seconds per byte crossing every link of the path in turn.
+  double path_s_per_byte = 8.0 / a.bits_per_second + 8.0 / b.bits_per_second;
+  if (relay) {
     const LinkOf c = link_of(plan, plan.coordinator());
     bits_per_second = std::min(bits_per_second, c.bits_per_second);
     latency = a.latency_s + b.latency_s;
+    path_s_per_byte += 8.0 / c.bits_per_second;
   }
+  // Frames are framed as the device end's link frames them (the
+  // coordinator speaks its peer's link); the sender's window decides the pace.
+  const DeviceSpec* device_end = src != plan.coordinator() ? device_of(plan, src)
+                                                           : device_of(plan, dst);
+  const int64_t overhead =
+      device_end != nullptr ? device_end->link_frame_overhead_bytes : kTcpFrameOverheadBytes;
+  const DeviceSpec* sender = device_of(plan, src);
   const int64_t payload = std::max<int64_t>(1, plan.max_payload_bytes);
   const int64_t frames = (bytes + payload - 1) / payload;
-  const double wire_bytes = static_cast<double>(bytes + frames * kFrameOverheadBytes);
-  return latency + wire_bytes * 8.0 / bits_per_second;
+  const double wire_bytes = static_cast<double>(bytes + frames * overhead);
+  const double streamed = wire_bytes * 8.0 / bits_per_second;
+  if (sender == nullptr || sender->link_window_frames <= 0) return latency + streamed;
+  // A sender that waits for an Ack after every `window` frames: each group
+  // of frames crosses the slowest link back to back, its last frame then
+  // the other links of the path one after the other (store and forward: the
+  // switch, the relaying coordinator), and the Ack comes back the same way.
+  const int64_t window = sender->link_window_frames;
+  const int64_t groups = (frames + window - 1) / window;
+  const double frame_bytes = static_cast<double>(std::min(bytes, payload) + overhead);
+  const double ack_bytes = static_cast<double>(overhead + 4);  // an Ack's u32 payload
+  const double frame_path_s = frame_bytes * path_s_per_byte;  // across every link in turn
+  const double frame_bottleneck_s = frame_bytes * 8.0 / bits_per_second;  // in `streamed`
+  const double per_group = sender->link_ack_round_trip_s + (frame_path_s - frame_bottleneck_s) +
+                           ack_bytes * path_s_per_byte;
+  return latency + streamed + static_cast<double>(groups) * per_group;
 }
 
 void estimate_timing(Plan& plan, const quant::QGraph& graph) {

@@ -3,7 +3,10 @@
 //
 // - Compute: work units (layer_geometry.h box_work) / the participant's rate.
 // - A transfer of B bytes is ceil(B / max_payload) frames; on the wire it
-//   takes latency + (B + frames * kFrameOverheadBytes) * 8 / bandwidth, and
+//   takes latency + (B + frames * the link's frame overhead) * 8 / bandwidth
+//   (a sender whose link waits for an Ack after every `window` frames also
+//   pays, per window, the store-and-forward crossing of the path's other
+//   links and the Ack's round trip), and
 //   it starts when the sender has finished its earlier ops and every link it
 //   needs is free. The links it needs depend on the topology:
 //   switched: the sender's uplink and the receiver's downlink (full duplex,
@@ -21,10 +24,6 @@
 #include "quant/qgraph.h"
 
 namespace mcusplit::plan {
-
-// Per frame: the wire protocol's 76 bytes (header and payload CRC) plus 66
-// of Ethernet/IPv4/TCP headers with timestamps (docs/protocol.md).
-inline constexpr int64_t kFrameOverheadBytes = 142;
 
 // Fills plan.timeline, plan.estimated_latency_s and every participant's
 // estimate.compute_s and finish_s.

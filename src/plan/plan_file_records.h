@@ -85,6 +85,9 @@ void visit_fields(D& d, V& v) {
   v.f64("macs_per_second", d.macs_per_second);
   v.f64("link_bits_per_second", d.link_bits_per_second);
   v.f64("link_latency_s", d.link_latency_s);
+  v.i64("link_frame_overhead_bytes", d.link_frame_overhead_bytes);
+  v.i64("link_window_frames", d.link_window_frames);
+  v.f64("link_ack_round_trip_s", d.link_ack_round_trip_s);
 }
 
 template <class V, class C>

@@ -33,7 +33,10 @@ json cluster_json(const ClusterSpec& c) {
                        {"flash_bytes", d.flash_bytes},
                        {"macs_per_second", d.macs_per_second},
                        {"link_bits_per_second", d.link_bits_per_second},
-                       {"link_latency_s", d.link_latency_s}});
+                       {"link_latency_s", d.link_latency_s},
+                       {"link_frame_overhead_bytes", d.link_frame_overhead_bytes},
+                       {"link_window_frames", d.link_window_frames},
+                       {"link_ack_round_trip_s", d.link_ack_round_trip_s}});
   }
   return {{"topology", topology_name(c.topology)}, {"devices", devices}};
 }

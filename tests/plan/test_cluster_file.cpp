@@ -230,3 +230,35 @@ TEST(ClusterFile, ParseFromTextNamesTheOrigin) {
 
 }  // namespace
 }  // namespace mcusplit::plan
+
+namespace mcusplit::plan {
+namespace {
+
+TEST(ClusterFile, LinksThatAcknowledgeEachFrame) {
+  const ClusterSpec c = read_text(R"({"devices": [
+    {"profile": "teensy41", "link": {"bits_per_second": 1e7, "latency_s": 0,
+     "frame_overhead_bytes": 90, "window_frames": 1, "ack_round_trip_s": 0.0008}},
+    {"profile": "teensy41"}]})");
+  ASSERT_EQ(c.device_count(), 2);
+  EXPECT_EQ(c.devices[0].link_frame_overhead_bytes, 90);
+  EXPECT_EQ(c.devices[0].link_window_frames, 1);
+  EXPECT_DOUBLE_EQ(c.devices[0].link_ack_round_trip_s, 0.0008);
+  // Unsaid: a link that streams TCP frames.
+  EXPECT_EQ(c.devices[1].link_frame_overhead_bytes, kTcpFrameOverheadBytes);
+  EXPECT_EQ(c.devices[1].link_window_frames, 0);
+  EXPECT_DOUBLE_EQ(c.devices[1].link_ack_round_trip_s, 0);
+  const std::string base = R"({"devices": [{"profile": "teensy41", "link": {)";
+  EXPECT_NE(error_of(base + R"("window_frames": -1}}]})").find("'window_frames' must be a whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"("window_frames": 1.5}}]})").find("'window_frames' must be a whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"("frame_overhead_bytes": 70000}}]})")
+                .find("'frame_overhead_bytes' must be a whole number from 0 to 65536"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"("ack_round_trip_s": -0.1}}]})").find("must not be negative"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"("window": 1}}]})").find("unknown key 'window'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcusplit::plan

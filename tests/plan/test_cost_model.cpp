@@ -1,0 +1,69 @@
+// The cost model's transfer time (plan/cost_model.h): streaming links as
+// before, and links whose sender waits for an Ack after every frames window
+// (the Ethernet firmware), figures worked out by hand.
+#include <gtest/gtest.h>
+
+#include "plan/cost_model.h"
+#include "plan/plan.h"
+
+namespace mcusplit::plan {
+namespace {
+
+Plan two_devices(Topology topology, int64_t window, double ack_round_trip_s) {
+  Plan p;
+  p.cluster.topology = topology;
+  for (const char* name : {"a", "b"}) {
+    DeviceSpec d;
+    d.name = name;
+    d.ram_bytes = 1 << 20;
+    d.flash_bytes = 1 << 20;
+    d.macs_per_second = 1e8;
+    d.link_bits_per_second = 1e7;
+    d.link_latency_s = 0;
+    d.link_frame_overhead_bytes = 90;
+    d.link_window_frames = window;
+    d.link_ack_round_trip_s = ack_round_trip_s;
+    p.cluster.devices.push_back(d);
+  }
+  p.coordinator_spec.link_bits_per_second = 1e9;
+  p.coordinator_spec.link_latency_s = 0;
+  p.max_payload_bytes = 1372;
+  return p;
+}
+
+TEST(CostModel, AStreamingLinkTakesItsBytesAtTheSlowestRate) {
+  const Plan p = two_devices(Topology::Switched, 0, 0.001);
+  // 2 frames of 1,372 bytes and 90 of overhead each at 10 Mbit/s.
+  EXPECT_NEAR(transfer_seconds(p, 0, 1, 2744), (2744 + 2 * 90) * 8 / 1e7, 1e-12);
+}
+
+TEST(CostModel, AWindowOfOneFrameCrossesEveryLinkThenWaitsForItsAck) {
+  const Plan p = two_devices(Topology::Switched, 1, 0.001);
+  // Per frame: 1,462 bytes across both device links (1.1696 ms each), the
+  // 94-byte Ack back across both (0.0752 ms each), the 1 ms round trip.
+  const double per_frame = 2 * 1462 * 8 / 1e7 + 2 * 94 * 8 / 1e7 + 0.001;
+  EXPECT_NEAR(transfer_seconds(p, 0, 1, 2744), 2 * per_frame, 1e-12);
+  // To the coordinator (1 Gbit/s): the device's link is the slow one.
+  const double to_coordinator = 1462 * 8 / 1e7 + 1462 * 8 / 1e9 + 94 * 8 / 1e7 + 94 * 8 / 1e9 + 0.001;
+  EXPECT_NEAR(transfer_seconds(p, 0, 2, 1372), to_coordinator, 1e-12);
+  // From the coordinator, which streams: only the bytes at the slowest rate.
+  EXPECT_NEAR(transfer_seconds(p, 2, 0, 1372), (1372 + 90) * 8 / 1e7, 1e-12);
+}
+
+TEST(CostModel, AWindowOfOneFrameInTheStarAlsoCrossesTheCoordinator) {
+  const Plan p = two_devices(Topology::Star, 1, 0.0005);
+  const double path = 8 / 1e7 + 8 / 1e9 + 8 / 1e7;  // seconds per byte, link after link
+  EXPECT_NEAR(transfer_seconds(p, 0, 1, 1372), 1462 * path + 94 * path + 0.0005, 1e-12);
+}
+
+TEST(CostModel, AWindowOfTwoPaysOneRoundTripPerTwoFrames) {
+  const Plan one = two_devices(Topology::Switched, 1, 0.001);
+  const Plan two = two_devices(Topology::Switched, 2, 0.001);
+  const int64_t bytes = 4 * 1372;
+  // Half the groups: the saving is two round trips and two extra crossings.
+  const double saved = transfer_seconds(one, 0, 1, bytes) - transfer_seconds(two, 0, 1, bytes);
+  EXPECT_NEAR(saved, 2 * (0.001 + 1462 * 8 / 1e7 + 2 * 94 * 8 / 1e7), 1e-12);
+}
+
+}  // namespace
+}  // namespace mcusplit::plan
