@@ -93,6 +93,7 @@ TransportStatus LinkTransport::send_frame(FrameHeader h, const uint8_t* head, ui
     r.destination = h.destination;
     r.pending = true;
     r.timer.restart(millis());
+    r.sent_us = static_cast<uint32_t>(micros());
   }
   return TransportStatus::Ok;
 }
@@ -347,6 +348,11 @@ TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
               break;  // an old or stray Ack
             }
             r.pending = false;
+            if (r.timer.first_try()) {
+              const auto round_trip = static_cast<uint32_t>(micros()) - r.sent_us;
+              r.round_trip.add(round_trip);
+              r.round_trip_median.add(round_trip);
+            }
             if (acks_only) return TransportStatus::Ok;
             if (running) {
               // The runtime may be waiting for ready_to_send().

@@ -74,6 +74,13 @@ struct RetransmitState {
   uint32_t duplicates_at_begin = 0;
   uint32_t dropped_at_begin = 0;
   bool reading = false;  // inside read_frame: a send there does not wait for an Ack
+  // The 10th percentile and the median of the round trips of frames sent
+  // once (send to Ack, microseconds), since boot: the low one is the link's
+  // own turnaround, which the cost model's ack_round_trip_s stands for
+  // (docs/planner.md); the median also holds waits for busy peers.
+  uint32_t sent_us = 0;
+  device::RoundTripQuantile round_trip{10};
+  device::RoundTripQuantile round_trip_median{50};
 };
 
 class LinkTransport final : public device::SessionLink {
@@ -153,6 +160,8 @@ class LinkTransport final : public device::SessionLink {
       c.retransmissions = r.retransmissions - r.retransmissions_at_begin;
       c.duplicates_dropped = r.duplicates - r.duplicates_at_begin;
       c.link_frames_dropped = static_cast<uint32_t>(port_.frames_dropped()) - r.dropped_at_begin;
+      c.ack_round_trip_p10_us = r.round_trip.estimate_us();
+      c.ack_round_trip_median_us = r.round_trip_median.estimate_us();
     }
     return c;
   }

@@ -8,11 +8,13 @@
 #      256 KiB plan over the UART star once, for the speed ratio;
 #   2. the cost model against measurement with every device link shaped to
 #      10 Mbit/s (wirefilter), N = 2, 4 and 8, both topologies (MobileNetV2
-#      0.35 at 96): the plan is made for a cluster whose devices compute at
-#      the rate the emulated devices showed in part 1 (MACs over compute time)
-#      and whose links are what wirefilter enforces: 10 Mbit/s, raw Ethernet
-#      frames (90 bytes of overhead), a window of one frame whose Ack round
-#      trip is the median the coordinator's bridge measured in part 1.
+#      0.35 at 96). A calibration run (part 1's plan, on the shaped links)
+#      measures what the emulated devices really have: their compute rate
+#      (MACs over compute time) and their links' Ack round trip (the devices'
+#      own median send-to-Ack time). The plan is then made for a cluster with
+#      those figures and the links wirefilter enforces (10 Mbit/s, raw
+#      Ethernet frames of 90 bytes of overhead, a window of one frame), and its
+#      estimate is compared with its run on the shaped links.
 # Every run is checked: output bit-exact with `mcusplit infer` on one device,
 # every participant's high water, bytes and Data and Credit frames equal to
 # the plan's. Prints Markdown tables. Ratios from one run; the medians are
@@ -85,9 +87,14 @@ for n in 2 4 8; do
   for t in switched star; do
     base="mnv2-0.35-96-$n-$t"
     name="model-$n-$t"
-    # The cluster the emulated devices make: their measured compute rate and
-    # Ack round trip (part 1), the links wirefilter enforces.
-    WORK="$WORK" BASE="$base" N="$n" T="$t" RATE="$RATE" python3 - > "$WORK/$name.cluster.json" <<'PY'
+    # Calibration: part 1's plan on the shaped links.
+    INPUT_ARGS=(--input "$IMAGE")
+    cp "$WORK/$base.plan" "$WORK/$name-calibration.plan"
+    cp "$WORK/$base.plan.json" "$WORK/$name-calibration.plan.json"
+    cp "$WORK/$base.single.pb" "$WORK/$name-calibration.single.pb"
+    run_plan "$name-calibration" ethernet --link-rate "$RATE"
+    # The cluster the emulated devices make on these links.
+    WORK="$WORK" BASE="$name-calibration" N="$n" T="$t" RATE="$RATE" python3 - > "$WORK/$name.cluster.json" <<'PY'
 import json, os, statistics
 w, base = os.environ["WORK"], os.environ["BASE"]
 plan = json.load(open(f"{w}/{base}.plan.json"))
@@ -95,18 +102,17 @@ run = json.load(open(f"{w}/{base}.json"))
 devices = [d for d in run["devices"] if not d["coordinator"]]
 macs = {d["name"]: d["macs"] for d in plan["devices"]}
 rates = [macs[d["name"]] / d["compute_s"] for d in devices if d["compute_s"] > 0 and macs[d["name"]] > 0]
-rtts = [d["ack_round_trip_s"] for d in devices if d["ack_round_trip_s"] > 0]
+round_trips = [d["own_ack_round_trip_s"] for d in devices if d["own_ack_round_trip_s"] > 0]
 print(json.dumps({"topology": os.environ["T"], "devices": [{
     "profile": "teensy41", "count": int(os.environ["N"]),
     "macs_per_second": statistics.median(rates),
     "link": {"bits_per_second": float(os.environ["RATE"]), "latency_s": 0,
              "frame_overhead_bytes": 90, "window_frames": 1,
-             "ack_round_trip_s": statistics.median(rtts)}}]}))
+             "ack_round_trip_s": statistics.median(round_trips)}}]}))
 PY
     "$M" plan "$WORK/mnv2-small.mq" --cluster "$WORK/$name.cluster.json" --json \
       -o "$WORK/$name.plan" > "$WORK/$name.plan.json"
     cp "$WORK/$base.single.pb" "$WORK/$name.single.pb"
-    INPUT_ARGS=(--input "$IMAGE")
     run_plan "$name" ethernet --link-rate "$RATE"
     model_names+=("$name")
   done
@@ -126,7 +132,7 @@ def load(name):
             if d[got] != d[want]:
                 problems.append(f"{name} {d['name']}: {got} {d[got]} != {want} {d[want]}")
     return j
-print("| run | link | topology | devices | latency (s, median) | max device compute (s) | retransmissions | relayed frames | median Ack round trip (ms) |")
+print("| run | link | topology | devices | latency (s, median) | max device compute (s) | retransmissions | relayed frames | devices' median Ack round trip (ms) |")
 print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 lat = {}
 for name in os.environ["NAMES"].split():
@@ -134,7 +140,7 @@ for name in os.environ["NAMES"].split():
     devs = [d for d in j["devices"] if not d["coordinator"]]
     coord = [d for d in j["devices"] if d["coordinator"]][0]
     lat[name] = statistics.median(j["latency_s"])
-    rtts = [d.get("ack_round_trip_s", 0) for d in devs if d.get("ack_round_trip_s", 0) > 0]
+    rtts = [d.get("own_ack_round_trip_s", 0) for d in devs if d.get("own_ack_round_trip_s", 0) > 0]
     rtt = f"{statistics.median(rtts) * 1e3:.2f}" if rtts else "-"
     print(f"| {name} | {j['link']} | {j['topology']} | {len(devs)} | {lat[name]:.2f} | "
           f"{max(d['compute_s'] for d in devs):.2f} | {sum(d.get('retransmissions', 0) for d in j['devices'])} | "
@@ -143,7 +149,7 @@ uart, eth = lat.get("mnv2-1.0-224-8x256k-uart"), lat.get("mnv2-1.0-224-8x256k-sw
 if uart and eth:
     print(f"\nMobileNetV2-1.0 at 224 on 8 (256 KiB plan): UART star {uart:.1f} s, Ethernet switched "
           f"{eth:.2f} s per inference: {uart / eth:.1f}x faster")
-print("\n| cost model at 10 Mbit/s | devices | topology | compute rate (MAC/s) | Ack round trip (ms) | estimate (s) | measured (s, median) | measured / estimate |")
+print("\n| cost model at 10 Mbit/s | devices | topology | compute rate (MAC/s) | Ack round trip (ms) | frames sent | estimate (s) | measured (s, median) | measured / estimate |")
 print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 worst = 0
 for name in os.environ["MODEL_NAMES"].split():
@@ -153,8 +159,9 @@ for name in os.environ["MODEL_NAMES"].split():
     measured = statistics.median(j["latency_s"])
     est = plan["estimated_latency_s"]
     worst = max(worst, abs(measured / est - 1))
+    frames = sum(d["frames_sent"] for d in j["devices"])
     print(f"| {name} | {cluster['count']} | {j['topology']} | {cluster['macs_per_second']:.3g} | "
-          f"{cluster['link']['ack_round_trip_s'] * 1e3:.2f} | {est:.3f} | {measured:.3f} | {measured / est:.2f} |")
+          f"{cluster['link']['ack_round_trip_s'] * 1e3:.2f} | {frames:,} | {est:.3f} | {measured:.3f} | {measured / est:.2f} |")
 print(f"\nlargest miss: {worst * 100:.0f}% (target: within 25%)")
 if problems:
     print("MEASURED FIGURES DIFFER FROM THE PLAN:\n" + "\n".join(problems))

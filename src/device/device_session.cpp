@@ -211,6 +211,10 @@ TransportStatus DeviceSession::send_stats(uint32_t id, const RunTimer& timer, ui
   if (frames.link_frames_dropped > 0) {
     summary(StatKey::LinkFramesDropped, frames.link_frames_dropped);
   }
+  if (frames.ack_round_trip_p10_us > 0) {
+    summary(StatKey::AckRoundTripP10Micros, frames.ack_round_trip_p10_us);
+    summary(StatKey::AckRoundTripMedianMicros, frames.ack_round_trip_median_us);
+  }
   flush();
   return status;
 }

@@ -61,6 +61,9 @@ class RetransmitTimer {
     const uint32_t elapsed = now_ms - sent_ms_;
     return elapsed >= interval_ms_ ? 0 : interval_ms_ - elapsed;
   }
+  // Nothing was sent again since the last restart (an Ack then answers the
+  // first copy: its round trip is a sample, Karn's rule).
+  bool first_try() const { return interval_ms_ == kInitialRetransmitMs; }
   // The frames were sent again at `now_ms`: wait twice as long next time.
   void backoff(uint32_t now_ms) {
     sent_ms_ = now_ms;
@@ -73,6 +76,37 @@ class RetransmitTimer {
   uint32_t sent_ms_ = 0;
   uint32_t progress_ms_ = 0;
   uint32_t interval_ms_ = kInitialRetransmitMs;
+};
+
+// A running estimate of a quantile of a stream of round trips (microseconds)
+// in constant memory, for a device that cannot keep its samples: each
+// sample above the estimate nudges it up, each below nudges it down by
+// (1 - q) / q times as much, so that it settles where a fraction q of the
+// samples lie below it. Steps are 1/64 of the estimate (at least 1 us).
+class RoundTripQuantile {
+ public:
+  // `percent`: 1..99.
+  explicit constexpr RoundTripQuantile(uint32_t percent) : percent_(percent) {}
+  void add(uint32_t sample_us) {
+    if (samples_++ == 0) {
+      estimate_us_ = sample_us;
+      return;
+    }
+    const uint32_t step = estimate_us_ / 64 > 0 ? estimate_us_ / 64 : 1;
+    if (sample_us > estimate_us_) {
+      estimate_us_ += step * percent_ / 100 > 0 ? step * percent_ / 100 : 1;
+    } else if (sample_us < estimate_us_) {
+      const uint32_t down = step * (100 - percent_) / 100 > 0 ? step * (100 - percent_) / 100 : 1;
+      estimate_us_ = estimate_us_ > down ? estimate_us_ - down : 0;
+    }
+  }
+  uint32_t estimate_us() const { return estimate_us_; }
+  uint32_t samples() const { return samples_; }
+
+ private:
+  uint32_t percent_;
+  uint32_t estimate_us_ = 0;
+  uint32_t samples_ = 0;
 };
 
 }  // namespace mcusplit::device

@@ -152,6 +152,8 @@ enum class StatKey : uint32_t {
   Retransmissions = 14,   // frames sent again because no Ack came in time (lossy links)
   DuplicatesDropped = 15, // frames that arrived twice (a retransmission whose Ack was lost)
   LinkFramesDropped = 16, // link frames dropped below the protocol (unknown MAC, EtherType, short)
+  AckRoundTripP10Micros = 17,     // lossy links: 10th percentile of its frames' send-to-Ack times
+  AckRoundTripMedianMicros = 18,  // lossy links: their median
 };
 
 // Stats records whose key has bit 31 set are per-step records:

@@ -42,6 +42,8 @@ struct LinkFrameCounts {
   uint64_t retransmissions = 0;      // frames sent again (no Ack in time)
   uint64_t duplicates_dropped = 0;   // frames that arrived again (their Ack was lost)
   uint64_t link_frames_dropped = 0;  // link frames not for this device (unknown MAC, ...)
+  uint64_t ack_round_trip_p10_us = 0;     // of its frames' send-to-Ack times, since boot:
+  uint64_t ack_round_trip_median_us = 0;  // 10th percentile and median
 };
 
 class SessionLink : public Transport {

@@ -401,6 +401,10 @@ class Coordinator {
           w.retransmissions = stat(r, StatKey::Retransmissions);
           w.duplicates_dropped = stat(r, StatKey::DuplicatesDropped);
           w.link_frames_dropped = stat(r, StatKey::LinkFramesDropped);
+          w.own_ack_round_trip_p10_s =
+              static_cast<double>(stat(r, StatKey::AckRoundTripP10Micros)) * 1e-6;
+          w.own_ack_round_trip_s =
+              static_cast<double>(stat(r, StatKey::AckRoundTripMedianMicros)) * 1e-6;
           w.serial_bytes_dropped = transport_.dropped_bytes(i);
         } else {
           fail(device(i) + " sent an unexpected " + device::message_type_name(m.type) + " message");
@@ -430,6 +434,7 @@ class Coordinator {
       for (size_t i = 0; i < link.retransmissions.size() && i < static_cast<size_t>(n); ++i) {
         reports[i].retransmissions += link.retransmissions[i];
         reports[i].ack_round_trip_s = link.ack_round_trip_s[i];
+        reports[i].ack_round_trip_p10_s = link.ack_round_trip_p10_s[i];
       }
     }
     c.total_s = own_s;

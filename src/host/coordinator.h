@@ -88,7 +88,14 @@ struct ParticipantReport {
   // link layer sent it again; frames it received twice and dropped; link
   // frames it dropped below the protocol (not for it, unknown sender).
   int64_t retransmissions = 0;
-  double ack_round_trip_s = 0;  // lossy links: the median frame-to-Ack time towards it
+  // Lossy links: the median and 10th percentile of the frame-to-Ack times
+  // of the coordinator's frames to it.
+  double ack_round_trip_s = 0;
+  double ack_round_trip_p10_s = 0;
+  // Lossy links: the device's own measure, the 10th percentile and the
+  // median of its frames' send-to-Ack times (since it booted).
+  double own_ack_round_trip_p10_s = 0;
+  double own_ack_round_trip_s = 0;
   int64_t duplicates_dropped = 0;
   int64_t link_frames_dropped = 0;
 };

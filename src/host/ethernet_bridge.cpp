@@ -143,13 +143,14 @@ LinkLayerFigures EthernetBridge::figures() const {
   for (const EthernetLinkCounters& c : counters_) {
     f.retransmissions.push_back(c.retransmissions);
     std::vector<double> rtt = c.round_trips;
-    double median = 0;
-    if (!rtt.empty()) {
-      std::nth_element(rtt.begin(), rtt.begin() + static_cast<std::ptrdiff_t>(rtt.size() / 2),
-                       rtt.end());
-      median = rtt[rtt.size() / 2];
-    }
-    f.ack_round_trip_s.push_back(median);
+    const auto quantile = [&rtt](size_t percent) {
+      if (rtt.empty()) return 0.0;
+      const auto at = static_cast<std::ptrdiff_t>(rtt.size() * percent / 100);
+      std::nth_element(rtt.begin(), rtt.begin() + at, rtt.end());
+      return rtt[static_cast<size_t>(at)];
+    };
+    f.ack_round_trip_s.push_back(quantile(50));
+    f.ack_round_trip_p10_s.push_back(quantile(10));
     f.frames_relayed += c.frames_relayed;
     f.bytes_relayed += c.bytes_relayed;
   }

@@ -15,9 +15,12 @@ namespace mcusplit::host {
 // Since the last reset_figures().
 struct LinkLayerFigures {
   std::vector<int64_t> retransmissions;  // per device: frames sent to it again
-  // Per device: the median round trip of its link (a frame sent once to its
-  // Ack), seconds; 0 without a sample.
+  // Per device: the median and the 10th percentile of its link's round
+  // trips (a frame sent once to its Ack), seconds; 0 without a sample. The
+  // low percentile is the link's own turnaround; the median also holds the
+  // times the device was busy (computing) when a frame came.
   std::vector<double> ack_round_trip_s;
+  std::vector<double> ack_round_trip_p10_s;
   int64_t frames_relayed = 0;            // between devices (star), Acks not counted
   int64_t bytes_relayed = 0;             // their whole protocol frames
 };

@@ -37,6 +37,18 @@ bool relayed(const Plan& plan, int src, int dst) {
          dst != plan.coordinator();
 }
 
+// The device end of a transfer: the sender unless it is the coordinator.
+const DeviceSpec* device_end(const Plan& plan, int src, int dst) {
+  return src != plan.coordinator() ? device_of(plan, src) : device_of(plan, dst);
+}
+
+// The transfer goes over acknowledged links (its device end's frames wait
+// for Acks: the Ethernet firmware), which are busy only while they carry.
+bool acknowledged(const Plan& plan, int src, int dst) {
+  const DeviceSpec* d = device_end(plan, src, dst);
+  return d != nullptr && d->link_window_frames > 0;
+}
+
 // Link resources: uplink and downlink of each participant, plus the bus.
 class Links {
  public:
@@ -47,24 +59,29 @@ class Links {
   double free_at(const Plan& plan, int src, int dst) const {
     if (plan.cluster.topology == Topology::Bus) return bus_;
     double t = std::max(up_[static_cast<size_t>(src)], down_[static_cast<size_t>(dst)]);
-    if (relayed(plan, src, dst)) {
+    // On acknowledged links the coordinator relays each frame in a moment
+    // between the devices' waits: its links are not what a relayed
+    // transfer waits for (its own transfers still book them).
+    if (relayed(plan, src, dst) && !acknowledged(plan, src, dst)) {
       const auto c = static_cast<size_t>(plan.coordinator());
       t = std::max({t, up_[c], down_[c]});
     }
     return t;
   }
 
-  void occupy(const Plan& plan, int src, int dst, double until) {
+  // Each link on the way for as long as the transfer keeps it busy
+  // (TransferTime).
+  void occupy(const Plan& plan, int src, int dst, double start, const TransferTime& t) {
     if (plan.cluster.topology == Topology::Bus) {
-      bus_ = until;
+      bus_ = start + t.total_s;
       return;
     }
-    up_[static_cast<size_t>(src)] = until;
-    down_[static_cast<size_t>(dst)] = until;
+    up_[static_cast<size_t>(src)] = start + t.sender_link_s;
+    down_[static_cast<size_t>(dst)] = start + t.receiver_link_s;
     if (relayed(plan, src, dst)) {
       const auto c = static_cast<size_t>(plan.coordinator());
-      up_[c] = until;
-      down_[c] = until;
+      up_[c] = start + t.relay_link_s;
+      down_[c] = start + t.relay_link_s;
     }
   }
 
@@ -83,9 +100,44 @@ bool computes_in_place(const ParticipantPlan& pp, const PlanOp& op) {
   return in.offset < out.offset + out.bytes() && out.offset < in.offset + in.bytes();
 }
 
+// A Credit frame's payload (docs/protocol.md, "Message types").
+constexpr int64_t kCreditPayloadBytes = 4;
+
+// On entering a step, a participant grants each peer it receives from in
+// that step credit for those bytes, one Credit frame per peer, before any op
+// of the step (device_runtime.cpp). Over a streaming link that costs next to
+// nothing and is not charged; a participant whose link waits for an Ack
+// after each window of frames is busy sending them, and its peers may send
+// only once their credit arrived.
+void grant_credit(const Plan& plan, int step, const std::vector<size_t>& next_op,
+                  std::vector<double>& clock, Links& links,
+                  std::vector<std::vector<double>>& credit_at) {
+  const int n = static_cast<int>(plan.participants.size());
+  for (int q = 0; q < n; ++q) {
+    const DeviceSpec* d = device_of(plan, q);
+    if (d == nullptr || d->link_window_frames <= 0) continue;
+    const auto& ops = plan.participants[static_cast<size_t>(q)].ops;
+    std::vector<int> peers;
+    for (size_t i = next_op[static_cast<size_t>(q)]; i < ops.size() && ops[i].step == step; ++i) {
+      const PlanOp& op = ops[i];
+      if (op.kind == OpKind::Receive && std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
+        peers.push_back(op.peer);
+      }
+    }
+    double& now = clock[static_cast<size_t>(q)];
+    for (int p : peers) {
+      const double start = std::max(now, links.free_at(plan, q, p));
+      const TransferTime t = transfer_time(plan, q, p, kCreditPayloadBytes);
+      links.occupy(plan, q, p, start, t);
+      credit_at[static_cast<size_t>(p)][static_cast<size_t>(q)] = start + t.arrived_s;
+      now = start + t.total_s;
+    }
+  }
+}
+
 }  // namespace
 
-double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
+TransferTime transfer_time(const Plan& plan, int src, int dst, int64_t bytes) {
   const LinkOf a = link_of(plan, src);
   const LinkOf b = link_of(plan, dst);
   const bool relay = relayed(plan, src, dst);
@@ -101,16 +153,23 @@ double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
   }
   // Frames are framed as the device end's link frames them (the
   // coordinator speaks its peer's link); the sender's window decides the pace.
-  const DeviceSpec* device_end = src != plan.coordinator() ? device_of(plan, src)
-                                                           : device_of(plan, dst);
-  const int64_t overhead =
-      device_end != nullptr ? device_end->link_frame_overhead_bytes : kTcpFrameOverheadBytes;
+  const DeviceSpec* end = device_end(plan, src, dst);
+  const int64_t overhead = end != nullptr ? end->link_frame_overhead_bytes : kTcpFrameOverheadBytes;
   const DeviceSpec* sender = device_of(plan, src);
   const int64_t payload = std::max<int64_t>(1, plan.max_payload_bytes);
   const int64_t frames = (bytes + payload - 1) / payload;
   const double wire_bytes = static_cast<double>(bytes + frames * overhead);
   const double streamed = wire_bytes * 8.0 / bits_per_second;
-  if (sender == nullptr || sender->link_window_frames <= 0) return latency + streamed;
+  // An acknowledged link (the device end's frames wait for Acks) is busy
+  // at its own rate only while it carries frames; over a streaming link the
+  // whole path is busy for the whole transfer.
+  if (sender == nullptr || sender->link_window_frames <= 0) {
+    const double t = latency + streamed;
+    if (!acknowledged(plan, src, dst)) return {t, t, t, t, t};
+    const double bits = wire_bytes * 8.0;
+    return {t, t, bits / a.bits_per_second, bits / b.bits_per_second,
+            relay ? bits / link_of(plan, plan.coordinator()).bits_per_second : 0.0};
+  }
   // A sender that waits for an Ack after every `window` frames: each group
   // of frames crosses the slowest link back to back, its last frame then
   // the other links of the path one after the other (store and forward: the
@@ -121,9 +180,22 @@ double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
   const double ack_bytes = static_cast<double>(overhead + 4);  // an Ack's u32 payload
   const double frame_path_s = frame_bytes * path_s_per_byte;  // across every link in turn
   const double frame_bottleneck_s = frame_bytes * 8.0 / bits_per_second;  // in `streamed`
-  const double per_group = sender->link_ack_round_trip_s + (frame_path_s - frame_bottleneck_s) +
-                           ack_bytes * path_s_per_byte;
-  return latency + streamed + static_cast<double>(groups) * per_group;
+  const double ack_s = ack_bytes * path_s_per_byte;
+  const double total = latency + streamed +
+                       static_cast<double>(groups) * (frame_path_s - frame_bottleneck_s + ack_s +
+                                                      sender->link_ack_round_trip_s);
+  // Another link is busy only while it carries the frames and Acks, at its
+  // own rate, between the sender's waits.
+  const double carried_bits = (wire_bytes + static_cast<double>(groups) * ack_bytes) * 8.0;
+  const double relay_s =
+      relay ? carried_bits / link_of(plan, plan.coordinator()).bits_per_second : 0.0;
+  // The last frame has arrived before its Ack comes back.
+  return {total, total - sender->link_ack_round_trip_s - ack_s, total,
+          carried_bits / b.bits_per_second, relay_s};
+}
+
+double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes) {
+  return transfer_time(plan, src, dst, bytes).total_s;
 }
 
 void estimate_timing(Plan& plan, const quant::QGraph& graph) {
@@ -140,7 +212,13 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
   std::vector<std::vector<size_t>> taken(static_cast<size_t>(n),
                                          std::vector<size_t>(static_cast<size_t>(n), 0));
 
+  // When a sender may start its sends of the step to each receiver: once
+  // the receiver's credit for them has arrived (window-limited links).
+  std::vector<std::vector<double>> credit_at(static_cast<size_t>(n),
+                                             std::vector<double>(static_cast<size_t>(n), 0.0));
+
   for (int step = 0; step < plan.step_count(); ++step) {
+    grant_credit(plan, step, next_op, clock, links, credit_at);
     // All sends of the step first (ops are ordered sends, copies, receives,
     // computes within a step), in participant order.
     for (int p = 0; p < n; ++p) {
@@ -148,10 +226,12 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
       for (size_t i = next_op[static_cast<size_t>(p)]; i < ops.size() && ops[i].step == step; ++i) {
         const PlanOp& op = ops[i];
         if (op.kind != OpKind::Send) continue;
-        const double start =
-            std::max(clock[static_cast<size_t>(p)], links.free_at(plan, p, op.peer));
-        const double end = start + transfer_seconds(plan, p, op.peer, op.box.volume());
-        links.occupy(plan, p, op.peer, end);
+        const double start = std::max(
+            {clock[static_cast<size_t>(p)], links.free_at(plan, p, op.peer),
+             credit_at[static_cast<size_t>(p)][static_cast<size_t>(op.peer)]});
+        const TransferTime t = transfer_time(plan, p, op.peer, op.box.volume());
+        const double end = start + t.arrived_s;  // its last Ack may still be coming
+        links.occupy(plan, p, op.peer, start, t);
         arrivals[static_cast<size_t>(p)][static_cast<size_t>(op.peer)].push_back(end);
         plan.timeline.push_back(TimelineEvent{p, OpKind::Send, step, op.peer, start, end});
         plan.timeline.push_back(TimelineEvent{op.peer, OpKind::Receive, step, p, start, end});

@@ -32,4 +32,20 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph);
 // Seconds one transfer of `bytes` occupies its links (no queueing).
 double transfer_seconds(const Plan& plan, int src, int dst, int64_t bytes);
 
+// A transfer's times from its start: in all, until its last frame has
+// arrived, and how long it keeps each link on its way busy (the sender's,
+// the receiver's, a relaying coordinator's). Over streaming links all are the
+// same (the path is busy throughout). On acknowledged links (a device's
+// window_frames > 0) a link is busy only while it carries the frames, at its
+// own rate, except that a sender that waits for Acks holds its own link
+// through the waits.
+struct TransferTime {
+  double total_s = 0;
+  double arrived_s = 0;
+  double sender_link_s = 0;
+  double receiver_link_s = 0;
+  double relay_link_s = 0;
+};
+TransferTime transfer_time(const Plan& plan, int src, int dst, int64_t bytes);
+
 }  // namespace mcusplit::plan

@@ -169,6 +169,16 @@ class CorruptingProxy {
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(at));
       }
     }
+    // As a worker ends (SocketTransport::linger): say nothing more comes and
+    // read what the coordinator still sends before closing, since closing
+    // with unread data resets the connection, and a reset can cost the
+    // coordinator the worker's Error just forwarded.
+    ::shutdown(in, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (uint8_t sink[4096]; std::chrono::steady_clock::now() < deadline;) {
+      pollfd p{in, POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0 && ::read(in, sink, sizeof sink) <= 0) break;
+    }
     ::close(in);
     ::close(out);
   }

@@ -84,6 +84,21 @@ TEST(LinkReliability, DispatcherTellsTheAckToSend) {
   EXPECT_EQ(in.arrival(h), Arrival::New);  // streams are per source
 }
 
+TEST(LinkReliability, RoundTripQuantilesSettleWhereTheirShareOfSamplesLies) {
+  RoundTripQuantile p10(10);
+  RoundTripQuantile median(50);
+  uint32_t x = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 1103515245u + 12345u;  // a fixed pseudo-random stream, 0..9999 us
+    const uint32_t sample = (x >> 8) % 10000;
+    p10.add(sample);
+    median.add(sample);
+  }
+  EXPECT_EQ(p10.samples(), 20000u);
+  EXPECT_NEAR(static_cast<double>(p10.estimate_us()), 1000, 400);
+  EXPECT_NEAR(static_cast<double>(median.estimate_us()), 5000, 600);
+}
+
 TEST(EthernetFrame, MacText) {
   MacAddress m;
   ASSERT_TRUE(parse_mac("02:6d:73:00:01:0A", 17, &m));

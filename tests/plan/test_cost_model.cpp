@@ -3,8 +3,14 @@
 // (the Ethernet firmware), figures worked out by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "plan/cost_model.h"
+#include "plan/devices_shorthand.h"
 #include "plan/plan.h"
+#include "plan/planner.h"
+#include "random_models.h"
 
 namespace mcusplit::plan {
 namespace {
@@ -63,6 +69,65 @@ TEST(CostModel, AWindowOfTwoPaysOneRoundTripPerTwoFrames) {
   // Half the groups: the saving is two round trips and two extra crossings.
   const double saved = transfer_seconds(one, 0, 1, bytes) - transfer_seconds(two, 0, 1, bytes);
   EXPECT_NEAR(saved, 2 * (0.001 + 1462 * 8 / 1e7 + 2 * 94 * 8 / 1e7), 1e-12);
+}
+
+// A random CNN planned on 4 teensy41: a participant's frames (Data chunks,
+// and one Credit frame per peer it receives from in each step).
+int64_t frames_sent(const Plan& plan, int p) {
+  const ParticipantPlan& pp = plan.participants[static_cast<size_t>(p)];
+  int64_t frames = 0;
+  for (size_t first = 0; first < pp.ops.size();) {
+    std::vector<int> peers;
+    size_t end = first;
+    for (; end < pp.ops.size() && pp.ops[end].step == pp.ops[first].step; ++end) {
+      const PlanOp& op = pp.ops[end];
+      if (op.kind == OpKind::Send) {
+        frames += (op.box.volume() + plan.max_payload_bytes - 1) / plan.max_payload_bytes;
+      } else if (op.kind == OpKind::Receive &&
+                 std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
+        peers.push_back(op.peer);
+      }
+    }
+    frames += static_cast<int64_t>(peers.size());
+    first = end;
+  }
+  return frames;
+}
+
+TEST(CostModel, OnAcknowledgedLinksEveryFrameADeviceSendsCostsItARoundTrip) {
+  const quant::QGraph g = testing::random_cnn(11);
+  PlanOptions o;
+  o.search_min_count = false;
+  const Plan planned = make_plan(g, parse_devices_shorthand("4xteensy41"), o);
+  // Over streaming links a round trip is never waited for.
+  Plan streaming = planned;
+  for (DeviceSpec& d : streaming.cluster.devices) d.link_ack_round_trip_s = 0.002;
+  estimate_timing(streaming, g);
+  EXPECT_EQ(streaming.estimated_latency_s, planned.estimated_latency_s);
+  // A window of one frame: each device sends its frames one after the
+  // other, each then waiting 2 ms for its Ack, so it finishes no earlier
+  // than the round trips of all its frames but the last (its clock does not
+  // wait for a send's Ack: it may compute meanwhile); and later than
+  // without them.
+  Plan acknowledged = planned;
+  for (DeviceSpec& d : acknowledged.cluster.devices) {
+    d.link_window_frames = 1;
+    d.link_ack_round_trip_s = 0.002;
+  }
+  estimate_timing(acknowledged, g);
+  Plan no_round_trip = acknowledged;
+  for (DeviceSpec& d : no_round_trip.cluster.devices) d.link_ack_round_trip_s = 0;
+  estimate_timing(no_round_trip, g);
+  int64_t most = 0;
+  for (int p = 0; p < acknowledged.device_count(); ++p) {
+    const int64_t frames = frames_sent(acknowledged, p);
+    most = std::max(most, frames);
+    EXPECT_GE(acknowledged.participants[static_cast<size_t>(p)].estimate.finish_s + 1e-12,
+              0.002 * static_cast<double>(frames - 1))
+        << "device " << p;
+  }
+  EXPECT_GT(most, 0);
+  EXPECT_GT(acknowledged.estimated_latency_s, no_round_trip.estimated_latency_s);
 }
 
 }  // namespace
