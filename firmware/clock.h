@@ -48,4 +48,27 @@ class Deadline {
   uint32_t timeout_;
 };
 
+// Waits up to `timeout_ms` (0: just look; kForever: no limit) until
+// `ready()` holds, the core asleep (WFI) between looks, woken by any enabled
+// interrupt (a peripheral's receive interrupt, the next SysTick tick), so
+// that a waiting device costs QEMU little host CPU. With interrupts masked
+// between the look and the WFI, an interrupt that comes in between stays
+// pending and ends the WFI. A caller that had interrupts masked keeps them
+// masked (its timeouts then never expire: no tick counts).
+template <class Ready>
+bool sleep_until(Ready ready, uint32_t timeout_ms) {
+  if (ready()) return true;
+  if (timeout_ms == 0) return false;
+  const Deadline deadline(timeout_ms);
+  uint32_t primask = 0;
+  asm volatile("mrs %0, primask" : "=r"(primask));
+  for (;;) {
+    asm volatile("cpsid i" ::: "memory");
+    if (!ready()) asm volatile("dsb\n\twfi" ::: "memory");
+    if (primask == 0) asm volatile("cpsie i" ::: "memory");
+    if (ready()) return true;
+    if (deadline.expired()) return false;
+  }
+}
+
 }  // namespace mcusplit::fw

@@ -110,20 +110,7 @@ uint32_t Lan9118::rx_word() {
 }
 
 bool Lan9118::wait_rx(uint32_t timeout_ms) {
-  if (rx_pending()) return true;
-  if (timeout_ms == 0) return false;
-  const Deadline deadline(timeout_ms);
-  uint32_t primask = 0;
-  asm volatile("mrs %0, primask" : "=r"(primask));
-  for (;;) {
-    // As the UART's read_byte: a frame that arrives between the look and
-    // the WFI leaves its interrupt pending, which ends the WFI.
-    asm volatile("cpsid i" ::: "memory");
-    if (!rx_pending()) asm volatile("dsb\n\twfi" ::: "memory");
-    if (primask == 0) asm volatile("cpsie i" ::: "memory");
-    if (rx_pending()) return true;
-    if (deadline.expired()) return false;
-  }
+  return sleep_until([this] { return rx_pending(); }, timeout_ms);
 }
 
 void Lan9118::tx_segment(const uint8_t* data, uint32_t bytes, uint32_t frame_bytes, bool first,

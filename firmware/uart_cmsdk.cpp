@@ -42,23 +42,8 @@ bool CmsdkUart::try_read_byte(uint8_t* byte) {
 }
 
 bool CmsdkUart::read_byte(uint8_t* byte, uint32_t timeout_ms) {
-  if (try_read_byte(byte)) return true;
-  if (timeout_ms == 0) return false;
-  const Deadline deadline(timeout_ms);
-  uint32_t primask = 0;
-  asm volatile("mrs %0, primask" : "=r"(primask));
-  for (;;) {
-    // With interrupts masked, a byte that arrives between the look and the
-    // WFI still ends the WFI (it leaves the interrupt pending); unmasking
-    // then runs the handlers (UART, SysTick). A caller that had interrupts
-    // masked keeps them masked (and its timeouts then need no SysTick tick:
-    // they never expire).
-    asm volatile("cpsid i" ::: "memory");
-    if ((reg(kState) & kStateRxFull) == 0) asm volatile("dsb\n\twfi" ::: "memory");
-    if (primask == 0) asm volatile("cpsie i" ::: "memory");
-    if (try_read_byte(byte)) return true;
-    if (deadline.expired()) return false;
-  }
+  return sleep_until([this] { return (reg(kState) & kStateRxFull) != 0; }, timeout_ms) &&
+         try_read_byte(byte);
 }
 
 CmsdkUart& uart0() {

@@ -263,6 +263,75 @@ TEST(QemuEthernet, RandomFramesOnTheWireAreDroppedAndCounted) {
   EXPECT_GT(too_short, 0);
 }
 
+// `run --link ethernet` of the 4-device switched plan in the background,
+// with `extra` options, for the failure tests.
+Background start_ethernet_run(const std::string& tag, const std::vector<std::string>& extra) {
+  Fixture& f = fixture();
+  std::vector<std::string> args = {"run", f.switched, "--input", kImage};
+  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
+  for (const std::string& a : {std::string("--targets"), std::string("qemu"), std::string("--link"),
+                               std::string("ethernet"), std::string("--firmware"),
+                               env("MCUSPLIT_FW_DEVICE_ETH_ELF"), std::string("--repeat"),
+                               std::string("1000")}) {
+    args.push_back(a);
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start_run(args, f.dir->file(tag + ".err"));
+}
+
+// Waits up to `limit` for `run` to end; its exit status, or -1 (killed).
+int wait_for(const Background& run, milliseconds limit) {
+  const auto from = Clock::now();
+  int status = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(run.pid, &status, WNOHANG)) == 0 && Clock::now() - from < limit) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  if (r == 0) {
+    ::kill(run.pid, SIGKILL);
+    ::waitpid(run.pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A QEMU killed mid-inference: named (device and where the run was) within
+// the timeout, and nothing of the run is left.
+TEST(QemuEthernet, AKilledDeviceIsNamedWithinTheTimeoutAndNothingIsLeft) {
+  constexpr int kTimeoutMs = 5000;
+  Background run = start_ethernet_run("killed", {"--timeout", std::to_string(kTimeoutMs)});
+  ASSERT_GT(run.pid, 0);
+  pid_t victim = -1;
+  std::vector<pid_t> helpers;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (victim < 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    for (pid_t p : processes_with("mac=02:6d:73:00:01:01")) {
+      if (parent_of(p) == run.pid) victim = p;
+    }
+  }
+  ASSERT_GT(victim, 0) << read_text_file(run.err_path);
+  for (const char* program : {"vde_switch", "qemu"}) {
+    for (pid_t p : processes_with("", program)) {
+      if (parent_of(p) == run.pid && p != victim) helpers.push_back(p);
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // well into the inferences
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  const auto killed = Clock::now();
+  const int status = wait_for(run, milliseconds(3 * kTimeoutMs + 10000));
+  const auto took = Clock::now() - killed;
+  const std::string err = read_text_file(run.err_path);
+  ASSERT_NE(status, -1) << "mcusplit run did not end after its device was killed";
+  EXPECT_EQ(status, 1) << err;
+  EXPECT_LT(took, milliseconds(3 * kTimeoutMs + 5000)) << err;
+  EXPECT_NE(err.find("device 'teensy41-1'"), std::string::npos) << err;
+  EXPECT_EQ(count_lines(err), 1) << err;
+  for (pid_t p : helpers) {
+    EXPECT_NE(::kill(p, 0), 0) << "process " << p << " outlived the run";
+  }
+}
+
 // The wirefilter of one device's link (as if its cable were cut) during a
 // run: the run fails within the timeout naming that device's link.
 TEST(QemuEthernet, ACutLinkIsReportedAsThatDevicesLink) {
