@@ -194,6 +194,34 @@ else
 fi
 
 echo
+echo "== the same model on 4 emulated MCUs over switched Ethernet (their LAN9118s on a vde_switch,"
+echo "   devices sending to each other), every link losing 5% of its frames (wirefilter)"
+ETH_FIRMWARE="$BUILD_DIR/firmware-device/mcusplit_fw_device_eth.elf"
+if [[ -f "$ETH_FIRMWARE" ]] && command -v qemu-system-arm > /dev/null &&
+   command -v vde_switch > /dev/null && command -v wirefilter > /dev/null; then
+  image=tests/data/images/fashion_test0_ankle-boot.pgm
+  "$MCUSPLIT" plan "$OUT/fashion.mq" --devices 4xteensy41 --topology switched \
+    -o "$OUT/fashion-eth.plan" > /dev/null
+  "$MCUSPLIT" run "$OUT/fashion-eth.plan" --input "$image" "${PREPROCESSING[@]}" --targets qemu \
+    --link ethernet --loss 0.05 --repeat 3 --json --output "$OUT/fashion-eth.pb" > "$OUT/fashion-eth.json"
+  print_run "$OUT/fashion-eth.json"
+  python3 - "$OUT/fashion-eth.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+lost = sum(d["retransmissions"] for d in j["devices"])
+print(f"  frames sent again after a loss (last inference): {lost}")
+EOF
+  if cmp -s "$OUT/fashion-eth.pb" "$OUT/fashion-single.pb"; then
+    echo "  output over lossy Ethernet is bit-exact with infer"
+  else
+    echo "  output over lossy Ethernet DIFFERS from infer"
+    exit 1
+  fi
+else
+  echo "  skipped: no Ethernet firmware ($ETH_FIRMWARE), qemu-system-arm or vde2 (scripts/setup.sh installs them)"
+fi
+
+echo
 echo "== TFLM's person detection model (.tflite from ../shared/models): imported with its own int8"
 echo "   quantization, both test images on one device, then split on 4 workers (4xnrf52840)"
 MODELS="$(dirname "${BASH_SOURCE[0]}")/../../shared/models"
