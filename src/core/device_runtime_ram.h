@@ -42,8 +42,8 @@ inline constexpr int64_t kDeviceStackReserveBytes = 3072;
 //   the device name 64, the session's pointer 4, the clock's
 //     state 20, the UART port 4, the end of .bss aligned to 16       92
 // The Ethernet firmware (mcusplit_fw_device_eth) fits the same share with
-// 101 span and clock records instead of 192: its port (route table,
-// 292), retransmission copy and state (1,504) and controller handle (8)
+// 100 span and clock records instead of 192: its port (route table,
+// 292), retransmission copy and state (1,532) and controller handle (12)
 // take their place (docs/firmware.md, "Ethernet").
 // 32 participants (MCUSPLIT_FW_MAX_PARTICIPANTS: up to 31 devices and the
 // coordinator), twice the 16 devices the largest plans of this project use.
