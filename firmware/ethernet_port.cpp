@@ -1,5 +1,7 @@
 #include "ethernet_port.h"
 
+#include <cstring>
+
 #include "clock.h"
 
 namespace mcusplit::fw {
@@ -74,22 +76,33 @@ bool EthernetPort::open_frame() {
   return false;
 }
 
-bool EthernetPort::read_byte(uint8_t* byte, uint32_t wait_ms, bool* starts_frame) {
+uint32_t EthernetPort::read(uint8_t* buffer, uint32_t capacity, uint32_t wait_ms,
+                            bool* starts_frame) {
   if (bytes_left_ == 0) {
     const Deadline deadline(wait_ms);
     for (;;) {
       if (open_frame()) break;
       if (nic_.rx_pending()) continue;  // the next one, at once
-      if (deadline.expired()) return false;
+      if (deadline.expired()) return 0;
       nic_.wait_rx(wait_ms);  // a frame dropped above may have used up some of it
-
     }
   }
   *starts_frame = frame_start_;
   frame_start_ = false;
-  *byte = next_byte();
-  if (--bytes_left_ == 0) drain_frame();  // the frame check sequence
-  return true;
+  // Up to the end of this frame's protocol bytes: whole FIFO words straight
+  // into the buffer, bytes of a word begun before one by one.
+  const uint32_t n = capacity < bytes_left_ ? capacity : bytes_left_;
+  uint32_t i = 0;
+  while (i < n && word_bytes_ > 0) buffer[i++] = next_byte();
+  for (; i + 4 <= n; i += 4) {
+    const uint32_t word = nic_.rx_word();
+    --words_left_;
+    std::memcpy(buffer + i, &word, sizeof(word));
+  }
+  while (i < n) buffer[i++] = next_byte();
+  bytes_left_ -= n;
+  if (bytes_left_ == 0) drain_frame();  // the frame check sequence
+  return n;
 }
 
 bool EthernetPort::begin_frame(uint16_t destination, uint32_t bytes) {

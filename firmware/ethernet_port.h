@@ -41,7 +41,8 @@ class EthernetPort final : public FramePort {
   void set_route(uint16_t participant, const device::MacAddress& mac);
   const EthernetDrops& drops() const { return drops_; }
 
-  bool read_byte(uint8_t* byte, uint32_t wait_ms, bool* starts_frame) override;
+  uint32_t read(uint8_t* buffer, uint32_t capacity, uint32_t wait_ms,
+                bool* starts_frame) override;
   bool begin_frame(uint16_t destination, uint32_t bytes) override;
   void write(const uint8_t* data, uint32_t bytes) override;
   void flush() override {}  // the controller sends a frame once its last segment is written

@@ -13,11 +13,15 @@ struct RetransmitState;  // link_transport.h
 
 class FramePort {
  public:
-  // Waits up to `wait_ms` (kForever: no limit) for the next byte of the
-  // incoming stream. `*starts_frame` is set when the byte begins a frame the
-  // port delimits (an Ethernet frame): a protocol frame cut short before it
-  // is then abandoned rather than completed with another frame's bytes.
-  virtual bool read_byte(uint8_t* byte, uint32_t wait_ms, bool* starts_frame) = 0;
+  // Waits up to `wait_ms` (kForever: no limit) for the incoming stream's
+  // next bytes and copies up to `capacity` of them (at least 1) to
+  // `buffer`; returns how many (0: nothing in time). A read never crosses
+  // the end of a frame the port delimits (an Ethernet frame), and
+  // `*starts_frame` says when its first byte begins one: a protocol frame cut
+  // short before it is then abandoned rather than completed with another
+  // frame's bytes.
+  virtual uint32_t read(uint8_t* buffer, uint32_t capacity, uint32_t wait_ms,
+                        bool* starts_frame) = 0;
   // One outgoing protocol frame of `bytes` bytes for participant
   // `destination`, handed over by write() in pieces that add up to `bytes`.
   // False if the port has no way to reach `destination`.

@@ -115,7 +115,8 @@ void LinkTransport::send_ack(const FrameHeader& answered, uint32_t sequence) {
   cfg.max_payload = kFramePayloadBytes;
   if (!device::encode_header(h, header, cfg)) return;
   device::encode_ack_payload(sequence, body);
-  device::store_le32(body + device::kAckPayloadBytes, device::crc32(body, device::kAckPayloadBytes));
+  device::store_le32(body + device::kAckPayloadBytes,
+                     device::crc32(body, device::kAckPayloadBytes));
   if (!port_.begin_frame(h.destination, sizeof(header) + sizeof(body))) return;
   port_.write(header, sizeof(header));
   port_.write(body, sizeof(body));
@@ -269,161 +270,168 @@ TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
       const uint32_t due = retransmit().timer.wait_ms(millis());
       if (due < wait) wait = due;
     }
-    uint8_t byte = 0;
+    // The port's next bytes (one at a time from the UART, whose next frame
+    // may follow in them; up to a chunk of one Ethernet frame), fed to the
+    // reader, whose Payload events then cover runs of bytes.
+    uint8_t chunk[kReadChunkBytes];
     bool starts_frame = false;
-    if (!port_.read_byte(&byte, wait, &starts_frame)) continue;  // deadlines are checked above
+    const uint32_t got_bytes = port_.read(chunk, sizeof(chunk), wait, &starts_frame);
     // A link frame that ended inside a protocol frame: that one is lost.
-    if (starts_frame) reader_.reset();
-    const ReaderEvent ev = reader_.push(byte);
-    const FrameHeader& h = reader_.header();
-    switch (ev.kind) {
-      case ReaderEventKind::None:
-        break;
-      case ReaderEventKind::Header:
-        control_bytes_ = 0;
-        if (h.type == MessageType::Data) {
-          // Straight into the caller's frame buffer, if this is the chunk the
-          // run is waiting for and it fits; else dropped (and refused below).
-          const bool wanted = inbound_.data_for_run(h, running) && payload != nullptr &&
-                              h.payload_bytes <= static_cast<uint32_t>(payload_capacity);
-          sink_ = wanted ? Sink::Caller : Sink::Drop;
-        } else if (h.type == MessageType::Provision) {
-          // Into the provisioning region, between runs only (a run reads
-          // its image there), in order, and only if the whole message fits.
-          if (h.chunk_offset == 0) provision_refused_ = false;
-          const bool fits = provision_ != nullptr && h.message_bytes <= provision_capacity_ &&
-                            provision_chunks_.in_order(h);
-          sink_ = !running && !acks_only && fits ? Sink::Provision : Sink::Drop;
-        } else if (h.type == MessageType::Ack) {
-          // Not into the control buffer: it may hold the payload being sent
-          // (Stats, a Pong) while an Ack is awaited.
-          sink_ = Sink::Ack;
-        } else if (acks_only) {
-          sink_ = Sink::Drop;
-        } else {
-          sink_ = Sink::Control;
-        }
-        break;
-      case ReaderEventKind::Payload:
-        if (sink_ == Sink::Provision) {
-          std::memcpy(provision_ + h.chunk_offset + ev.offset, ev.data, ev.size);
-        } else if (sink_ == Sink::Caller) {
-          std::memcpy(payload + ev.offset, ev.data, ev.size);
-        } else if (sink_ == Sink::Ack && ev.offset + ev.size <= device::kAckPayloadBytes &&
-                   lossy) {
-          std::memcpy(retransmit().ack_payload + ev.offset, ev.data, ev.size);
-        } else if (sink_ == Sink::Control && ev.offset + ev.size <= kFramePayloadBytes) {
-          std::memcpy(control_ + ev.offset, ev.data, ev.size);
-          control_bytes_ = static_cast<uint16_t>(ev.offset + ev.size);
-        }
-        break;
-      case ReaderEventKind::FrameBadCrc:
-        if (lossy) {
-          // Lost on the way: its sender sends it again.
-          ++retransmit().refused;
+    if (got_bytes > 0 && starts_frame) reader_.reset();
+    for (uint32_t at = 0; at < got_bytes;) {
+      ReaderEvent ev;
+      at += static_cast<uint32_t>(reader_.feed(chunk + at, got_bytes - at, &ev));
+      const FrameHeader& h = reader_.header();
+      switch (ev.kind) {
+        case ReaderEventKind::None:
           break;
-        }
-        // The header was sound, so the stream stays in step: its sequence
-        // number is used up. Reported to its sender; during a run it ends the
-        // inference (its data is lost).
-        inbound_.payload_lost(h);
-        send_error(h.source, h.inference_id, device::ErrorCode::BadFrame, "bad payload crc");
-        if (running) return fail("a frame's payload CRC did not match");
-        break;
-      case ReaderEventKind::HeaderRejected:
-        // Noise: the reader has resynchronised. A sound header that is
-        // refused is a real frame, reported to its sender.
-        if (device::classify_malformed(ev.header_sound) == device::Malformed::Noise) break;
-        if (lossy) ++retransmit().refused;
-        send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
-                   device::decode_status_name(ev.status));
-        if (running && !lossy) return fail("a frame was refused (wrong plan hash or a bad field)");
-        break;
-      case ReaderEventKind::FrameOk: {
-        if (lossy) {
-          if (h.type == MessageType::Ack) {
-            RetransmitState& r = retransmit();
-            if (!r.pending || h.source != r.destination ||
-                !device::acknowledges(device::ack_sequence(r.ack_payload), r.sequence)) {
-              break;  // an old or stray Ack
-            }
-            r.pending = false;
-            if (r.timer.first_try()) {
-              const auto round_trip = static_cast<uint32_t>(micros()) - r.sent_us;
-              r.round_trip.add(round_trip);
-              r.round_trip_median.add(round_trip);
-            }
-            if (acks_only) return TransportStatus::Ok;
-            if (running) {
-              // The runtime may be waiting for ready_to_send().
-              event->kind = device::LinkEventKind::Progress;
-              *got = Got::Progress;
-              return TransportStatus::Ok;
-            }
+        case ReaderEventKind::Header:
+          control_bytes_ = 0;
+          if (h.type == MessageType::Data) {
+            // Straight into the caller's frame buffer, if this is the chunk the
+            // run is waiting for and it fits; else dropped (and refused below).
+            const bool wanted = inbound_.data_for_run(h, running) && payload != nullptr &&
+                                h.payload_bytes <= static_cast<uint32_t>(payload_capacity);
+            sink_ = wanted ? Sink::Caller : Sink::Drop;
+          } else if (h.type == MessageType::Provision) {
+            // Into the provisioning region, between runs only (a run reads
+            // its image there), in order, and only if the whole message fits.
+            if (h.chunk_offset == 0) provision_refused_ = false;
+            const bool fits = provision_ != nullptr && h.message_bytes <= provision_capacity_ &&
+                              provision_chunks_.in_order(h);
+            sink_ = !running && !acks_only && fits ? Sink::Provision : Sink::Drop;
+          } else if (h.type == MessageType::Ack) {
+            // Not into the control buffer: it may hold the payload being sent
+            // (Stats, a Pong) while an Ack is awaited.
+            sink_ = Sink::Ack;
+          } else if (acks_only) {
+            sink_ = Sink::Drop;
+          } else {
+            sink_ = Sink::Control;
+          }
+          break;
+        case ReaderEventKind::Payload:
+          if (sink_ == Sink::Provision) {
+            std::memcpy(provision_ + h.chunk_offset + ev.offset, ev.data, ev.size);
+          } else if (sink_ == Sink::Caller) {
+            std::memcpy(payload + ev.offset, ev.data, ev.size);
+          } else if (sink_ == Sink::Ack && ev.offset + ev.size <= device::kAckPayloadBytes &&
+                     lossy) {
+            std::memcpy(retransmit().ack_payload + ev.offset, ev.data, ev.size);
+          } else if (sink_ == Sink::Control && ev.offset + ev.size <= kFramePayloadBytes) {
+            std::memcpy(control_ + ev.offset, ev.data, ev.size);
+            control_bytes_ = static_cast<uint16_t>(ev.offset + ev.size);
+          }
+          break;
+        case ReaderEventKind::FrameBadCrc:
+          if (lossy) {
+            // Lost on the way: its sender sends it again.
+            ++retransmit().refused;
             break;
           }
-          if (!take_in_order(h)) break;
-          // A frame this read cannot take now is left unacknowledged: its
-          // sender sends it again (Data outside a run's poll, any frame
-          // while only Acks are awaited, a Ping whose Pong would wait).
-          const bool data_not_now = h.type == MessageType::Data && sink_ != Sink::Caller &&
-                                    !device::stale_inference(h.inference_id, inference());
-          const bool defer =
-              acks_only || data_not_now || (running && h.type == MessageType::Ping && retransmit().pending);
-          if (defer) break;
-        }
-        const device::Inbound in = inbound_.accept(h, control_, running);
-        if (lossy && !device::refused(in.kind)) send_ack(h, h.sequence);
-        switch (in.kind) {
-          case device::InboundKind::OtherDestination:
-            if (lossy) {
-              ++retransmit().refused;
+          // The header was sound, so the stream stays in step: its sequence
+          // number is used up. Reported to its sender; during a run it ends the
+          // inference (its data is lost).
+          inbound_.payload_lost(h);
+          send_error(h.source, h.inference_id, device::ErrorCode::BadFrame, "bad payload crc");
+          if (running) return fail("a frame's payload CRC did not match");
+          break;
+        case ReaderEventKind::HeaderRejected:
+          // Noise: the reader has resynchronised. A sound header that is
+          // refused is a real frame, reported to its sender.
+          if (device::classify_malformed(ev.header_sound) == device::Malformed::Noise) break;
+          if (lossy) ++retransmit().refused;
+          send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
+                     device::decode_status_name(ev.status));
+          if (running && !lossy)
+            return fail("a frame was refused (wrong plan hash or a bad field)");
+          break;
+        case ReaderEventKind::FrameOk: {
+          if (lossy) {
+            if (h.type == MessageType::Ack) {
+              RetransmitState& r = retransmit();
+              if (!r.pending || h.source != r.destination ||
+                  !device::acknowledges(device::ack_sequence(r.ack_payload), r.sequence)) {
+                break;  // an old or stray Ack
+              }
+              r.pending = false;
+              if (r.timer.first_try()) {
+                const auto round_trip = static_cast<uint32_t>(micros()) - r.sent_us;
+                r.round_trip.add(round_trip);
+                r.round_trip_median.add(round_trip);
+              }
+              if (acks_only) return TransportStatus::Ok;
+              if (running) {
+                // The runtime may be waiting for ready_to_send().
+                event->kind = device::LinkEventKind::Progress;
+                *got = Got::Progress;
+                return TransportStatus::Ok;
+              }
               break;
             }
-            return fail("a frame for another participant arrived (star topology only)");
-          case device::InboundKind::UnknownSource:
-            if (lossy) {
-              ++retransmit().refused;
-              break;
-            }
-            return fail("a frame from an unknown participant");
-          case device::InboundKind::SequenceGap:
-            send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
-                       "sequence gap on a stream to this device");
-            return fail("sequence gap");
-          case device::InboundKind::Stale:
-          case device::InboundKind::CreditKept:
-            break;
-          case device::InboundKind::DataLater:
-            send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
-                       "data for an inference that is not running here");
-            return fail("data arrived for an inference that is not running here");
-          case device::InboundKind::Data:
-            if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
-            *event = in.event;
-            *got = Got::Data;
-            return TransportStatus::Ok;
-          case device::InboundKind::Credit:
-            *event = in.event;
-            *got = Got::Credit;
-            return TransportStatus::Ok;
-          case device::InboundKind::Control:
-            if (h.type == MessageType::Provision && !running) {
-              if (sink_ != Sink::Provision) {
-                // Refused once per message; its other chunks are dropped quietly.
-                if (!provision_refused_) refuse_provision(h);
-                provision_refused_ = true;
-                provision_chunks_.reset();
+            if (!take_in_order(h)) break;
+            // A frame this read cannot take now is left unacknowledged: its
+            // sender sends it again (Data outside a run's poll, any frame
+            // while only Acks are awaited, a Ping whose Pong would wait).
+            const bool data_not_now = h.type == MessageType::Data && sink_ != Sink::Caller &&
+                                      !device::stale_inference(h.inference_id, inference());
+            const bool defer = acks_only || data_not_now ||
+                               (running && h.type == MessageType::Ping && retransmit().pending);
+            if (defer) break;
+          }
+          const device::Inbound in = inbound_.accept(h, control_, running);
+          if (lossy && !device::refused(in.kind)) send_ack(h, h.sequence);
+          switch (in.kind) {
+            case device::InboundKind::OtherDestination:
+              if (lossy) {
+                ++retransmit().refused;
                 break;
               }
-              provision_refused_ = false;
-              if (provision_chunks_.accept(h) != device::ChunkStep::Complete) break;
-              control_bytes_ = 0;  // the body is in the provisioning buffer
-            }
-            *got = Got::Control;
-            return TransportStatus::Ok;
+              return fail("a frame for another participant arrived (star topology only)");
+            case device::InboundKind::UnknownSource:
+              if (lossy) {
+                ++retransmit().refused;
+                break;
+              }
+              return fail("a frame from an unknown participant");
+            case device::InboundKind::SequenceGap:
+              send_error(h.source, h.inference_id, device::ErrorCode::SequenceGap,
+                         "sequence gap on a stream to this device");
+              return fail("sequence gap");
+            case device::InboundKind::Stale:
+            case device::InboundKind::CreditKept:
+              break;
+            case device::InboundKind::DataLater:
+              send_error(h.source, h.inference_id, device::ErrorCode::UnexpectedMessage,
+                         "data for an inference that is not running here");
+              return fail("data arrived for an inference that is not running here");
+            case device::InboundKind::Data:
+              if (sink_ != Sink::Caller) return TransportStatus::PayloadTooLarge;
+              *event = in.event;
+              *got = Got::Data;
+              return TransportStatus::Ok;
+            case device::InboundKind::Credit:
+              *event = in.event;
+              *got = Got::Credit;
+              return TransportStatus::Ok;
+            case device::InboundKind::Control:
+              if (h.type == MessageType::Provision && !running) {
+                if (sink_ != Sink::Provision) {
+                  // Refused once per message; its other chunks are dropped quietly.
+                  if (!provision_refused_) refuse_provision(h);
+                  provision_refused_ = true;
+                  provision_chunks_.reset();
+                  break;
+                }
+                provision_refused_ = false;
+                if (provision_chunks_.accept(h) != device::ChunkStep::Complete) break;
+                control_bytes_ = 0;  // the body is in the provisioning buffer
+              }
+              *got = Got::Control;
+              return TransportStatus::Ok;
+          }
+          break;
         }
-        break;
       }
     }
   }

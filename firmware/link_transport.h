@@ -48,6 +48,9 @@
 
 namespace mcusplit::fw {
 
+// Bytes read from the port at once (on the stack while reading).
+inline constexpr uint32_t kReadChunkBytes = 64;
+
 // The largest frame payload this firmware encodes or accepts: the protocol's
 // default, which is what `mcusplit plan` writes into every plan.
 inline constexpr uint32_t kFramePayloadBytes = device::kDefaultMaxPayload;

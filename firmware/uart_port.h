@@ -15,9 +15,12 @@ namespace mcusplit::fw {
 // RAM is counted to the byte).
 class UartPort final : public FramePort {
  public:
-  bool read_byte(uint8_t* byte, uint32_t wait_ms, bool* starts_frame) override {
+  // One byte at a time: the link transport keeps nothing between reads, and
+  // a UART's next frame may follow in the same bytes.
+  uint32_t read(uint8_t* buffer, uint32_t capacity, uint32_t wait_ms,
+                bool* starts_frame) override {
     *starts_frame = false;
-    return uart0().read_byte(byte, wait_ms);
+    return capacity > 0 && uart0().read_byte(buffer, wait_ms) ? 1 : 0;
   }
   bool begin_frame(uint16_t, uint32_t) override { return true; }
   void write(const uint8_t* data, uint32_t bytes) override { uart0().write(data, bytes); }
