@@ -370,6 +370,11 @@ TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
               break;
             }
             if (!take_in_order(h)) break;
+            // A lossy port is addressed (a MAC): a frame taken here is this
+            // device's, so its destination is this device's index even
+            // before the greeting says so, and what the device sends before
+            // then (an Error refusing a provisioning) names it as its source.
+            if (!inbound_.self_known()) inbound_.set_self(h.destination);
             // A frame this read cannot take now is left unacknowledged: its
             // sender sends it again (Data outside a run's poll, any frame
             // while only Acks are awaited, a Ping whose Pong would wait).
