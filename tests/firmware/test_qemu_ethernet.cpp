@@ -335,18 +335,9 @@ TEST(QemuEthernet, AKilledDeviceIsNamedWithinTheTimeoutAndNothingIsLeft) {
 // The wirefilter of one device's link (as if its cable were cut) during a
 // run: the run fails within the timeout naming that device's link.
 TEST(QemuEthernet, ACutLinkIsReportedAsThatDevicesLink) {
-  Fixture& f = fixture();
   constexpr int kTimeoutMs = 5000;
-  std::vector<std::string> args = {"run", f.switched, "--input", kImage};
-  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
-  for (const std::string& a :
-       {std::string("--targets"), std::string("qemu"), std::string("--link"),
-        std::string("ethernet"), std::string("--firmware"), env("MCUSPLIT_FW_DEVICE_ETH_ELF"),
-        std::string("--loss"), std::string("0.01"), std::string("--repeat"),
-        std::string("1000"), std::string("--timeout"), std::to_string(kTimeoutMs)}) {
-    args.push_back(a);
-  }
-  Background run = start_run(args, f.dir->file("cut.err"));
+  Background run =
+      start_ethernet_run("cut", {"--loss", "0.01", "--timeout", std::to_string(kTimeoutMs)});
   ASSERT_GT(run.pid, 0);
   // The wirefilters of this run: children of its mcusplit.
   pid_t victim = -1;
@@ -371,20 +362,11 @@ TEST(QemuEthernet, ACutLinkIsReportedAsThatDevicesLink) {
   std::this_thread::sleep_for(std::chrono::seconds(4));  // well into the inferences
   ASSERT_EQ(::kill(victim, SIGKILL), 0);
   const auto killed = Clock::now();
-  int status = 0;
-  pid_t r = 0;
-  while ((r = ::waitpid(run.pid, &status, WNOHANG)) == 0 &&
-         Clock::now() - killed < milliseconds(kTimeoutMs + 15000)) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  if (r == 0) {
-    ::kill(run.pid, SIGKILL);
-    ::waitpid(run.pid, &status, 0);
-    FAIL() << "mcusplit run did not end after a link was cut";
-  }
+  const int status = wait_for(run, milliseconds(kTimeoutMs + 15000));
   const auto took = Clock::now() - killed;
   const std::string err = read_text_file(run.err_path);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << err;
+  ASSERT_NE(status, -1) << "mcusplit run did not end after a link was cut";
+  EXPECT_EQ(status, 1) << err;
   EXPECT_LT(took, milliseconds(2 * kTimeoutMs + 5000)) << err;
   EXPECT_NE(err.find("teensy41-2"), std::string::npos) << err;
   EXPECT_NE(err.find("link"), std::string::npos) << err;
