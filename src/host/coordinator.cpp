@@ -50,17 +50,8 @@ int64_t planned_data_frames(const plan::ParticipantPlan& pp, int64_t max_payload
 int64_t planned_credit_frames(const plan::ParticipantPlan& pp) {
   int64_t frames = 0;
   for (size_t first = 0; first < pp.ops.size();) {
-    size_t end = first;
-    std::vector<int> peers;
-    while (end < pp.ops.size() && pp.ops[end].step == pp.ops[first].step) {
-      const plan::PlanOp& op = pp.ops[end];
-      if (op.kind == plan::OpKind::Receive &&
-          std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
-        peers.push_back(op.peer);
-      }
-      ++end;
-    }
-    frames += static_cast<int64_t>(peers.size());
+    size_t end = 0;
+    frames += static_cast<int64_t>(plan::step_receive_peers(pp, first, &end).size());
     first = end;
   }
   return frames;

@@ -116,14 +116,11 @@ void grant_credit(const Plan& plan, int step, const std::vector<size_t>& next_op
   for (int q = 0; q < n; ++q) {
     const DeviceSpec* d = device_of(plan, q);
     if (d == nullptr || d->link_window_frames <= 0) continue;
-    const auto& ops = plan.participants[static_cast<size_t>(q)].ops;
-    std::vector<int> peers;
-    for (size_t i = next_op[static_cast<size_t>(q)]; i < ops.size() && ops[i].step == step; ++i) {
-      const PlanOp& op = ops[i];
-      if (op.kind == OpKind::Receive && std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
-        peers.push_back(op.peer);
-      }
-    }
+    const ParticipantPlan& pp = plan.participants[static_cast<size_t>(q)];
+    const size_t first = next_op[static_cast<size_t>(q)];
+    if (first >= pp.ops.size() || pp.ops[first].step != step) continue;
+    size_t end = 0;
+    const std::vector<int> peers = step_receive_peers(pp, first, &end);
     double& now = clock[static_cast<size_t>(q)];
     for (int p : peers) {
       const double start = std::max(now, links.free_at(plan, q, p));
@@ -178,7 +175,7 @@ TransferTime transfer_time(const Plan& plan, int src, int dst, int64_t bytes) {
   const int64_t groups = (frames + window - 1) / window;
   const double frame_bytes = static_cast<double>(std::min(bytes, payload) + overhead);
   const double ack_bytes = static_cast<double>(overhead + 4);  // an Ack's u32 payload
-  const double frame_path_s = frame_bytes * path_s_per_byte;  // across every link in turn
+  const double frame_path_s = frame_bytes * path_s_per_byte;   // across every link in turn
   const double frame_bottleneck_s = frame_bytes * 8.0 / bits_per_second;  // in `streamed`
   const double ack_s = ack_bytes * path_s_per_byte;
   const double total = latency + streamed +
@@ -226,9 +223,9 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
       for (size_t i = next_op[static_cast<size_t>(p)]; i < ops.size() && ops[i].step == step; ++i) {
         const PlanOp& op = ops[i];
         if (op.kind != OpKind::Send) continue;
-        const double start = std::max(
-            {clock[static_cast<size_t>(p)], links.free_at(plan, p, op.peer),
-             credit_at[static_cast<size_t>(p)][static_cast<size_t>(op.peer)]});
+        const double start =
+            std::max({clock[static_cast<size_t>(p)], links.free_at(plan, p, op.peer),
+                      credit_at[static_cast<size_t>(p)][static_cast<size_t>(op.peer)]});
         const TransferTime t = transfer_time(plan, p, op.peer, op.box.volume());
         const double end = start + t.arrived_s;  // its last Ack may still be coming
         links.occupy(plan, p, op.peer, start, t);

@@ -58,4 +58,18 @@ int64_t Plan::total_bytes_transferred() const {
   return total;
 }
 
+std::vector<int> step_receive_peers(const ParticipantPlan& pp, size_t first, size_t* end) {
+  std::vector<int> peers;
+  size_t i = first;
+  for (; i < pp.ops.size() && pp.ops[i].step == pp.ops[first].step; ++i) {
+    const PlanOp& op = pp.ops[i];
+    if (op.kind == OpKind::Receive &&
+        std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
+      peers.push_back(op.peer);
+    }
+  }
+  *end = i;
+  return peers;
+}
+
 }  // namespace mcusplit::plan

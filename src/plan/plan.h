@@ -126,6 +126,12 @@ struct ParticipantPlan {
   friend bool operator==(const ParticipantPlan&, const ParticipantPlan&) = default;
 };
 
+// The peers `pp` receives from in the run of same-step ops that begins at
+// its op `first` (in the order of their first Receive); `*end` is set to
+// where that run ends. On entering the run a participant grants each of
+// them one Credit frame (device_runtime.cpp grant_step).
+std::vector<int> step_receive_peers(const ParticipantPlan& pp, size_t first, size_t* end);
+
 // A layer's division: for each participant the output box it computes
 // (empty if none). Boxes of Single, Channel and Spatial layers tile the
 // output; Fused boxes may overlap (recomputed halos).

@@ -8,12 +8,15 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/cli_runner.h"
@@ -50,6 +53,24 @@ inline Background start_run(const std::vector<std::string>& args, const std::str
     ::_exit(127);
   }
   return b;
+}
+
+// Waits up to `limit` for `run` to end: its exit status, or -1 if it had to
+// be killed (or died of a signal).
+inline int wait_for(const Background& run, std::chrono::milliseconds limit) {
+  const auto from = std::chrono::steady_clock::now();
+  int status = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(run.pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() - from < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (r == 0) {
+    ::kill(run.pid, SIGKILL);
+    ::waitpid(run.pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // Processes whose command line contains both `needle` and `program` (the

@@ -40,8 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 const std::string kImage =
     std::string(MCUSPLIT_SOURCE_DIR) + "/tests/data/images/fashion_test0_ankle-boot.pgm";
-const std::vector<std::string> kFashionArgs = {"--mean", "0.2860", "--std", "0.3530",
-                                               "--no-crop"};
+const std::vector<std::string> kFashionArgs = {"--mean", "0.2860", "--std", "0.3530", "--no-crop"};
 constexpr int kDevices = 4;
 
 // The Fashion-MNIST model planned on 4 teensy41, switched and star; its
@@ -65,16 +64,15 @@ Fixture& fixture() {
     EXPECT_EQ(q.exit_code, 0) << q.err;
     for (const char* topology : {"switched", "star"}) {
       const std::string plan = x.dir->file(std::string("fashion-4-") + topology + ".plan");
-      const CliResult p = run_cli("plan '" + x.mq + "' --devices 4xteensy41 --topology " +
-                                      topology + " -o '" + plan + "'",
-                                  *x.dir);
+      const CliResult p = run_cli(
+          "plan '" + x.mq + "' --devices 4xteensy41 --topology " + topology + " -o '" + plan + "'",
+          *x.dir);
       EXPECT_EQ(p.exit_code, 0) << p.err;
       (std::string(topology) == "star" ? x.star : x.switched) = plan;
     }
     const std::string out = x.dir->file("reference.pb");
     const CliResult i = run_cli("infer '" + x.mq + "' --input '" + kImage +
-                                    "' --mean 0.2860 --std 0.3530 --no-crop --output '" + out +
-                                    "'",
+                                    "' --mean 0.2860 --std 0.3530 --no-crop --output '" + out + "'",
                                 *x.dir);
     EXPECT_EQ(i.exit_code, 0) << i.err;
     x.reference = read_text_file(out);
@@ -89,6 +87,18 @@ std::string quoted(const std::vector<std::string>& args) {
   return s;
 }
 
+// `mcusplit run PLAN` of the Fashion-MNIST input on emulated MCUs over
+// Ethernet (the Ethernet firmware), then `extra`.
+std::vector<std::string> ethernet_run_args(const std::string& plan,
+                                           const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"run", plan, "--input", kImage};
+  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
+  for (const char* a : {"--targets", "qemu", "--link", "ethernet", "--firmware"}) args.push_back(a);
+  args.push_back(env("MCUSPLIT_FW_DEVICE_ETH_ELF"));
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 // `run PLAN --targets qemu --link ethernet EXTRA --json`: its JSON, after
 // checking the output is bit-exact and every participant's measured figures
 // equal the plan's.
@@ -96,16 +106,9 @@ json run_ethernet(const std::string& plan, const std::string& tag,
                   const std::vector<std::string>& extra) {
   Fixture& f = fixture();
   const std::string out = f.dir->file(tag + ".pb");
-  std::vector<std::string> args = {"run", plan, "--input", kImage};
-  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
-  for (const std::string& a : {std::string("--targets"), std::string("qemu"), std::string("--link"),
-                               std::string("ethernet"), std::string("--firmware"),
-                               env("MCUSPLIT_FW_DEVICE_ETH_ELF"), std::string("--json"),
-                               std::string("--output"), out}) {
-    args.push_back(a);
-  }
+  std::vector<std::string> args = ethernet_run_args(plan, {"--json", "--output", out});
   args.insert(args.end(), extra.begin(), extra.end());
-  const CliResult r = run_cli(quoted(std::vector<std::string>(args.begin(), args.end())), *f.dir);
+  const CliResult r = run_cli(quoted(args), *f.dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (r.exit_code != 0) return json{};
   EXPECT_EQ(read_text_file(out), f.reference) << tag;
@@ -185,16 +188,9 @@ TEST(QemuEthernet, RandomFramesOnTheWireAreDroppedAndCounted) {
   ::setenv("TMPDIR", tmp.c_str(), 1);
   ::setenv("MCUSPLIT_QEMU_OUTPUT", said.c_str(), 1);
   const std::string out = f.dir->file("garbage.pb");
-  std::vector<std::string> args = {"run", f.switched, "--input", kImage};
-  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
-  for (const std::string& a :
-       {std::string("--targets"), std::string("qemu"), std::string("--link"),
-        std::string("ethernet"), std::string("--firmware"), env("MCUSPLIT_FW_DEVICE_ETH_ELF"),
-        std::string("--repeat"), std::string("3"), std::string("--timeout"),
-        std::string("20000"), std::string("--output"), out}) {
-    args.push_back(a);
-  }
-  Background run = start_run(args, f.dir->file("garbage.err"));
+  Background run = start_run(
+      ethernet_run_args(f.switched, {"--repeat", "3", "--timeout", "20000", "--output", out}),
+      f.dir->file("garbage.err"));
   ::unsetenv("TMPDIR");
   ::unsetenv("MCUSPLIT_QEMU_OUTPUT");
   ASSERT_GT(run.pid, 0);
@@ -247,8 +243,7 @@ TEST(QemuEthernet, RandomFramesOnTheWireAreDroppedAndCounted) {
   // (the controller's FIFO may drop some before that when it is full).
   int64_t type = 0, unknown = 0, too_short = 0;
   for (int i = 0; i < kDevices; ++i) {
-    const std::string text =
-        read_text_file(said + "/teensy41-" + std::to_string(i) + ".log");
+    const std::string text = read_text_file(said + "/teensy41-" + std::to_string(i) + ".log");
     const auto number = [&](const std::string& key) -> int64_t {
       const size_t at = text.find(" " + key + "=");
       return at == std::string::npos ? -1 : std::stoll(text.substr(at + key.size() + 2));
@@ -267,32 +262,9 @@ TEST(QemuEthernet, RandomFramesOnTheWireAreDroppedAndCounted) {
 // with `extra` options, for the failure tests.
 Background start_ethernet_run(const std::string& tag, const std::vector<std::string>& extra) {
   Fixture& f = fixture();
-  std::vector<std::string> args = {"run", f.switched, "--input", kImage};
-  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
-  for (const std::string& a : {std::string("--targets"), std::string("qemu"), std::string("--link"),
-                               std::string("ethernet"), std::string("--firmware"),
-                               env("MCUSPLIT_FW_DEVICE_ETH_ELF"), std::string("--repeat"),
-                               std::string("1000")}) {
-    args.push_back(a);
-  }
+  std::vector<std::string> args = ethernet_run_args(f.switched, {"--repeat", "1000"});
   args.insert(args.end(), extra.begin(), extra.end());
   return start_run(args, f.dir->file(tag + ".err"));
-}
-
-// Waits up to `limit` for `run` to end; its exit status, or -1 (killed).
-int wait_for(const Background& run, milliseconds limit) {
-  const auto from = Clock::now();
-  int status = 0;
-  pid_t r = 0;
-  while ((r = ::waitpid(run.pid, &status, WNOHANG)) == 0 && Clock::now() - from < limit) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  if (r == 0) {
-    ::kill(run.pid, SIGKILL);
-    ::waitpid(run.pid, &status, 0);
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // A QEMU killed mid-inference: named (device and where the run was) within
@@ -322,7 +294,9 @@ TEST(QemuEthernet, AKilledDeviceIsNamedWithinTheTimeoutAndNothingIsLeft) {
   const int status = wait_for(run, milliseconds(3 * kTimeoutMs + 10000));
   const auto took = Clock::now() - killed;
   const std::string err = read_text_file(run.err_path);
-  ASSERT_NE(status, -1) << "mcusplit run did not end after its device was killed";
+  ASSERT_NE(status, -1) << "mcusplit run did not end (or died of a signal) after its device was "
+                           "killed: "
+                        << err;
   EXPECT_EQ(status, 1) << err;
   EXPECT_LT(took, milliseconds(3 * kTimeoutMs + 5000)) << err;
   EXPECT_NE(err.find("device 'teensy41-1'"), std::string::npos) << err;
@@ -365,7 +339,8 @@ TEST(QemuEthernet, ACutLinkIsReportedAsThatDevicesLink) {
   const int status = wait_for(run, milliseconds(kTimeoutMs + 15000));
   const auto took = Clock::now() - killed;
   const std::string err = read_text_file(run.err_path);
-  ASSERT_NE(status, -1) << "mcusplit run did not end after a link was cut";
+  ASSERT_NE(status, -1) << "mcusplit run did not end (or died of a signal) after a link was cut: "
+                        << err;
   EXPECT_EQ(status, 1) << err;
   EXPECT_LT(took, milliseconds(2 * kTimeoutMs + 5000)) << err;
   EXPECT_NE(err.find("teensy41-2"), std::string::npos) << err;

@@ -50,7 +50,8 @@ TEST(CostModel, AWindowOfOneFrameCrossesEveryLinkThenWaitsForItsAck) {
   const double per_frame = 2 * 1462 * 8 / 1e7 + 2 * 94 * 8 / 1e7 + 0.001;
   EXPECT_NEAR(transfer_seconds(p, 0, 1, 2744), 2 * per_frame, 1e-12);
   // To the coordinator (1 Gbit/s): the device's link is the slow one.
-  const double to_coordinator = 1462 * 8 / 1e7 + 1462 * 8 / 1e9 + 94 * 8 / 1e7 + 94 * 8 / 1e9 + 0.001;
+  const double to_coordinator =
+      1462 * 8 / 1e7 + 1462 * 8 / 1e9 + 94 * 8 / 1e7 + 94 * 8 / 1e9 + 0.001;
   EXPECT_NEAR(transfer_seconds(p, 0, 2, 1372), to_coordinator, 1e-12);
   // From the coordinator, which streams: only the bytes at the slowest rate.
   EXPECT_NEAR(transfer_seconds(p, 2, 0, 1372), (1372 + 90) * 8 / 1e7, 1e-12);
@@ -76,19 +77,14 @@ TEST(CostModel, AWindowOfTwoPaysOneRoundTripPerTwoFrames) {
 int64_t frames_sent(const Plan& plan, int p) {
   const ParticipantPlan& pp = plan.participants[static_cast<size_t>(p)];
   int64_t frames = 0;
-  for (size_t first = 0; first < pp.ops.size();) {
-    std::vector<int> peers;
-    size_t end = first;
-    for (; end < pp.ops.size() && pp.ops[end].step == pp.ops[first].step; ++end) {
-      const PlanOp& op = pp.ops[end];
-      if (op.kind == OpKind::Send) {
-        frames += (op.box.volume() + plan.max_payload_bytes - 1) / plan.max_payload_bytes;
-      } else if (op.kind == OpKind::Receive &&
-                 std::find(peers.begin(), peers.end(), op.peer) == peers.end()) {
-        peers.push_back(op.peer);
-      }
+  for (const PlanOp& op : pp.ops) {
+    if (op.kind == OpKind::Send) {
+      frames += (op.box.volume() + plan.max_payload_bytes - 1) / plan.max_payload_bytes;
     }
-    frames += static_cast<int64_t>(peers.size());
+  }
+  for (size_t first = 0; first < pp.ops.size();) {
+    size_t end = 0;
+    frames += static_cast<int64_t>(step_receive_peers(pp, first, &end).size());
     first = end;
   }
   return frames;
