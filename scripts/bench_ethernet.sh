@@ -9,9 +9,10 @@
 #   2. the cost model against measurement with every device link shaped to
 #      10 Mbit/s (wirefilter), N = 2, 4 and 8, both topologies (MobileNetV2
 #      0.35 at 96). A calibration run (part 1's plan, on the shaped links)
-#      measures what the emulated devices really have: their compute rate
-#      (MACs over compute time) and their links' Ack round trip (the devices'
-#      own median send-to-Ack time). The plan is then made for a cluster with
+#      measures what the emulated devices really have: each kernel's rate
+#      (its work units over its compute time, from `run --json`'s layers)
+#      and their links' Ack round trip (the devices' own median send-to-Ack
+#      time). The plan is then made for a cluster with
 #      those figures and the links wirefilter enforces (10 Mbit/s, raw
 #      Ethernet frames of 90 bytes of overhead, a window of one frame), and its
 #      estimate is compared with its run on the shaped links.
@@ -95,17 +96,22 @@ for n in 2 4 8; do
     run_plan "$name-calibration" ethernet --link-rate "$RATE"
     # The cluster the emulated devices make on these links.
     WORK="$WORK" BASE="$name-calibration" N="$n" T="$t" RATE="$RATE" python3 - > "$WORK/$name.cluster.json" <<'PY'
-import json, os, statistics
+import collections, json, os, statistics
 w, base = os.environ["WORK"], os.environ["BASE"]
-plan = json.load(open(f"{w}/{base}.plan.json"))
 run = json.load(open(f"{w}/{base}.json"))
 devices = [d for d in run["devices"] if not d["coordinator"]]
-macs = {d["name"]: d["macs"] for d in plan["devices"]}
-rates = [macs[d["name"]] / d["compute_s"] for d in devices if d["compute_s"] > 0 and macs[d["name"]] > 0]
+# Each kernel's rate: its work units over its compute time, on every device.
+work, seconds = collections.Counter(), collections.Counter()
+for d in devices:
+    for layer in d["layers"]:
+        if layer["kernel"] and layer["work"] > 0 and layer["compute_s"] > 0:
+            work[layer["kernel"]] += layer["work"]
+            seconds[layer["kernel"]] += layer["compute_s"]
 round_trips = [d["own_ack_round_trip_s"] for d in devices if d["own_ack_round_trip_s"] > 0]
 print(json.dumps({"topology": os.environ["T"], "devices": [{
     "profile": "teensy41", "count": int(os.environ["N"]),
-    "macs_per_second": statistics.median(rates),
+    "macs_per_second": sum(work.values()) / sum(seconds.values()),
+    "kernel_rates": {k: work[k] / seconds[k] for k in sorted(work)},
     "link": {"bits_per_second": float(os.environ["RATE"]), "latency_s": 0,
              "frame_overhead_bytes": 90, "window_frames": 1,
              "ack_round_trip_s": statistics.median(round_trips)}}]}))
@@ -149,8 +155,8 @@ uart, eth = lat.get("mnv2-1.0-224-8x256k-uart"), lat.get("mnv2-1.0-224-8x256k-sw
 if uart and eth:
     print(f"\nMobileNetV2-1.0 at 224 on 8 (256 KiB plan): UART star {uart:.1f} s, Ethernet switched "
           f"{eth:.2f} s per inference: {uart / eth:.1f}x faster")
-print("\n| cost model at 10 Mbit/s | devices | topology | compute rate (MAC/s) | Ack round trip (ms) | frames sent | estimate (s) | measured (s, median) | measured / estimate |")
-print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+print("\n| cost model at 10 Mbit/s | devices | topology | pointwise / depthwise rate (M work/s) | Ack round trip (ms) | frames sent | estimate (s) | measured (s, median) | measured / estimate |")
+print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 worst = 0
 for name in os.environ["MODEL_NAMES"].split():
     j = load(name)
@@ -160,7 +166,8 @@ for name in os.environ["MODEL_NAMES"].split():
     est = plan["estimated_latency_s"]
     worst = max(worst, abs(measured / est - 1))
     frames = sum(d["frames_sent"] for d in j["devices"])
-    print(f"| {name} | {cluster['count']} | {j['topology']} | {cluster['macs_per_second']:.3g} | "
+    print(f"| {name} | {cluster['count']} | {j['topology']} | "
+          f"{cluster['kernel_rates']['pointwise'] / 1e6:.0f} / {cluster['kernel_rates']['depthwise'] / 1e6:.0f} | "
           f"{cluster['link']['ack_round_trip_s'] * 1e3:.2f} | {frames:,} | {est:.3f} | {measured:.3f} | {measured / est:.2f} |")
 print(f"\nlargest miss: {worst * 100:.0f}% (target: within 25%)")
 if problems:

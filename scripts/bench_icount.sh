@@ -52,7 +52,7 @@ for name in os.environ["NAMES"].split():
             continue
         per_device.append((name, d["name"], d["instructions"]))
         for layer in d["layers"]:
-            if "kernel" not in layer:
+            if "macs" not in layer:
                 continue
             k = layer["kernel"] if layer["kernel"] in order else "other (add, pool, reshape)"
             entry = kernels.setdefault(k, {"layers": set(), "macs": 0, "instructions": 0})

@@ -9,17 +9,31 @@
 #include "cli/top_k.h"
 #include "host/kernel_costs.h"
 #include "host/qemu_launcher.h"
+#include "plan/cost_model.h"
 #include "quant/int8_executor.h"
 
 namespace mcusplit::cli {
 namespace {
 
 // Per plan step the participant computed or waited in: its layer (or the
-// output collection) and the seconds; with -icount also the kernel, its MACs
-// and the instructions it took.
+// output collection), the seconds, and the kernel and work units the cost
+// model charges for its ops of that step (plan::op_work; what a calibration
+// turns into kernel rates); with -icount also its MACs and the instructions
+// it took.
 nlohmann::json layers_json(const plan::PlanFile& file, int participant,
                            const host::ParticipantReport& p, bool icount) {
   const host::StepTimes& t = p.steps;
+  const plan::ParticipantPlan& pp = file.plan.participants[static_cast<size_t>(participant)];
+  std::vector<int64_t> work(t.compute_s.size(), 0);
+  std::vector<std::string> kernel(t.compute_s.size());
+  for (const plan::PlanOp& op : pp.ops) {
+    const auto step = static_cast<size_t>(op.step);
+    // Compute ops only: compute_s holds their spans (copies are apart).
+    if (op.kind != plan::OpKind::Compute || step >= work.size()) continue;
+    const plan::OpWork w = plan::op_work(file.graph, pp, op);
+    work[step] += w.work;
+    kernel[step] = w.kernel;
+  }
   std::vector<const host::LayerKernelCost*> cost_of(t.compute_s.size(), nullptr);
   std::vector<host::LayerKernelCost> costs;
   if (icount && !p.coordinator) {
@@ -34,9 +48,10 @@ nlohmann::json layers_json(const plan::PlanFile& file, int participant,
     nlohmann::json layer{{"step", step},
                          {"layer", name},
                          {"compute_s", t.compute_s[step]},
-                         {"wait_s", t.wait_s[step]}};
+                         {"wait_s", t.wait_s[step]},
+                         {"kernel", kernel[step]},
+                         {"work", work[step]}};
     if (const host::LayerKernelCost* c = cost_of[step]) {
-      layer["kernel"] = c->kernel;
       layer["macs"] = c->macs;
       layer["instructions"] = c->instructions;
     }

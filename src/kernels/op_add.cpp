@@ -37,6 +37,8 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 
 }  // namespace
 
+constexpr const char* kAddKernelNames[] = {"add", nullptr};
+
 const OpRegistration kAddOp = {
     .name = "Add",
     .input_count = 2,
@@ -49,6 +51,7 @@ const OpRegistration kAddOp = {
     .work = work,
     .scratch_bytes = scratch_bytes,
     .kernel_name = kernel_name,
+    .kernel_names = kAddKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

@@ -55,6 +55,8 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 
 }  // namespace
 
+constexpr const char* kConcatKernelNames[] = {"concat", nullptr};
+
 const OpRegistration kConcatOp = {
     .name = "Concat",
     .input_count = 1,
@@ -67,6 +69,7 @@ const OpRegistration kConcatOp = {
     .work = work,
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "concat"; },
+    .kernel_names = kConcatKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

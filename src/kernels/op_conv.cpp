@@ -108,6 +108,8 @@ const ChannelConstants kConvConstants = {
 
 }  // namespace
 
+constexpr const char* kConvKernelNames[] = {"conv", "pointwise", "depthwise", nullptr};
+
 const OpRegistration kConvOp = {
     .name = "Conv",
     .input_count = 1,
@@ -120,6 +122,7 @@ const OpRegistration kConvOp = {
     .work = macs,
     .scratch_bytes = scratch_bytes,
     .kernel_name = kernel_name,
+    .kernel_names = kConvKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = in_place_scratch_bytes,
     .invoke_in_place = invoke_in_place,

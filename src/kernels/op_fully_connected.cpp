@@ -83,6 +83,8 @@ const ChannelConstants kFullyConnectedConstants = {
 
 }  // namespace
 
+constexpr const char* kFullyConnectedKernelNames[] = {"fully_connected", nullptr};
+
 const OpRegistration kFullyConnectedOp = {
     .name = "FullyConnected",
     .input_count = 1,
@@ -95,6 +97,7 @@ const OpRegistration kFullyConnectedOp = {
     .work = macs,
     .scratch_bytes = scratch_bytes,
     .kernel_name = kernel_name,
+    .kernel_names = kFullyConnectedKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

@@ -38,6 +38,8 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 
 }  // namespace
 
+constexpr const char* kGlobalAveragePoolKernelNames[] = {"globalaveragepool", nullptr};
+
 const OpRegistration kGlobalAveragePoolOp = {
     .name = "GlobalAveragePool",
     .input_count = 1,
@@ -50,6 +52,7 @@ const OpRegistration kGlobalAveragePoolOp = {
     .work = work,
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "globalaveragepool"; },
+    .kernel_names = kGlobalAveragePoolKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

@@ -38,6 +38,8 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 
 }  // namespace
 
+constexpr const char* kPadKernelNames[] = {"pad", nullptr};
+
 const OpRegistration kPadOp = {
     .name = "Pad",
     .input_count = 1,
@@ -50,6 +52,7 @@ const OpRegistration kPadOp = {
     .work = work,
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "pad"; },
+    .kernel_names = kPadKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

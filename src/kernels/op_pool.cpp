@@ -46,6 +46,8 @@ KernelStatus average_pool(const OpLayer& l, const InputTile* inputs, const Outpu
 
 }  // namespace
 
+constexpr const char* kMaxPoolKernelNames[] = {"maxpool", nullptr};
+
 const OpRegistration kMaxPoolOp = {
     .name = "MaxPool",
     .input_count = 1,
@@ -58,10 +60,13 @@ const OpRegistration kMaxPoolOp = {
     .work = work,
     .scratch_bytes = max_pool_scratch,
     .kernel_name = [](const OpParams&) { return "maxpool"; },
+    .kernel_names = kMaxPoolKernelNames,
     .invoke = max_pool,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,
 };
+
+constexpr const char* kAveragePoolKernelNames[] = {"averagepool", nullptr};
 
 const OpRegistration kAveragePoolOp = {
     .name = "AveragePool",
@@ -75,6 +80,7 @@ const OpRegistration kAveragePoolOp = {
     .work = work,
     .scratch_bytes = average_pool_scratch,
     .kernel_name = [](const OpParams&) { return "averagepool"; },
+    .kernel_names = kAveragePoolKernelNames,
     .invoke = average_pool,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

@@ -19,6 +19,27 @@ const OpRegistration& op_registration(OpType op) {
   return *kRegistrations[valid_op_type(index) ? index : 0];
 }
 
+namespace {
+
+bool same_text(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+}  // namespace
+
+bool is_kernel_name(const char* name) {
+  for (const OpRegistration* r : kRegistrations) {
+    for (const char* const* n = r->kernel_names; *n != nullptr; ++n) {
+      if (same_text(*n, name)) return true;
+    }
+  }
+  return false;
+}
+
 const char* check_op_layer(const OpLayer& layer, const OpShapes& shapes) {
   if (!valid_op_type(static_cast<uint32_t>(layer.op))) return "unknown operator";
   const OpRegistration& r = op_registration(layer.op);

@@ -100,6 +100,9 @@ struct OpRegistration {
   // The kernel (variant) that runs these parameters, lower case, e.g.
   // "depthwise": what per-kernel instruction counts are grouped by.
   const char* (*kernel_name)(const OpParams& p);
+  // Every name kernel_name may return, null-terminated: the names device
+  // profiles give kernel rates by (plan/cluster.h).
+  const char* const* kernel_names;
   // Computes out.box. inputs[k] is the tile of input k (data null: the op
   // reads nothing of it). FullyConnected writes neurons out.box.c0..c1 at
   // out.data, densely.
@@ -128,6 +131,9 @@ const OpRegistration& op_registration(OpType op);
 inline const char* op_type_name(OpType op) {
   return valid_op_type(static_cast<uint32_t>(op)) ? op_registration(op).name : "unknown";
 }
+
+// Whether some record's kernel_name may return `name`.
+bool is_kernel_name(const char* name);
 
 // The record's check plus the input count (static text, nullptr if fine).
 const char* check_op_layer(const OpLayer& layer, const OpShapes& shapes);

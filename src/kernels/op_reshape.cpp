@@ -29,6 +29,8 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 
 }  // namespace
 
+constexpr const char* kReshapeKernelNames[] = {"reshape", nullptr};
+
 const OpRegistration kReshapeOp = {
     .name = "Reshape",
     .input_count = 1,
@@ -41,6 +43,7 @@ const OpRegistration kReshapeOp = {
     .work = work,
     .scratch_bytes = [](const OpLayer&, const Box&) { return int32_t{0}; },
     .kernel_name = [](const OpParams&) { return "reshape"; },
+    .kernel_names = kReshapeKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

@@ -42,6 +42,8 @@ KernelStatus invoke(const OpLayer& l, const InputTile* inputs, const OutputTile&
 
 }  // namespace
 
+constexpr const char* kSoftmaxKernelNames[] = {"softmax", nullptr};
+
 const OpRegistration kSoftmaxOp = {
     .name = "Softmax",
     .input_count = 1,
@@ -54,6 +56,7 @@ const OpRegistration kSoftmaxOp = {
     .work = work,
     .scratch_bytes = scratch_bytes,
     .kernel_name = [](const OpParams&) { return "softmax"; },
+    .kernel_names = kSoftmaxKernelNames,
     .invoke = invoke,
     .in_place_scratch_bytes = nullptr,
     .invoke_in_place = nullptr,

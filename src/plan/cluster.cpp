@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "kernels/op_registry.h"
 
 namespace mcusplit::plan {
 
@@ -76,6 +77,25 @@ bool is_positive(double value) {
 
 }  // namespace
 
+double work_per_second(const DeviceSpec& device, const std::string& kernel) {
+  for (const KernelRate& r : device.kernel_rates) {
+    if (r.kernel == kernel) return r.work_per_second;
+  }
+  return device.macs_per_second;
+}
+
+std::string known_kernel_names() {
+  std::string names;
+  for (uint32_t op = 0; op < kernels::kOpTypeCount; ++op) {
+    const kernels::OpRegistration& r = kernels::op_registration(static_cast<kernels::OpType>(op));
+    for (const char* const* n = r.kernel_names; *n != nullptr; ++n) {
+      if (!names.empty()) names += ", ";
+      names += *n;
+    }
+  }
+  return names;
+}
+
 void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
   if (cluster.devices.empty()) throw Error(origin + ": no devices");
   std::set<std::string> names;
@@ -101,6 +121,19 @@ void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
     if (d.link_window_frames < 0) throw Error(where + ": link window_frames must not be negative");
     if (!std::isfinite(d.link_ack_round_trip_s) || d.link_ack_round_trip_s < 0) {
       throw Error(where + ": link ack_round_trip_s must not be negative");
+    }
+    std::set<std::string> kernels;
+    for (const KernelRate& r : d.kernel_rates) {
+      if (!kernels::is_kernel_name(r.kernel.c_str())) {
+        throw Error(where + ": unknown kernel '" + r.kernel + "' in kernel_rates (known: " +
+                    known_kernel_names() + ")");
+      }
+      if (!kernels.insert(r.kernel).second) {
+        throw Error(where + ": kernel '" + r.kernel + "' given twice in kernel_rates");
+      }
+      if (!is_positive(r.work_per_second)) {
+        throw Error(where + ": kernel_rates '" + r.kernel + "' must be positive");
+      }
     }
   }
 }

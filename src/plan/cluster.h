@@ -14,6 +14,15 @@ namespace mcusplit::plan {
 // timestamps (docs/protocol.md). Raw Ethernet frames carry 76 + 14.
 inline constexpr int64_t kTcpFrameOverheadBytes = 142;
 
+// A device's own rate for one kernel (a name kernels::OpRegistration's
+// kernel_name returns, e.g. "depthwise"), in the cost model's work units per
+// second: kernels differ several-fold in cycles per MAC.
+struct KernelRate {
+  std::string kernel;
+  double work_per_second = 0;
+  friend bool operator==(const KernelRate&, const KernelRate&) = default;
+};
+
 struct DeviceSpec {
   std::string name;                 // unique within the cluster
   std::string profile;              // built-in profile it started from, "" if none
@@ -28,8 +37,15 @@ struct DeviceSpec {
   // Ack's round trip costs besides serialisation (processing, scheduling).
   int64_t link_window_frames = 0;
   double link_ack_round_trip_s = 0;
+  // Rates for the kernels measured apart; any other runs at macs_per_second.
+  std::vector<KernelRate> kernel_rates = {};
   friend bool operator==(const DeviceSpec&, const DeviceSpec&) = default;
 };
+
+// The device's work units per second for `kernel`.
+double work_per_second(const DeviceSpec& device, const std::string& kernel);
+// "conv, pointwise, depthwise, ..." for error messages.
+std::string known_kernel_names();
 
 // How device links are joined (the cost model charges transfers by it).
 enum class Topology {

@@ -127,6 +127,18 @@ void read_compute_rate(const json& entry, const DeviceProfile* profile, DeviceSp
   }
 }
 
+// Optional: measured rates of single kernels (docs/cluster.md, "Kernel rates").
+void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string& where) {
+  if (!entry.contains("kernel_rates")) return;
+  const json& rates = entry.at("kernel_rates");
+  const std::string rates_where = where + ": kernel_rates";
+  if (!rates.is_object()) throw Error(rates_where + " must be an object of kernel: work per second");
+  device.kernel_rates.clear();
+  for (const auto& [kernel, value] : rates.items()) {
+    device.kernel_rates.push_back(KernelRate{kernel, number_field(rates, kernel.c_str(), false, rates_where)});
+  }
+}
+
 void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& device,
                const std::string& where) {
   if (!entry.contains("link")) {
@@ -169,7 +181,7 @@ void read_device_entry(const json& entry, const std::string& where, DeviceNamer&
   if (!entry.is_object()) throw Error(where + " must be an object");
   reject_unknown_keys(entry,
                       {"name", "profile", "count", "ram_bytes", "flash_bytes", "macs_per_second",
-                       "clock_hz", "cycles_per_mac", "link"},
+                       "clock_hz", "cycles_per_mac", "kernel_rates", "link"},
                       where);
   const DeviceProfile* profile = nullptr;
   DeviceSpec device;
@@ -188,6 +200,7 @@ void read_device_entry(const json& entry, const std::string& where, DeviceNamer&
     throw Error(where + missing("flash_bytes"));
   }
   read_compute_rate(entry, profile, device, where);
+  read_kernel_rates(entry, device, where);
   read_link(entry, profile, device, where);
 
   const int count = count_field(entry, where);

@@ -1,6 +1,7 @@
 #include "plan/cost_model.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "plan/layer_geometry.h"
@@ -22,9 +23,10 @@ LinkOf link_of(const Plan& plan, int p) {
   return {d.link_bits_per_second, d.link_latency_s};
 }
 
-double rate_of(const Plan& plan, int p) {
+// Work units per second of participant p running `kernel`.
+double rate_of(const Plan& plan, int p, const std::string& kernel) {
   if (p == plan.coordinator()) return plan.coordinator_spec.macs_per_second;
-  return plan.cluster.devices[static_cast<size_t>(p)].macs_per_second;
+  return work_per_second(plan.cluster.devices[static_cast<size_t>(p)], kernel);
 }
 
 const DeviceSpec* device_of(const Plan& plan, int p) {
@@ -133,6 +135,16 @@ void grant_credit(const Plan& plan, int step, const std::vector<size_t>& next_op
 }
 
 }  // namespace
+
+OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op) {
+  // A local copy keeps the participant busy as a Reshape would.
+  if (op.kind == OpKind::Copy) return {"", copy_work(op.box.volume())};
+  if (op.kind != OpKind::Compute) return {};
+  const quant::QLayer& layer = graph.layers[static_cast<size_t>(op.layer)];
+  // A layer computed in place copies each output plane once more.
+  return {layer.record().kernel_name(layer),
+          box_work(layer, op.box) + (computes_in_place(pp, op) ? copy_work(op.box.volume()) : 0)};
+}
 
 TransferTime transfer_time(const Plan& plan, int src, int dst, int64_t bytes) {
   const LinkOf a = link_of(plan, src);
@@ -244,14 +256,8 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
           size_t& k = taken[static_cast<size_t>(op.peer)][static_cast<size_t>(p)];
           now = std::max(now, arrivals[static_cast<size_t>(op.peer)][static_cast<size_t>(p)][k++]);
         } else if (op.kind == OpKind::Compute || op.kind == OpKind::Copy) {
-          // A local copy keeps the participant busy as a Reshape would; a
-          // layer computed in place copies each output plane once more.
-          const int64_t work =
-              op.kind == OpKind::Copy
-                  ? copy_work(op.box.volume())
-                  : box_work(graph.layers[static_cast<size_t>(op.layer)], op.box) +
-                        (computes_in_place(pp, op) ? copy_work(op.box.volume()) : 0);
-          const double seconds = static_cast<double>(work) / rate_of(plan, p);
+          const OpWork w = op_work(graph, pp, op);
+          const double seconds = static_cast<double>(w.work) / rate_of(plan, p, w.kernel);
           plan.timeline.push_back(TimelineEvent{p, OpKind::Compute, step, -1, now, now + seconds});
           now += seconds;
           pp.estimate.compute_s += seconds;

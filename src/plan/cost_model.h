@@ -1,7 +1,8 @@
 // The cost model (docs/planner.md): replays every participant's program in
 // step order and estimates when each op starts and ends.
 //
-// - Compute: work units (layer_geometry.h box_work) / the participant's rate.
+// - Compute: work units (layer_geometry.h box_work) / the participant's rate
+//   for the op's kernel (cluster.h work_per_second).
 // - A transfer of B bytes is ceil(B / max_payload) frames; on the wire it
 //   takes latency + (B + frames * the link's frame overhead) * 8 / bandwidth
 //   (a sender whose link waits for an Ack after every `window` frames also
@@ -24,6 +25,16 @@
 #include "quant/qgraph.h"
 
 namespace mcusplit::plan {
+
+// What an op keeps its participant busy with: the kernel (a name
+// kernels::OpRegistration's kernel_name returns; "" for a local Copy) and
+// its work units, which the participant's rate for that kernel turns into
+// seconds (cluster.h work_per_second). Zero work for sends and receives.
+struct OpWork {
+  const char* kernel = "";
+  int64_t work = 0;
+};
+OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op);
 
 // Fills plan.timeline, plan.estimated_latency_s and every participant's
 // estimate.compute_s and finish_s.

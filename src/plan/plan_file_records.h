@@ -75,6 +75,13 @@ constexpr size_t plan_header_bytes() {
   return counter.bytes;
 }
 
+template <class V, class K>
+requires FieldsOf<K, KernelRate>
+void visit_fields(K& k, V& v) {
+  v.str("kernel", k.kernel);
+  v.f64("work_per_second", k.work_per_second);
+}
+
 template <class V, class D>
 requires FieldsOf<D, DeviceSpec>
 void visit_fields(D& d, V& v) {
@@ -88,6 +95,7 @@ void visit_fields(D& d, V& v) {
   v.i64("link_frame_overhead_bytes", d.link_frame_overhead_bytes);
   v.i64("link_window_frames", d.link_window_frames);
   v.f64("link_ack_round_trip_s", d.link_ack_round_trip_s);
+  v.list("kernel_rates", d.kernel_rates, "kernel rate");
 }
 
 template <class V, class C>

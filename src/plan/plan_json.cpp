@@ -24,6 +24,12 @@ std::string name_at(const std::vector<T>& items, int index) {
   return items[static_cast<size_t>(index)].name;
 }
 
+json kernel_rates_json(const DeviceSpec& d) {
+  json rates = json::object();
+  for (const KernelRate& r : d.kernel_rates) rates[r.kernel] = r.work_per_second;
+  return rates;
+}
+
 json cluster_json(const ClusterSpec& c) {
   json devices = json::array();
   for (const DeviceSpec& d : c.devices) {
@@ -36,7 +42,8 @@ json cluster_json(const ClusterSpec& c) {
                        {"link_latency_s", d.link_latency_s},
                        {"link_frame_overhead_bytes", d.link_frame_overhead_bytes},
                        {"link_window_frames", d.link_window_frames},
-                       {"link_ack_round_trip_s", d.link_ack_round_trip_s}});
+                       {"link_ack_round_trip_s", d.link_ack_round_trip_s},
+                       {"kernel_rates", kernel_rates_json(d)}});
   }
   return {{"topology", topology_name(c.topology)}, {"devices", devices}};
 }

@@ -26,6 +26,7 @@
 
 #include "cli_runner.h"
 #include "device/protocol.h"
+#include "kernels/op_registry.h"
 
 extern char** environ;
 
@@ -306,9 +307,15 @@ TEST_F(CliRun, WritesAChromeTraceWithOneTrackPerParticipant) {
   for (int tid = 0; tid < 3; ++tid) {
     EXPECT_EQ(tracks[tid], run["devices"][static_cast<size_t>(tid)]["name"]);
     // Twice (two inferences) the layers its --json lists as computed.
+    // Each names the kernel and the work units the cost model charges it
+    // (what a calibration divides by compute_s).
     int computed = 0;
     for (const auto& l : run["devices"][static_cast<size_t>(tid)]["layers"]) {
-      if (l["compute_s"].get<double>() > 0) ++computed;
+      if (l["compute_s"].get<double>() > 0) {
+        ++computed;
+        EXPECT_TRUE(kernels::is_kernel_name(l["kernel"].get<std::string>().c_str())) << l;
+        EXPECT_GT(l["work"].get<int64_t>(), 0) << l;
+      }
     }
     EXPECT_GT(computed, 0);
     EXPECT_GE(computes[tid], computed) << tid;

@@ -262,3 +262,46 @@ TEST(ClusterFile, LinksThatAcknowledgeEachFrame) {
 
 }  // namespace
 }  // namespace mcusplit::plan
+
+namespace mcusplit::plan {
+namespace {
+
+TEST(ClusterFile, KernelRatesOverrideTheRateForTheirKernels) {
+  const ClusterSpec c = read_text(R"({"devices": [
+    {"profile": "teensy41", "macs_per_second": 2e8,
+     "kernel_rates": {"depthwise": 5e7, "pointwise": 2.5e8}}]})");
+  ASSERT_EQ(c.device_count(), 1);
+  const DeviceSpec& d = c.devices[0];
+  EXPECT_DOUBLE_EQ(work_per_second(d, "depthwise"), 5e7);
+  EXPECT_DOUBLE_EQ(work_per_second(d, "pointwise"), 2.5e8);
+  // A kernel without its own rate, and a local copy (""), at macs_per_second.
+  EXPECT_DOUBLE_EQ(work_per_second(d, "conv"), 2e8);
+  EXPECT_DOUBLE_EQ(work_per_second(d, ""), 2e8);
+}
+
+TEST(ClusterFile, KernelRatesMustNameKnownKernelsWithPositiveRates) {
+  const std::string base = R"({"devices": [{"profile": "teensy41", "kernel_rates": )";
+  EXPECT_NE(error_of(base + R"({"depthwsie": 1e7}}]})")
+                .find("unknown kernel 'depthwsie' in kernel_rates (known: conv, pointwise, "
+                      "depthwise, fully_connected, add"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"depthwise": 0}}]})").find("'depthwise' must be positive"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"depthwise": "fast"}}]})").find("'depthwise' must be a number"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"([1e7]}]})").find("kernel_rates must be an object"),
+            std::string::npos);
+}
+
+TEST(ClusterValidation, KernelRatesAreCheckedWherePlansComeFrom) {
+  ClusterSpec c = read_text(R"({"devices": [{"profile": "teensy41"}]})");
+  c.devices[0].kernel_rates = {{"depthwise", 1e7}, {"depthwise", 2e7}};
+  EXPECT_NE(bad_input_message([&] { validate_cluster(c, "x"); }).find("given twice"),
+            std::string::npos);
+  c.devices[0].kernel_rates = {{"softmax", -1}};
+  EXPECT_NE(bad_input_message([&] { validate_cluster(c, "x"); }).find("must be positive"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcusplit::plan

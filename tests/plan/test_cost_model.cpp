@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "plan/cost_model.h"
@@ -124,6 +125,43 @@ TEST(CostModel, OnAcknowledgedLinksEveryFrameADeviceSendsCostsItARoundTrip) {
   }
   EXPECT_GT(most, 0);
   EXPECT_GT(acknowledged.estimated_latency_s, no_round_trip.estimated_latency_s);
+}
+
+
+TEST(CostModel, EachKernelIsChargedAtItsDevicesRateForIt) {
+  const quant::QGraph g = testing::random_cnn(11);
+  PlanOptions o;
+  o.search_min_count = false;
+  Plan plan = make_plan(g, parse_devices_shorthand("4xteensy41"), o);
+  // The kernel of device 0's first compute, 100 times slower than the rest.
+  std::string slow;
+  for (const PlanOp& op : plan.participants[0].ops) {
+    if (op.kind == OpKind::Compute) {
+      slow = op_work(g, plan.participants[0], op).kernel;
+      break;
+    }
+  }
+  ASSERT_FALSE(slow.empty());
+  for (DeviceSpec& d : plan.cluster.devices) d.kernel_rates = {{slow, d.macs_per_second / 100}};
+  const Plan before = plan;
+  estimate_timing(plan, g);
+  for (int p = 0; p < plan.device_count(); ++p) {
+    const ParticipantPlan& pp = plan.participants[static_cast<size_t>(p)];
+    const DeviceSpec& d = plan.cluster.devices[static_cast<size_t>(p)];
+    double expected = 0;
+    double slow_work = 0;
+    for (const PlanOp& op : pp.ops) {
+      const OpWork w = op_work(g, pp, op);
+      const double rate = w.kernel == slow ? d.macs_per_second / 100 : d.macs_per_second;
+      expected += static_cast<double>(w.work) / rate;
+      if (w.kernel == slow) slow_work += static_cast<double>(w.work);
+    }
+    EXPECT_NEAR(pp.estimate.compute_s, expected, expected * 1e-12) << "device " << p;
+    if (p == 0) {
+      EXPECT_GT(slow_work, 0);
+    }
+  }
+  EXPECT_GT(plan.estimated_latency_s, before.estimated_latency_s);
 }
 
 }  // namespace

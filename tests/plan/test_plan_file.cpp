@@ -132,6 +132,7 @@ Plan small_plan(const QGraph& g) {
   plan.objective = "latency";
   DeviceSpec d0{"mcu0", "stm32f767", 512 * 1024, 2 * 1024 * 1024, 2.16e8, 1e7, 1.5e-4};
   DeviceSpec d1{"mcu1", "", 256 * 1024, 1024 * 1024, 1.0e8, 2e6, 3e-4};
+  d1.kernel_rates = {{"depthwise", 3.5e7}, {"pointwise", 1.25e8}};
   plan.cluster.devices = {d0, d1};
   plan.cluster.topology = Topology::Star;
   plan.coordinator_spec = {5e8, 2e-5, 3e9};
@@ -308,6 +309,7 @@ void expect_same_plan(const Plan& a, const Plan& b) {
     EXPECT_EQ(d.macs_per_second, e.macs_per_second);
     EXPECT_EQ(d.link_bits_per_second, e.link_bits_per_second);
     EXPECT_EQ(d.link_latency_s, e.link_latency_s);
+    EXPECT_TRUE(d.kernel_rates == e.kernel_rates) << d.name;
   }
   EXPECT_EQ(a.cluster.topology, b.cluster.topology);
   EXPECT_EQ(a.coordinator_spec.link_bits_per_second, b.coordinator_spec.link_bits_per_second);
@@ -671,7 +673,7 @@ TEST(PlanFileCorruption, UnsupportedVersion) {
   std::string bytes = serialize_plan(f.plan, f.graph);
   write_le(bytes, 8, 3, 4);
   EXPECT_EQ(parse_error(bytes),
-            "'my.plan': unsupported plan format version 3 (this build reads version 6)");
+            "'my.plan': unsupported plan format version 3 (this build reads version 7)");
 }
 
 TEST(PlanFileCorruption, LengthMismatch) {
