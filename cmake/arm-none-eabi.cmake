@@ -1,10 +1,12 @@
-# CMake toolchain file for bare-metal Cortex-M7 with Debian's gcc-arm-none-eabi
+# CMake toolchain file for bare-metal Cortex-M with Debian's gcc-arm-none-eabi
 # and libnewlib-arm-none-eabi (firmware/, docs/firmware.md):
 #
-#   cmake -S firmware -B build/firmware -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake
+#   cmake -S firmware -B build/firmware -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake \
+#         [-DMCUSPLIT_FW_BOARD=an385|an386|an500|an505]
 #
-# Cortex-M7 with the double-precision FPU (FPv5-D16) and the hard-float ABI,
-# as QEMU's mps2-an500 board models it. C++ without exceptions or RTTI (the
+# The core and its FPU are the board's (firmware/boards/<board>.cmake, default
+# an500: a Cortex-M7 with FPv5-D16 and the hard-float ABI; an385: a Cortex-M3
+# with the soft-float ABI). C++ without exceptions or RTTI (the
 # freestanding layers never need them). Every function and object gets its
 # own section so the linker drops what nothing references. newlib-nano is the
 # C library (memcpy, memset, ...) and nosys supplies syscall stubs that fail,
@@ -26,7 +28,18 @@ set(CMAKE_SIZE ${ARM_TOOLCHAIN_PREFIX}size CACHE FILEPATH "size for the target")
 # without the firmware's startup code and linker script.
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
-set(MCUSPLIT_ARM_CPU_FLAGS "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16")
+if(NOT MCUSPLIT_FW_BOARD)
+  set(MCUSPLIT_FW_BOARD an500)
+endif()
+# The compiler checks (try_compile) read this file again: give them the board.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES MCUSPLIT_FW_BOARD)
+set(mcusplit_board_file ${CMAKE_CURRENT_LIST_DIR}/../firmware/boards/${MCUSPLIT_FW_BOARD}.cmake)
+if(NOT EXISTS ${mcusplit_board_file})
+  message(FATAL_ERROR "MCUSPLIT_FW_BOARD=${MCUSPLIT_FW_BOARD}: no firmware/boards/${MCUSPLIT_FW_BOARD}.cmake "
+                      "(boards: an385, an386, an500, an505)")
+endif()
+include(${mcusplit_board_file})
+set(MCUSPLIT_ARM_CPU_FLAGS "${FW_BOARD_CPU_FLAGS}")
 set(CMAKE_C_FLAGS_INIT "${MCUSPLIT_ARM_CPU_FLAGS} -ffunction-sections -fdata-sections")
 set(CMAKE_CXX_FLAGS_INIT
     "${MCUSPLIT_ARM_CPU_FLAGS} -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti")

@@ -2,7 +2,7 @@
 
 #include "device/text.h"
 
-// Symbols of the linker script (mps2_an500.ld.in).
+// Symbols of the linker script (mps2.ld.in).
 extern "C" {
 extern uint8_t __ram_start[];
 extern uint8_t __ram_budget_bytes[];  // absolute: its address is the value

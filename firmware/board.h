@@ -1,5 +1,5 @@
-// Board support for mcusplit firmware on QEMU's mps2-an500 (Cortex-M7 with
-// FPv5-D16 FPU, 25 MHz): the memory the linker script lays out (RAM budget,
+// Board support for mcusplit firmware on QEMU's mps2 boards (fw_board.h, from
+// firmware/boards/<board>.cmake): the memory the linker script lays out (RAM budget,
 // static arena, stack, provisioning region), start-up, exit codes and failure
 // reports. The pieces: startup.cpp (vector table, reset, faults),
 // uart_cmsdk.h (UART0), clock.h (SysTick milliseconds), semihosting.h (exit

@@ -1,7 +1,8 @@
-// Time for the firmware: a free-running 32-bit counter at the 25 MHz APB
-// clock (timer 1 of the CMSDK dual timer at 0x40002000), extended to 64 bits,
-// and a 1 kHz SysTick interrupt that keeps the extension up to date (the
-// counter wraps every 171 s) and wakes the core from WFI, so waits with a
+// Time for the firmware: a free-running 32-bit counter at the board's SYSCLK
+// (timer 1 of the CMSDK dual timer; 25 MHz on the mps2 boards, 20 MHz on the
+// AN505: fw_board.h), extended to 64 bits, and a 1 kHz SysTick interrupt that
+// keeps the extension up to date (the counter wraps every 171 s at 25 MHz)
+// and wakes the core from WFI, so waits with a
 // timeout (CmsdkUart::read_byte) notice their deadline.
 //
 // Under QEMU both timers run on the virtual clock, which without -icount
@@ -14,16 +15,20 @@
 
 #include <cstdint>
 
+#include "fw_board.h"
+
 namespace mcusplit::fw {
 
-inline constexpr uint32_t kCoreClockHz = 25'000'000;  // mps2 SYSCLK: CPU, APB and timers
+inline constexpr uint32_t kCoreClockHz = board::kClockHz;  // SYSCLK: CPU, APB and timers
+static_assert(kCoreClockHz % 1'000'000 == 0, "micros() counts whole ticks per microsecond");
 inline constexpr uint32_t kForever = 0xFFFFFFFFu;     // a timeout that never expires
 
 // Starts the counter and SysTick (idempotent). Time starts at 0.
 void clock_init();
 bool clock_running();
 
-// Since clock_init, in 25 MHz ticks (40 ns), microseconds and milliseconds.
+// Since clock_init, in SYSCLK ticks (40 ns at 25 MHz), microseconds and
+// milliseconds.
 // 0 before clock_init.
 uint64_t clock_ticks();
 uint64_t micros();

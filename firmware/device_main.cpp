@@ -25,7 +25,7 @@
 //     exits with code 1. Otherwise a Pong carrying the image's plan hash;
 //   - then the DeviceSession every device runs (device/device_session.h):
 //     Start, Ping, Stop, Result and Stats, with compute clock records
-//     timed by the 25 MHz clock with interrupts masked around each Compute
+//     timed by the board's SYSCLK (25 or 20 MHz) with interrupts masked around each Compute
 //     op, so that under QEMU's -icount they count instructions only
 //     (docs/firmware.md, "Instruction counts"); a session that ends with
 //     Stop exits 0 (semihosting), any other end exits 1.
@@ -38,6 +38,7 @@
 #include "device/device_session.h"
 #include "device/plan_acceptance.h"
 #include "device/protocol.h"
+#include "device/text.h"
 #include "link_transport.h"
 #if MCUSPLIT_FW_LINK_ETHERNET
 #include "ethernet_port.h"
@@ -76,7 +77,7 @@ constexpr uint32_t kGoodbyeMs = 3000;
 constexpr uint32_t kMaxSpans = MCUSPLIT_FW_TRACE_RECORDS;
 
 // The parsed image tables: in flash-like memory (a NOLOAD section in the
-// FLASH region, mps2_an500.ld.in), not in the RAM budget. Constructed at boot
+// FLASH region, mps2.ld.in), not in the RAM budget. Constructed at boot
 // (placement new), then filled by parse_device_image and never written again.
 alignas(dev::DeviceImageStorage) __attribute__((
     section(".bss.mcusplit_image_tables"))) uint8_t g_tables[sizeof(dev::DeviceImageStorage)];
@@ -87,7 +88,7 @@ alignas(8) int8_t g_frame[fw::kFramePayloadBytes];
 dev::SpanRecord g_spans[kMaxSpans];
 dev::ComputeClockRecord g_compute_clocks[kMaxSpans];
 
-// The 25 MHz SysTick-extended clock; interrupts masked inside Compute ops.
+// The SYSCLK counter, SysTick-extended; interrupts masked inside Compute ops.
 class FirmwareClock final : public dev::SessionClock {
  public:
   uint64_t ticks() override { return fw::clock_ticks(); }
@@ -377,7 +378,11 @@ __attribute__((noinline)) void serve_until_greeted(fw::CmsdkUart& uart) {
 int main() {
   fw::CmsdkUart& uart = fw::board_init();
 #if MCUSPLIT_FW_LINK_ETHERNET
-  if (!g_port.start()) fw::fail("no LAN9118 Ethernet controller answers at 0xA0000000");
+  if (!g_port.start()) {
+    mcusplit::device::Text<80> t;
+    t.add("no LAN9118 Ethernet controller answers at 0x").hex(fw::board::kLan9118Base);
+    fw::fail(t.c_str());
+  }
 #endif
   serve_until_greeted(uart);
   if (g_session->serve(dev::kWaitForever) == dev::SessionEnd::Shutdown) shut_down();

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "fw_board.h"
 #include "registers.h"
 
 namespace mcusplit::fw {
@@ -52,10 +53,6 @@ constexpr uint32_t kTxFirstSegment = 1u << 13;
 constexpr uint32_t kTxLastSegment = 1u << 12;
 constexpr uint32_t kTxSizeMask = 0x7FF;
 
-// Where QEMU 7.2 puts the controller on the AN500, and its interrupt
-// (hw/arm/mps2.c; the AN385 has it at 0x40200000 on interrupt 13).
-constexpr uintptr_t kEthernetBase = 0xA0000000u;
-constexpr uint32_t kEthernetIrq = 47;
 
 }  // namespace
 
@@ -142,7 +139,7 @@ void Lan9118::acknowledge_interrupt() {
 }
 
 Lan9118& ethernet0() {
-  static Lan9118 nic(kEthernetBase, kEthernetIrq);
+  static Lan9118 nic(board::kLan9118Base, board::kLan9118Irq);
   return nic;
 }
 

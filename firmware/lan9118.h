@@ -1,5 +1,6 @@
 // Driver for the SMSC LAN9118 Ethernet controller of QEMU's mps2 boards
-// (0xA0000000, interrupt 47 on QEMU's AN500; docs/firmware.md, "Ethernet").
+// (fw_board.h: e.g. 0xA0000000, interrupt 13 on the AN500; docs/firmware.md,
+// "Ethernet" and "Boards").
 // Polled, with the receive interrupt only to end a wait's WFI. Frames stay in
 // the controller's FIFOs until read: a received frame is read a word at a
 // time straight to where its bytes go, and a frame to send is written in

@@ -1,8 +1,11 @@
-// Memory-mapped registers of the Cortex-M7 core (System Control Space) that
-// the board support uses, and a volatile accessor.
+// Memory-mapped registers of the Cortex-M core (System Control Space, the
+// same on the M3, M4, M7 and M33) that the board support uses, and a volatile
+// accessor.
 #pragma once
 
 #include <cstdint>
+
+#include "fw_board.h"
 
 namespace mcusplit::fw {
 
@@ -18,8 +21,8 @@ inline constexpr uint32_t kSysTickEnable = 1u << 0;
 inline constexpr uint32_t kSysTickInterrupt = 1u << 1;
 inline constexpr uint32_t kSysTickCoreClock = 1u << 2;  // else the external reference clock
 
-// mps2 peripherals.
-inline constexpr uintptr_t kDualTimerBase = 0x40002000;  // CMSDK APB dual timer
+// The board's CMSDK APB dual timer.
+inline constexpr uintptr_t kDualTimerBase = board::kDualTimerBase;
 
 // NVIC: interrupt set-enable registers, 32 interrupts each.
 inline constexpr uintptr_t kNvicIser0 = 0xE000E100;

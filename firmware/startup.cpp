@@ -1,11 +1,13 @@
-// Start-up of mcusplit firmware on mps2-an500: the vector table (at address 0,
-// where the core reads the initial stack pointer and reset vector), the reset
-// handler (FPU on, stack painted, .data copied, .bss zeroed, static
+// Start-up of mcusplit firmware on QEMU's mps2 boards: the vector table (at
+// the origin of FLASH, where VTOR points at reset and the core reads the
+// initial stack pointer and reset vector), the reset handler (FPU on where
+// the core has one, stack painted, .data copied, .bss zeroed, static
 // constructors, main), fault and unexpected-interrupt reports, and the few
 // C++ runtime hooks a freestanding image needs.
 #include <cstdint>
 
 #include "board.h"
+#include "fw_board.h"
 #include "registers.h"
 #include "semihosting.h"
 #include "device/text.h"
@@ -47,26 +49,17 @@ MCUSPLIT_FW_WEAK_HANDLER(SVC_Handler);
 MCUSPLIT_FW_WEAK_HANDLER(DebugMon_Handler);
 MCUSPLIT_FW_WEAK_HANDLER(PendSV_Handler);
 MCUSPLIT_FW_WEAK_HANDLER(SysTick_Handler);
-// mps2-an500 external interrupts (QEMU hw/arm/mps2.c).
-MCUSPLIT_FW_WEAK_HANDLER(UART0RX_IRQHandler);    // 0
-MCUSPLIT_FW_WEAK_HANDLER(UART0TX_IRQHandler);    // 1
-MCUSPLIT_FW_WEAK_HANDLER(UART1RX_IRQHandler);    // 2
-MCUSPLIT_FW_WEAK_HANDLER(UART1TX_IRQHandler);    // 3
-MCUSPLIT_FW_WEAK_HANDLER(UART2RX_IRQHandler);    // 4
-MCUSPLIT_FW_WEAK_HANDLER(UART2TX_IRQHandler);    // 5
-MCUSPLIT_FW_WEAK_HANDLER(TIMER0_IRQHandler);     // 8
-MCUSPLIT_FW_WEAK_HANDLER(TIMER1_IRQHandler);     // 9
-MCUSPLIT_FW_WEAK_HANDLER(DUALTIMER_IRQHandler);  // 10
-MCUSPLIT_FW_WEAK_HANDLER(UARTOVF_IRQHandler);    // 12: UART 0-2 overrun
-MCUSPLIT_FW_WEAK_HANDLER(ETHERNET_IRQHandler);   // 47: the LAN9118 (13 on the AN385)
-MCUSPLIT_FW_WEAK_HANDLER(IRQ_Handler);           // any other
+// The board's interrupts this firmware serves (fw_board.h places them);
+// every other one is reported as unexpected.
+MCUSPLIT_FW_WEAK_HANDLER(UART0RX_IRQHandler);
+MCUSPLIT_FW_WEAK_HANDLER(ETHERNET_IRQHandler);  // the LAN9118
+MCUSPLIT_FW_WEAK_HANDLER(IRQ_Handler);          // any other
 }
 
 namespace {
 
 using Handler = void (*)();
-
-constexpr uint32_t kExternalInterrupts = 48;  // QEMU's AN500 NVIC has 48 (num-irq)
+using mcusplit::fw::board::kExternalInterrupts;
 
 struct VectorTable {
   void* initial_stack_pointer;
@@ -74,48 +67,45 @@ struct VectorTable {
   Handler external[kExternalInterrupts];
 };
 
+constexpr VectorTable make_vector_table() {
+  VectorTable t{__stack_top,
+                {
+                    Reset_Handler,
+                    NMI_Handler,
+                    HardFault_Handler,
+                    MemManage_Handler,
+                    BusFault_Handler,
+                    UsageFault_Handler,
+                    nullptr,  // SecureFault on v8-M: not enabled, escalates to HardFault
+                    nullptr,
+                    nullptr,
+                    nullptr,
+                    SVC_Handler,
+                    DebugMon_Handler,
+                    nullptr,
+                    PendSV_Handler,
+                    SysTick_Handler,
+                },
+                {}};
+  for (Handler& h : t.external) h = IRQ_Handler;
+  t.external[mcusplit::fw::board::kUart0RxIrq] = UART0RX_IRQHandler;
+  t.external[mcusplit::fw::board::kLan9118Irq] = ETHERNET_IRQHandler;
+  return t;
+}
+
 }  // namespace
 
-extern "C" __attribute__((section(".isr_vector"), used)) const VectorTable mcusplit_fw_vectors = {
-    __stack_top,
-    {
-        Reset_Handler,
-        NMI_Handler,
-        HardFault_Handler,
-        MemManage_Handler,
-        BusFault_Handler,
-        UsageFault_Handler,
-        nullptr,
-        nullptr,
-        nullptr,
-        nullptr,
-        SVC_Handler,
-        DebugMon_Handler,
-        nullptr,
-        PendSV_Handler,
-        SysTick_Handler,
-    },
-    {
-        UART0RX_IRQHandler, UART0TX_IRQHandler,  UART1RX_IRQHandler,   UART1TX_IRQHandler,
-        UART2RX_IRQHandler, UART2TX_IRQHandler,  IRQ_Handler,          IRQ_Handler,
-        TIMER0_IRQHandler,  TIMER1_IRQHandler,   DUALTIMER_IRQHandler, IRQ_Handler,
-        UARTOVF_IRQHandler, IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          IRQ_Handler,
-        IRQ_Handler,        IRQ_Handler,         IRQ_Handler,          ETHERNET_IRQHandler,
-    },
-};
+extern "C" __attribute__((section(".isr_vector"), used)) constexpr VectorTable
+    mcusplit_fw_vectors = make_vector_table();
 
-// The FPU must be on before any compiled code runs (with the hard-float ABI
-// the compiler may use FPU registers anywhere), so this part is assembly:
-// CPACR gives CP10 and CP11 (the FPU) full access, then the barriers make it
-// take effect.
+// Where the core has an FPU it must be on before any compiled code runs
+// (with the hard-float ABI the compiler may use FPU registers anywhere), so
+// this part is assembly: CPACR gives CP10 and CP11 full access, then the
+// barriers make it take effect. A core without one (the AN385's Cortex-M3)
+// has no CPACR to write.
 extern "C" __attribute__((naked, noreturn)) void Reset_Handler() {
   asm volatile(
+#if MCUSPLIT_FW_HAS_FPU
       "movw r0, #0xED88\n"
       "movt r0, #0xE000\n"
       "ldr r1, [r0]\n"
@@ -123,6 +113,7 @@ extern "C" __attribute__((naked, noreturn)) void Reset_Handler() {
       "str r1, [r0]\n"
       "dsb\n"
       "isb\n"
+#endif
       "b mcusplit_fw_start\n");
 }
 

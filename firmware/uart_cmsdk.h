@@ -4,7 +4,8 @@
 // polling; the receive interrupt only wakes the core from WFI while
 // read_byte waits.
 //
-// On QEMU's mps2 boards UART0 (0x40004000) is the first -serial backend, e.g.
+// On QEMU's mps2 boards UART0 (fw_board.h: 0x40004000; the AN505's at
+// 0x50200000) is the first -serial backend, e.g.
 // -serial tcp:127.0.0.1:PORT,server=on: a byte stream to a host socket. QEMU
 // ignores the baud rate (the socket is as fast as the emulation) but the UART
 // still refuses to work with BAUDDIV < 16, so init() programs a real divisor.
@@ -14,12 +15,13 @@
 #include <cstdint>
 
 #include "clock.h"
+#include "fw_board.h"
 
 namespace mcusplit::fw {
 
-inline constexpr uintptr_t kUart0Base = 0x40004000;
-inline constexpr uint32_t kUart0RxIrq = 0;
-inline constexpr uint32_t kUartPclkHz = 25'000'000;  // mps2 APB clock (SYSCLK)
+inline constexpr uintptr_t kUart0Base = board::kUart0Base;
+inline constexpr uint32_t kUart0RxIrq = board::kUart0RxIrq;
+inline constexpr uint32_t kUartPclkHz = board::kClockHz;  // the APB clock (SYSCLK)
 inline constexpr uint32_t kUartMinBaudDivisor = 16;
 
 class CmsdkUart {
@@ -39,8 +41,9 @@ class CmsdkUart {
   static constexpr uint32_t kCtrlRxInterruptEnable = 1u << 3;
   static constexpr uint32_t kIntStatusRx = 1u << 1;  // write 1 to clear
 
-  // `rx_irq`: the UART's receive interrupt number (mps2-an500: UART0 0,
-  // UART1 2, UART2 4), used to wake the core while read_byte waits.
+  // `rx_irq`: the UART's receive interrupt number (UART0: 0 on the AN385,
+  // AN386 and AN500, 32 on the AN505), used to wake the core while read_byte
+  // waits.
   constexpr CmsdkUart(uintptr_t base, uint32_t rx_irq) : base_(base), rx_irq_(rx_irq) {}
 
   // The divisor for `baud` from `pclk_hz`, or 0 if it would be under 16 (too
