@@ -1,29 +1,37 @@
-// mcusplit_fw_kernel_bench: times the int8 kernels on the emulated Cortex-M7
-// on a fixed set of realistic layer shapes (MobileNetV2-like convolutions, a
-// classifier head, a Fashion-MNIST-sized conv) with deterministic
-// pseudo-random data, and checks every output against a naive reference
-// written here from the int8 formula (no code shared with src/kernels).
+// mcusplit_fw_kernel_bench: times the int8 kernels on the emulated core (any
+// of the boards, docs/firmware.md "Boards") on a fixed set of realistic layer
+// shapes (MobileNetV2-like convolutions, an add, a global average pool, a
+// classifier head; Fashion-MNIST-sized convolutions and pools; pad, concat,
+// softmax, reshape) with deterministic pseudo-random data, and checks every
+// output against a reference written here (no code shared with src/kernels):
+// the int8 formula, naively, for every operator but softmax, whose
+// fixed-point exponential is checked by what any softmax must give instead
+// (a larger input never gets a smaller output; the outputs' probabilities
+// sum to 1 within one step per channel).
 //
-// Each case runs once through the normal entry points (int8_conv_dispatch,
-// int8_fully_connected) with interrupts masked, so the tick difference counts
-// only the kernel. Under `qemu-system-arm -icount shift=7` one guest
-// instruction is 128 ns of virtual time and a tick is 40 ns, so
-// instructions = round(ticks * 40 / 128) (scripts/bench_kernels_m7.sh).
+// Each case runs once through its operator's record (kernels::op_registration
+// (op).invoke: what the device runtime runs) with interrupts masked, so the
+// tick difference counts only the kernel. Under `qemu-system-arm -icount
+// shift=7` one guest instruction is 128 ns of virtual time, so instructions =
+// round(ticks * (1e9 / CLOCK_HZ) / 128): ticks * 40 / 128 at 25 MHz, ticks *
+// 50 / 128 on the AN505's 20 MHz (scripts/bench_kernels_m7.sh).
 //
 // Output: a calibration line (a loop of a known instruction count, to check
 // the ticks-to-instructions rule), one semihosting line per case, a summary:
 //   kernel-bench: calibration loop_instructions=N ticks=N
-//   kernel-bench: NAME macs=N ticks=N clamped=N/OUTPUTS scratch=BYTES ok|MISMATCH=COUNT
+//   kernel-bench: NAME kernel=K macs=N work=W ticks=N clamped=N/OUTPUTS scratch=BYTES ok|MISMATCH=COUNT
 //   kernel-bench: done cases=N mismatches=N max_scratch=BYTES stack_high_water=BYTES
-// scratch is what the kernel stated (*_scratch_bytes) and was given, from the
+// kernel and work are the record's kernel_name and work (the planner's cost
+// units: MACs for conv and fully connected, values read and written for the
+// rest); macs counts real taps (not padding), 0 for operators without MACs.
+// scratch is what the record stated (scratch_bytes) and was given, from the
 // arena; stack_high_water is then the kernels' own frames.
 // Exit code 0 when every output matches, kExitError otherwise.
 #include <cstdint>
 
 #include "board.h"
-#include "kernels/int8_conv_dispatch.h"
-#include "kernels/int8_fully_connected.h"
 #include "device/text.h"
+#include "kernels/op_registry.h"
 
 namespace fw = mcusplit::fw;
 namespace k = mcusplit::kernels;
@@ -171,11 +179,36 @@ struct Check {
   }
 };
 
-void report(const char* name, uint64_t macs, uint64_t ticks, const Check& check,
-            int32_t scratch_bytes, Totals& t) {
+// One case through its operator's record, as the device runtime invokes it.
+struct Invoked {
+  const char* kernel = nullptr;
+  int64_t work = 0;
+  int32_t scratch_bytes = 0;
+  uint64_t ticks = 0;
+};
+
+Invoked invoke_record(const k::OpLayer& layer, const k::InputTile* inputs, const k::OutputTile& out,
+                      Scratch& scratch) {
+  const k::OpRegistration& record = k::op_registration(layer.op);
+  Invoked r;
+  r.kernel = record.kernel_name(*layer.params);
+  r.work = record.work(layer, out.box);
+  // Exactly what the record states, from the arena (16-byte aligned).
+  r.scratch_bytes = record.scratch_bytes(layer, out.box);
+  const k::Scratch kernel_scratch{scratch.take<int8_t>(r.scratch_bytes), r.scratch_bytes};
+  k::KernelStatus status = k::KernelStatus::Ok;
+  r.ticks = masked_ticks([&] { status = record.invoke(layer, inputs, out, kernel_scratch); });
+  if (status != k::KernelStatus::Ok) fw::fail("kernel-bench: a case was refused by its kernel");
+  return r;
+}
+
+void report(const char* name, const Invoked& run, uint64_t macs, const Check& check, Totals& t) {
   const uint32_t mismatches = check.mismatches;
-  mcusplit::device::Text<160> line;
-  line.add("kernel-bench: ").add(name).add(" macs=").dec(macs).add(" ticks=").dec(ticks);
+  const int32_t scratch_bytes = run.scratch_bytes;
+  mcusplit::device::Text<200> line;
+  line.add("kernel-bench: ").add(name).add(" kernel=").add(run.kernel);
+  line.add(" macs=").dec(macs).add(" work=").dec(static_cast<uint64_t>(run.work));
+  line.add(" ticks=").dec(run.ticks);
   line.add(" clamped=").dec(check.clamped).add("/").dec(check.outputs);
   line.add(" scratch=").dec(static_cast<uint32_t>(scratch_bytes));
   if (scratch_bytes > t.max_scratch) t.max_scratch = scratch_bytes;
@@ -243,14 +276,9 @@ void run_conv(const ConvCase& c, uint32_t seed, Scratch& scratch, Totals& totals
   p.weights_c1 = oc;
   const k::InputTile in{input, core::full_box(c.input)};
   const k::OutputTile out{output, core::full_box(out_shape)};
-  // Exactly what the kernel states, from the arena (16-byte aligned).
-  const int32_t scratch_bytes = k::int8_conv_dispatch_scratch_bytes(p, out.box);
-  const k::Scratch kernel_scratch{scratch.take<int8_t>(scratch_bytes), scratch_bytes};
-
-  k::KernelStatus status = k::KernelStatus::Ok;
-  const uint64_t ticks =
-      masked_ticks([&] { status = k::int8_conv_dispatch(p, in, out, kernel_scratch); });
-  if (status != k::KernelStatus::Ok) fw::fail("kernel-bench: a conv case was refused");
+  k::OpParams params;
+  params.conv = p;
+  const Invoked run = invoke_record(k::OpLayer{k::OpType::Conv, &params}, &in, out, scratch);
 
   // Naive reference, element by element against the kernel's output.
   Check check;
@@ -280,7 +308,7 @@ void run_conv(const ConvCase& c, uint32_t seed, Scratch& scratch, Totals& totals
       }
     }
   }
-  report(c.name, macs, ticks, check, scratch_bytes, totals);
+  report(c.name, run, macs, check, totals);
 }
 
 void run_fully_connected(const char* name, int32_t in_size, int32_t out_size, int32_t in_zp,
@@ -308,13 +336,13 @@ void run_fully_connected(const char* name, int32_t in_size, int32_t out_size, in
   p.weights_n0 = 0;
   p.weights_n1 = out_size;
 
-  const int32_t scratch_bytes = k::int8_fully_connected_scratch_bytes(p, 0, out_size);
-  const k::Scratch kernel_scratch{scratch.take<int8_t>(scratch_bytes), scratch_bytes};
-
-  k::KernelStatus status = k::KernelStatus::Ok;
-  const uint64_t ticks = masked_ticks(
-      [&] { status = k::int8_fully_connected(p, input, 0, out_size, output, kernel_scratch); });
-  if (status != k::KernelStatus::Ok) fw::fail("kernel-bench: a fully connected case was refused");
+  p.activation = kFull;
+  k::OpParams params;
+  params.fc = p;
+  const k::InputTile in{input, core::full_box(core::TensorShape3{in_size, 1, 1})};
+  const k::OutputTile out{output, core::full_box(core::TensorShape3{out_size, 1, 1})};
+  const Invoked run =
+      invoke_record(k::OpLayer{k::OpType::FullyConnected, &params}, &in, out, scratch);
 
   Check check;
   for (int32_t n = 0; n < out_size; ++n) {
@@ -324,8 +352,8 @@ void run_fully_connected(const char* name, int32_t in_size, int32_t out_size, in
     }
     check.add(output[n], reference_requantize(acc, mult[n], shift[n], out_zp, -128, 127), kFull);
   }
-  report(name, static_cast<uint64_t>(in_size) * static_cast<uint64_t>(out_size), ticks, check,
-         scratch_bytes, totals);
+  report(name, run, static_cast<uint64_t>(in_size) * static_cast<uint64_t>(out_size), check,
+         totals);
 }
 
 // ReLU6-style clamps start at the output zero point; the zero points are
@@ -346,6 +374,289 @@ const ConvCase kConvCases[] = {
     {"conv5x5_s1_28x28x1_to8", {1, 28, 28}, 8, 5, 1, 0, false, -128, 0, kFull},
 };
 
+
+// --- The operators without MACs, each against its own naive formula.
+
+k::OutputTile dense_out(int8_t* data, const core::TensorShape3& shape) {
+  return k::OutputTile{data, core::full_box(shape)};
+}
+
+int32_t at(const int8_t* data, const core::TensorShape3& s, int32_t c, int32_t y, int32_t x) {
+  return data[(y * s.w + x) * s.c + c];
+}
+
+// TFLite's int8 Add: both inputs rescaled to a common scale after a left
+// shift, summed, rescaled to the output.
+void run_add(const char* name, core::TensorShape3 shape, uint32_t seed, Scratch& scratch,
+             Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  const int32_t n = shape.volume();
+  int8_t* a = scratch.take<int8_t>(n);
+  int8_t* b = scratch.take<int8_t>(n);
+  int8_t* output = scratch.take<int8_t>(n);
+  fill(rng, a, n);
+  fill(rng, b, n);
+  k::OpParams params;
+  k::Int8AddParams& p = params.add;
+  // Scales 0.05 and 0.08 into 0.1 (zero points 3, -7, -2), as
+  // make_int8_add_params derives them.
+  p.shape = shape;
+  p.input1_offset = -3;
+  p.input2_offset = 7;
+  p.output_offset = -2;
+  p.input1_multiplier = 1342177280;  // 0.3125 = 0.625 * 2^-1
+  p.input1_shift = -1;
+  p.input2_multiplier = 1073741824;  // 0.5
+  p.input2_shift = 0;
+  p.output_multiplier = 1717986918;  // 1.6 * 2^-20 = 0.8 * 2^-19
+  p.output_shift = -19;
+  p.left_shift = 20;
+  p.activation = core::ActivationRange{-2, 127};
+  const k::InputTile in[2] = {{a, core::full_box(shape)}, {b, core::full_box(shape)}};
+  const Invoked run =
+      invoke_record(k::OpLayer{k::OpType::Add, &params}, in, dense_out(output, shape), scratch);
+  constexpr int32_t kWide = INT32_MAX;
+  Check check;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t s1 = reference_requantize((a[i] + p.input1_offset) * (1 << p.left_shift),
+                                            p.input1_multiplier, p.input1_shift, 0, -kWide, kWide);
+    const int32_t s2 = reference_requantize((b[i] + p.input2_offset) * (1 << p.left_shift),
+                                            p.input2_multiplier, p.input2_shift, 0, -kWide, kWide);
+    check.add(output[i],
+              reference_requantize(int64_t{s1} + s2, p.output_multiplier, p.output_shift,
+                                   p.output_offset, p.activation.min, p.activation.max),
+              p.activation);
+  }
+  report(name, run, 0, check, totals);
+}
+
+// Max and average pools: a window's real cells only (padding never counts),
+// the average rounded half away from zero.
+void run_pool(const char* name, bool max, core::TensorShape3 in_shape, int32_t kernel,
+              int32_t stride, int32_t pad, uint32_t seed, Scratch& scratch, Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  const int32_t oh = (in_shape.h + 2 * pad - kernel) / stride + 1;
+  const int32_t ow = (in_shape.w + 2 * pad - kernel) / stride + 1;
+  const core::TensorShape3 out_shape{in_shape.c, oh, ow};
+  int8_t* input = scratch.take<int8_t>(in_shape.volume());
+  int8_t* output = scratch.take<int8_t>(out_shape.volume());
+  fill(rng, input, in_shape.volume());
+  k::OpParams params;
+  k::Int8PoolParams& p = params.pool;
+  p.input = in_shape;
+  p.output = out_shape;
+  p.kernel_h = p.kernel_w = kernel;
+  p.stride_h = p.stride_w = stride;
+  p.pad_top = p.pad_left = pad;
+  p.activation = core::ActivationRange{-100, 127};
+  const k::InputTile in{input, core::full_box(in_shape)};
+  const Invoked run = invoke_record(
+      k::OpLayer{max ? k::OpType::MaxPool : k::OpType::AveragePool, &params}, &in,
+      dense_out(output, out_shape), scratch);
+  Check check;
+  for (int32_t y = 0; y < oh; ++y) {
+    for (int32_t x = 0; x < ow; ++x) {
+      for (int32_t c = 0; c < in_shape.c; ++c) {
+        int32_t best = -129;
+        int32_t sum = 0;
+        int32_t count = 0;
+        for (int32_t ky = 0; ky < kernel; ++ky) {
+          for (int32_t kx = 0; kx < kernel; ++kx) {
+            const int32_t iy = y * stride - pad + ky;
+            const int32_t ix = x * stride - pad + kx;
+            if (iy < 0 || iy >= in_shape.h || ix < 0 || ix >= in_shape.w) continue;
+            const int32_t v = at(input, in_shape, c, iy, ix);
+            if (v > best) best = v;
+            sum += v;
+            ++count;
+          }
+        }
+        int32_t expected = best;
+        if (!max) expected = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+        if (expected < p.activation.min) expected = p.activation.min;
+        if (expected > p.activation.max) expected = p.activation.max;
+        check.add(at(output, out_shape, c, y, x), expected, p.activation);
+      }
+    }
+  }
+  report(name, run, 0, check, totals);
+}
+
+// TFLM's int8 Mean over height and width: the sum less the zero points,
+// rescaled, divided by the count rounding half away from zero.
+void run_global_average_pool(const char* name, core::TensorShape3 in_shape, uint32_t seed,
+                             Scratch& scratch, Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  const core::TensorShape3 out_shape{in_shape.c, 1, 1};
+  int8_t* input = scratch.take<int8_t>(in_shape.volume());
+  int8_t* output = scratch.take<int8_t>(in_shape.c);
+  fill(rng, input, in_shape.volume());
+  k::OpParams params;
+  k::Int8GlobalAveragePoolParams& p = params.global_pool;
+  p.input = in_shape;
+  p.input_zero_point = -5;
+  p.output_zero_point = 4;
+  p.multiplier = 1518500250;  // in_scale / out_scale = 1.414 = 0.707 * 2^1
+  p.shift = 1;
+  p.activation = kFull;
+  const k::InputTile in{input, core::full_box(in_shape)};
+  const Invoked run = invoke_record(k::OpLayer{k::OpType::GlobalAveragePool, &params}, &in,
+                                    dense_out(output, out_shape), scratch);
+  const int32_t count = in_shape.h * in_shape.w;
+  Check check;
+  for (int32_t c = 0; c < in_shape.c; ++c) {
+    int64_t sum = 0;
+    for (int32_t y = 0; y < in_shape.h; ++y) {
+      for (int32_t x = 0; x < in_shape.w; ++x) sum += at(input, in_shape, c, y, x);
+    }
+    constexpr int32_t kWide = INT32_MAX;
+    int32_t v = reference_requantize(sum - int64_t{count} * p.input_zero_point, p.multiplier,
+                                     p.shift, 0, -kWide, kWide);
+    v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+    int32_t expected = v + p.output_zero_point;
+    if (expected < -128) expected = -128;
+    if (expected > 127) expected = 127;
+    check.add(output[c], expected, kFull);
+  }
+  report(name, run, 0, check, totals);
+}
+
+// A constant border: the input where it lands, the value elsewhere.
+void run_pad(const char* name, core::TensorShape3 in_shape, core::TensorShape3 out_shape,
+             int32_t pad_top, int32_t pad_left, uint32_t seed, Scratch& scratch, Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  int8_t* input = scratch.take<int8_t>(in_shape.volume());
+  int8_t* output = scratch.take<int8_t>(out_shape.volume());
+  fill(rng, input, in_shape.volume());
+  k::OpParams params;
+  k::Int8PadParams& p = params.pad;
+  p.input = in_shape;
+  p.output = out_shape;
+  p.pad_top = pad_top;
+  p.pad_left = pad_left;
+  p.value = -128;
+  const k::InputTile in{input, core::full_box(in_shape)};
+  const Invoked run = invoke_record(k::OpLayer{k::OpType::Pad, &params}, &in,
+                                    dense_out(output, out_shape), scratch);
+  Check check;
+  for (int32_t y = 0; y < out_shape.h; ++y) {
+    for (int32_t x = 0; x < out_shape.w; ++x) {
+      for (int32_t c = 0; c < out_shape.c; ++c) {
+        const int32_t iy = y - pad_top;
+        const int32_t ix = x - pad_left;
+        const bool inside = iy >= 0 && iy < in_shape.h && ix >= 0 && ix < in_shape.w;
+        check.add(at(output, out_shape, c, y, x),
+                  inside ? at(input, in_shape, c, iy, ix) : p.value, kFull);
+      }
+    }
+  }
+  report(name, run, 0, check, totals);
+}
+
+// Two inputs along channels: the first copied, the second rescaled to the
+// output's quantization (zero point 6 to -4, scale 0.75).
+void run_concat(const char* name, int32_t h, int32_t w, int32_t c1, int32_t c2, uint32_t seed,
+                Scratch& scratch, Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  const core::TensorShape3 s1{c1, h, w};
+  const core::TensorShape3 s2{c2, h, w};
+  const core::TensorShape3 out_shape{c1 + c2, h, w};
+  int8_t* a = scratch.take<int8_t>(s1.volume());
+  int8_t* b = scratch.take<int8_t>(s2.volume());
+  int8_t* output = scratch.take<int8_t>(out_shape.volume());
+  fill(rng, a, s1.volume());
+  fill(rng, b, s2.volume());
+  k::Int8ConcatParams blocks[2];
+  blocks[0].input = s1;
+  blocks[0].output = out_shape;
+  blocks[1].input = s2;
+  blocks[1].output = out_shape;
+  blocks[1].offset_c = c1;
+  blocks[1].input_zero_point = 6;
+  blocks[1].output_zero_point = -4;
+  blocks[1].multiplier = 1610612736;  // 0.75
+  blocks[1].shift = 0;
+  k::OpParams params;
+  const k::InputTile in[2] = {{a, core::full_box(s1)}, {b, core::full_box(s2)}};
+  const Invoked run = invoke_record(k::OpLayer{k::OpType::Concat, &params, blocks, 2}, in,
+                                    dense_out(output, out_shape), scratch);
+  Check check;
+  for (int32_t y = 0; y < h; ++y) {
+    for (int32_t x = 0; x < w; ++x) {
+      for (int32_t c = 0; c < c1 + c2; ++c) {
+        const int32_t expected =
+            c < c1 ? at(a, s1, c, y, x)
+                   : reference_requantize(at(b, s2, c - c1, y, x) - blocks[1].input_zero_point,
+                                          blocks[1].multiplier, blocks[1].shift,
+                                          blocks[1].output_zero_point, -128, 127);
+        check.add(at(output, out_shape, c, y, x), expected, kFull);
+      }
+    }
+  }
+  report(name, run, 0, check, totals);
+}
+
+// The bytes as they are, in another shape.
+void run_reshape(const char* name, core::TensorShape3 in_shape, core::TensorShape3 out_shape,
+                 uint32_t seed, Scratch& scratch, Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  int8_t* input = scratch.take<int8_t>(in_shape.volume());
+  int8_t* output = scratch.take<int8_t>(out_shape.volume());
+  fill(rng, input, in_shape.volume());
+  k::OpParams params;
+  params.reshape.input = in_shape;
+  params.reshape.output = out_shape;
+  const k::InputTile in{input, core::full_box(in_shape)};
+  const Invoked run = invoke_record(k::OpLayer{k::OpType::Reshape, &params}, &in,
+                                    dense_out(output, out_shape), scratch);
+  Check check;
+  for (int32_t i = 0; i < out_shape.volume(); ++i) check.add(output[i], input[i], kFull);
+  report(name, run, 0, check, totals);
+}
+
+// Softmax over channels, input scale 1/16 (beta 1): TFLite's fixed-point
+// exponential is not rewritten here; every output is checked instead for
+// what a softmax must give: larger inputs never get smaller outputs, and
+// the probabilities ((q + 128) / 256) sum to 1 within one step per channel.
+void run_softmax(const char* name, int32_t channels, uint32_t seed, Scratch& scratch,
+                 Totals& totals) {
+  scratch.reset();
+  Rng rng(seed);
+  const core::TensorShape3 shape{channels, 1, 1};
+  int8_t* input = scratch.take<int8_t>(channels);
+  int8_t* output = scratch.take<int8_t>(channels);
+  fill(rng, input, channels);
+  k::OpParams params;
+  k::Int8SoftmaxParams& p = params.softmax;
+  p.shape = shape;
+  p.input_multiplier = 1073741824;  // beta * scale * 2^26 = 2^22 = 0.5 * 2^23
+  p.input_left_shift = 23;
+  p.diff_min = -248;  // TFLite's input radius for 5 integer bits at that shift
+  const k::InputTile in{input, core::full_box(shape)};
+  const Invoked run =
+      invoke_record(k::OpLayer{k::OpType::Softmax, &params}, &in, dense_out(output, shape), scratch);
+  Check check;
+  int32_t sum = 0;
+  for (int32_t i = 0; i < channels; ++i) {
+    sum += output[i] + 128;
+    bool monotone = true;
+    for (int32_t j = 0; j < channels; ++j) {
+      if (input[j] < input[i] && output[j] > output[i]) monotone = false;
+    }
+    check.add(output[i], output[i], kFull);  // counts the outputs and clamps
+    if (!monotone) ++check.mismatches;
+  }
+  const int32_t off = sum > 256 ? sum - 256 : 256 - sum;
+  if (off > channels) ++check.mismatches;
+  report(name, run, 0, check, totals);
+}
+
 }  // namespace
 
 int main() {
@@ -358,6 +669,22 @@ int main() {
   for (const ConvCase& c : kConvCases) run_conv(c, seed++, scratch, totals);
   run_fully_connected("fc_1280_to10", 1280, 10, -128, 12, seed++, scratch, totals);
   run_fully_connected("fc_256_to64", 256, 64, 3, -7, seed++, scratch, totals);
+  // A MobileNetV2 residual add and head; Fashion-MNIST-sized pools.
+  run_add("add_24x24x24", {24, 24, 24}, seed++, scratch, totals);
+  run_global_average_pool("gap_3x3x1280", {1280, 3, 3}, seed++, scratch, totals);
+  run_global_average_pool("gap_7x7x64", {64, 7, 7}, seed++, scratch, totals);
+  run_pool("maxpool2x2_s2_28x28x8", true, {8, 28, 28}, 2, 2, 0, seed++, scratch, totals);
+  run_pool("maxpool3x3_s2_24x24x16", true, {16, 24, 24}, 3, 2, 1, seed++, scratch, totals);
+  run_pool("avgpool2x2_s2_28x28x8", false, {8, 28, 28}, 2, 2, 0, seed++, scratch, totals);
+  run_pool("avgpool3x3_s1_14x14x16", false, {16, 14, 14}, 3, 1, 1, seed++, scratch, totals);
+  // A converter's PAD before a strided conv; a channel concat; a flatten; the
+  // classifier's softmax.
+  run_pad("pad_24x24x16_to25x25", {16, 24, 24}, {16, 25, 25}, 0, 0, seed++, scratch, totals);
+  run_pad("pad_28x28x1_to32x32", {1, 28, 28}, {1, 32, 32}, 2, 2, seed++, scratch, totals);
+  run_concat("concat_12x12_16+24", 12, 12, 16, 24, seed++, scratch, totals);
+  run_reshape("reshape_3x3x64_to576", {64, 3, 3}, {576, 1, 1}, seed++, scratch, totals);
+  run_softmax("softmax_10", 10, seed++, scratch, totals);
+  run_softmax("softmax_1000", 1000, seed++, scratch, totals);
 
   mcusplit::device::Text<96> line;
   line.add("kernel-bench: done cases=")

@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# Boots the kernel benchmark firmware the main build made
-# (BUILD_DIR/firmware-device/mcusplit_fw_kernel_bench.elf) under
-# qemu-system-arm -M mps2-an500 -icount shift=7, twice: fails unless it exits
-# 0, reports every case "ok" (its outputs equal its naive reference) and both
-# runs print identical lines (instruction-counted timing is deterministic).
-# Exit 77 (the ctest skip code) if arm-none-eabi-g++ or qemu-system-arm is
-# missing or the firmware was not built.
+# Boots the kernel benchmark firmware the main build made for BOARD (default
+# an500: BUILD_DIR/firmware-device; any other: BUILD_DIR/firmware-BOARD) under
+# qemu-system-arm -M QEMU_MACHINE (from the firmware_layout.env beside it)
+# -icount shift=7, twice: fails unless it exits 0, reports every case "ok"
+# (its outputs equal its reference) with the record's kernel and work, covers
+# every kernel name, and both runs print identical lines (instruction-counted
+# timing is deterministic). Exit 77 (the ctest skip code) if arm-none-eabi-g++
+# or qemu-system-arm is missing or the firmware was not built.
 #
-#   tests/firmware/run_kernel_bench.sh BUILD_DIR
+#   tests/firmware/run_kernel_bench.sh BUILD_DIR [BOARD]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:?usage: run_kernel_bench.sh BUILD_DIR}"
+build="${1:?usage: run_kernel_bench.sh BUILD_DIR [BOARD]}"
+board="${2:-an500}"
 
 runner=run_kernel_bench
 . "$here/require_firmware.sh"
+if [ "$board" != an500 ]; then fw_dir="$build/firmware-$board"; fi
 elf="$fw_dir/mcusplit_fw_kernel_bench.elf"
 if [ ! -f "$elf" ]; then
   echo "run_kernel_bench: $elf missing although the other firmware was built"
   exit 1
 fi
+machine="$(sed -n 's/^QEMU_MACHINE=//p' "$fw_dir/firmware_layout.env")"
+if [ "$machine" != "mps2-$board" ]; then
+  echo "run_kernel_bench: $fw_dir/firmware_layout.env says QEMU_MACHINE=$machine, not mps2-$board"
+  exit 1
+fi
 
 run() {
-  timeout 120 "$qemu" -M mps2-an500 -nographic -monitor none -serial null \
+  timeout 120 "$qemu" -M "$machine" -nographic -monitor none -serial null \
     -semihosting-config enable=on,target=native -icount shift=7 -kernel "$elf" 2>&1
 }
 
@@ -30,15 +38,22 @@ status=0
 first="$(run)" || status=$?
 echo "$first"
 if [ "$status" -ne 0 ]; then
-  echo "run_kernel_bench: the firmware exited with $status"
+  echo "run_kernel_bench: the firmware exited with $status on $machine"
   exit 1
 fi
-cases="$(grep -c ' macs=.* ok$' <<< "$first" || true)"
+cases="$(grep -c ' kernel=[a-z_]* macs=[0-9]* work=[0-9]* ticks=.* ok$' <<< "$first" || true)"
 if grep -q MISMATCH <<< "$first" || ! grep -q "done cases=$cases mismatches=0 " <<< "$first" ||
-    [ "$cases" -lt 9 ]; then
-  echo "run_kernel_bench: expected every case ok (found $cases ok)"
+    [ "$cases" -lt 22 ]; then
+  echo "run_kernel_bench: expected every case ok with its kernel and work (found $cases ok)"
   exit 1
 fi
+for kernel in conv pointwise depthwise fully_connected add maxpool averagepool globalaveragepool \
+    pad concat softmax reshape; do
+  grep -q " kernel=$kernel " <<< "$first" || {
+    echo "run_kernel_bench: no case of kernel $kernel"
+    exit 1
+  }
+done
 second="$(run)" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "$second"
@@ -50,4 +65,4 @@ if [ "$first" != "$second" ]; then
   echo "run_kernel_bench: two runs gave different output (ticks are not deterministic)"
   exit 1
 fi
-echo "run_kernel_bench: OK ($cases cases, deterministic)"
+echo "run_kernel_bench: OK on $machine ($cases cases, deterministic)"
