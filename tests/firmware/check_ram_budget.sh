@@ -15,15 +15,19 @@
 #      20 bytes outside the arena over the share: the link fails with the
 #      region overflow and the linker script's message naming the constant;
 #   4. MCUSPLIT_FW_RAM_BYTES equal to the share: configuring fails, saying
-#      that it leaves no arena.
+#      that it leaves no arena;
+#   5. with MAIN_BUILD_DIR, the device firmwares the main build made for the
+#      other boards (MAIN_BUILD_DIR/firmware-an385, -an386, -an505: other
+#      cores, RAM origins and default RAMs) use exactly their RAM the same way.
 # Exit 77 (the ctest skip code) if the cross compiler is missing, 1 on CI.
 #
-#   tests/firmware/check_ram_budget.sh BUILD_DIR
+#   tests/firmware/check_ram_budget.sh BUILD_DIR [MAIN_BUILD_DIR]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../support/skip_or_fail.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:?usage: check_ram_budget.sh BUILD_DIR}"
+build="${1:?usage: check_ram_budget.sh BUILD_DIR [MAIN_BUILD_DIR]}"
+main_build="${2:-}"
 if ! command -v arm-none-eabi-g++ > /dev/null; then
   skip_or_fail "check_ram_budget: arm-none-eabi-g++ not found"
 fi
@@ -113,4 +117,15 @@ fi
 grep -q "must exceed the runtime's own share" "$log" || fail "no message about the missing arena"
 echo "check_ram_budget: a RAM of $share bytes leaves no arena:"
 grep -A4 "CMake Error" "$log" | sed -n '2,4p' | sed 's/^ */  /'
+
+if [ -n "$main_build" ]; then
+  for board in an385 an386 an505; do
+    dir="$main_build/firmware-$board"
+    ram=$(sed -n 's/^RAM_BYTES=//p' "$dir/firmware_layout.env" 2> /dev/null || true)
+    [ -n "$ram" ] || fail "no firmware for $board in $dir (the main build makes it)"
+    grep -qx "BOARD=$board" "$dir/firmware_layout.env" || fail "$dir/firmware_layout.env is not $board's"
+    exact "$dir/mcusplit_fw_device.elf" "$ram"
+    exact "$dir/mcusplit_fw_device_eth.elf" "$ram"
+  done
+fi
 echo "check_ram_budget: OK"
