@@ -1,6 +1,7 @@
 #include "board.h"
 
 #include "device/text.h"
+#include "registers.h"
 
 // Symbols of the linker script (mps2.ld.in).
 extern "C" {
@@ -64,6 +65,13 @@ uint32_t stack_high_water_bytes() {
 }
 
 CmsdkUart& board_init(uint32_t baud) {
+  const uint32_t part = (reg(kScbCpuid) >> 4) & 0xFFFu;
+  if (part != board::kCpuidPart) {
+    mcusplit::device::Text<120> t;
+    t.add("this firmware is for ").add(board::kQemuMachine).add(" (").add(board::kCpu);
+    t.add("), not a core with CPUID part 0x").hex(part, 3);
+    fail(t.c_str());
+  }
   clock_init();
   CmsdkUart& uart = uart0();
   if (!uart.init(baud)) fail("UART0: baud rate out of range");

@@ -62,8 +62,9 @@ uint32_t stack_bytes();
 // The deepest the stack has been since reset (it is painted at reset).
 uint32_t stack_high_water_bytes();
 
-// Starts the millisecond clock and UART0 at `baud`; returns UART0. Fails
-// (exit code kExitError) if the baud rate cannot be programmed.
+// Checks that the core is the board's (CPUID), starts the millisecond clock
+// and UART0 at `baud`; returns UART0. Fails (exit code kExitError) on another
+// core or if the baud rate cannot be programmed.
 CmsdkUart& board_init(uint32_t baud = kDefaultBaud);
 
 // Writes "mcusplit-fw: MESSAGE" through semihosting and exits with `code`.

@@ -28,6 +28,7 @@ inline constexpr uintptr_t kDualTimerBase = board::kDualTimerBase;
 inline constexpr uintptr_t kNvicIser0 = 0xE000E100;
 
 // System Control Block.
+inline constexpr uintptr_t kScbCpuid = 0xE000ED00;  // PARTNO in bits 15:4
 inline constexpr uintptr_t kScbIcsr = 0xE000ED04;   // interrupt control and state
 inline constexpr uintptr_t kScbShcsr = 0xE000ED24;  // system handler control and state
 inline constexpr uintptr_t kScbCfsr = 0xE000ED28;   // configurable fault status

@@ -7,6 +7,7 @@
 set(FW_BOARD_QEMU_MACHINE mps2-an385)
 set(FW_BOARD_CPU cortex-m3)
 set(FW_BOARD_CPU_FLAGS "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft")
+set(FW_BOARD_CPUID_PART 0xC23)      # CPUID's PARTNO: board_init checks the core
 set(FW_BOARD_FPU 0)                     # no CP10/CP11 to enable at reset
 set(FW_BOARD_CLOCK_HZ 25000000)         # SYSCLK: core, SysTick, timers, UART
 set(FW_BOARD_DEFAULT_RAM_BYTES 131072)  # MCUSPLIT_FW_RAM_BYTES unless given

@@ -8,6 +8,7 @@
 set(FW_BOARD_QEMU_MACHINE mps2-an500)
 set(FW_BOARD_CPU cortex-m7)
 set(FW_BOARD_CPU_FLAGS "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16")
+set(FW_BOARD_CPUID_PART 0xC27)      # CPUID's PARTNO: board_init checks the core
 set(FW_BOARD_FPU 1)                     # CP10/CP11 enabled at reset
 set(FW_BOARD_CLOCK_HZ 25000000)         # SYSCLK: core, SysTick, timers, UART
 set(FW_BOARD_DEFAULT_RAM_BYTES 262144)  # MCUSPLIT_FW_RAM_BYTES unless given

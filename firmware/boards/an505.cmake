@@ -15,6 +15,7 @@
 set(FW_BOARD_QEMU_MACHINE mps2-an505)
 set(FW_BOARD_CPU cortex-m33)
 set(FW_BOARD_CPU_FLAGS "-mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16")
+set(FW_BOARD_CPUID_PART 0xD21)      # CPUID's PARTNO: board_init checks the core
 set(FW_BOARD_FPU 1)                     # CP10/CP11 enabled at reset
 set(FW_BOARD_CLOCK_HZ 20000000)         # SYSCLK (MAINCLK): core, SysTick, timers, UART
 set(FW_BOARD_DEFAULT_RAM_BYTES 262144)  # MCUSPLIT_FW_RAM_BYTES unless given
