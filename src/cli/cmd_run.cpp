@@ -18,6 +18,7 @@
 #include "cli/mq_model.h"
 #include "cli/run_report.h"
 #include "host/chrome_trace.h"
+#include "host/board_firmware.h"
 #include "host/qemu_launcher.h"
 #include "host/run_session.h"
 #include "model/file_io.h"
@@ -76,6 +77,7 @@ host::RunRequest to_request(const RunArgs& a) {
   // Ethernet build beside it. One given on the command line is used as is.
   const bool ethernet = r.link == host::RunLink::Ethernet;
   r.firmware = ethernet && !a.firmware_given ? host::ethernet_firmware(a.firmware) : a.firmware;
+  r.firmware_root = host::firmware_root(MCUSPLIT_FIRMWARE_ELF);
   r.icount = a.icount;
   r.repeat = a.repeat;
   if (a.timeout_given) r.timeout = std::chrono::milliseconds(a.timeout_ms);

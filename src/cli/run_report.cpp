@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
+
 #include <string>
 #include <vector>
 
@@ -25,13 +27,17 @@ nlohmann::json layers_json(const plan::PlanFile& file, int participant,
   const host::StepTimes& t = p.steps;
   const plan::ParticipantPlan& pp = file.plan.participants[static_cast<size_t>(participant)];
   std::vector<int64_t> work(t.compute_s.size(), 0);
+  std::vector<double> cycles(t.compute_s.size(), 0);
   std::vector<std::string> kernel(t.compute_s.size());
+  const plan::DeviceSpec* device =
+      p.coordinator ? nullptr : &file.plan.cluster.devices[static_cast<size_t>(participant)];
   for (const plan::PlanOp& op : pp.ops) {
     const auto step = static_cast<size_t>(op.step);
     // Compute ops only: compute_s holds their spans (copies are apart).
     if (op.kind != plan::OpKind::Compute || step >= work.size()) continue;
     const plan::OpWork w = plan::op_work(file.graph, pp, op);
     work[step] += w.work;
+    if (device != nullptr) cycles[step] += plan::work_cycles(*device, w);
     kernel[step] = w.kernel;
   }
   std::vector<const host::LayerKernelCost*> cost_of(t.compute_s.size(), nullptr);
@@ -54,10 +60,27 @@ nlohmann::json layers_json(const plan::PlanFile& file, int participant,
     if (const host::LayerKernelCost* c = cost_of[step]) {
       layer["macs"] = c->macs;
       layer["instructions"] = c->instructions;
+      // The plan's: the device's cycles for the work (one instruction each).
+      layer["predicted_instructions"] = std::llround(cycles[step]);
     }
     layers.push_back(std::move(layer));
   }
   return layers;
+}
+
+// What the plan predicts a device's Compute ops take in instructions: its
+// cycles for their work at one instruction a cycle (0 without a clock).
+int64_t predicted_instructions(const plan::PlanFile& file, int participant) {
+  const plan::ParticipantPlan& pp = file.plan.participants[static_cast<size_t>(participant)];
+  if (pp.coordinator) return 0;
+  const plan::DeviceSpec& device = file.plan.cluster.devices[static_cast<size_t>(participant)];
+  double cycles = 0;
+  for (const plan::PlanOp& op : pp.ops) {
+    if (op.kind == plan::OpKind::Compute) {
+      cycles += plan::work_cycles(device, plan::op_work(file.graph, pp, op));
+    }
+  }
+  return std::llround(cycles);
 }
 
 // A device's instructions in Compute ops (-icount), 0 for the coordinator.
@@ -106,7 +129,11 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
                        {"wait_s", p.wait_s},
                        {"total_s", p.total_s},
                        {"layers", layers_json(file, participant, p, icount)}});
-    if (icount) devices.back()["instructions"] = compute_instructions(file, p);
+    if (icount) {
+      devices.back()["instructions"] = compute_instructions(file, p);
+      devices.back()["predicted_instructions"] = predicted_instructions(file, participant);
+    }
+    if (!p.coordinator) devices.back()["board"] = file.plan.cluster.devices[i].board;
   }
   return devices;
 }

@@ -49,10 +49,10 @@ std::string hex(uint32_t v) {
 }  // namespace
 
 std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware,
-                                      QemuSerial serial) {
+                                      QemuSerial serial, const std::string& machine) {
   return {qemu,
           "-M",
-          "mps2-an500",
+          machine,
           "-nographic",
           "-monitor",
           "none",
@@ -90,6 +90,8 @@ FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
     if (eq == std::string::npos) continue;
     const std::string key = line.substr(0, eq);
     const std::string value = line.substr(eq + 1);
+    if (key == "BOARD" && !value.empty()) layout.board = value;
+    if (key == "QEMU_MACHINE" && !value.empty()) layout.machine = value;
     char* end = nullptr;
     const unsigned long long v = std::strtoull(value.c_str(), &end, 0);
     if (end == value.c_str()) continue;
@@ -97,6 +99,7 @@ FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
     if (key == "PROVISION_BYTES") layout.provision_bytes = static_cast<uint32_t>(v);
     if (key == "ARENA_BYTES") layout.arena_bytes = static_cast<int64_t>(v);
     if (key == "RAM_BYTES") layout.ram_bytes = static_cast<int64_t>(v);
+    if (key == "CLOCK_HZ" && v > 0) layout.clock_hz = static_cast<double>(v);
   }
   return layout;
 }
@@ -113,25 +116,29 @@ QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptio
     throw Error("the emulator '" + qemu + "' was not found (apt-get install qemu-system-arm)",
                 kExitFailure);
   }
-  if (options.firmware.empty() || file_size(options.firmware) <= 0) {
-    throw Error("the device firmware '" + options.firmware +
-                "' does not exist (build mcusplit with arm-none-eabi-g++ installed, or give "
-                "--firmware ELF)");
+  for (size_t i = 0; i < images.size(); ++i) {
+    const bool own = i < options.device_firmware.size() && !options.device_firmware[i].empty();
+    firmware_.push_back(own ? options.device_firmware[i] : options.firmware);
+    if (firmware_.back().empty() || file_size(firmware_.back()) <= 0) {
+      throw Error("the device firmware '" + firmware_.back() +
+                  "' does not exist (build mcusplit with arm-none-eabi-g++ installed, or give "
+                  "--firmware ELF)");
+    }
+    layouts_.push_back(read_firmware_layout(firmware_.back()));
   }
   if (!options.nics.empty() && options.nics.size() != images.size()) {
     throw Error("QEMU was given " + std::to_string(options.nics.size()) + " NICs for " +
                     std::to_string(images.size()) + " devices",
                 kExitFailure);
   }
-  layout_ = read_firmware_layout(options.firmware);
   for (size_t i = 0; i < images.size(); ++i) {
     if (images[i].empty()) continue;  // provisioned over the link
     const int64_t bytes = file_size(images[i]);
     if (bytes < 0) throw Error("cannot read the device image '" + images[i] + "'", kExitFailure);
-    if (bytes > static_cast<int64_t>(layout_.provision_bytes)) {
+    if (bytes > static_cast<int64_t>(layouts_[i].provision_bytes)) {
       throw Error("device " + std::to_string(i) + "'s image is " + std::to_string(bytes) +
                       " bytes but the firmware's provisioning region holds " +
-                      std::to_string(layout_.provision_bytes) +
+                      std::to_string(layouts_[i].provision_bytes) +
                       " (build the firmware with a larger MCUSPLIT_FW_PROVISION_BYTES)",
                   kExitFailure);
     }
@@ -177,12 +184,13 @@ QemuDevices::~QemuDevices() {
 void QemuDevices::start(size_t device, const std::string& image, const std::string& qemu) {
   const bool ethernet = !options_.nics.empty();
   std::vector<std::string> args =
-      qemu_command(qemu, options_.firmware, ethernet ? QemuSerial::None : QemuSerial::TcpServer);
+      qemu_command(qemu, firmware_[device], ethernet ? QemuSerial::None : QemuSerial::TcpServer,
+                   layouts_[device].machine);
   if (ethernet) args.insert(args.end(), options_.nics[device].begin(), options_.nics[device].end());
   if (!image.empty()) {
     args.push_back("-device");
     args.push_back("loader,file=" + qemu_option_value(image) +
-                   ",addr=" + hex(layout_.provision_address));
+                   ",addr=" + hex(layouts_[device].provision_address));
   }
   if (options_.icount) {
     args.push_back("-icount");

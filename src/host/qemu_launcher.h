@@ -28,11 +28,13 @@ namespace mcusplit::host {
 // Ethernet, which start at once).
 enum class QemuSerial { TcpServer, None };
 
-// The command line (args[0] = `qemu`) that boots `firmware` on mps2-an500:
-// no display or monitor, semihosting on, UART0 as `serial` says. Callers
-// append their options.
+// The command line (args[0] = `qemu`) that boots `firmware` on QEMU's
+// `machine` (the firmware's board, FirmwareLayout::machine): no display or
+// monitor, semihosting on, UART0 as `serial` says. Callers append their
+// options.
 std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware,
-                                      QemuSerial serial = QemuSerial::TcpServer);
+                                      QemuSerial serial = QemuSerial::TcpServer,
+                                      const std::string& machine = "mps2-an500");
 
 // The Ethernet build of the device firmware that lies beside a UART one
 // (firmware/CMakeLists.txt): mcusplit_fw_device.elf ->
@@ -43,6 +45,9 @@ std::string ethernet_firmware(const std::string& uart_firmware);
 // The firmware build's layout (firmware_layout.env, written next to the ELF
 // by firmware/CMakeLists.txt); the defaults when there is none.
 struct FirmwareLayout {
+  std::string board = "an500";         // BOARD
+  std::string machine = "mps2-an500";  // QEMU_MACHINE: what -M boots
+  double clock_hz = 25e6;              // CLOCK_HZ: what the firmware's clock counts
   uint32_t provision_address = 0x00200000;
   uint32_t provision_bytes = 2u << 20;
   int64_t arena_bytes = -1;  // -1: unknown
@@ -63,6 +68,8 @@ inline constexpr int kIcountShift = 7;
 struct QemuOptions {
   std::string qemu;      // the emulator; "" = $MCUSPLIT_QEMU or qemu-system-arm
   std::string firmware;  // the device firmware ELF
+  // Per device, its own firmware (a board of its own); "" or none: `firmware`.
+  std::vector<std::string> device_firmware;
   std::chrono::milliseconds start_timeout{20000};
   bool icount = false;  // -icount shift=kIcountShift (deterministic instruction counts)
   std::vector<std::string> extra_args;  // appended to every command line
@@ -91,7 +98,8 @@ class QemuDevices {
   const std::vector<SocketAddress>& addresses() const { return addresses_; }
   size_t size() const { return devices_.size(); }
   pid_t pid(size_t i) const { return devices_[i].pid; }
-  const FirmwareLayout& layout() const { return layout_; }
+  // Device i's firmware's layout.
+  const FirmwareLayout& layout(size_t i) const { return layouts_[i]; }
 
   // Waits up to `timeout` for every QEMU to exit by itself, then kills the
   // rest. Per device: QEMU's exit status (the firmware's semihosting exit
@@ -114,7 +122,8 @@ class QemuDevices {
   void drain(Device& d, Clock::time_point deadline);
   void reap(Device& d, bool kill_it);
 
-  FirmwareLayout layout_;
+  std::vector<std::string> firmware_;  // per device
+  std::vector<FirmwareLayout> layouts_;
   QemuOptions options_;
   std::vector<Device> devices_;
   std::vector<SocketAddress> addresses_;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "host/board_firmware.h"
 #include "host/device_image_writer.h"
 #include "model/file_io.h"
 
@@ -36,6 +37,44 @@ std::string last_line(const std::string& text) {
   const size_t start = text.rfind('\n', end);
   return text.substr(start == std::string::npos ? 0 : start + 1,
                      end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+// Per device, the firmware of the board the plan puts it on ("": the run's
+// firmware, for a device without a board).
+std::vector<std::string> device_firmware(const plan::PlanFile& file, const RunRequest& request,
+                                         bool ethernet) {
+  std::vector<std::string> firmware;
+  for (const plan::DeviceSpec& d : file.plan.cluster.devices) {
+    if (d.board.empty()) {
+      firmware.emplace_back();
+      continue;
+    }
+    if (request.firmware_root.empty()) {
+      throw Error("device '" + d.name + "' is planned onto board '" + d.board +
+                  "', but this mcusplit was built without the boards' firmware");
+    }
+    firmware.push_back(board_firmware(request.firmware_root, d.board, ethernet));
+  }
+  return firmware;
+}
+
+// A board's firmware must hold the arena planned for its device: refused
+// before any QEMU boots, naming the device, its board and both figures. (A
+// firmware given without a board refuses a plan it cannot hold itself, at
+// boot.)
+void require_room(const plan::PlanFile& file, const QemuOptions& q) {
+  for (size_t i = 0; i < q.device_firmware.size(); ++i) {
+    if (q.device_firmware[i].empty()) continue;
+    const plan::ParticipantPlan& p = file.plan.participants[i];
+    const FirmwareLayout layout = read_firmware_layout(q.device_firmware[i]);
+    if (layout.arena_bytes >= 0 && p.arena_bytes > layout.arena_bytes) {
+      throw Error("device '" + p.name + "' needs an arena of " + std::to_string(p.arena_bytes) +
+                  " bytes (" + std::to_string(p.peak_ram_bytes()) +
+                  " of RAM with the runtime's share), but its board " + layout.board + " (" +
+                  layout.machine + ") has " + std::to_string(layout.ram_bytes) +
+                  " bytes of RAM, an arena of " + std::to_string(layout.arena_bytes));
+    }
+  }
 }
 
 }  // namespace
@@ -72,6 +111,8 @@ void RunDevices::start_qemu(const plan::PlanFile& file) {
   q.firmware = request_.firmware;
   q.icount = request_.icount;
   const bool ethernet = request_.link == RunLink::Ethernet;
+  q.device_firmware = device_firmware(file, request_, ethernet);
+  require_room(file, q);
   if (ethernet) {
     network_.emplace(n, request_.shaping);
     EthernetBridgeOptions b;

@@ -38,6 +38,9 @@ struct RunRequest {
   LinkShaping shaping;
   OnFailure on_failure = OnFailure::Stop;
   std::string firmware;  // Qemu: the device firmware ELF (for the link: ethernet_firmware)
+  // Qemu: the build directory of every board's firmware (board_firmware.h),
+  // for the devices the plan puts on a board; "" = none built.
+  std::string firmware_root;
   bool icount = false;   // Qemu: -icount, instruction counts per layer
   int repeat = 1;        // inferences
   // Receive timeout; unset: 2 s, or 30 s for emulated devices.

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "kernels/op_registry.h"
+#include "plan/device_profiles.h"
 
 namespace mcusplit::plan {
 
@@ -77,7 +78,7 @@ bool is_positive(double value) {
 
 }  // namespace
 
-double work_per_second(const DeviceSpec& device, const std::string& kernel) {
+double work_per_second(const DeviceSpec& device, std::string_view kernel) {
   for (const KernelRate& r : device.kernel_rates) {
     if (r.kernel == kernel) return r.work_per_second;
   }
@@ -121,6 +122,9 @@ void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
     if (d.link_window_frames < 0) throw Error(where + ": link window_frames must not be negative");
     if (!std::isfinite(d.link_ack_round_trip_s) || d.link_ack_round_trip_s < 0) {
       throw Error(where + ": link ack_round_trip_s must not be negative");
+    }
+    if (!d.board.empty() && find_board_profile(d.board) == nullptr) {
+      throw Error(where + ": unknown board '" + d.board + "' (known: " + known_board_names() + ")");
     }
     std::set<std::string> kernels;
     for (const KernelRate& r : d.kernel_rates) {

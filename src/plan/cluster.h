@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcusplit::plan {
@@ -39,11 +40,13 @@ struct DeviceSpec {
   double link_ack_round_trip_s = 0;
   // Rates for the kernels measured apart; any other runs at macs_per_second.
   std::vector<KernelRate> kernel_rates = {};
+  double clock_hz = 0;     // its core's clock, 0 if not stated (cycles = seconds * clock)
+  std::string board = {};  // the emulated board it boots on (--targets qemu), "" if none
   friend bool operator==(const DeviceSpec&, const DeviceSpec&) = default;
 };
 
 // The device's work units per second for `kernel`.
-double work_per_second(const DeviceSpec& device, const std::string& kernel);
+double work_per_second(const DeviceSpec& device, std::string_view kernel);
 // "conv, pointwise, depthwise, ..." for error messages.
 std::string known_kernel_names();
 

@@ -122,20 +122,88 @@ void read_compute_rate(const json& entry, const DeviceProfile* profile, DeviceSp
     const double cycles =
         has_cycles ? number_field(entry, "cycles_per_mac", false, where) : profile->cycles_per_mac;
     device.macs_per_second = clock / cycles;
+    device.clock_hz = clock;
   } else if (profile == nullptr) {
     throw Error(where + missing("macs_per_second") + "; or give 'clock_hz' and 'cycles_per_mac'");
   }
 }
 
-// Optional: measured rates of single kernels (docs/cluster.md, "Kernel rates").
+// nlohmann's messages start with "[json.exception.parse_error.101] ".
+std::string parse_error_text(const json::parse_error& e) {
+  std::string text = e.what();
+  const size_t tag_end = text.find("] ");
+  if (text.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos) {
+    text = text.substr(tag_end + 2);
+  }
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+// Optional: single kernels' own rates (docs/cluster.md, "Kernel rates"), as
+// work units per second or as cycles per work unit at the device's clock.
 void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string& where) {
-  if (!entry.contains("kernel_rates")) return;
-  const json& rates = entry.at("kernel_rates");
-  const std::string rates_where = where + ": kernel_rates";
-  if (!rates.is_object()) throw Error(rates_where + " must be an object of kernel: work per second");
+  const bool has_rates = entry.contains("kernel_rates");
+  const bool has_cycles = entry.contains("kernel_cycles");
+  if (!has_rates && !has_cycles) return;
+  if (has_rates && has_cycles) throw Error(where + ": give 'kernel_rates' or 'kernel_cycles', not both");
+  const char* key = has_rates ? "kernel_rates" : "kernel_cycles";
+  const json& rates = entry.at(key);
+  const std::string rates_where = where + ": " + key;
+  if (!rates.is_object()) {
+    throw Error(rates_where + " must be an object of kernel: " +
+                (has_rates ? "work units per second" : "cycles per work unit"));
+  }
+  if (has_cycles && device.clock_hz <= 0) {
+    throw Error(where + ": 'kernel_cycles' needs the device's 'clock_hz' (or a profile's)");
+  }
   device.kernel_rates.clear();
   for (const auto& [kernel, value] : rates.items()) {
-    device.kernel_rates.push_back(KernelRate{kernel, number_field(rates, kernel.c_str(), false, rates_where)});
+    const double figure = number_field(rates, kernel.c_str(), false, rates_where);
+    device.kernel_rates.push_back(KernelRate{kernel, has_rates ? figure : device.clock_hz / figure});
+  }
+}
+
+// Optional: `mcusplit calibrate`'s profile (a file, relative to the cluster
+// file): each kernel's instructions per work unit on an emulated core, as the
+// device's cycles at its clock (one instruction a cycle), or at the
+// calibration's clock (the emulated core's under -icount) if it has none.
+void read_calibration(const json& entry, DeviceSpec& device, const std::string& where,
+                      const std::string& base_dir) {
+  if (!entry.contains("calibration")) return;
+  if (entry.contains("kernel_rates") || entry.contains("kernel_cycles")) {
+    throw Error(where + ": give 'calibration' or kernel rates, not both");
+  }
+  std::filesystem::path path = string_field(entry, "calibration", where);
+  if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+  const std::string origin = where + ": calibration '" + path.string() + "'";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(origin + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  json calibration;
+  try {
+    calibration = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw Error(origin + ": malformed JSON: " + parse_error_text(e));
+  }
+  if (!calibration.is_object() || !calibration.contains("kernel_cycles") ||
+      !calibration.contains("clock_hz")) {
+    throw Error(origin + ": not a calibration (mcusplit calibrate -o): needs 'kernel_cycles' and "
+                "'clock_hz'");
+  }
+  if (device.clock_hz <= 0) device.clock_hz = number_field(calibration, "clock_hz", false, origin);
+  read_kernel_rates(calibration, device, origin);
+}
+
+// Optional: the emulated board the device boots on (`run --targets qemu`).
+void read_board(const json& entry, DeviceSpec& device, const std::string& where) {
+  if (!entry.contains("board")) return;
+  device.board = string_field(entry, "board", where);
+  if (find_board_profile(device.board) == nullptr) {
+    throw Error(where + ": unknown board '" + device.board + "' (known: " + known_board_names() +
+                ")");
   }
 }
 
@@ -176,12 +244,13 @@ void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& devi
 }
 
 // One "devices" entry, expanded by its count.
-void read_device_entry(const json& entry, const std::string& where, DeviceNamer& namer,
-                       ClusterSpec& cluster) {
+void read_device_entry(const json& entry, const std::string& where, const std::string& base_dir,
+                       DeviceNamer& namer, ClusterSpec& cluster) {
   if (!entry.is_object()) throw Error(where + " must be an object");
   reject_unknown_keys(entry,
                       {"name", "profile", "count", "ram_bytes", "flash_bytes", "macs_per_second",
-                       "clock_hz", "cycles_per_mac", "kernel_rates", "link"},
+                       "clock_hz", "cycles_per_mac", "kernel_rates", "kernel_cycles", "calibration", "board",
+                       "link"},
                       where);
   const DeviceProfile* profile = nullptr;
   DeviceSpec device;
@@ -201,6 +270,8 @@ void read_device_entry(const json& entry, const std::string& where, DeviceNamer&
   }
   read_compute_rate(entry, profile, device, where);
   read_kernel_rates(entry, device, where);
+  read_calibration(entry, device, where, base_dir);
+  read_board(entry, device, where);
   read_link(entry, profile, device, where);
 
   const int count = count_field(entry, where);
@@ -219,22 +290,11 @@ void read_device_entry(const json& entry, const std::string& where, DeviceNamer&
   }
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] ".
-std::string parse_error_text(const json::parse_error& e) {
-  std::string text = e.what();
-  const size_t tag_end = text.find("] ");
-  if (text.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos) {
-    text = text.substr(tag_end + 2);
-  }
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return text;
-}
 
 }  // namespace
 
-ClusterSpec parse_cluster_json(const std::string& text, const std::string& origin) {
+ClusterSpec parse_cluster_json(const std::string& text, const std::string& origin,
+                               const std::string& base_dir) {
   json root;
   try {
     root = json::parse(text);
@@ -259,7 +319,8 @@ ClusterSpec parse_cluster_json(const std::string& text, const std::string& origi
   if (devices.empty()) throw Error(origin + ": 'devices' is empty");
   DeviceNamer namer;
   for (size_t i = 0; i < devices.size(); ++i) {
-    read_device_entry(devices[i], origin + ": devices[" + std::to_string(i) + "]", namer, cluster);
+    read_device_entry(devices[i], origin + ": devices[" + std::to_string(i) + "]", base_dir, namer,
+                      cluster);
   }
   validate_cluster(cluster, origin);
   return cluster;
@@ -275,7 +336,8 @@ ClusterSpec read_cluster_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw Error(origin + ": cannot read");
-  return parse_cluster_json(text.str(), origin);
+  return parse_cluster_json(text.str(), origin,
+                            std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace mcusplit::plan

@@ -16,7 +16,9 @@ namespace mcusplit::plan {
 // duplicate names.
 ClusterSpec read_cluster_file(const std::string& path);
 
-// The same from JSON text; `origin` names the source in messages.
-ClusterSpec parse_cluster_json(const std::string& text, const std::string& origin);
+// The same from JSON text; `origin` names the source in messages, and files
+// it names ("calibration") are relative to `base_dir`.
+ClusterSpec parse_cluster_json(const std::string& text, const std::string& origin,
+                               const std::string& base_dir = "");
 
 }  // namespace mcusplit::plan

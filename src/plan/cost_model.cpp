@@ -146,6 +146,11 @@ OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const Plan
           box_work(layer, op.box) + (computes_in_place(pp, op) ? copy_work(op.box.volume()) : 0)};
 }
 
+double work_cycles(const DeviceSpec& device, const OpWork& work) {
+  if (device.clock_hz <= 0) return 0;
+  return static_cast<double>(work.work) * device.clock_hz / work_per_second(device, work.kernel);
+}
+
 TransferTime transfer_time(const Plan& plan, int src, int dst, int64_t bytes) {
   const LinkOf a = link_of(plan, src);
   const LinkOf b = link_of(plan, dst);

@@ -35,6 +35,9 @@ struct OpWork {
   int64_t work = 0;
 };
 OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op);
+// The cycles the device takes for that work (its clock over its rate for the
+// kernel); 0 if the device states no clock.
+double work_cycles(const DeviceSpec& device, const OpWork& work);
 
 // Fills plan.timeline, plan.estimated_latency_s and every participant's
 // estimate.compute_s and finish_s.

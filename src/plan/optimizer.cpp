@@ -214,8 +214,8 @@ class AutoPlanner {
     std::vector<int64_t> messages(n, 0);
     double compute = 0;
     for (size_t p = 0; p < n; ++p) {
-      compute =
-          std::max(compute, static_cast<double>(box_work(l, boxes[p])) / rate(static_cast<int>(p)));
+      compute = std::max(compute, static_cast<double>(box_work(l, boxes[p])) /
+                                      rate(static_cast<int>(p), l.record().kernel_name(l)));
       memory[p] += vol(boxes[p]);
     }
     std::vector<int> seen;
@@ -317,9 +317,10 @@ class AutoPlanner {
     return layout_on_path(t, i - 1, sp);
   }
 
-  double rate(int p) const {
+  // Work units per second of participant p running `kernel`.
+  double rate(int p, const char* kernel) const {
     return p == devices_ ? probe_.coordinator_spec.macs_per_second
-                         : cluster_.devices[static_cast<size_t>(p)].macs_per_second;
+                         : work_per_second(cluster_.devices[static_cast<size_t>(p)], kernel);
   }
   double link_rate(int p) const {
     return p == devices_ ? probe_.coordinator_spec.link_bits_per_second
@@ -354,9 +355,16 @@ class AutoPlanner {
 }  // namespace
 
 ShareWeights speed_weights(const QGraph& graph, const ClusterSpec& cluster) {
-  std::vector<double> speeds;
-  for (const DeviceSpec& d : cluster.devices) speeds.push_back(d.macs_per_second);
-  return ShareWeights(graph.layers.size(), speeds);
+  // Per layer, each device's rate for the layer's kernel: a core without the
+  // DSP extension is several times slower at a 1x1 convolution than one with
+  // it, but much less so at a pooling layer.
+  ShareWeights weights;
+  for (const QLayer& l : graph.layers) {
+    const char* kernel = l.record().kernel_name(l);
+    std::vector<double>& speeds = weights.emplace_back();
+    for (const DeviceSpec& d : cluster.devices) speeds.push_back(work_per_second(d, kernel));
+  }
+  return weights;
 }
 
 ShareWeights ram_weights(const QGraph& graph, const ClusterSpec& cluster) {

@@ -87,9 +87,11 @@ requires FieldsOf<D, DeviceSpec>
 void visit_fields(D& d, V& v) {
   v.str("name", d.name);
   v.str("profile", d.profile);
+  v.str("board", d.board);
   v.i64("ram_bytes", d.ram_bytes);
   v.i64("flash_bytes", d.flash_bytes);
   v.f64("macs_per_second", d.macs_per_second);
+  v.f64("clock_hz", d.clock_hz);
   v.f64("link_bits_per_second", d.link_bits_per_second);
   v.f64("link_latency_s", d.link_latency_s);
   v.i64("link_frame_overhead_bytes", d.link_frame_overhead_bytes);

@@ -35,9 +35,11 @@ json cluster_json(const ClusterSpec& c) {
   for (const DeviceSpec& d : c.devices) {
     devices.push_back({{"name", d.name},
                        {"profile", d.profile},
+                       {"board", d.board},
                        {"ram_bytes", d.ram_bytes},
                        {"flash_bytes", d.flash_bytes},
                        {"macs_per_second", d.macs_per_second},
+                       {"clock_hz", d.clock_hz},
                        {"link_bits_per_second", d.link_bits_per_second},
                        {"link_latency_s", d.link_latency_s},
                        {"link_frame_overhead_bytes", d.link_frame_overhead_bytes},

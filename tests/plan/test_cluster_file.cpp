@@ -144,7 +144,7 @@ const BadCase kBadCases[] = {
      "devices[0]: link: unknown key 'latency'"},
     {"unknown profile", R"({"devices":[{"profile":"teensy40"}]})",
      "devices[0]: unknown device profile 'teensy40' (known: teensy41, stm32h743, esp32s3, "
-     "rp2040, nrf52840)"},
+     "rp2040, nrf52840, an385, an386, an500, an505)"},
     {"unknown topology", R"({"topology":"ring","devices":[{"profile":"teensy41"}]})",
      "unknown topology 'ring' (known: switched, star, bus)"},
     {"topology not a string", R"({"topology":1,"devices":[{"profile":"teensy41"}]})",

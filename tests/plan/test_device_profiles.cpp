@@ -1,8 +1,11 @@
 // Built-in device profiles: the documented figures (docs/cluster.md), exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
+#include "kernels/op_registry.h"
+#include "plan/core_costs.h"
 #include "plan/device_profiles.h"
 #include "plan_test_helpers.h"
 
@@ -31,6 +34,12 @@ const Expected kExpected[] = {
     {"esp32s3", 240e6, 3.0, 512 * kKiB, 8 * kMiB, 20e6, 2e-3},
     {"rp2040", 133e6, 16.0, 264 * kKiB, 2 * kMiB, 10e6, 200e-6},
     {"nrf52840", 64e6, 4.0, 256 * kKiB, 1 * kMiB, 1.3e6, 7.5e-3},
+    // The emulated boards: the -icount clock, 1x1 convolution's measured
+    // instructions per MAC, their firmware's default RAM.
+    {"an385", 7.8125e6, 7.788, 128 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an386", 7.8125e6, 3.444, 192 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an500", 7.8125e6, 3.075, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an505", 7.8125e6, 3.437, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
 };
 
 TEST(DeviceProfiles, FiguresAreTheDocumentedOnes) {
@@ -87,6 +96,48 @@ TEST(DeviceProfiles, DeviceFromProfileCopiesEveryFigure) {
   EXPECT_DOUBLE_EQ(d.macs_per_second, 133e6 / 16.0);
   EXPECT_EQ(d.link_bits_per_second, 10e6);
   EXPECT_EQ(d.link_latency_s, 200e-6);
+  EXPECT_EQ(d.board, "");
+  EXPECT_EQ(d.clock_hz, 133e6);
+}
+
+TEST(DeviceProfiles, KernelsCostWhatTheirMeasuredCoreTookTimesTheirCyclesPerInstruction) {
+  // rp2040: the Cortex-M3's (an385) instruction counts, 1.4 cycles each.
+  const DeviceSpec rp = device_from_profile(*find_device_profile("rp2040"), "rp");
+  const CoreCosts& m3 = *find_core_costs("an385");
+  ASSERT_EQ(rp.kernel_rates.size(), m3.kernels.size());
+  for (size_t k = 0; k < m3.kernels.size(); ++k) {
+    EXPECT_EQ(rp.kernel_rates[k].kernel, m3.kernels[k].kernel);
+    EXPECT_DOUBLE_EQ(rp.kernel_rates[k].work_per_second,
+                     133e6 / (m3.kernels[k].instructions_per_work * 1.4));
+  }
+  // An emulated board boots on itself and runs its own measured costs at the
+  // -icount clock.
+  const DeviceSpec m7 = device_from_profile(*find_device_profile("an500"), "m7");
+  EXPECT_EQ(m7.board, "an500");
+  EXPECT_EQ(m7.link_window_frames, 1);
+  EXPECT_EQ(m7.link_frame_overhead_bytes, 90);
+  EXPECT_DOUBLE_EQ(work_per_second(m7, "pointwise"), 7.8125e6 / kAn500PointwisePerMac);
+  EXPECT_DOUBLE_EQ(work_per_second(m7, "pointwise"), m7.macs_per_second);
+  // Every measured core has every kernel the registry names.
+  const std::string all = known_kernel_names();
+  for (const CoreCosts& core : measured_cores()) {
+    std::string names;
+    for (const KernelCost& k : core.kernels) {
+      EXPECT_GT(k.instructions_per_work, 0) << core.board;
+      EXPECT_TRUE(kernels::is_kernel_name(k.kernel)) << k.kernel;
+      names += std::string(names.empty() ? "" : ", ") + k.kernel;
+    }
+    EXPECT_EQ(core.kernels.size(),
+              static_cast<size_t>(std::count(all.begin(), all.end(), ',') + 1))
+        << core.board << ": " << names;
+  }
+}
+
+TEST(DeviceProfiles, BoardsAreKnownByName) {
+  EXPECT_EQ(find_board_profile("an385")->name, std::string("an385"));
+  EXPECT_EQ(find_board_profile("teensy41"), nullptr);
+  EXPECT_EQ(find_board_profile("an521"), nullptr);
+  EXPECT_EQ(known_board_names(), "an385, an386, an500, an505");
 }
 
 }  // namespace

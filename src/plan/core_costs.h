@@ -1,0 +1,45 @@
+// What each kernel costs a core, measured: instructions per work unit (the
+// cost model's units, kernels/op_registry.h `work`) of every kernel, from
+// `mcusplit calibrate --board BOARD` (the kernel bench firmware under QEMU
+// -icount on that board). The built-in device profiles take their compute
+// costs from one of these (device_profiles.h); docs/cluster.md, "Measured
+// cores", says when and how each was measured.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "plan/cluster.h"
+
+namespace mcusplit::plan {
+
+struct KernelCost {
+  const char* kernel;  // a name kernels::OpRegistration's kernel_name returns
+  double instructions_per_work;
+};
+
+struct CoreCosts {
+  const char* board;  // the QEMU board it was measured on, e.g. "an385"
+  const char* core;   // e.g. "Cortex-M3"
+  std::span<const KernelCost> kernels;
+};
+
+// Instructions per MAC of a 1x1 convolution on each measured core (the bulk
+// of a MobileNetV2's MACs): its table's `pointwise` entry, and the emulated
+// boards' cycles_per_mac.
+inline constexpr double kAn385PointwisePerMac = 7.788;
+inline constexpr double kAn386PointwisePerMac = 3.444;
+inline constexpr double kAn500PointwisePerMac = 3.075;
+inline constexpr double kAn505PointwisePerMac = 3.437;
+
+std::span<const CoreCosts> measured_cores();
+// nullptr when unknown.
+const CoreCosts* find_core_costs(const std::string& board);
+
+// A device's kernel rates on a part clocked at `clock_hz` that takes
+// `cycles_per_instruction` for each instruction the core measured.
+std::vector<KernelRate> kernel_rates_from(const CoreCosts& costs, double clock_hz,
+                                          double cycles_per_instruction);
+
+}  // namespace mcusplit::plan
