@@ -28,16 +28,21 @@
 // Output: a calibration line (a loop of a known instruction count, to check
 // the ticks-to-instructions rule), one semihosting line per case, a summary:
 //   kernel-bench: calibration loop_instructions=N ticks=N
-//   kernel-bench: NAME kernel=K macs=N work=W outputs=N calls=N ticks=N clamped=N/OUTPUTS
+//   kernel-bench: NAME kernel=K macs=N work=W outputs=N inputs=N calls=N ticks=N clamped=N/OUTPUTS
 //   scratch=BYTES ok|MISMATCH=COUNT kernel-bench: done cases=N mismatches=N max_scratch=BYTES
 //   stack_high_water=BYTES
 // kernel and work are the record's kernel_name and work (the planner's cost
 // units: MACs for conv and fully connected, values read and written for the
 // rest), work summed over the case's invocations; outputs the values they
-// computed (each once: the whole output), calls the invocations; the cost
-// model fits instructions = a * work + b * outputs + c * calls per kernel over
-// these cases, so each kernel's cases vary work per output (input channels,
-// kernel sizes, padding) and outputs per call (whole layers, rows, tiles).
+// computed (each once: the whole output), inputs the input values they read
+// (per call and per input, the volume of the record's required_input_box;
+// a halo or every input channel counted again by each call that reads it),
+// calls the invocations; the cost model fits instructions = a * work +
+// b * outputs + c * calls + d * inputs per kernel over these cases, so each
+// kernel's cases vary work per output (input channels, kernel sizes,
+// padding), outputs per call (whole layers, rows, tiles) and inputs per
+// output (channel slices, which the packed DSP kernels pay for per input
+// value read whatever number of output channels a call computes).
 // macs counts real taps (not padding), 0 for operators without MACs.
 // scratch is the most any invocation's record stated (scratch_bytes), given
 // from the arena; stack_high_water is then the kernels' own frames.
@@ -148,6 +153,9 @@ constexpr Split tiles_of(int32_t side) {
 }
 constexpr Split channels_of(int32_t channels) {
   return Split{0, 0, channels};
+}
+constexpr Split channels_rows_of(int32_t channels, int32_t rows) {
+  return Split{rows, 0, channels};
 }
 
 template <class Visit>
@@ -289,6 +297,7 @@ struct Invoked {
   Split split;
   int64_t work = 0;
   int64_t outputs = 0;
+  int64_t inputs = 0;  // input values the calls read (their required input boxes)
   uint32_t calls = 0;
   int32_t scratch_bytes = 0;  // the most one invocation stated
   uint64_t ticks = 0;
@@ -331,6 +340,7 @@ struct Invoked {
     for (int32_t i = 0; i < in.count; ++i) {
       const core::Box need = record.required_input_box(layer, i, in.shape[i], box);
       if (need.empty()) continue;  // this box reads nothing of input i
+      r.inputs += need.volume();
       if (need == core::full_box(in.shape[i])) {
         tiles[i] = k::InputTile{in.data[i], need};
       } else {
@@ -365,9 +375,11 @@ void fill_unwritten(Rng& rng, int8_t* output, int32_t n) {
 
 // A split case is named after its layer (whose name seeds its data, so the
 // whole and the split runs compute the same values) and its boxes:
-// _rows4, _tiles4x4, _by16 (channels or neurons a call).
+// _rows4, _tiles4x4, _by16 (channels or neurons a call), _by8_rows7 (a
+// channel slice of a few rows).
 template <size_t N>
 void add_split_suffix(mcusplit::device::Text<N>& line, const Split& split) {
+  if (split.channels > 0) line.add("_by").dec(static_cast<uint32_t>(split.channels));
   if (split.rows > 0 && split.cols > 0) {
     line.add("_tiles")
         .dec(static_cast<uint32_t>(split.rows))
@@ -378,7 +390,6 @@ void add_split_suffix(mcusplit::device::Text<N>& line, const Split& split) {
   } else if (split.cols > 0) {
     line.add("_cols").dec(static_cast<uint32_t>(split.cols));
   }
-  if (split.channels > 0) line.add("_by").dec(static_cast<uint32_t>(split.channels));
 }
 
 [[gnu::noinline]] void report(const char* name, const Invoked& run, uint64_t macs,
@@ -390,7 +401,8 @@ void add_split_suffix(mcusplit::device::Text<N>& line, const Split& split) {
   add_split_suffix(line, run.split);
   line.add(" kernel=").add(run.kernel);
   line.add(" macs=").dec(macs).add(" work=").dec(static_cast<uint64_t>(run.work));
-  line.add(" outputs=").dec(static_cast<uint64_t>(run.outputs)).add(" calls=").dec(run.calls);
+  line.add(" outputs=").dec(static_cast<uint64_t>(run.outputs));
+  line.add(" inputs=").dec(static_cast<uint64_t>(run.inputs)).add(" calls=").dec(run.calls);
   line.add(" ticks=").dec(run.ticks);
   line.add(" clamped=").dec(check.clamped).add("/").dec(check.outputs);
   line.add(" scratch=").dec(static_cast<uint32_t>(scratch_bytes));
@@ -634,6 +646,90 @@ const ConvCase kSplitConvCases[] = {
     {"dw3x3_s1_6x6x576", {576, 6, 6}, 576, 3, 1, 1, true, -128, 0, kFull},
     {"dw5x5_s1_12x12x96", {96, 12, 12}, 96, 5, 1, 2, true, -128, -9, kFull},
     {"dw5x5_s1_12x12x96", {96, 12, 12}, 96, 5, 1, 2, true, -128, -9, kFull, tiles_of(4)},
+    // Channel slices over the whole plane, as split plans give the DSP
+    // cores: a call computes a few output channels but (conv, pointwise)
+    // reads every input channel of its pixels, so the input a case reads
+    // (inputs=) grows with its calls while work and outputs stay. Pointwise
+    // also as channel slices of 7 rows (inputs per call between the two).
+    {"conv3x3_s1_24x24x8_to16_nopad",
+     {8, 24, 24},
+     16,
+     3,
+     1,
+     0,
+     false,
+     -3,
+     5,
+     kFull,
+     channels_of(4)},
+    {"fmnist_pw1x1_28x28_16_to64",
+     {16, 28, 28},
+     64,
+     1,
+     1,
+     0,
+     false,
+     -128,
+     -128,
+     kFull,
+     channels_of(8)},
+    {"fmnist_pw1x1_28x28_16_to64",
+     {16, 28, 28},
+     64,
+     1,
+     1,
+     0,
+     false,
+     -128,
+     -128,
+     kFull,
+     channels_of(16)},
+    {"fmnist_pw1x1_28x28_16_to64",
+     {16, 28, 28},
+     64,
+     1,
+     1,
+     0,
+     false,
+     -128,
+     -128,
+     kFull,
+     channels_rows_of(8, 7)},
+    {"fmnist_pw1x1_14x14_64_to24",
+     {64, 14, 14},
+     24,
+     1,
+     1,
+     0,
+     false,
+     -128,
+     2,
+     kFull,
+     channels_of(8)},
+    {"pw1x1_12x12_144_to24", {144, 12, 12}, 24, 1, 1, 0, false, -128, -6, kFull, channels_of(8)},
+    {"pw1x1_24x24_96_to24", {96, 24, 24}, 24, 1, 1, 0, false, -128, 7, kFull, channels_of(8)},
+    {"fmnist_dw3x3_s1_28x28x16",
+     {16, 28, 28},
+     16,
+     3,
+     1,
+     1,
+     true,
+     -128,
+     -128,
+     kFull,
+     channels_of(8)},
+    {"fmnist_dw3x3_s2_28x28x64",
+     {64, 28, 28},
+     64,
+     3,
+     2,
+     1,
+     true,
+     -128,
+     -128,
+     kFull,
+     channels_of(16)},
 };
 
 // --- The operators without MACs, each against its own naive formula.
@@ -1030,6 +1126,7 @@ constexpr AddCase kAddCases[] = {
     {"fmnist_add_28x28x16", {16, 28, 28}, rows_of(4)},
     {"fmnist_add_28x28x16", {16, 28, 28}, tiles_of(4)},
     {"fmnist_add_7x7x32", {32, 7, 7}},
+    {"fmnist_add_28x28x16", {16, 28, 28}, channels_of(8)},
 };
 
 // Windows of 2x2, 3x3, 5x5 and 7x7 (work per output), whole, in rows, in tiles.

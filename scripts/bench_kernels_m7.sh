@@ -6,8 +6,9 @@
 # 128 ns of virtual time and the board's timer ticks every 1e9 / CLOCK_HZ ns
 # (40 at 25 MHz, 50 on the AN505's 20 MHz), so a case's instructions =
 # round(ticks * (1e9 / CLOCK_HZ) / 128). Prints a Markdown table: case,
-# kernel, MACs, work units, outputs, calls (kernel invocations: a split case
-# runs its layer as many boxes), instructions, instructions per MAC and per
+# kernel, MACs, work units, outputs, inputs (the input values the calls read:
+# their required input boxes), calls (kernel invocations: a split case runs
+# its layer as many boxes), instructions, instructions per MAC and per
 # work unit. Fails if the firmware reports a mismatch against its reference or
 # exits non-zero.
 #
@@ -40,25 +41,26 @@ fi
 
 echo "$machine, $clock Hz:"
 echo
-echo "| case | kernel | MACs | work | outputs | calls | instructions | instructions/MAC | instructions/work |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| case | kernel | MACs | work | outputs | inputs | calls | instructions | instructions/MAC | instructions/work |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 # ticks * (1e9 / clock) / 128, rounded to nearest.
 awk -v clock="$clock" '/^kernel-bench: .* macs=/ {
-  name = $2; kernel = "-"; macs = 0; work = 0; outputs = 0; calls = 1; ticks = 0
+  name = $2; kernel = "-"; macs = 0; work = 0; outputs = 0; inputs = 0; calls = 1; ticks = 0
   for (i = 3; i <= NF; ++i) {
     split($i, kv, "=")
     if (kv[1] == "kernel") kernel = kv[2]
     if (kv[1] == "macs") macs = kv[2]
     if (kv[1] == "work") work = kv[2]
     if (kv[1] == "outputs") outputs = kv[2]
+    if (kv[1] == "inputs") inputs = kv[2]
     if (kv[1] == "calls") calls = kv[2]
     if (kv[1] == "ticks") ticks = kv[2]
   }
   instr = int(ticks * (1e9 / clock) / 128 + 0.5)
   per_mac = macs > 0 ? sprintf("%.3f", instr / macs) : "-"
   per_work = work > 0 ? sprintf("%.3f", instr / work) : "-"
-  printf "| %s | %s | %d | %d | %d | %d | %d | %s | %s |\n", name, kernel, macs, work, outputs, calls,
-    instr, per_mac, per_work
+  printf "| %s | %s | %d | %d | %d | %d | %d | %d | %s | %s |\n", name, kernel, macs, work, outputs,
+    inputs, calls, instr, per_mac, per_work
 }' <<< "$out"
 awk -v clock="$clock" '/^kernel-bench: calibration/ {
   for (i = 3; i <= NF; ++i) { split($i, kv, "="); v[kv[1]] = kv[2] }

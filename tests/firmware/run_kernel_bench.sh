@@ -3,9 +3,10 @@
 # an500: BUILD_DIR/firmware-device; any other: BUILD_DIR/firmware-BOARD) under
 # qemu-system-arm -M QEMU_MACHINE (from the firmware_layout.env beside it)
 # -icount shift=7, twice: fails unless it exits 0, reports every case "ok"
-# (its outputs equal its reference) with the record's kernel, work, outputs
-# and calls, gives every kernel name 4 cases or more (one of them split into
-# several calls), and both runs print identical lines (instruction-counted
+# (its outputs equal its reference) with the record's kernel, work, outputs,
+# inputs (the values its calls' required input boxes hold) and calls, gives
+# every kernel name 4 cases or more (one of them split into several calls),
+# conv, pointwise, depthwise and add a channel-sliced case (_byN), and both runs print identical lines (instruction-counted
 # timing is deterministic). Exit 77 (the ctest skip code) if arm-none-eabi-g++
 # or qemu-system-arm is missing or the firmware was not built.
 #
@@ -42,21 +43,29 @@ if [ "$status" -ne 0 ]; then
   echo "run_kernel_bench: the firmware exited with $status on $machine"
   exit 1
 fi
-case_line=' kernel=[a-z_]* macs=[0-9]* work=[0-9]* outputs=[0-9]* calls=[0-9]* ticks=.* ok$'
+case_line=' kernel=[a-z_]* macs=[0-9]* work=[0-9]* outputs=[0-9]* inputs=[0-9]* calls=[0-9]* ticks=.* ok$'
 cases="$(grep -c "$case_line" <<< "$first" || true)"
 if grep -q MISMATCH <<< "$first" || ! grep -q "done cases=$cases mismatches=0 " <<< "$first" ||
-    [ "$cases" -lt 80 ]; then
-  echo "run_kernel_bench: expected every case ok with its kernel, work, outputs and calls (found $cases ok)"
+    [ "$cases" -lt 90 ]; then
+  echo "run_kernel_bench: expected every case ok with its kernel, work, outputs, inputs and calls (found $cases ok)"
   exit 1
 fi
-# The cost model fits a * work + b * outputs + c * calls per kernel: each
-# kernel needs cases enough, some of them split into several calls.
+# The cost model fits a * work + b * outputs + c * calls + d * inputs per
+# kernel: each kernel needs cases enough, some of them split into several
+# calls; the kernels split plans cut into channel slices need such a case
+# (the packed DSP kernels read every input channel whatever slice they write).
 for kernel in conv pointwise depthwise fully_connected add maxpool averagepool globalaveragepool \
     pad concat softmax reshape; do
   n="$(grep -c " kernel=$kernel " <<< "$first" || true)"
   split="$(grep " kernel=$kernel " <<< "$first" | grep -vc ' calls=1 ' || true)"
   if [ "$n" -lt 4 ] || [ "$split" -lt 1 ]; then
     echo "run_kernel_bench: kernel $kernel has $n cases ($split split), expected 4 or more, one split"
+    exit 1
+  fi
+done
+for kernel in conv pointwise depthwise add; do
+  if ! grep " kernel=$kernel " <<< "$first" | grep -v ' calls=1 ' | grep -q '^kernel-bench: [^ ]*_by[0-9]'; then
+    echo "run_kernel_bench: kernel $kernel has no channel-sliced case (_byN, several calls)"
     exit 1
   fi
 done
