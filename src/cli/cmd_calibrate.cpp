@@ -27,8 +27,13 @@ struct CalibrateArgs {
 
 nlohmann::json profile_json(const host::BoardCalibration& c) {
   nlohmann::json cycles = nlohmann::json::object();
-  for (const auto& [kernel, per_work] : host::instructions_per_work(c.cases)) {
-    cycles[kernel] = per_work;
+  nlohmann::json worst = nlohmann::json::object();
+  for (const auto& [kernel, fit] : host::fit_kernel_costs(c.cases)) {
+    cycles[kernel] = {{"work", fit.per_work},
+                      {"output", fit.per_output},
+                      {"input", fit.per_input},
+                      {"call", fit.per_call}};
+    worst[kernel] = fit.worst_error;
   }
   nlohmann::json cases = nlohmann::json::array();
   for (const host::KernelBenchCase& k : c.cases) {
@@ -36,6 +41,9 @@ nlohmann::json profile_json(const host::BoardCalibration& c) {
                      {"kernel", k.kernel},
                      {"macs", k.macs},
                      {"work", k.work},
+                     {"outputs", k.outputs},
+                     {"inputs", k.inputs},
+                     {"calls", k.calls},
                      {"instructions", k.instructions}});
   }
   // Under -icount shift=7 a guest instruction takes 128 ns of virtual time:
@@ -44,6 +52,8 @@ nlohmann::json profile_json(const host::BoardCalibration& c) {
           {"qemu_machine", c.machine},
           {"clock_hz", 1e9 / static_cast<double>(int64_t{1} << host::kIcountShift)},
           {"kernel_cycles", cycles},
+          // How far the fit is from the cases it was fitted to.
+          {"largest_fit_error", worst},
           {"cases", cases}};
 }
 

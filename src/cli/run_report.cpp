@@ -36,7 +36,7 @@ nlohmann::json layers_json(const plan::PlanFile& file, int participant,
     // Compute ops only: compute_s holds their spans (copies are apart).
     if (op.kind != plan::OpKind::Compute || step >= work.size()) continue;
     const plan::OpWork w = plan::op_work(file.graph, pp, op);
-    work[step] += w.work;
+    work[step] += w.counts.work;
     if (device != nullptr) cycles[step] += plan::work_cycles(*device, w);
     kernel[step] = w.kernel;
   }

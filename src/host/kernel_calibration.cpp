@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <fstream>
@@ -111,6 +113,10 @@ std::vector<KernelBenchCase> parse_kernel_bench(const std::string& output, doubl
     c.kernel = fields.count("kernel") ? fields.at("kernel") : "";
     c.macs = whole(fields, "macs", line);
     c.work = whole(fields, "work", line);
+    // Benches before outputs= and calls= ran each case once.
+    c.outputs = fields.count("outputs") ? whole(fields, "outputs", line) : 0;
+    c.inputs = fields.count("inputs") ? whole(fields, "inputs", line) : 0;
+    c.calls = fields.count("calls") ? whole(fields, "calls", line) : 1;
     c.instructions = std::llround(static_cast<double>(whole(fields, "ticks", line)) * per_tick);
     if (c.kernel.empty() || c.work == 0) {
       throw Error("the kernel bench printed a case without a kernel or work: " + line,
@@ -127,17 +133,95 @@ std::vector<KernelBenchCase> parse_kernel_bench(const std::string& output, doubl
   return cases;
 }
 
-std::map<std::string, double> instructions_per_work(const std::vector<KernelBenchCase>& cases) {
-  std::map<std::string, std::pair<int64_t, int64_t>> sums;
+namespace {
+
+constexpr int kTerms = 4;  // work, outputs, inputs, calls
+
+std::array<double, kTerms> terms_of(const KernelBenchCase& c) {
+  return {static_cast<double>(c.work), static_cast<double>(c.outputs),
+          static_cast<double>(c.inputs), static_cast<double>(c.calls)};
+}
+
+// Least squares of the relative error with the terms `use` (work always):
+// the normal equations, at most 4 by 4, by Gaussian elimination. false if
+// they are singular.
+bool solve_terms(const std::vector<const KernelBenchCase*>& cases,
+                 const std::array<bool, kTerms>& use, std::array<double, kTerms>& coefficient) {
+  std::array<int, kTerms> index{};
+  int n = 0;
+  for (int t = 0; t < kTerms; ++t) {
+    if (use[static_cast<size_t>(t)]) index[static_cast<size_t>(n++)] = t;
+  }
+  double a[kTerms][kTerms + 1] = {};
+  for (const KernelBenchCase* c : cases) {
+    const double y = static_cast<double>(c->instructions);
+    std::array<double, kTerms> x = terms_of(*c);
+    for (double& v : x) v /= y;
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        a[i][j] += x[static_cast<size_t>(index[static_cast<size_t>(i)])] *
+                   x[static_cast<size_t>(index[static_cast<size_t>(j)])];
+      }
+      a[i][n] += x[static_cast<size_t>(index[static_cast<size_t>(i)])];  // times y / y
+    }
+  }
+  for (int col = 0; col < n; ++col) {
+    int pivot = col;
+    for (int r = col + 1; r < n; ++r) {
+      if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
+    }
+    if (std::fabs(a[pivot][col]) < 1e-12) return false;
+    for (int k = 0; k <= n; ++k) std::swap(a[col][k], a[pivot][k]);
+    for (int r = 0; r < n; ++r) {
+      if (r == col) continue;
+      const double f = a[r][col] / a[col][col];
+      for (int k = col; k <= n; ++k) a[r][k] -= f * a[col][k];
+    }
+  }
+  coefficient.fill(0);
+  for (int i = 0; i < n; ++i) {
+    coefficient[static_cast<size_t>(index[static_cast<size_t>(i)])] = a[i][n] / a[i][i];
+  }
+  return true;
+}
+
+}  // namespace
+
+std::map<std::string, KernelFit> fit_kernel_costs(const std::vector<KernelBenchCase>& cases) {
+  std::map<std::string, std::vector<const KernelBenchCase*>> by_kernel;
   for (const KernelBenchCase& c : cases) {
-    sums[c.kernel].first += c.instructions;
-    sums[c.kernel].second += c.work;
+    if (c.instructions > 0) by_kernel[c.kernel].push_back(&c);
   }
-  std::map<std::string, double> per_work;
-  for (const auto& [kernel, sum] : sums) {
-    per_work[kernel] = static_cast<double>(sum.first) / static_cast<double>(sum.second);
+  std::map<std::string, KernelFit> fits;
+  for (const auto& [kernel, list] : by_kernel) {
+    // Every subset of the other terms beside work; the best fit whose
+    // coefficients are all non-negative (work alone always is).
+    KernelFit best;
+    double best_squares = -1;
+    for (int subset = 0; subset < (1 << (kTerms - 1)); ++subset) {
+      const std::array<bool, kTerms> use = {true, (subset & 1) != 0, (subset & 2) != 0,
+                                            (subset & 4) != 0};
+      std::array<double, kTerms> k{};
+      if (!solve_terms(list, use, k) || k[0] <= 0 || k[1] < 0 || k[2] < 0 || k[3] < 0) continue;
+      double squares = 0;
+      double worst = 0;
+      for (const KernelBenchCase* c : list) {
+        const double y = static_cast<double>(c->instructions);
+        const std::array<double, kTerms> x = terms_of(*c);
+        double fitted = 0;
+        for (size_t t = 0; t < x.size(); ++t) fitted += k[t] * x[t];
+        const double e = (fitted - y) / y;
+        squares += e * e;
+        worst = std::max(worst, std::fabs(e));
+      }
+      if (best_squares < 0 || squares < best_squares) {
+        best_squares = squares;
+        best = KernelFit{k[0], k[1], k[2], k[3], worst};
+      }
+    }
+    fits[kernel] = best;
   }
-  return per_work;
+  return fits;
 }
 
 BoardCalibration calibrate_board(const std::string& qemu, const std::string& kernel_bench_elf,

@@ -20,6 +20,9 @@ struct KernelBenchCase {
   std::string kernel;  // the registry's kernel name, e.g. "pointwise"
   int64_t macs = 0;
   int64_t work = 0;
+  int64_t outputs = 0;  // values written, over its calls
+  int64_t inputs = 0;   // values read, over its calls
+  int64_t calls = 1;    // kernel invocations
   int64_t instructions = 0;
 };
 
@@ -30,8 +33,17 @@ struct KernelBenchCase {
 // malformed, or if there are no cases or no "done" line.
 std::vector<KernelBenchCase> parse_kernel_bench(const std::string& output, double tick_ns);
 
-// Instructions per work unit of each kernel over its cases.
-std::map<std::string, double> instructions_per_work(const std::vector<KernelBenchCase>& cases);
+// A kernel's instructions as a*work + b*outputs + c*inputs + d*calls, fitted
+// over its cases (least squares of the relative error, every coefficient
+// >= 0), and the largest relative error of the fit over them.
+struct KernelFit {
+  double per_work = 0;
+  double per_output = 0;
+  double per_input = 0;
+  double per_call = 0;
+  double worst_error = 0;
+};
+std::map<std::string, KernelFit> fit_kernel_costs(const std::vector<KernelBenchCase>& cases);
 
 struct BoardCalibration {
   std::string board;    // BOARD of the firmware's layout

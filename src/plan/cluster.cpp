@@ -78,11 +78,29 @@ bool is_positive(double value) {
 
 }  // namespace
 
-double work_per_second(const DeviceSpec& device, std::string_view kernel) {
+namespace {
+
+const KernelRate* rate_of(const DeviceSpec& device, std::string_view kernel) {
   for (const KernelRate& r : device.kernel_rates) {
-    if (r.kernel == kernel) return r.work_per_second;
+    if (r.kernel == kernel) return &r;
   }
-  return device.macs_per_second;
+  return nullptr;
+}
+
+}  // namespace
+
+double work_per_second(const DeviceSpec& device, std::string_view kernel) {
+  const KernelRate* r = rate_of(device, kernel);
+  return r != nullptr ? r->work_per_second : device.macs_per_second;
+}
+
+double kernel_seconds(const DeviceSpec& device, std::string_view kernel, const KernelWork& w) {
+  const KernelRate* r = rate_of(device, kernel);
+  if (r == nullptr) return static_cast<double>(w.work) / device.macs_per_second;
+  return static_cast<double>(w.work) / r->work_per_second +
+         static_cast<double>(w.outputs) * r->seconds_per_output +
+         static_cast<double>(w.inputs) * r->seconds_per_input +
+         static_cast<double>(w.calls) * r->seconds_per_call;
 }
 
 std::string known_kernel_names() {
@@ -137,6 +155,12 @@ void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
       }
       if (!is_positive(r.work_per_second)) {
         throw Error(where + ": kernel_rates '" + r.kernel + "' must be positive");
+      }
+      for (double t : {r.seconds_per_output, r.seconds_per_input, r.seconds_per_call}) {
+        if (!std::isfinite(t) || t < 0) {
+          throw Error(where + ": kernel '" + r.kernel +
+                      "': the costs per output, input and call must not be negative");
+        }
       }
     }
   }

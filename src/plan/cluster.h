@@ -15,12 +15,18 @@ namespace mcusplit::plan {
 // timestamps (docs/protocol.md). Raw Ethernet frames carry 76 + 14.
 inline constexpr int64_t kTcpFrameOverheadBytes = 142;
 
-// A device's own rate for one kernel (a name kernels::OpRegistration's
-// kernel_name returns, e.g. "depthwise"), in the cost model's work units per
-// second: kernels differ several-fold in cycles per MAC.
+// A device's own time for one kernel (a name kernels::OpRegistration's
+// kernel_name returns, e.g. "depthwise"): kernels differ several-fold in
+// cycles per MAC, and on small boxes each output value's requantization,
+// each input value's packing and each invocation's set-up count too. An op
+// takes work / work_per_second + outputs * seconds_per_output +
+// inputs * seconds_per_input + seconds_per_call.
 struct KernelRate {
   std::string kernel;
-  double work_per_second = 0;
+  double work_per_second = 0;     // the cost model's work units (MACs, values moved)
+  double seconds_per_output = 0;  // per output value
+  double seconds_per_input = 0;   // per input value read
+  double seconds_per_call = 0;    // per invocation (Compute op)
   friend bool operator==(const KernelRate&, const KernelRate&) = default;
 };
 
@@ -47,6 +53,15 @@ struct DeviceSpec {
 
 // The device's work units per second for `kernel`.
 double work_per_second(const DeviceSpec& device, std::string_view kernel);
+// What invocations of a kernel do, in all: the counts its cost is linear in.
+struct KernelWork {
+  int64_t work = 0;     // the cost model's work units
+  int64_t outputs = 0;  // values written
+  int64_t inputs = 0;   // values read
+  int64_t calls = 0;    // invocations
+};
+// Seconds the device takes for `w` of `kernel`.
+double kernel_seconds(const DeviceSpec& device, std::string_view kernel, const KernelWork& w);
 // "conv, pointwise, depthwise, ..." for error messages.
 std::string known_kernel_names();
 

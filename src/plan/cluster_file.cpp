@@ -160,8 +160,25 @@ void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string&
   }
   device.kernel_rates.clear();
   for (const auto& [kernel, value] : rates.items()) {
-    const double figure = number_field(rates, kernel.c_str(), false, rates_where);
-    device.kernel_rates.push_back(KernelRate{kernel, has_rates ? figure : device.clock_hz / figure});
+    if (has_rates || !value.is_object()) {
+      const double figure = number_field(rates, kernel.c_str(), false, rates_where);
+      device.kernel_rates.push_back(
+          KernelRate{kernel, has_rates ? figure : device.clock_hz / figure, 0, 0, 0});
+      continue;
+    }
+    // Cycles per work unit, and optionally per output value, input value and
+    // call.
+    const std::string kernel_where = rates_where + ": " + kernel;
+    reject_unknown_keys(value, {"work", "output", "input", "call"}, kernel_where);
+    if (!value.contains("work")) throw Error(kernel_where + ": missing 'work'");
+    const double clock = device.clock_hz;
+    auto cycles = [&](const char* term) {
+      return value.contains(term) ? number_field(value, term, true, kernel_where) : 0.0;
+    };
+    device.kernel_rates.push_back(KernelRate{kernel,
+                                             clock / number_field(value, "work", false, kernel_where),
+                                             cycles("output") / clock, cycles("input") / clock,
+                                             cycles("call") / clock});
   }
 }
 

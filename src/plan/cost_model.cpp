@@ -23,10 +23,12 @@ LinkOf link_of(const Plan& plan, int p) {
   return {d.link_bits_per_second, d.link_latency_s};
 }
 
-// Work units per second of participant p running `kernel`.
-double rate_of(const Plan& plan, int p, const std::string& kernel) {
-  if (p == plan.coordinator()) return plan.coordinator_spec.macs_per_second;
-  return work_per_second(plan.cluster.devices[static_cast<size_t>(p)], kernel);
+// Seconds participant p takes for `w`.
+double seconds_of(const Plan& plan, int p, const OpWork& w) {
+  if (p == plan.coordinator()) {
+    return static_cast<double>(w.counts.work) / plan.coordinator_spec.macs_per_second;
+  }
+  return kernel_seconds(plan.cluster.devices[static_cast<size_t>(p)], w.kernel, w.counts);
 }
 
 const DeviceSpec* device_of(const Plan& plan, int p) {
@@ -137,18 +139,21 @@ void grant_credit(const Plan& plan, int step, const std::vector<size_t>& next_op
 }  // namespace
 
 OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op) {
+  const int64_t outputs = op.box.volume();
   // A local copy keeps the participant busy as a Reshape would.
-  if (op.kind == OpKind::Copy) return {"", copy_work(op.box.volume())};
+  if (op.kind == OpKind::Copy) return {"", {copy_work(outputs), outputs, outputs, 1}};
   if (op.kind != OpKind::Compute) return {};
   const quant::QLayer& layer = graph.layers[static_cast<size_t>(op.layer)];
   // A layer computed in place copies each output plane once more.
+  const int64_t work =
+      box_work(layer, op.box) + (computes_in_place(pp, op) ? copy_work(outputs) : 0);
   return {layer.record().kernel_name(layer),
-          box_work(layer, op.box) + (computes_in_place(pp, op) ? copy_work(op.box.volume()) : 0)};
+          {work, outputs, box_input_values(graph, layer, op.box), 1}};
 }
 
 double work_cycles(const DeviceSpec& device, const OpWork& work) {
   if (device.clock_hz <= 0) return 0;
-  return static_cast<double>(work.work) * device.clock_hz / work_per_second(device, work.kernel);
+  return kernel_seconds(device, work.kernel, work.counts) * device.clock_hz;
 }
 
 TransferTime transfer_time(const Plan& plan, int src, int dst, int64_t bytes) {
@@ -262,7 +267,7 @@ void estimate_timing(Plan& plan, const quant::QGraph& graph) {
           now = std::max(now, arrivals[static_cast<size_t>(op.peer)][static_cast<size_t>(p)][k++]);
         } else if (op.kind == OpKind::Compute || op.kind == OpKind::Copy) {
           const OpWork w = op_work(graph, pp, op);
-          const double seconds = static_cast<double>(w.work) / rate_of(plan, p, w.kernel);
+          const double seconds = seconds_of(plan, p, w);
           plan.timeline.push_back(TimelineEvent{p, OpKind::Compute, step, -1, now, now + seconds});
           now += seconds;
           pp.estimate.compute_s += seconds;

@@ -1,8 +1,9 @@
 // The cost model (docs/planner.md): replays every participant's program in
 // step order and estimates when each op starts and ends.
 //
-// - Compute: work units (layer_geometry.h box_work) / the participant's rate
-//   for the op's kernel (cluster.h work_per_second).
+// - Compute: the participant's time for the op's kernel, its work units
+//   (layer_geometry.h box_work), output values and one call (cluster.h
+//   kernel_seconds).
 // - A transfer of B bytes is ceil(B / max_payload) frames; on the wire it
 //   takes latency + (B + frames * the link's frame overhead) * 8 / bandwidth
 //   (a sender whose link waits for an Ack after every `window` frames also
@@ -28,15 +29,16 @@ namespace mcusplit::plan {
 
 // What an op keeps its participant busy with: the kernel (a name
 // kernels::OpRegistration's kernel_name returns; "" for a local Copy) and
-// its work units, which the participant's rate for that kernel turns into
-// seconds (cluster.h work_per_second). Zero work for sends and receives.
+// its work units and values written and read, which the participant's costs
+// for that kernel turn into seconds (cluster.h kernel_seconds). Nothing for
+// sends and receives.
 struct OpWork {
   const char* kernel = "";
-  int64_t work = 0;
+  KernelWork counts;  // one call for a Compute or a Copy
 };
 OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op);
-// The cycles the device takes for that work (its clock over its rate for the
-// kernel); 0 if the device states no clock.
+// The cycles the device takes for that work (its seconds for the kernel at
+// its clock); 0 if the device states no clock.
 double work_cycles(const DeviceSpec& device, const OpWork& work);
 
 // Fills plan.timeline, plan.estimated_latency_s and every participant's

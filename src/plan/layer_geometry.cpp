@@ -27,6 +27,15 @@ int64_t box_macs(const QLayer& layer, const Box& out_box) {
   return layer.record().macs(layer.view(), out_box);
 }
 
+int64_t box_input_values(const quant::QGraph& graph, const QLayer& layer, const Box& out_box) {
+  if (out_box.empty()) return 0;
+  int64_t values = 0;
+  for (int i = 0; i < static_cast<int>(layer.inputs.size()); ++i) {
+    values += required_box(graph, layer, i, out_box).volume();
+  }
+  return values;
+}
+
 int64_t box_work(const QLayer& layer, const Box& out_box) {
   if (out_box.empty()) return 0;
   return layer.record().work(layer.view(), out_box);

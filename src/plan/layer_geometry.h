@@ -18,6 +18,11 @@ namespace mcusplit::plan {
 core::Box required_box(const quant::QGraph& graph, const quant::QLayer& layer, int input_index,
                        const core::Box& out_box);
 
+// The input values layer `layer` reads to compute `out_box`: its
+// required_box of every input, summed.
+int64_t box_input_values(const quant::QGraph& graph, const quant::QLayer& layer,
+                         const core::Box& out_box);
+
 // Multiply-accumulates of `out_box` (conv and fully connected; 0 otherwise).
 int64_t box_macs(const quant::QLayer& layer, const core::Box& out_box);
 

@@ -214,8 +214,7 @@ class AutoPlanner {
     std::vector<int64_t> messages(n, 0);
     double compute = 0;
     for (size_t p = 0; p < n; ++p) {
-      compute = std::max(compute, static_cast<double>(box_work(l, boxes[p])) /
-                                      rate(static_cast<int>(p), l.record().kernel_name(l)));
+      compute = std::max(compute, seconds(static_cast<int>(p), l, boxes[p]));
       memory[p] += vol(boxes[p]);
     }
     std::vector<int> seen;
@@ -317,10 +316,13 @@ class AutoPlanner {
     return layout_on_path(t, i - 1, sp);
   }
 
-  // Work units per second of participant p running `kernel`.
-  double rate(int p, const char* kernel) const {
-    return p == devices_ ? probe_.coordinator_spec.macs_per_second
-                         : work_per_second(cluster_.devices[static_cast<size_t>(p)], kernel);
+  // Seconds participant p takes to compute `box` of layer `l`.
+  double seconds(int p, const QLayer& l, const Box& box) const {
+    if (box.empty()) return 0;
+    const int64_t work = box_work(l, box);
+    if (p == devices_) return static_cast<double>(work) / probe_.coordinator_spec.macs_per_second;
+    return kernel_seconds(cluster_.devices[static_cast<size_t>(p)], l.record().kernel_name(l),
+                          {work, box.volume(), box_input_values(g_, l, box), 1});
   }
   double link_rate(int p) const {
     return p == devices_ ? probe_.coordinator_spec.link_bits_per_second
@@ -358,11 +360,19 @@ ShareWeights speed_weights(const QGraph& graph, const ClusterSpec& cluster) {
   // Per layer, each device's rate for the layer's kernel: a core without the
   // DSP extension is several times slower at a 1x1 convolution than one with
   // it, but much less so at a pooling layer.
+  // (Each device's rate over the whole layer, its per-output and per-call
+  // costs spread over it.)
   ShareWeights weights;
   for (const QLayer& l : graph.layers) {
     const char* kernel = l.record().kernel_name(l);
+    const Box whole = core::full_box(graph.tensors[static_cast<size_t>(l.output)].shape);
+    const int64_t work = std::max<int64_t>(1, box_work(l, whole));
     std::vector<double>& speeds = weights.emplace_back();
-    for (const DeviceSpec& d : cluster.devices) speeds.push_back(work_per_second(d, kernel));
+    for (const DeviceSpec& d : cluster.devices) {
+      speeds.push_back(static_cast<double>(work) /
+                       kernel_seconds(d, kernel,
+                                      {work, whole.volume(), box_input_values(graph, l, whole), 1}));
+    }
   }
   return weights;
 }

@@ -26,7 +26,12 @@ std::string name_at(const std::vector<T>& items, int index) {
 
 json kernel_rates_json(const DeviceSpec& d) {
   json rates = json::object();
-  for (const KernelRate& r : d.kernel_rates) rates[r.kernel] = r.work_per_second;
+  for (const KernelRate& r : d.kernel_rates) {
+    rates[r.kernel] = {{"work_per_second", r.work_per_second},
+                       {"seconds_per_output", r.seconds_per_output},
+                       {"seconds_per_input", r.seconds_per_input},
+                       {"seconds_per_call", r.seconds_per_call}};
+  }
   return rates;
 }
 

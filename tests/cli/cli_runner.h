@@ -40,12 +40,14 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-// `args` is appended to the binary path as is (the caller quotes).
-inline CliResult run_cli(const std::string& args, const ScratchDir& dir) {
+// `args` is appended to the binary path as is (the caller quotes); `env`
+// ("NAME=value ...", unquoted) is set for the binary only.
+inline CliResult run_cli(const std::string& args, const ScratchDir& dir,
+                         const std::string& env = "") {
   const std::string out = dir.file("stdout.txt");
   const std::string err = dir.file("stderr.txt");
-  const std::string cmd =
-      std::string(MCUSPLIT_BINARY) + " " + args + " > '" + out + "' 2> '" + err + "'";
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(MCUSPLIT_BINARY) +
+                          " " + args + " > '" + out + "' 2> '" + err + "'";
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

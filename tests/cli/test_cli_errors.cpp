@@ -175,3 +175,66 @@ TEST(CliErrors, RunLinkOptionsThatDoNotGoTogether) {
 
 }  // namespace
 }  // namespace mcusplit::testing
+
+namespace mcusplit::testing {
+namespace {
+
+// `calibrate` that cannot run: an unknown board, no emulator, no firmware.
+TEST(CliErrors, CalibrateThatCannotRun) {
+  ScratchDir dir("calibrate");
+  expect_one_line_error(run_cli("calibrate --board an521", dir),
+                        "unknown board 'an521' (known: an385, an386, an500, an505)");
+  expect_one_line_error(run_cli("calibrate --board an385 --firmware '" + dir.file("none.elf") + "'",
+                                dir),
+                        "none.elf' does not exist");
+  const CliResult no_qemu = run_cli("calibrate --board an385 --firmware /dev/null -o '" +
+                                        dir.file("out.json") + "'",
+                                    dir, "MCUSPLIT_QEMU=no-such-qemu");
+  expect_one_line_error(no_qemu, "the emulator 'no-such-qemu' was not found");
+  EXPECT_FALSE(std::ifstream(dir.file("out.json")).good());
+}
+
+// A device planned onto a board whose firmware's arena is smaller than its
+// plan needs: refused before any QEMU starts, naming the device, the board
+// and both figures.
+TEST(CliErrors, RunRefusesABoardTooSmallForItsDevice) {
+  ScratchDir dir("board_ram");
+  // MobileNetV2 0.35 at 96 on one device: its arena (48x48x96 of expansion
+  // alone) exceeds the an385 firmware's 120,048 bytes.
+  const std::string onnx = dir.file("m.onnx");
+  const std::string mq = dir.file("m.mq");
+  ASSERT_EQ(run_cli("zoo mobilenetv2 --width 0.35 --resolution 96 --classes 10 -o '" + onnx + "'",
+                    dir)
+                .exit_code,
+            0);
+  ASSERT_EQ(run_cli("quantize '" + onnx + "' --calib random --samples 1 -o '" + mq + "'", dir)
+                .exit_code,
+            0);
+  const std::string cluster = dir.file("cluster.json");
+  // an385's firmware has 128 KiB; this plan gives its device 16 MiB.
+  std::ofstream(cluster) << R"({"devices": [{"profile": "an385", "ram_bytes": "16MiB"}]})";
+  const std::string plan = dir.file("one.plan");
+  ASSERT_EQ(run_cli("plan '" + mq + "' --cluster '" + cluster + "' -o '" + plan + "'", dir).exit_code,
+            0);
+  // The boards' firmware lies beside the binary's directory (BUILD/src).
+  const std::string binary = MCUSPLIT_BINARY;
+  const std::string build = binary.substr(0, binary.rfind('/', binary.rfind('/') - 1));
+  if (!std::ifstream(build + "/firmware-an385/firmware_layout.env")) {
+    GTEST_SKIP() << "built without the boards' firmware (no arm-none-eabi-g++)";
+  }
+  const CliResult r =
+      run_cli("run '" + plan + "' --input '" + std::string(MCUSPLIT_SOURCE_DIR) +
+                  "/tests/data/images/fashion_test1_pullover.pgm' --targets qemu --output '" +
+                  dir.file("out.pb") + "'",
+              dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("device 'an385-0' needs an arena of "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("but its board an385 (mps2-an385) has 131072 bytes of RAM, an arena of 120048"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::ifstream(dir.file("out.pb")).good());
+}
+
+}  // namespace
+}  // namespace mcusplit::testing

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -348,6 +350,47 @@ TEST(QemuEthernet, ACutLinkIsReportedAsThatDevicesLink) {
   for (pid_t p : helpers) {
     EXPECT_NE(::kill(p, 0), 0) << "process " << p << " outlived the run";
   }
+}
+
+
+// One cluster of four cores (docs/firmware.md, "Boards"): the Fashion-MNIST
+// model planned on two devices of each emulated board, each booted on its
+// own board's Ethernet firmware, under -icount: bit-exact, every figure the
+// plan's, and every device's instructions within 10% of what the plan
+// predicts from the measured cores' kernel costs (plan/core_costs.h).
+TEST(QemuEthernet, MixedCoresRunBitExactAndTakeThePredictedInstructions) {
+  Fixture& f = fixture();
+  const std::string plan = f.dir->file("fashion-mixed.plan");
+  const CliResult p = run_cli("plan '" + f.mq + "' --devices 2xan385,2xan386,2xan500,2xan505 -o '" +
+                                  plan + "'",
+                              *f.dir);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const std::string out = f.dir->file("mixed.pb");
+  std::vector<std::string> args = {"run", plan, "--input", kImage};
+  args.insert(args.end(), kFashionArgs.begin(), kFashionArgs.end());
+  for (const char* a : {"--targets", "qemu", "--link", "ethernet", "--icount", "--json", "--output"}) {
+    args.push_back(a);
+  }
+  args.push_back(out);
+  const CliResult r = run_cli(quoted(args), *f.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(out), f.reference);
+  const json j = json::parse(r.out);
+  std::map<std::string, int> boards;
+  for (const json& d : j["devices"]) {
+    const std::string name = d["name"];
+    EXPECT_EQ(d["high_water_bytes"], d["arena_bytes"]) << name;
+    EXPECT_EQ(d["bytes_sent"], d["planned_bytes_sent"]) << name;
+    EXPECT_EQ(d["bytes_received"], d["planned_bytes_received"]) << name;
+    if (d["coordinator"]) continue;
+    ++boards[d["board"].get<std::string>()];
+    const double measured = d["instructions"].get<double>();
+    const double predicted = d["predicted_instructions"].get<double>();
+    ASSERT_GT(predicted, 0) << name;
+    EXPECT_LT(std::abs(measured / predicted - 1), 0.10)
+        << name << ": " << measured << " instructions, the plan predicted " << predicted;
+  }
+  EXPECT_EQ(boards, (std::map<std::string, int>{{"an385", 2}, {"an386", 2}, {"an500", 2}, {"an505", 2}}));
 }
 
 }  // namespace

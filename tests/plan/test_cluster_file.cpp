@@ -2,6 +2,9 @@
 // rejected input with its message.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "plan/cluster_file.h"
 #include "plan_test_helpers.h"
 
@@ -300,6 +303,78 @@ TEST(ClusterValidation, KernelRatesAreCheckedWherePlansComeFrom) {
             std::string::npos);
   c.devices[0].kernel_rates = {{"softmax", -1}};
   EXPECT_NE(bad_input_message([&] { validate_cluster(c, "x"); }).find("must be positive"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcusplit::plan
+
+namespace mcusplit::plan {
+namespace {
+
+TEST(ClusterFile, ADeviceNamesTheBoardItBootsOn) {
+  const ClusterSpec c = read_text(R"({"devices": [
+    {"profile": "an385", "count": 2}, {"profile": "teensy41", "board": "an500"},
+    {"profile": "teensy41"}]})");
+  ASSERT_EQ(c.device_count(), 4);
+  EXPECT_EQ(c.devices[0].board, "an385");
+  EXPECT_EQ(c.devices[1].board, "an385");
+  EXPECT_EQ(c.devices[2].board, "an500");
+  EXPECT_EQ(c.devices[3].board, "");
+  EXPECT_NE(error_of(R"({"devices": [{"profile": "teensy41", "board": "an521"}]})")
+                .find("devices[0]: unknown board 'an521' (known: an385, an386, an500, an505)"),
+            std::string::npos);
+}
+
+TEST(ClusterFile, KernelCyclesPerWorkOutputAndCallAtTheDevicesClock) {
+  const ClusterSpec c = read_text(R"({"devices": [{"profile": "teensy41", "clock_hz": 5e8,
+    "kernel_cycles": {"pointwise": {"work": 2, "output": 40, "call": 500}, "depthwise": 8}}]})");
+  const DeviceSpec& d = c.devices[0];
+  EXPECT_DOUBLE_EQ(d.clock_hz, 5e8);
+  EXPECT_DOUBLE_EQ(work_per_second(d, "pointwise"), 2.5e8);
+  // 1,000 work units writing 10 values, twice: (2 * 1000 + 40 * 10 + 500 * 2) cycles.
+  EXPECT_DOUBLE_EQ(kernel_seconds(d, "pointwise", {1000, 10, 0, 2}), 3400 / 5e8);
+  EXPECT_DOUBLE_EQ(kernel_seconds(d, "depthwise", {1000, 10, 0, 2}), 8000 / 5e8);
+  const std::string base = R"({"devices": [{"profile": "teensy41", "kernel_cycles": )";
+  EXPECT_NE(error_of(base + R"({"conv": {"output": 3}}}]})").find("conv: missing 'work'"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"conv": {"work": 3, "calls": 1}}}]})").find("unknown key 'calls'"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"conv": 3}, "kernel_rates": {"conv": 1}}]})").find("not both"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"devices": [{"name": "x", "ram_bytes": 1024, "flash_bytes": 1024,
+      "macs_per_second": 1e6, "link": {"bits_per_second": 1e6, "latency_s": 0},
+      "kernel_cycles": {"conv": 3}}]})")
+                .find("'kernel_cycles' needs the device's 'clock_hz'"),
+            std::string::npos);
+}
+
+TEST(ClusterFile, ACalibrationFileGivesKernelCostsRelativeToTheClusterFile) {
+  const std::string cluster = testing::write_temp_file(R"({"devices": [
+    {"profile": "an385", "calibration": "m3.calibration.json"},
+    {"profile": "teensy41", "calibration": "m3.calibration.json"}]})");
+  const std::string dir = cluster.substr(0, cluster.rfind('/'));
+  {
+    std::ofstream out(dir + "/m3.calibration.json");
+    out << R"({"board": "an385", "clock_hz": 7812500, "cases": [],
+      "kernel_cycles": {"pointwise": {"work": 7, "output": 30, "call": 400}}})";
+  }
+  const ClusterSpec c = read_cluster_file(cluster);
+  // The board keeps its own clock; the teensy41 its 600 MHz: the measured
+  // instructions are cycles at either.
+  EXPECT_DOUBLE_EQ(work_per_second(c.devices[0], "pointwise"), 7812500.0 / 7);
+  EXPECT_DOUBLE_EQ(work_per_second(c.devices[1], "pointwise"), 600e6 / 7);
+  EXPECT_DOUBLE_EQ(kernel_seconds(c.devices[1], "pointwise", {0, 1, 0, 1}), 430 / 600e6);
+  {
+    std::ofstream out(dir + "/m3.calibration.json");
+    out << R"({"board": "an385"})";
+  }
+  EXPECT_NE(bad_input_message([&] { read_cluster_file(cluster); })
+                .find("not a calibration (mcusplit calibrate -o)"),
+            std::string::npos);
+  std::remove((dir + "/m3.calibration.json").c_str());
+  EXPECT_NE(bad_input_message([&] { read_cluster_file(cluster); })
+                .find("m3.calibration.json': cannot open"),
             std::string::npos);
 }
 

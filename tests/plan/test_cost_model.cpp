@@ -153,8 +153,8 @@ TEST(CostModel, EachKernelIsChargedAtItsDevicesRateForIt) {
     for (const PlanOp& op : pp.ops) {
       const OpWork w = op_work(g, pp, op);
       const double rate = w.kernel == slow ? d.macs_per_second / 100 : d.macs_per_second;
-      expected += static_cast<double>(w.work) / rate;
-      if (w.kernel == slow) slow_work += static_cast<double>(w.work);
+      expected += static_cast<double>(w.counts.work) / rate;
+      if (w.kernel == slow) slow_work += static_cast<double>(w.counts.work);
     }
     EXPECT_NEAR(pp.estimate.compute_s, expected, expected * 1e-12) << "device " << p;
     if (p == 0) {

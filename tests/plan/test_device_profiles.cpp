@@ -36,10 +36,10 @@ const Expected kExpected[] = {
     {"nrf52840", 64e6, 4.0, 256 * kKiB, 1 * kMiB, 1.3e6, 7.5e-3},
     // The emulated boards: the -icount clock, 1x1 convolution's measured
     // instructions per MAC, their firmware's default RAM.
-    {"an385", 7.8125e6, 7.788, 128 * kKiB, 2 * kMiB, 100e6, 100e-6},
-    {"an386", 7.8125e6, 3.444, 192 * kKiB, 2 * kMiB, 100e6, 100e-6},
-    {"an500", 7.8125e6, 3.075, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
-    {"an505", 7.8125e6, 3.437, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an385", 7.8125e6, 8.127, 128 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an386", 7.8125e6, 3.896, 192 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an500", 7.8125e6, 3.497, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an505", 7.8125e6, 3.893, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
 };
 
 TEST(DeviceProfiles, FiguresAreTheDocumentedOnes) {
@@ -109,6 +109,10 @@ TEST(DeviceProfiles, KernelsCostWhatTheirMeasuredCoreTookTimesTheirCyclesPerInst
     EXPECT_EQ(rp.kernel_rates[k].kernel, m3.kernels[k].kernel);
     EXPECT_DOUBLE_EQ(rp.kernel_rates[k].work_per_second,
                      133e6 / (m3.kernels[k].instructions_per_work * 1.4));
+    EXPECT_DOUBLE_EQ(rp.kernel_rates[k].seconds_per_output,
+                     m3.kernels[k].instructions_per_output * 1.4 / 133e6);
+    EXPECT_DOUBLE_EQ(rp.kernel_rates[k].seconds_per_call,
+                     m3.kernels[k].instructions_per_call * 1.4 / 133e6);
   }
   // An emulated board boots on itself and runs its own measured costs at the
   // -icount clock.
@@ -116,8 +120,14 @@ TEST(DeviceProfiles, KernelsCostWhatTheirMeasuredCoreTookTimesTheirCyclesPerInst
   EXPECT_EQ(m7.board, "an500");
   EXPECT_EQ(m7.link_window_frames, 1);
   EXPECT_EQ(m7.link_frame_overhead_bytes, 90);
-  EXPECT_DOUBLE_EQ(work_per_second(m7, "pointwise"), 7.8125e6 / kAn500PointwisePerMac);
-  EXPECT_DOUBLE_EQ(work_per_second(m7, "pointwise"), m7.macs_per_second);
+  EXPECT_DOUBLE_EQ(m7.macs_per_second, 7.8125e6 / kAn500PointwisePerMac);
+  const KernelCost& pw = *std::find_if(find_core_costs("an500")->kernels.begin(),
+                                       find_core_costs("an500")->kernels.end(),
+                                       [](const KernelCost& k) { return k.kernel == std::string("pointwise"); });
+  EXPECT_DOUBLE_EQ(kernel_seconds(m7, "pointwise", {1000, 10, 30, 2}),
+                   (1000 * pw.instructions_per_work + 10 * pw.instructions_per_output +
+                    30 * pw.instructions_per_input + 2 * pw.instructions_per_call) /
+                       7.8125e6);
   // Every measured core has every kernel the registry names.
   const std::string all = known_kernel_names();
   for (const CoreCosts& core : measured_cores()) {
