@@ -125,15 +125,16 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--workers", args->workers,
                   "Running workers, A.B.C.D:PORT,... in device order (default: start them here)");
   cmd->add_option("--targets", args->targets,
-                  "workers: mcusplit worker processes; qemu: one emulated Cortex-M7 per device "
-                  "(qemu-system-arm, the device firmware; star topology over UART, or "
-                  "--link ethernet)")
+                  "workers: mcusplit worker processes; qemu: one emulated MCU per device "
+                  "(qemu-system-arm, the device firmware; a Cortex-M7 unless the plan puts the "
+                  "device on another board; star topology over UART, or --link ethernet)")
       ->check(CLI::IsMember({"workers", "qemu"}))
       ->capture_default_str();
   CLI::Option* firmware =
       cmd->add_option("--firmware", args->firmware,
-                      "--targets qemu: the device firmware ELF (default: the one built with "
-                      "mcusplit; with --link ethernet its Ethernet build beside it)")
+                      "--targets qemu: the device firmware ELF for devices without a board (default: "
+                      "the one built with mcusplit; with --link ethernet its Ethernet build beside "
+                      "it)")
           ->capture_default_str();
   CLI::Option* link =
       cmd->add_option("--link", args->link,

@@ -1,6 +1,8 @@
 // Boots emulated microcontrollers for `mcusplit run --targets qemu`: one
-// qemu-system-arm (-M mps2-an500, a Cortex-M7) per device, running the
-// device firmware (firmware/device_main.cpp) with that device's image loaded
+// qemu-system-arm per device, on the machine its firmware was built for
+// (firmware_layout.env: mps2-an500, a Cortex-M7, unless it says another
+// board), running the device firmware (firmware/device_main.cpp) with that
+// device's image loaded
 // into the provisioning region before reset (-device loader), its UART0 a TCP
 // socket on loopback that QEMU listens on (port 0: QEMU prints the port it
 // got, read from its stderr) and semihosting for the firmware's exit code.
