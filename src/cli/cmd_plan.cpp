@@ -51,9 +51,18 @@ plan::ClusterSpec load_cluster(const PlanArgs& a) {
   return cluster;
 }
 
+// The layers participant `index` computes a box of: where a slow device is
+// better left out of a layer, the plan leaves it out, and says so here.
+int layers_computed(const plan::Plan& p, size_t index) {
+  int n = 0;
+  for (const plan::LayerPlan& l : p.layers) n += index < l.boxes.size() && !l.boxes[index].empty();
+  return n;
+}
+
 nlohmann::json summary_json(const plan::Plan& p, uint64_t hash) {
   nlohmann::json devices = nlohmann::json::array();
-  for (const plan::ParticipantPlan& d : p.participants) {
+  for (size_t i = 0; i < p.participants.size(); ++i) {
+    const plan::ParticipantPlan& d = p.participants[i];
     devices.push_back({{"name", d.name},
                        {"coordinator", d.coordinator},
                        {"arena_bytes", d.arena_bytes},
@@ -65,7 +74,8 @@ nlohmann::json summary_json(const plan::Plan& p, uint64_t hash) {
                        {"macs", d.estimate.macs},
                        {"bytes_sent", d.estimate.bytes_sent},
                        {"bytes_received", d.estimate.bytes_received},
-                       {"compute_s", d.estimate.compute_s}});
+                       {"compute_s", d.estimate.compute_s},
+                       {"layers_computed", layers_computed(p, i)}});
   }
   std::map<std::string, int> strategies;
   for (const plan::LayerPlan& l : p.layers) ++strategies[plan::strategy_name(l.strategy)];
@@ -85,12 +95,14 @@ void print_summary(const plan::Plan& p, uint64_t hash) {
   fmt::print("plan of {} on {} devices ({}, {} topology, objective {}), hash {:016x}\n",
              p.model_name, p.device_count(), p.strategy, plan::topology_name(p.cluster.topology),
              p.objective, hash);
-  fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12}\n", "device", "peak RAM",
-             "RAM budget", "flash", "MACs", "sent", "received");
-  for (const plan::ParticipantPlan& d : p.participants) {
-    fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12}\n", d.name, d.peak_ram_bytes(),
-               d.coordinator ? std::string("-") : std::to_string(d.ram_bytes), d.weight_bytes,
-               d.estimate.macs, d.estimate.bytes_sent, d.estimate.bytes_received);
+  fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12} {:>8}\n", "device", "peak RAM",
+             "RAM budget", "flash", "MACs", "sent", "received", "layers");
+  for (size_t i = 0; i < p.participants.size(); ++i) {
+    const plan::ParticipantPlan& d = p.participants[i];
+    fmt::print("{:<16} {:>12} {:>12} {:>12} {:>14} {:>12} {:>12} {:>8}\n", d.name,
+               d.peak_ram_bytes(), d.coordinator ? std::string("-") : std::to_string(d.ram_bytes),
+               d.weight_bytes, d.estimate.macs, d.estimate.bytes_sent, d.estimate.bytes_received,
+               fmt::format("{}/{}", layers_computed(p, i), p.layers.size()));
   }
   std::map<std::string, int> strategies;
   for (const plan::LayerPlan& l : p.layers) ++strategies[plan::strategy_name(l.strategy)];

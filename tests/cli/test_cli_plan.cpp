@@ -59,6 +59,37 @@ TEST_F(CliPlan, JsonSummaryHasPerDeviceAndOverallFigures) {
   EXPECT_EQ(j["topology"], "switched");
 }
 
+// Where a slow device is better left out of a layer the plan leaves it out
+// and says how many layers each device computes: on 4xteensy41,4xrp2040 the
+// rp2040s (about 15 times slower at a 1x1 convolution) compute fewer layers
+// than any teensy41, and the paper strategy gives every device every split
+// layer.
+TEST_F(CliPlan, SaysHowManyLayersEachDeviceComputes) {
+  for (const char* strategy : {"auto", "paper"}) {
+    const CliResult r = plan(std::string("--devices 4xteensy41,4xrp2040 --json --strategy ") + strategy);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    int layers = 0;
+    for (const auto& [name, count] : j["layer_strategies"].items()) layers += count.get<int>();
+    int fewest_teensy = layers;
+    int most_rp2040 = 0;
+    for (const auto& d : j["devices"]) {
+      const int computed = d["layers_computed"].get<int>();
+      EXPECT_LE(computed, layers);
+      const std::string name = d["name"];
+      if (name.rfind("teensy41", 0) == 0) fewest_teensy = std::min(fewest_teensy, computed);
+      if (name.rfind("rp2040", 0) == 0) most_rp2040 = std::max(most_rp2040, computed);
+    }
+    if (std::string(strategy) == "auto") {
+      EXPECT_LT(most_rp2040, fewest_teensy);
+    } else {
+      EXPECT_GT(most_rp2040, 0);
+    }
+  }
+  const CliResult text = plan("--devices 4xteensy41,4xrp2040");
+  EXPECT_NE(text.out.find("layers"), std::string::npos) << text.out;
+}
+
 TEST_F(CliPlan, PlanFileDumpsAsJsonWithTheSameHash) {
   const std::string file = dir_->file("four.plan");
   const CliResult r =
