@@ -187,6 +187,11 @@ int smallest_fitting_count(const QGraph& graph, const ClusterSpec& cluster, cons
   throw Error(message, kExitInfeasible);
 }
 
+// The plan for these share weights (make_plan's rounds: choose, fuse,
+// balance, build, tile, relieve the worst overflow); throws as make_plan.
+Plan plan_with_weights(const QGraph& graph, const ClusterSpec& cluster, const PlanOptions& options,
+                       ShareWeights weights);
+
 }  // namespace
 
 Scheme parse_scheme(const std::string& text) {
@@ -221,9 +226,46 @@ Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOption
                     " (stack, frame buffers, session state), so no arena fits at any device count",
                 kExitInfeasible);
   }
+  const bool latency = options.scheme == Scheme::Auto && options.objective == Objective::Latency;
   ShareWeights weights = options.scheme == Scheme::Auto && options.objective == Objective::Memory
                              ? ram_weights(graph, cluster)
                              : speed_weights(graph, cluster);
+  Plan best = plan_with_weights(graph, cluster, options, weights);
+  if (!latency) return best;
+  // The optimizer decides layer by layer; a device much slower than the
+  // others can still cost the run more than it gives (its small shares
+  // wait for it, its boxes need halos). Try leaving out the slowest speed
+  // class, then the two slowest, ... and keep the fastest plan: the devices
+  // left out get no box of any layer, and the plan says so (plan's layers
+  // column).
+  std::vector<double> speeds;
+  for (const DeviceSpec& d : cluster.devices) speeds.push_back(d.macs_per_second);
+  std::vector<double> classes = speeds;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  PlanOptions trial = options;
+  trial.search_min_count = false;
+  for (size_t slow = 0; slow + 1 < classes.size(); ++slow) {
+    ShareWeights without = weights;
+    for (std::vector<double>& layer : without) {
+      for (size_t d = 0; d < layer.size(); ++d) {
+        if (speeds[d] <= classes[slow]) layer[d] = 0;
+      }
+    }
+    try {
+      Plan plan = plan_with_weights(graph, cluster, trial, without);
+      if (plan.estimated_latency_s < best.estimated_latency_s) best = std::move(plan);
+    } catch (const Error&) {
+      // Without those devices the model does not fit: keep them.
+    }
+  }
+  return best;
+}
+
+namespace {
+
+Plan plan_with_weights(const QGraph& graph, const ClusterSpec& cluster, const PlanOptions& options,
+                       ShareWeights weights) {
   std::vector<bool> channel_only(graph.layers.size(), false);
   Overflow last;
   for (int round = 0; round < kRounds; ++round) {
@@ -274,5 +316,7 @@ Plan make_plan(const QGraph& graph, const ClusterSpec& cluster, const PlanOption
   }
   infeasible(graph, cluster, options, last);
 }
+
+}  // namespace
 
 }  // namespace mcusplit::plan
