@@ -196,5 +196,19 @@ TEST(Planner, PlansAreDeterministic) {
   EXPECT_EQ(a.estimated_latency_s, b.estimated_latency_s);
 }
 
+
+// A device much slower than the rest can cost a run more than it gives: the
+// planner also plans without the slowest devices and keeps the faster plan,
+// so adding rp2040s to four teensy41 never makes the estimate worse, and the
+// plan passes the checker.
+TEST(Planner, SlowDevicesNeverMakeTheEstimateWorse) {
+  const quant::QGraph& g = mcusplit::testing::cached_mobilenetv2(0.35f, 96, 10);
+  const Plan alone = make_plan(g, parse_devices_shorthand("4xteensy41"), options(Scheme::Auto));
+  const Plan mixed =
+      make_plan(g, parse_devices_shorthand("4xteensy41,4xrp2040"), options(Scheme::Auto));
+  EXPECT_LE(mixed.estimated_latency_s, alone.estimated_latency_s * (1 + 1e-12));
+  EXPECT_EQ(check_summary(mixed, g), "");
+}
+
 }  // namespace
 }  // namespace mcusplit::plan
