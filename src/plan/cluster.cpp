@@ -76,10 +76,6 @@ bool is_positive(double value) {
   return std::isfinite(value) && value > 0;
 }
 
-}  // namespace
-
-namespace {
-
 const KernelRate* rate_of(const DeviceSpec& device, std::string_view kernel) {
   for (const KernelRate& r : device.kernel_rates) {
     if (r.kernel == kernel) return &r;
