@@ -83,10 +83,8 @@ void add_calibrate_command(CLI::App& app) {
       }
       elf = host::board_kernel_bench(root, args->board);
     }
-    const char* env = std::getenv("MCUSPLIT_QEMU");
-    const std::string qemu = env != nullptr && *env != '\0' ? env : "qemu-system-arm";
     const host::BoardCalibration c =
-        host::calibrate_board(qemu, elf, std::chrono::seconds(args->timeout_s));
+        host::calibrate_board(host::default_qemu(), elf, std::chrono::seconds(args->timeout_s));
     if (c.board != args->board) {
       throw Error("the kernel bench '" + elf + "' is built for board " + c.board + ", not " +
                   args->board);

@@ -48,6 +48,11 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
+std::string default_qemu() {
+  const char* env = std::getenv("MCUSPLIT_QEMU");
+  return env != nullptr && *env != '\0' ? env : "qemu-system-arm";
+}
+
 std::vector<std::string> qemu_command(const std::string& qemu, const std::string& firmware,
                                       QemuSerial serial, const std::string& machine) {
   return {qemu,
@@ -106,11 +111,7 @@ FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
 
 QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptions& options)
     : options_(options) {
-  std::string qemu = options.qemu;
-  if (qemu.empty()) {
-    const char* env = std::getenv("MCUSPLIT_QEMU");
-    qemu = env != nullptr && *env != '\0' ? env : "qemu-system-arm";
-  }
+  const std::string qemu = options.qemu.empty() ? default_qemu() : options.qemu;
   const std::string qemu_path = find_program(qemu);
   if (qemu_path.empty()) {
     throw Error("the emulator '" + qemu + "' was not found (apt-get install qemu-system-arm)",

@@ -30,6 +30,9 @@ namespace mcusplit::host {
 // Ethernet, which start at once).
 enum class QemuSerial { TcpServer, None };
 
+// The emulator: $MCUSPLIT_QEMU, or qemu-system-arm.
+std::string default_qemu();
+
 // The command line (args[0] = `qemu`) that boots `firmware` on QEMU's
 // `machine` (the firmware's board, FirmwareLayout::machine): no display or
 // monitor, semihosting on, UART0 as `serial` says. Callers append their
