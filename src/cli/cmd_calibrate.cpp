@@ -1,5 +1,6 @@
 // `mcusplit calibrate --board BOARD [-o PROFILE.json] [--firmware ELF]`: the
-// instructions each kernel takes per work unit on an emulated board, from its
+// instructions each kernel takes per work unit, output, input and call on an
+// emulated board (fitted over the cases), from its
 // kernel bench firmware under QEMU -icount (host/kernel_calibration.h),
 // written as a measured profile a cluster file's device entry can name
 // ("calibration": FILE; docs/cluster.md, "Measured cores").

@@ -2,9 +2,10 @@
 // Boots a board's kernel bench firmware (firmware/kernel_bench_main.cpp)
 // under QEMU -icount shift=kIcountShift, where each guest instruction takes
 // 128 ns of virtual time and the board's timer counts virtual time, so the
-// ticks a case takes give its instructions exactly; and divides each
-// kernel's instructions by its work units (the cost model's units) over
-// every case of that kernel. docs/cluster.md, "Measured cores".
+// ticks a case takes give its instructions exactly; and fits each kernel's
+// instructions to its work units (the cost model's units), outputs, inputs
+// and calls over every case of that kernel. docs/cluster.md, "Measured
+// cores".
 #pragma once
 
 #include <chrono>

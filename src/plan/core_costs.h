@@ -1,5 +1,6 @@
 // What each kernel costs a core, measured: instructions per work unit (the
-// cost model's units, kernels/op_registry.h `work`) of every kernel, from
+// cost model's units, kernels/op_registry.h `work`), per output value, per
+// input value and per call of every kernel, from
 // `mcusplit calibrate --board BOARD` (the kernel bench firmware under QEMU
 // -icount on that board). The built-in device profiles take their compute
 // costs from one of these (device_profiles.h); docs/cluster.md, "Measured

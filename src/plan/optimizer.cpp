@@ -357,11 +357,10 @@ class AutoPlanner {
 }  // namespace
 
 ShareWeights speed_weights(const QGraph& graph, const ClusterSpec& cluster) {
-  // Per layer, each device's rate for the layer's kernel: a core without the
-  // DSP extension is several times slower at a 1x1 convolution than one with
-  // it, but much less so at a pooling layer.
-  // (Each device's rate over the whole layer, its per-output and per-call
-  // costs spread over it.)
+  // Per layer, each device's rate for the layer's kernel over the whole
+  // layer (its per-output, per-input and per-call costs spread over it): a
+  // core without the DSP extension is several times slower at a 1x1
+  // convolution than one with it, but much less so at a pooling layer.
   ShareWeights weights;
   for (const QLayer& l : graph.layers) {
     const char* kernel = l.record().kernel_name(l);
