@@ -222,6 +222,35 @@ else
 fi
 
 echo
+echo "== the same model on 8 emulated MCUs of four cores, two of each board (QEMU mps2-an385 Cortex-M3,"
+echo "   -an386 M4, -an500 M7, -an505 M33), each booted on its own board, shares by each core's measured"
+echo "   kernel costs; instructions per device counted with -icount against the plan's prediction"
+if [[ -f "$BUILD_DIR/firmware-an385/mcusplit_fw_device_eth.elf" ]] && command -v qemu-system-arm > /dev/null &&
+   command -v vde_switch > /dev/null; then
+  image=tests/data/images/fashion_test0_ankle-boot.pgm
+  "$MCUSPLIT" plan "$OUT/fashion.mq" --devices 2xan385,2xan386,2xan500,2xan505 \
+    -o "$OUT/fashion-mixed.plan" > /dev/null
+  "$MCUSPLIT" run "$OUT/fashion-mixed.plan" --input "$image" "${PREPROCESSING[@]}" --targets qemu \
+    --link ethernet --icount --json --output "$OUT/fashion-mixed.pb" > "$OUT/fashion-mixed.json"
+  python3 - "$OUT/fashion-mixed.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for d in j["devices"]:
+    if not d["coordinator"]:
+        print(f"  {d['name']:<9} {d['board']}: {d['instructions']:>10,} instructions, the plan predicted "
+              f"{d['predicted_instructions']:>10,} ({d['instructions'] / d['predicted_instructions']:.3f})")
+EOF
+  if cmp -s "$OUT/fashion-mixed.pb" "$OUT/fashion-single.pb"; then
+    echo "  output on the mixed cores is bit-exact with infer"
+  else
+    echo "  output on the mixed cores DIFFERS from infer"
+    exit 1
+  fi
+else
+  echo "  skipped: no board firmware, qemu-system-arm or vde2 (scripts/setup.sh installs them)"
+fi
+
+echo
 echo "== TFLM's person detection model (.tflite from ../shared/models): imported with its own int8"
 echo "   quantization, both test images on one device, then split on 4 workers (4xnrf52840)"
 MODELS="$(dirname "${BASH_SOURCE[0]}")/../../shared/models"
