@@ -25,6 +25,13 @@ int32_t int8_depthwise_conv_plain_scratch_bytes(const Int8ConvParams& p, const B
 KernelStatus int8_depthwise_conv_plain(const Int8ConvParams& p, const InputTile& in,
                                        const OutputTile& out, Scratch scratch);
 
+// Channels the packed kernel computes together: a box whose channel count is
+// a multiple of it runs on the packed path throughout; each channel beyond
+// the last whole group runs one at a time (measured on the emulated M7: a
+// 7-channel box took 1.6 times a 4-channel-group box's instructions per
+// output). Channel splits of depthwise layers (plan/partition.h) keep to it.
+inline constexpr int32_t kDepthwiseChannelGroup = 4;
+
 // The same results computed four channels at a time with 16-bit lane
 // multiplies (int8_packed.h; portable emulation elsewhere, so the host tests
 // it). Depth multipliers other than 1 and filters over 256 taps take

@@ -60,7 +60,8 @@ inline void window4_full(const int8_t* src, const int8_t* w, int32_t kernel_h, i
 // outputs then do not read neighbouring inputs) the plain kernel runs.
 int32_t block_channels(const Int8ConvParams& p) {
   if (p.output.c != p.input.c) return 0;
-  return core::min_i32(kMaxBlock, kWeightBytes / (p.kernel_h * p.kernel_w)) & ~3;
+  return core::min_i32(kMaxBlock, kWeightBytes / (p.kernel_h * p.kernel_w)) &
+         ~(kDepthwiseChannelGroup - 1);
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ LayerPlan layer_plan(const QGraph& g, int layer, Strategy strategy, int single,
   std::vector<double> w(static_cast<size_t>(participants), 0.0);
   std::copy(device_weights.begin(), device_weights.end(), w.begin());
   const double work = static_cast<double>(box_work(l, core::full_box(shape)));
-  return LayerPlan{strategy, divide_output(strategy, shape, w, single, carry, work)};
+  return LayerPlan{strategy,
+                   divide_output(strategy, shape, w, single, carry, work, channel_group_of(l))};
 }
 
 struct Candidate {
@@ -450,7 +451,7 @@ void balance_shares(const QGraph& graph, const ShareWeights& weights,
       }
     }
     if ((lp.strategy == Strategy::Channel || lp.strategy == Strategy::Spatial) && total > 0) {
-      lp.boxes = divide_output(lp.strategy, shape, w, 0, &carry, work);
+      lp.boxes = divide_output(lp.strategy, shape, w, 0, &carry, work, channel_group_of(l));
       continue;
     }
     // Shares of the work actually done (recomputed halos included), so the

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string_view>
+
+#include "kernels/int8_depthwise_conv.h"
 
 namespace mcusplit::plan {
 
@@ -159,15 +162,33 @@ std::vector<core::Box> spatial_boxes(const core::TensorShape3& shape,
 
 }  // namespace
 
+int32_t channel_group_of(const quant::QLayer& layer) {
+  return std::string_view(layer.record().kernel_name(layer)) == "depthwise"
+             ? kernels::kDepthwiseChannelGroup
+             : 1;
+}
+
 std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3& shape,
                                      const std::vector<double>& weights, int single,
-                                     std::vector<double>* carry, double work) {
+                                     std::vector<double>* carry, double work,
+                                     int32_t channel_group) {
   if (strategy == Strategy::Single || strategy == Strategy::Fused) {
     return strategy_boxes(Strategy::Single, shape, std::vector<int32_t>(weights.size(), 0), single);
   }
   if (strategy == Strategy::Channel) {
-    const double per_unit = std::max(work, 1.0) / shape.c;
-    return strategy_boxes(strategy, shape, apportion(shape.c, weights, carry, per_unit), 0);
+    const int32_t group = std::max(1, channel_group);
+    const int32_t groups = (shape.c + group - 1) / group;
+    const double per_group = std::max(work, 1.0) / shape.c * group;
+    std::vector<int32_t> channels = apportion(groups, weights, carry, per_group);
+    for (int32_t& c : channels) c *= group;
+    // The last group may be short: the participant that ends the split holds it.
+    for (size_t i = channels.size(); i-- > 0;) {
+      if (channels[i] > 0) {
+        channels[i] -= groups * group - shape.c;
+        break;
+      }
+    }
+    return strategy_boxes(strategy, shape, channels, 0);
   }
   const int32_t units = shape.h * shape.w;
   const double per_unit = std::max(work, 1.0) / units;

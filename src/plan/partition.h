@@ -8,6 +8,7 @@
 
 #include "core/box.h"
 #include "plan/plan.h"
+#include "quant/qgraph.h"
 
 namespace mcusplit::plan {
 
@@ -38,8 +39,16 @@ int32_t strategy_units(Strategy strategy, const core::TensorShape3& shape);
 // with at least a row's worth gets a band of whole rows; neighbours with
 // less share one band, split by columns, so a slow device still gets its
 // share of a layer with few rows. Fused is not made here (fused_bands.h).
+// A channel split gives each participant a multiple of `channel_group`
+// channels (the last one the rest): the channels a kernel computes together
+// (channel_group_of).
 std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3& shape,
                                      const std::vector<double>& weights, int single,
-                                     std::vector<double>* carry, double work);
+                                     std::vector<double>* carry, double work,
+                                     int32_t channel_group = 1);
+
+// The channels `layer`'s kernel computes together: a depthwise
+// convolution's packed group (kernels/int8_depthwise_conv.h), else 1.
+int32_t channel_group_of(const quant::QLayer& layer);
 
 }  // namespace mcusplit::plan
