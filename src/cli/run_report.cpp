@@ -17,29 +17,42 @@
 namespace mcusplit::cli {
 namespace {
 
-// Per plan step the participant computed or waited in: its layer (or the
-// output collection), the seconds, and the kernel and work units the cost
-// model charges for its ops of that step (plan::op_work; what a calibration
-// turns into kernel rates); with -icount also its MACs and the instructions
-// it took.
-nlohmann::json layers_json(const plan::PlanFile& file, int participant,
-                           const host::ParticipantReport& p, bool icount) {
-  const host::StepTimes& t = p.steps;
+// Per plan step, what the plan gives a participant's Compute ops (compute_s
+// holds their spans; copies are apart): the kernel, the work units the cost
+// model charges (plan::op_work; what a calibration turns into kernel rates)
+// and the device's cycles for them (0 for the coordinator or without a clock).
+struct PlannedSteps {
+  std::vector<std::string> kernel;
+  std::vector<int64_t> work;
+  std::vector<double> cycles;
+};
+
+PlannedSteps planned_steps(const plan::PlanFile& file, int participant) {
   const plan::ParticipantPlan& pp = file.plan.participants[static_cast<size_t>(participant)];
-  std::vector<int64_t> work(t.compute_s.size(), 0);
-  std::vector<double> cycles(t.compute_s.size(), 0);
-  std::vector<std::string> kernel(t.compute_s.size());
+  const auto steps = static_cast<size_t>(file.plan.step_count());
+  PlannedSteps planned{std::vector<std::string>(steps), std::vector<int64_t>(steps, 0),
+                       std::vector<double>(steps, 0)};
   const plan::DeviceSpec* device =
-      p.coordinator ? nullptr : &file.plan.cluster.devices[static_cast<size_t>(participant)];
+      pp.coordinator ? nullptr : &file.plan.cluster.devices[static_cast<size_t>(participant)];
   for (const plan::PlanOp& op : pp.ops) {
     const auto step = static_cast<size_t>(op.step);
-    // Compute ops only: compute_s holds their spans (copies are apart).
-    if (op.kind != plan::OpKind::Compute || step >= work.size()) continue;
+    if (op.kind != plan::OpKind::Compute || step >= steps) continue;
     const plan::OpWork w = plan::op_work(file.graph, pp, op);
-    work[step] += w.counts.work;
-    if (device != nullptr) cycles[step] += plan::work_cycles(*device, w);
-    kernel[step] = w.kernel;
+    planned.kernel[step] = w.kernel;
+    planned.work[step] += w.counts.work;
+    if (device != nullptr) planned.cycles[step] += plan::work_cycles(*device, w);
   }
+  return planned;
+}
+
+// Per plan step the participant computed or waited in: its layer (or the
+// output collection), the seconds, and the plan's kernel and work units;
+// with -icount also its MACs, the instructions it took and the plan's
+// prediction of them (the device's cycles, one instruction each).
+nlohmann::json layers_json(const plan::PlanFile& file, int participant,
+                           const host::ParticipantReport& p, const PlannedSteps& planned,
+                           bool icount) {
+  const host::StepTimes& t = p.steps;
   std::vector<const host::LayerKernelCost*> cost_of(t.compute_s.size(), nullptr);
   std::vector<host::LayerKernelCost> costs;
   if (icount && !p.coordinator) {
@@ -55,32 +68,17 @@ nlohmann::json layers_json(const plan::PlanFile& file, int participant,
                          {"layer", name},
                          {"compute_s", t.compute_s[step]},
                          {"wait_s", t.wait_s[step]},
-                         {"kernel", kernel[step]},
-                         {"work", work[step]}};
+                         {"kernel", step < planned.kernel.size() ? planned.kernel[step] : ""},
+                         {"work", step < planned.work.size() ? planned.work[step] : 0}};
     if (const host::LayerKernelCost* c = cost_of[step]) {
       layer["macs"] = c->macs;
       layer["instructions"] = c->instructions;
-      // The plan's: the device's cycles for the work (one instruction each).
-      layer["predicted_instructions"] = std::llround(cycles[step]);
+      layer["predicted_instructions"] =
+          std::llround(step < planned.cycles.size() ? planned.cycles[step] : 0.0);
     }
     layers.push_back(std::move(layer));
   }
   return layers;
-}
-
-// What the plan predicts a device's Compute ops take in instructions: its
-// cycles for their work at one instruction a cycle (0 without a clock).
-int64_t predicted_instructions(const plan::PlanFile& file, int participant) {
-  const plan::ParticipantPlan& pp = file.plan.participants[static_cast<size_t>(participant)];
-  if (pp.coordinator) return 0;
-  const plan::DeviceSpec& device = file.plan.cluster.devices[static_cast<size_t>(participant)];
-  double cycles = 0;
-  for (const plan::PlanOp& op : pp.ops) {
-    if (op.kind == plan::OpKind::Compute) {
-      cycles += plan::work_cycles(device, plan::op_work(file.graph, pp, op));
-    }
-  }
-  return std::llround(cycles);
 }
 
 // A device's instructions in Compute ops (-icount), 0 for the coordinator.
@@ -99,6 +97,7 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
   for (size_t i = 0; i < r.participants.size(); ++i) {
     const host::ParticipantReport& p = r.participants[i];
     const int participant = static_cast<int>(i);
+    const PlannedSteps planned = planned_steps(file, participant);
     devices.push_back({{"name", p.name},
                        {"address", p.address},
                        {"coordinator", p.coordinator},
@@ -128,10 +127,13 @@ nlohmann::json devices_json(const plan::PlanFile& file, const host::DistributedR
                        {"compute_s", p.compute_s},
                        {"wait_s", p.wait_s},
                        {"total_s", p.total_s},
-                       {"layers", layers_json(file, participant, p, icount)}});
+                       {"layers", layers_json(file, participant, p, planned, icount)}});
     if (icount) {
       devices.back()["instructions"] = compute_instructions(file, p);
-      devices.back()["predicted_instructions"] = predicted_instructions(file, participant);
+      // What the plan predicts of them: the device's cycles, one instruction each.
+      double cycles = 0;
+      for (double c : planned.cycles) cycles += c;
+      devices.back()["predicted_instructions"] = std::llround(cycles);
     }
     if (!p.coordinator) devices.back()["board"] = file.plan.cluster.devices[i].board;
   }

@@ -113,10 +113,9 @@ std::vector<KernelBenchCase> parse_kernel_bench(const std::string& output, doubl
     c.kernel = fields.count("kernel") ? fields.at("kernel") : "";
     c.macs = whole(fields, "macs", line);
     c.work = whole(fields, "work", line);
-    // Benches before outputs= and calls= ran each case once.
-    c.outputs = fields.count("outputs") ? whole(fields, "outputs", line) : 0;
-    c.inputs = fields.count("inputs") ? whole(fields, "inputs", line) : 0;
-    c.calls = fields.count("calls") ? whole(fields, "calls", line) : 1;
+    c.outputs = whole(fields, "outputs", line);
+    c.inputs = whole(fields, "inputs", line);
+    c.calls = whole(fields, "calls", line);
     c.instructions = std::llround(static_cast<double>(whole(fields, "ticks", line)) * per_tick);
     if (c.kernel.empty() || c.work == 0) {
       throw Error("the kernel bench printed a case without a kernel or work: " + line,

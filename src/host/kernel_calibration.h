@@ -28,7 +28,7 @@ struct KernelBenchCase {
 };
 
 // The cases of a kernel bench run's output: lines
-//   kernel-bench: NAME kernel=K macs=N work=W ticks=T ... ok
+//   kernel-bench: NAME kernel=K macs=N work=W outputs=N inputs=N calls=N ticks=T ... ok
 // with ticks of `tick_ns` nanoseconds. Throws mcusplit::Error (exit code 1)
 // naming the line if a case failed its check (MISMATCH) or a line is
 // malformed, or if there are no cases or no "done" line.

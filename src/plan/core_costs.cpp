@@ -6,8 +6,8 @@ namespace mcusplit::plan {
 namespace {
 
 // `mcusplit calibrate --board B` on 2026-12-07 (QEMU 7.2, GCC 12.2 -O2):
-// each kernel's instructions per work unit, per output value and per call,
-// fitted over the kernel bench's 80 cases (firmware/kernel_bench_main.cpp:
+// each kernel's instructions per work unit, per output value, per input
+// value and per call, fitted over the kernel bench's 90 cases (firmware/kernel_bench_main.cpp:
 // MobileNetV2- and Fashion-MNIST-sized layers, whole and in small boxes).
 // Instruction counts are exact under -icount; the same build gives the same
 // figures.

@@ -144,11 +144,16 @@ OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const Plan
   if (op.kind == OpKind::Copy) return {"", {copy_work(outputs), outputs, outputs, 1}};
   if (op.kind != OpKind::Compute) return {};
   const quant::QLayer& layer = graph.layers[static_cast<size_t>(op.layer)];
+  OpWork w{layer.record().kernel_name(layer), box_kernel_work(graph, layer, op.box)};
   // A layer computed in place copies each output plane once more.
-  const int64_t work =
-      box_work(layer, op.box) + (computes_in_place(pp, op) ? copy_work(outputs) : 0);
-  return {layer.record().kernel_name(layer),
-          {work, outputs, box_input_values(graph, layer, op.box), 1}};
+  if (computes_in_place(pp, op)) w.counts.work += copy_work(outputs);
+  return w;
+}
+
+KernelWork box_kernel_work(const quant::QGraph& graph, const quant::QLayer& layer,
+                           const core::Box& out_box) {
+  if (out_box.empty()) return {};
+  return {box_work(layer, out_box), out_box.volume(), box_input_values(graph, layer, out_box), 1};
 }
 
 double work_cycles(const DeviceSpec& device, const OpWork& work) {

@@ -37,6 +37,10 @@ struct OpWork {
   KernelWork counts;  // one call for a Compute or a Copy
 };
 OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op);
+// What one call computing `out_box` of `layer` does: its work units, values
+// written and read (an empty box: nothing, no call).
+KernelWork box_kernel_work(const quant::QGraph& graph, const quant::QLayer& layer,
+                           const core::Box& out_box);
 // The cycles the device takes for that work (its seconds for the kernel at
 // its clock); 0 if the device states no clock.
 double work_cycles(const DeviceSpec& device, const OpWork& work);

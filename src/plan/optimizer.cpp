@@ -320,10 +320,9 @@ class AutoPlanner {
   // Seconds participant p takes to compute `box` of layer `l`.
   double seconds(int p, const QLayer& l, const Box& box) const {
     if (box.empty()) return 0;
-    const int64_t work = box_work(l, box);
-    if (p == devices_) return static_cast<double>(work) / probe_.coordinator_spec.macs_per_second;
-    return kernel_seconds(cluster_.devices[static_cast<size_t>(p)], l.record().kernel_name(l),
-                          {work, box.volume(), box_input_values(g_, l, box), 1});
+    const KernelWork w = box_kernel_work(g_, l, box);
+    if (p == devices_) return static_cast<double>(w.work) / probe_.coordinator_spec.macs_per_second;
+    return kernel_seconds(cluster_.devices[static_cast<size_t>(p)], l.record().kernel_name(l), w);
   }
   double link_rate(int p) const {
     return p == devices_ ? probe_.coordinator_spec.link_bits_per_second
@@ -365,13 +364,12 @@ ShareWeights speed_weights(const QGraph& graph, const ClusterSpec& cluster) {
   ShareWeights weights;
   for (const QLayer& l : graph.layers) {
     const char* kernel = l.record().kernel_name(l);
-    const Box whole = core::full_box(graph.tensors[static_cast<size_t>(l.output)].shape);
-    const int64_t work = std::max<int64_t>(1, box_work(l, whole));
+    KernelWork w = box_kernel_work(
+        graph, l, core::full_box(graph.tensors[static_cast<size_t>(l.output)].shape));
+    w.work = std::max<int64_t>(1, w.work);
     std::vector<double>& speeds = weights.emplace_back();
     for (const DeviceSpec& d : cluster.devices) {
-      speeds.push_back(static_cast<double>(work) /
-                       kernel_seconds(d, kernel,
-                                      {work, whole.volume(), box_input_values(graph, l, whole), 1}));
+      speeds.push_back(static_cast<double>(w.work) / kernel_seconds(d, kernel, w));
     }
   }
   return weights;

@@ -50,6 +50,11 @@ TEST(KernelBench, AFailedCaseOrATruncatedRunIsAnError) {
   EXPECT_THROW(parse_kernel_bench(mismatch + "kernel-bench: done cases=1\n", kTickNs), Error);
   EXPECT_THROW(parse_kernel_bench(good, kTickNs), Error);  // no done line
   EXPECT_THROW(parse_kernel_bench("kernel-bench: done cases=0\n", kTickNs), Error);
+  // A case line without the counts the fit needs.
+  EXPECT_THROW(parse_kernel_bench("kernel-bench: x kernel=add macs=0 work=3 ticks=1 ok\n"
+                                  "kernel-bench: done cases=1\n",
+                                  kTickNs),
+               Error);
   EXPECT_THROW(parse_kernel_bench("kernel-bench: x kernel=add macs=0 work=zero ticks=1 ok\n"
                                   "kernel-bench: done cases=1\n",
                                   kTickNs),
