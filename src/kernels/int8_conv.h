@@ -45,6 +45,14 @@ struct Int8ConvParams {
   friend bool operator==(const Int8ConvParams&, const Int8ConvParams&) = default;
 };
 
+// Output channels the packed convolution kernels (general and pointwise)
+// compute together: pairs, against two pixels at a time (int8_packed_dot.h
+// mac_2x2); a box with an odd channel count computes its last channel alone
+// (measured on the emulated M7: a 1-channel pointwise box took 1.9 times the
+// instructions per MAC its kernel's fit predicts). Channel splits of
+// convolutions (plan/partition.h) keep to it.
+inline constexpr int32_t kConvChannelGroup = 2;
+
 // The smallest input box needed to compute out_box: all input channels of the
 // groups that out_box's channels belong to, and the span of rows/columns its
 // windows actually read (padding excluded). Empty if nothing is read.

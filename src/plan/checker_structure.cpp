@@ -479,8 +479,19 @@ void check_layer_coverage(Context& ctx, int l) {
     const bool full_rows = b.y0 == 0 && b.y1 == s.h;
     const bool full_cols = b.x0 == 0 && b.x1 == s.w;
     // Spatial and fused boxes hold all channels of a band or a tile: the
-    // planner also splits columns when rows run out.
-    const bool shaped = lp.strategy == Strategy::Channel  ? full_rows && full_cols
+    // planner also splits columns when rows run out. Channel boxes hold all
+    // pixels of their channels, or part of a band of channels that slow
+    // devices share by pixels (partition.h); coverage and overlap are
+    // checked below.
+    const auto shares_band = [&] {
+      for (int q = 0; q < ctx.participant_count(); ++q) {
+        const Box& other = lp.boxes[ctx.idx(q)];
+        if (q != p && !other.empty() && other.c0 == b.c0 && other.c1 == b.c1) return true;
+      }
+      return false;
+    };
+    const bool shaped = lp.strategy == Strategy::Channel
+                            ? (full_rows && full_cols) || shares_band()
                         : lp.strategy == Strategy::Single ? full_c && full_rows && full_cols
                                                           : full_c;
     if (!shaped) {

@@ -44,14 +44,15 @@ int roomiest_device(const ClusterSpec& cluster) {
 
 LayerPlan layer_plan(const QGraph& g, int layer, Strategy strategy, int single,
                      const std::vector<double>& device_weights, int participants,
-                     std::vector<double>* carry) {
+                     std::vector<double>* carry, Rounding rounding = Rounding::Shortest) {
   const QLayer& l = g.layers[static_cast<size_t>(layer)];
   const core::TensorShape3& shape = g.tensors[static_cast<size_t>(l.output)].shape;
   std::vector<double> w(static_cast<size_t>(participants), 0.0);
   std::copy(device_weights.begin(), device_weights.end(), w.begin());
   const double work = static_cast<double>(box_work(l, core::full_box(shape)));
   return LayerPlan{strategy,
-                   divide_output(strategy, shape, w, single, carry, work, channel_group_of(l))};
+                   divide_output(strategy, shape, w, single, carry, work, channel_group_of(l),
+                                 rounding)};
 }
 
 struct Candidate {
@@ -395,7 +396,8 @@ std::vector<LayerPlan> choose_paper(const QGraph& graph, const ClusterSpec& clus
     plans.push_back(on_coordinator ? layer_plan(graph, static_cast<int>(i), Strategy::Single,
                                                 coordinator, weights[i], participants, nullptr)
                                    : layer_plan(graph, static_cast<int>(i), Strategy::Channel, 0,
-                                                weights[i], participants, &carry));
+                                                weights[i], participants, &carry,
+                                                Rounding::Shares));
   }
   return plans;
 }

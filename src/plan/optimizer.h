@@ -2,7 +2,8 @@
 //
 // paper: the original paper's scheme: every convolution split by output
 // channels and the fully connected layer by neurons across all devices in
-// proportion to their speed; residual additions, global pooling and the
+// proportion to their speed, every device kept on its share (Rounding::
+// Shares: the balanced plan); residual additions, global pooling and the
 // flatten on the coordinator.
 //
 // auto: dynamic programming over the layers in order. A state is the

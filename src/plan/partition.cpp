@@ -5,13 +5,14 @@
 #include <numeric>
 #include <string_view>
 
+#include "kernels/int8_conv.h"
 #include "kernels/int8_depthwise_conv.h"
 
 namespace mcusplit::plan {
 
 std::vector<int32_t> apportion(int32_t units, const std::vector<double>& weights,
                                std::vector<double>* carry, double work_per_unit,
-                               double max_carry_units) {
+                               double max_carry_units, Rounding rounding) {
   const size_t n = weights.size();
   std::vector<int32_t> counts(n, 0);
   double total = 0;
@@ -62,7 +63,7 @@ std::vector<int32_t> apportion(int32_t units, const std::vector<double>& weights
   // with one more, while that shortens the split's makespan: a slow device
   // whose single unit would take longer than the others' whole shares gets
   // none (the carry remembers it).
-  while (true) {
+  while (rounding == Rounding::Shortest) {
     size_t slow = n;
     size_t fast = n;
     for (size_t i = 0; i < n; ++i) {
@@ -160,41 +161,146 @@ std::vector<core::Box> spatial_boxes(const core::TensorShape3& shape,
   return boxes;
 }
 
+// Devices with fewer than this many channel units' worth of a layer, and at
+// most half as fast as the fastest, share one channel band split by pixels:
+// whole channels would round such a share by a third or more (an rp2040
+// beside teensy41s has one and a half of 96 channels' worth).
+constexpr double kPoolBelowUnits = 4;
+
+// Channel boxes (see divide_output): `groups` units of `group` channels.
+std::vector<core::Box> channel_boxes(const core::TensorShape3& shape,
+                                     const std::vector<double>& weights,
+                                     std::vector<double>* carry, double work, int32_t group,
+                                     Rounding rounding) {
+  const size_t n = weights.size();
+  const int32_t groups = (shape.c + group - 1) / group;
+  const double per_group = std::max(work, 1.0) / shape.c * group;
+  double total = 0;
+  double fastest = 0;
+  for (double w : weights) {
+    total += std::max(0.0, w);
+    fastest = std::max(fastest, w);
+  }
+  // The pool: slow devices with small shares (none in a fully connected
+  // layer, which has no pixels to split).
+  std::vector<bool> pooled(n, false);
+  size_t pool_slot = n;
+  double pool_weight = 0;
+  for (size_t i = 0; i < n && total > 0 && shape.h * shape.w > 1; ++i) {
+    if (weights[i] <= 0 || groups * weights[i] / total >= kPoolBelowUnits ||
+        weights[i] * 2 > fastest) {
+      continue;
+    }
+    pooled[i] = true;
+    pool_weight += weights[i];
+  }
+  // A pool of less than that is rounded as coarsely: the devices with the
+  // smallest shares join it until it is not (all of them: a pixel split).
+  while (pool_weight > 0 && groups * pool_weight / total < kPoolBelowUnits) {
+    size_t smallest = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (weights[i] > 0 && !pooled[i] && (smallest == n || weights[i] < weights[smallest])) {
+        smallest = i;
+      }
+    }
+    if (smallest == n) break;
+    pooled[smallest] = true;
+    pool_weight += weights[smallest];
+  }
+  for (size_t i = 0; i < n && pool_slot == n; ++i) {
+    if (pooled[i]) pool_slot = i;
+  }
+  // Whole units for the others and for the pool as one participant in the
+  // first member's place; the pool's carry is its members' sum.
+  std::vector<double> slot_weights = weights;
+  std::vector<double> slot_carry = carry != nullptr ? *carry : std::vector<double>(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    if (!pooled[i] || i == pool_slot) continue;
+    slot_weights[i] = 0;
+    slot_carry[pool_slot] += slot_carry[i];
+    slot_carry[i] = 0;
+  }
+  if (pool_slot < n) slot_weights[pool_slot] = pool_weight;
+  const double pool_carry_before = pool_slot < n ? slot_carry[pool_slot] : 0;
+  std::vector<int32_t> channels =
+      apportion(groups, slot_weights, carry != nullptr ? &slot_carry : nullptr, per_group, 1,
+                rounding);
+  for (int32_t& c : channels) c *= group;
+  // The last group may be short: the participant that ends the split holds it.
+  for (size_t i = n; i-- > 0;) {
+    if (channels[i] > 0) {
+      channels[i] -= groups * group - shape.c;
+      break;
+    }
+  }
+  const std::vector<core::Box> split = strategy_boxes(Strategy::Channel, shape, channels, 0);
+  if (carry != nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!pooled[i]) (*carry)[i] = slot_carry[i];
+    }
+    // The pool's rounding, shared by weight.
+    if (pool_slot < n) {
+      const double pool_delta = slot_carry[pool_slot] - pool_carry_before;
+      for (size_t i = 0; i < n; ++i) {
+        if (pooled[i]) (*carry)[i] += pool_delta * weights[i] / pool_weight;
+      }
+    }
+  }
+  if (pool_slot == n || split[pool_slot].empty()) return split;
+  // The pool's band split by pixels among its members, as a spatial split
+  // with the band's work.
+  const core::Box band = split[pool_slot];
+  const int32_t pixels_in_band = shape.h * shape.w;
+  const double per_pixel = std::max(work, 1.0) / shape.c * band.channels() / pixels_in_band;
+  std::vector<double> member_weights(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    if (pooled[i]) member_weights[i] = weights[i];
+  }
+  const std::vector<int32_t> pixels =
+      apportion(pixels_in_band, member_weights, carry, per_pixel, shape.w, rounding);
+  std::vector<core::Box> boxes = spatial_boxes(shape, pixels);
+  for (size_t i = 0; i < n; ++i) {
+    if (!pooled[i]) {
+      boxes[i] = split[i];
+    } else if (!boxes[i].empty()) {
+      if (carry != nullptr) {
+        (*carry)[i] += (pixels[i] - boxes[i].height() * boxes[i].width()) * per_pixel;
+      }
+      boxes[i].c0 = band.c0;
+      boxes[i].c1 = band.c1;
+    }
+  }
+  return boxes;
+}
+
 }  // namespace
 
 int32_t channel_group_of(const quant::QLayer& layer) {
-  return std::string_view(layer.record().kernel_name(layer)) == "depthwise"
-             ? kernels::kDepthwiseChannelGroup
-             : 1;
+  const std::string_view kernel = layer.record().kernel_name(layer);
+  if (kernel == "depthwise") return kernels::kDepthwiseChannelGroup;
+  if (kernel == "conv" || kernel == "pointwise") return kernels::kConvChannelGroup;
+  return 1;
 }
 
-std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3& shape,
-                                     const std::vector<double>& weights, int single,
-                                     std::vector<double>* carry, double work,
-                                     int32_t channel_group) {
+namespace {
+
+// divide_output without the exact settling of Rounding::Shares.
+std::vector<core::Box> split_boxes(Strategy strategy, const core::TensorShape3& shape,
+                                   const std::vector<double>& weights, int single,
+                                   std::vector<double>* carry, double work,
+                                   int32_t channel_group, Rounding rounding) {
   if (strategy == Strategy::Single || strategy == Strategy::Fused) {
     return strategy_boxes(Strategy::Single, shape, std::vector<int32_t>(weights.size(), 0), single);
   }
   if (strategy == Strategy::Channel) {
-    const int32_t group = std::max(1, channel_group);
-    const int32_t groups = (shape.c + group - 1) / group;
-    const double per_group = std::max(work, 1.0) / shape.c * group;
-    std::vector<int32_t> channels = apportion(groups, weights, carry, per_group);
-    for (int32_t& c : channels) c *= group;
-    // The last group may be short: the participant that ends the split holds it.
-    for (size_t i = channels.size(); i-- > 0;) {
-      if (channels[i] > 0) {
-        channels[i] -= groups * group - shape.c;
-        break;
-      }
-    }
-    return strategy_boxes(strategy, shape, channels, 0);
+    return channel_boxes(shape, weights, carry, work, std::max(1, channel_group), rounding);
   }
   const int32_t units = shape.h * shape.w;
   const double per_unit = std::max(work, 1.0) / units;
   // A row's worth of pixels may be made up per split, like one unit of the
   // other strategies.
-  const std::vector<int32_t> pixels = apportion(units, weights, carry, per_unit, shape.w);
+  const std::vector<int32_t> pixels =
+      apportion(units, weights, carry, per_unit, shape.w, rounding);
   std::vector<core::Box> boxes = spatial_boxes(shape, pixels);
   // The carry was charged for `pixels`; settle the rounding into boxes (a
   // participant left without a box was left out for speed, and owes nothing).
@@ -203,6 +309,31 @@ std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3
       if (boxes[i].empty()) continue;
       (*carry)[i] += (pixels[i] - boxes[i].height() * boxes[i].width()) * per_unit;
     }
+  }
+  return boxes;
+}
+
+}  // namespace
+
+std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3& shape,
+                                     const std::vector<double>& weights, int single,
+                                     std::vector<double>* carry, double work,
+                                     int32_t channel_group, Rounding rounding) {
+  if (carry == nullptr || rounding == Rounding::Shortest) {
+    return split_boxes(strategy, shape, weights, single, carry, work, channel_group, rounding);
+  }
+  // Every participant is owed its share whatever the boxes came to (bands,
+  // rows and groups round in several places), so settle from the boxes.
+  const std::vector<double> owed = *carry;
+  std::vector<core::Box> boxes =
+      split_boxes(strategy, shape, weights, single, carry, work, channel_group, rounding);
+  double total = 0;
+  for (double w : weights) total += std::max(0.0, w);
+  const double per_value = std::max(work, 1.0) / static_cast<double>(shape.volume());
+  for (size_t i = 0; i < boxes.size() && total > 0; ++i) {
+    if (weights[i] <= 0) continue;
+    (*carry)[i] = owed[i] + std::max(work, 1.0) * weights[i] / total -
+                  static_cast<double>(boxes[i].volume()) * per_value;
   }
   return boxes;
 }

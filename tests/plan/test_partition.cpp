@@ -28,6 +28,14 @@ TEST(Apportion, SlowParticipantGetsNothingWhenOneUnitWouldMakeItLast) {
   EXPECT_GE(counts[1], 1);
 }
 
+TEST(Apportion, SharesKeepsASlowParticipantOnItsShare) {
+  // Largest remainder gives the second participant one of 5 units, which
+  // takes it longer than the first's 4: Shortest moves it off, Shares keeps it.
+  EXPECT_EQ(apportion(5, {10, 1, 1}), (std::vector<int32_t>{5, 0, 0}));
+  EXPECT_EQ(apportion(5, {10, 1, 1}, nullptr, 1, 1, Rounding::Shares),
+            (std::vector<int32_t>{4, 1, 0}));
+}
+
 TEST(Apportion, CarryKeepsTotalsOnShareAcrossSplits) {
   // Three equal participants splitting one unit at a time: the carry makes
   // them take turns instead of the first always winning the tie.
@@ -115,6 +123,82 @@ TEST(DivideOutput, SlowDevicesShareABandByColumns) {
     EXPECT_EQ(boxes[i].height(), 1);
     EXPECT_EQ(boxes[i].width(), 28);
   }
+}
+
+// Work of each box as a fraction of the layer's.
+std::vector<double> work_fractions(const std::vector<Box>& boxes, const core::TensorShape3& s) {
+  std::vector<double> f;
+  for (const Box& b : boxes) f.push_back(static_cast<double>(b.volume()) / s.volume());
+  return f;
+}
+
+void expect_tiled(const std::vector<Box>& boxes, const core::TensorShape3& s) {
+  EXPECT_EQ(total_volume(boxes), s.volume());
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      EXPECT_TRUE(core::intersect(boxes[i], boxes[j]).empty()) << i << " " << j;
+    }
+  }
+}
+
+TEST(DivideOutput, SlowDevicesShareABandOfChannelsByPixels) {
+  // 4 devices and 4 fifteen times slower, 96 channels at 12x12: a slow one's
+  // share is 1.5 channels, which whole channels round by a third. The slow
+  // ones share a band of 6 channels, a quarter of its pixels each.
+  const core::TensorShape3 shape{96, 12, 12};
+  const std::vector<double> w = {15, 15, 15, 15, 1, 1, 1, 1};
+  const auto boxes = divide_output(Strategy::Channel, shape, w, 0, nullptr, 96.0 * 144);
+  expect_tiled(boxes, shape);
+  for (size_t i = 4; i < 8; ++i) {
+    EXPECT_EQ(boxes[i].channels(), 6) << i;
+    EXPECT_EQ(boxes[i].c0, boxes[4].c0);
+    EXPECT_EQ(boxes[i].height() * boxes[i].width(), 36) << i;
+  }
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(boxes[i].height() * boxes[i].width(), 144);
+}
+
+TEST(DivideOutput, ASmallBandIsJoinedByTheNextSmallestShares) {
+  // 16 channels: the slow devices' band would be one channel, rounded by
+  // half, so a fast device joins it (4.75 channels' worth, rounded to 5).
+  const core::TensorShape3 shape{16, 12, 12};
+  const std::vector<double> w = {15, 15, 15, 15, 1, 1, 1, 1};
+  const auto boxes = divide_output(Strategy::Channel, shape, w, 0, nullptr, 16.0 * 144,
+                                   1, Rounding::Shares);
+  expect_tiled(boxes, shape);
+  int sharing = 0;
+  for (size_t i = 0; i < 4; ++i) sharing += boxes[i].c0 == boxes[4].c0 ? 1 : 0;
+  EXPECT_EQ(sharing, 1);
+  const std::vector<double> f = work_fractions(boxes, shape);
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_NEAR(f[i], w[i] / 64, 0.25 * w[i] / 64) << i;
+  }
+}
+
+TEST(DivideOutput, EqualDevicesSplitWholeChannelsInKernelGroups) {
+  // No pool among equals; depthwise groups of 4 (the last device the rest).
+  const core::TensorShape3 shape{18, 6, 6};
+  const auto boxes = divide_output(Strategy::Channel, shape, {1, 1}, 0, nullptr, 18.0 * 36, 4);
+  EXPECT_EQ(boxes[0], (Box{0, 12, 0, 6, 0, 6}));
+  EXPECT_EQ(boxes[1], (Box{12, 18, 0, 6, 0, 6}));
+}
+
+TEST(DivideOutput, SharesKeepEveryDevicesTotalOnItsWeight) {
+  // Forty layers of a few channels: whole channels cannot give the slow
+  // devices their 1/64 of any one, the carry and the band give it over all.
+  const std::vector<double> w = {15, 15, 15, 15, 1, 1, 1, 1};
+  std::vector<double> carry(w.size(), 0.0);
+  std::vector<double> done(w.size(), 0.0);
+  double all = 0;
+  for (int layer = 0; layer < 40; ++layer) {
+    const core::TensorShape3 shape{8 + 8 * (layer % 5), 6, 6};
+    const double work = static_cast<double>(shape.volume());
+    const auto boxes = divide_output(Strategy::Channel, shape, w, 0, &carry, work, 2,
+                                     Rounding::Shares);
+    expect_tiled(boxes, shape);
+    for (size_t i = 0; i < w.size(); ++i) done[i] += boxes[i].volume();
+    all += work;
+  }
+  for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(done[i] / all, w[i] / 64, 0.1 * w[i] / 64) << i;
 }
 
 }  // namespace

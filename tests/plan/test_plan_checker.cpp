@@ -846,9 +846,26 @@ TEST(PlanChecker, SpatialBandsMayNotOverlap) {
 }
 
 TEST(PlanChecker, BoxShapeFollowsTheStrategy) {
-  const SpatialFixture f = fused_plan(Strategy::Channel);
+  const SpatialFixture f = fused_plan(Strategy::Single);
   expect_problem(f.plan, f.graph,
                  {"layer 'Conv_0' (Conv): box [c 0:4, y 0:4, x 0:6] of "
+                  "participant 'dev-0' (#0) does not have the shape of a "
+                  "single split"});
+}
+
+TEST(PlanChecker, ChannelBoxesHoldAllPixelsOrShareABandOfChannels) {
+  // Slow devices share a band of channels split by pixels (partition.h):
+  // two row bands of the same channels have the shape of a channel split.
+  SpatialFixture f = spatial_plan();
+  f.plan.layers[0].strategy = Strategy::Channel;
+  const auto problems = check_plan(f.plan, f.graph);
+  EXPECT_TRUE(std::none_of(problems.begin(), problems.end(), [](const std::string& p) {
+    return p.find("shape") != std::string::npos;
+  })) << joined(problems);
+  // Part of the pixels of channels no other box holds has not.
+  f.plan.layers[0].boxes[0] = Box{0, 2, 0, 3, 0, 6};
+  expect_problem(f.plan, f.graph,
+                 {"layer 'Conv_0' (Conv): box [c 0:2, y 0:3, x 0:6] of "
                   "participant 'dev-0' (#0) does not have the shape of a "
                   "channel split"});
 }
