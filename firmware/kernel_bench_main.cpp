@@ -298,6 +298,7 @@ struct Invoked {
   int64_t work = 0;
   int64_t outputs = 0;
   int64_t inputs = 0;  // input values the calls read (their required input boxes)
+  int64_t pixels = 0;  // output positions (rows x columns of each box)
   uint32_t calls = 0;
   int32_t scratch_bytes = 0;  // the most one invocation stated
   uint64_t ticks = 0;
@@ -357,6 +358,7 @@ struct Invoked {
     r.ticks += ticks > clock_read_ticks ? ticks - clock_read_ticks : 0;
     r.work += record.work(layer, box);
     r.outputs += box.volume();
+    r.pixels += int64_t{box.height()} * box.width();
     ++r.calls;
   });
   return r;
@@ -402,7 +404,8 @@ void add_split_suffix(mcusplit::device::Text<N>& line, const Split& split) {
   line.add(" kernel=").add(run.kernel);
   line.add(" macs=").dec(macs).add(" work=").dec(static_cast<uint64_t>(run.work));
   line.add(" outputs=").dec(static_cast<uint64_t>(run.outputs));
-  line.add(" inputs=").dec(static_cast<uint64_t>(run.inputs)).add(" calls=").dec(run.calls);
+  line.add(" inputs=").dec(static_cast<uint64_t>(run.inputs));
+  line.add(" pixels=").dec(static_cast<uint64_t>(run.pixels)).add(" calls=").dec(run.calls);
   line.add(" ticks=").dec(run.ticks);
   line.add(" clamped=").dec(check.clamped).add("/").dec(check.outputs);
   line.add(" scratch=").dec(static_cast<uint32_t>(scratch_bytes));
@@ -730,6 +733,36 @@ const ConvCase kSplitConvCases[] = {
      -128,
      kFull,
      channels_of(16)},
+    // Narrow channel slices, as a balanced plan gives each of 8 devices a
+    // pair of 16 channels or one group of 4: a call's cost per output
+    // position (its loops over pixels, each pixel's input packed) is then
+    // spread over few outputs (pixels= separates it from outputs=).
+    {"fmnist_pw1x1_28x28_16_to64",
+     {16, 28, 28},
+     64,
+     1,
+     1,
+     0,
+     false,
+     -128,
+     -128,
+     kFull,
+     channels_of(2)},
+    {"pw1x1_24x24_8_to48", {8, 24, 24}, 48, 1, 1, 0, false, 4, -128, kFull, channels_of(2)},
+    {"pw1x1_6x6_576_to96", {576, 6, 6}, 96, 1, 1, 0, false, -128, 1, kFull, channels_of(2)},
+    {"conv3x3_s2_96x96x3_to16", {3, 96, 96}, 16, 3, 2, 1, false, -1, -128, kFull, channels_of(2)},
+    {"fmnist_dw3x3_s1_28x28x16",
+     {16, 28, 28},
+     16,
+     3,
+     1,
+     1,
+     true,
+     -128,
+     -128,
+     kFull,
+     channels_of(4)},
+    {"dw3x3_s1_6x6x576", {576, 6, 6}, 576, 3, 1, 1, true, -128, 0, kFull, channels_of(4)},
 };
 
 // --- The operators without MACs, each against its own naive formula.

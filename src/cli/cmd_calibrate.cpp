@@ -1,5 +1,6 @@
 // `mcusplit calibrate --board BOARD [-o PROFILE.json] [--firmware ELF]`: the
-// instructions each kernel takes per work unit, output, input and call on an
+// instructions each kernel takes per work unit, output, input, output
+// position and call on an
 // emulated board (fitted over the cases), from its
 // kernel bench firmware under QEMU -icount (host/kernel_calibration.h),
 // written as a measured profile a cluster file's device entry can name
@@ -33,6 +34,7 @@ nlohmann::json profile_json(const host::BoardCalibration& c) {
     cycles[kernel] = {{"work", fit.per_work},
                       {"output", fit.per_output},
                       {"input", fit.per_input},
+                      {"pixel", fit.per_pixel},
                       {"call", fit.per_call}};
     worst[kernel] = fit.worst_error;
   }
@@ -44,6 +46,7 @@ nlohmann::json profile_json(const host::BoardCalibration& c) {
                      {"work", k.work},
                      {"outputs", k.outputs},
                      {"inputs", k.inputs},
+                     {"pixels", k.pixels},
                      {"calls", k.calls},
                      {"instructions", k.instructions}});
   }
@@ -72,15 +75,15 @@ void add_calibrate_command(CLI::App& app) {
       ->capture_default_str();
   cmd->callback([args] {
     if (plan::find_board_profile(args->board) == nullptr) {
-      throw Error("unknown board '" + args->board + "' (known: " + plan::known_board_names() +
-                  ")");
+      throw Error("unknown board '" + args->board + "' (known: " + plan::known_board_names() + ")");
     }
     std::string elf = args->firmware;
     if (elf.empty()) {
       const std::string root = host::firmware_root(MCUSPLIT_FIRMWARE_ELF);
       if (root.empty()) {
-        throw Error("cannot calibrate: this mcusplit was built without the boards' firmware "
-                    "(install gcc-arm-none-eabi and rebuild, or give --firmware ELF)");
+        throw Error(
+            "cannot calibrate: this mcusplit was built without the boards' firmware "
+            "(install gcc-arm-none-eabi and rebuild, or give --firmware ELF)");
       }
       elf = host::board_kernel_bench(root, args->board);
     }

@@ -38,9 +38,9 @@ int64_t whole(const std::map<std::string, std::string>& fields, const char* key,
   char* end = nullptr;
   const long long v = it == fields.end() ? -1 : std::strtoll(it->second.c_str(), &end, 10);
   if (it == fields.end() || end == it->second.c_str() || *end != '\0' || v < 0) {
-    throw Error("the kernel bench printed a line without a whole '" + std::string(key) +
-                    "': " + line,
-                kExitFailure);
+    throw Error(
+        "the kernel bench printed a line without a whole '" + std::string(key) + "': " + line,
+        kExitFailure);
   }
   return v;
 }
@@ -115,6 +115,7 @@ std::vector<KernelBenchCase> parse_kernel_bench(const std::string& output, doubl
     c.work = whole(fields, "work", line);
     c.outputs = whole(fields, "outputs", line);
     c.inputs = whole(fields, "inputs", line);
+    c.pixels = whole(fields, "pixels", line);
     c.calls = whole(fields, "calls", line);
     c.instructions = std::llround(static_cast<double>(whole(fields, "ticks", line)) * per_tick);
     if (c.kernel.empty() || c.work == 0) {
@@ -134,15 +135,16 @@ std::vector<KernelBenchCase> parse_kernel_bench(const std::string& output, doubl
 
 namespace {
 
-constexpr int kTerms = 4;  // work, outputs, inputs, calls
+constexpr int kTerms = 5;  // work, outputs, inputs, pixels, calls
 
 std::array<double, kTerms> terms_of(const KernelBenchCase& c) {
   return {static_cast<double>(c.work), static_cast<double>(c.outputs),
-          static_cast<double>(c.inputs), static_cast<double>(c.calls)};
+          static_cast<double>(c.inputs), static_cast<double>(c.pixels),
+          static_cast<double>(c.calls)};
 }
 
 // Least squares of the relative error with the terms `use` (work always):
-// the normal equations, at most 4 by 4, by Gaussian elimination. false if
+// the normal equations, at most 5 by 5, by Gaussian elimination. false if
 // they are singular.
 bool solve_terms(const std::vector<const KernelBenchCase*>& cases,
                  const std::array<bool, kTerms>& use, std::array<double, kTerms>& coefficient) {
@@ -198,10 +200,14 @@ std::map<std::string, KernelFit> fit_kernel_costs(const std::vector<KernelBenchC
     KernelFit best;
     double best_squares = -1;
     for (int subset = 0; subset < (1 << (kTerms - 1)); ++subset) {
-      const std::array<bool, kTerms> use = {true, (subset & 1) != 0, (subset & 2) != 0,
-                                            (subset & 4) != 0};
+      std::array<bool, kTerms> use{};
+      use[0] = true;
+      for (int t = 1; t < kTerms; ++t) use[static_cast<size_t>(t)] = (subset >> (t - 1)) & 1;
       std::array<double, kTerms> k{};
-      if (!solve_terms(list, use, k) || k[0] <= 0 || k[1] < 0 || k[2] < 0 || k[3] < 0) continue;
+      if (!solve_terms(list, use, k) || k[0] <= 0 ||
+          std::any_of(k.begin(), k.end(), [](double v) { return v < 0; })) {
+        continue;
+      }
       double squares = 0;
       double worst = 0;
       for (const KernelBenchCase* c : list) {
@@ -215,7 +221,7 @@ std::map<std::string, KernelFit> fit_kernel_costs(const std::vector<KernelBenchC
       }
       if (best_squares < 0 || squares < best_squares) {
         best_squares = squares;
-        best = KernelFit{k[0], k[1], k[2], k[3], worst};
+        best = KernelFit{k[0], k[1], k[2], k[3], k[4], worst};
       }
     }
     fits[kernel] = best;

@@ -159,8 +159,8 @@ void check_scratch(Context& ctx, int p) {
     const int64_t need = in_place > 0 ? in_place : l.record().scratch_bytes(l.view(), o.box);
     if (o.scratch_bytes < need) {
       ctx.add(fmt::format("{}: {} bytes of kernel scratch, but the {} kernel needs {} for {}{}",
-                          where, o.scratch_bytes, quant::op_type_name(l.op), need,
-                          box_text(o.box), in_place > 0 ? " in place" : ""));
+                          where, o.scratch_bytes, quant::op_type_name(l.op), need, box_text(o.box),
+                          in_place > 0 ? " in place" : ""));
     }
     if (o.scratch_bytes > 0 && o.scratch_offset % 4 != 0) {
       ctx.add(fmt::format("{}: kernel scratch at offset {}, not 4-byte aligned", where,

@@ -490,8 +490,7 @@ void check_layer_coverage(Context& ctx, int l) {
       }
       return false;
     };
-    const bool shaped = lp.strategy == Strategy::Channel
-                            ? (full_rows && full_cols) || shares_band()
+    const bool shaped = lp.strategy == Strategy::Channel ? (full_rows && full_cols) || shares_band()
                         : lp.strategy == Strategy::Single ? full_c && full_rows && full_cols
                                                           : full_c;
     if (!shaped) {

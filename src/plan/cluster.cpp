@@ -96,6 +96,7 @@ double kernel_seconds(const DeviceSpec& device, std::string_view kernel, const K
   return static_cast<double>(w.work) / r->work_per_second +
          static_cast<double>(w.outputs) * r->seconds_per_output +
          static_cast<double>(w.inputs) * r->seconds_per_input +
+         static_cast<double>(w.pixels) * r->seconds_per_pixel +
          static_cast<double>(w.calls) * r->seconds_per_call;
 }
 
@@ -143,8 +144,8 @@ void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
     std::set<std::string> kernels;
     for (const KernelRate& r : d.kernel_rates) {
       if (!kernels::is_kernel_name(r.kernel.c_str())) {
-        throw Error(where + ": unknown kernel '" + r.kernel + "' in kernel_rates (known: " +
-                    known_kernel_names() + ")");
+        throw Error(where + ": unknown kernel '" + r.kernel +
+                    "' in kernel_rates (known: " + known_kernel_names() + ")");
       }
       if (!kernels.insert(r.kernel).second) {
         throw Error(where + ": kernel '" + r.kernel + "' given twice in kernel_rates");
@@ -152,10 +153,11 @@ void validate_cluster(const ClusterSpec& cluster, const std::string& origin) {
       if (!is_positive(r.work_per_second)) {
         throw Error(where + ": kernel_rates '" + r.kernel + "' must be positive");
       }
-      for (double t : {r.seconds_per_output, r.seconds_per_input, r.seconds_per_call}) {
+      for (double t :
+           {r.seconds_per_output, r.seconds_per_input, r.seconds_per_pixel, r.seconds_per_call}) {
         if (!std::isfinite(t) || t < 0) {
           throw Error(where + ": kernel '" + r.kernel +
-                      "': the costs per output, input and call must not be negative");
+                      "': the costs per output, input, pixel and call must not be negative");
         }
       }
     }

@@ -18,14 +18,16 @@ inline constexpr int64_t kTcpFrameOverheadBytes = 142;
 // A device's own time for one kernel (a name kernels::OpRegistration's
 // kernel_name returns, e.g. "depthwise"): kernels differ several-fold in
 // cycles per MAC, and on small boxes each output value's requantization,
-// each input value's packing and each invocation's set-up count too. An op
-// takes work / work_per_second + outputs * seconds_per_output +
-// inputs * seconds_per_input + seconds_per_call.
+// each input value's packing, each output position's loop (spread over few
+// outputs in a narrow channel slice) and each invocation's set-up count too.
+// An op takes work / work_per_second + outputs * seconds_per_output +
+// inputs * seconds_per_input + pixels * seconds_per_pixel + seconds_per_call.
 struct KernelRate {
   std::string kernel;
   double work_per_second = 0;     // the cost model's work units (MACs, values moved)
   double seconds_per_output = 0;  // per output value
   double seconds_per_input = 0;   // per input value read
+  double seconds_per_pixel = 0;   // per output position (row x column)
   double seconds_per_call = 0;    // per invocation (Compute op)
   friend bool operator==(const KernelRate&, const KernelRate&) = default;
 };
@@ -58,6 +60,7 @@ struct KernelWork {
   int64_t work = 0;     // the cost model's work units
   int64_t outputs = 0;  // values written
   int64_t inputs = 0;   // values read
+  int64_t pixels = 0;   // output positions (rows x columns)
   int64_t calls = 0;    // invocations
 };
 // Seconds the device takes for `w` of `kernel`.

@@ -147,7 +147,8 @@ void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string&
   const bool has_rates = entry.contains("kernel_rates");
   const bool has_cycles = entry.contains("kernel_cycles");
   if (!has_rates && !has_cycles) return;
-  if (has_rates && has_cycles) throw Error(where + ": give 'kernel_rates' or 'kernel_cycles', not both");
+  if (has_rates && has_cycles)
+    throw Error(where + ": give 'kernel_rates' or 'kernel_cycles', not both");
   const char* key = has_rates ? "kernel_rates" : "kernel_cycles";
   const json& rates = entry.at(key);
   const std::string rates_where = where + ": " + key;
@@ -163,22 +164,21 @@ void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string&
     if (has_rates || !value.is_object()) {
       const double figure = number_field(rates, kernel.c_str(), false, rates_where);
       device.kernel_rates.push_back(
-          KernelRate{kernel, has_rates ? figure : device.clock_hz / figure, 0, 0, 0});
+          KernelRate{kernel, has_rates ? figure : device.clock_hz / figure, 0, 0, 0, 0});
       continue;
     }
-    // Cycles per work unit, and optionally per output value, input value and
-    // call.
+    // Cycles per work unit, and optionally per output value, input value,
+    // output position and call.
     const std::string kernel_where = rates_where + ": " + kernel;
-    reject_unknown_keys(value, {"work", "output", "input", "call"}, kernel_where);
+    reject_unknown_keys(value, {"work", "output", "input", "pixel", "call"}, kernel_where);
     if (!value.contains("work")) throw Error(kernel_where + ": missing 'work'");
     const double clock = device.clock_hz;
     auto cycles = [&](const char* term) {
       return value.contains(term) ? number_field(value, term, true, kernel_where) : 0.0;
     };
-    device.kernel_rates.push_back(KernelRate{kernel,
-                                             clock / number_field(value, "work", false, kernel_where),
-                                             cycles("output") / clock, cycles("input") / clock,
-                                             cycles("call") / clock});
+    device.kernel_rates.push_back(KernelRate{
+        kernel, clock / number_field(value, "work", false, kernel_where), cycles("output") / clock,
+        cycles("input") / clock, cycles("pixel") / clock, cycles("call") / clock});
   }
 }
 
@@ -207,7 +207,8 @@ void read_calibration(const json& entry, DeviceSpec& device, const std::string& 
   }
   if (!calibration.is_object() || !calibration.contains("kernel_cycles") ||
       !calibration.contains("clock_hz")) {
-    throw Error(origin + ": not a calibration (mcusplit calibrate -o): needs 'kernel_cycles' and "
+    throw Error(origin +
+                ": not a calibration (mcusplit calibrate -o): needs 'kernel_cycles' and "
                 "'clock_hz'");
   }
   if (device.clock_hz <= 0) device.clock_hz = number_field(calibration, "clock_hz", false, origin);
@@ -233,10 +234,10 @@ void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& devi
   const json& link = entry.at("link");
   const std::string link_where = where + ": link";
   if (!link.is_object()) throw Error(link_where + " must be an object");
-  reject_unknown_keys(link,
-                      {"bits_per_second", "latency_s", "frame_overhead_bytes", "window_frames",
-                       "ack_round_trip_s"},
-                      link_where);
+  reject_unknown_keys(
+      link,
+      {"bits_per_second", "latency_s", "frame_overhead_bytes", "window_frames", "ack_round_trip_s"},
+      link_where);
   if (link.contains("bits_per_second")) {
     device.link_bits_per_second = number_field(link, "bits_per_second", false, link_where);
   } else if (profile == nullptr) {
@@ -249,8 +250,7 @@ void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& devi
   }
   // Optional: how frames go (docs/cluster.md, "Links that acknowledge").
   if (link.contains("frame_overhead_bytes")) {
-    device.link_frame_overhead_bytes =
-        whole_field(link, "frame_overhead_bytes", 65536, link_where);
+    device.link_frame_overhead_bytes = whole_field(link, "frame_overhead_bytes", 65536, link_where);
   }
   if (link.contains("window_frames")) {
     device.link_window_frames = whole_field(link, "window_frames", 1 << 20, link_where);
@@ -264,11 +264,11 @@ void read_link(const json& entry, const DeviceProfile* profile, DeviceSpec& devi
 void read_device_entry(const json& entry, const std::string& where, const std::string& base_dir,
                        DeviceNamer& namer, ClusterSpec& cluster) {
   if (!entry.is_object()) throw Error(where + " must be an object");
-  reject_unknown_keys(entry,
-                      {"name", "profile", "count", "ram_bytes", "flash_bytes", "macs_per_second",
-                       "clock_hz", "cycles_per_mac", "kernel_rates", "kernel_cycles", "calibration", "board",
-                       "link"},
-                      where);
+  reject_unknown_keys(
+      entry,
+      {"name", "profile", "count", "ram_bytes", "flash_bytes", "macs_per_second", "clock_hz",
+       "cycles_per_mac", "kernel_rates", "kernel_cycles", "calibration", "board", "link"},
+      where);
   const DeviceProfile* profile = nullptr;
   DeviceSpec device;
   if (entry.contains("profile")) {
@@ -306,7 +306,6 @@ void read_device_entry(const json& entry, const std::string& where, const std::s
     cluster.devices.push_back(device);
   }
 }
-
 
 }  // namespace
 
@@ -353,8 +352,7 @@ ClusterSpec read_cluster_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw Error(origin + ": cannot read");
-  return parse_cluster_json(text.str(), origin,
-                            std::filesystem::path(path).parent_path().string());
+  return parse_cluster_json(text.str(), origin, std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace mcusplit::plan

@@ -1,6 +1,6 @@
 // What each kernel costs a core, measured: instructions per work unit (the
 // cost model's units, kernels/op_registry.h `work`), per output value, per
-// input value and per call of every kernel, from
+// input value, per output position and per call of every kernel, from
 // `mcusplit calibrate --board BOARD` (the kernel bench firmware under QEMU
 // -icount on that board). The built-in device profiles take their compute
 // costs from one of these (device_profiles.h); docs/cluster.md, "Measured
@@ -16,12 +16,14 @@
 namespace mcusplit::plan {
 
 // Instructions a kernel takes: per work unit, per output value written, per
-// input value read and per call (fitted over the kernel bench's cases of it).
+// input value read, per output position and per call (fitted over the kernel
+// bench's cases of it).
 struct KernelCost {
   const char* kernel;  // a name kernels::OpRegistration's kernel_name returns
   double instructions_per_work;
   double instructions_per_output;
   double instructions_per_input;
+  double instructions_per_pixel;
   double instructions_per_call;
 };
 
@@ -35,10 +37,10 @@ struct CoreCosts {
 // kernel bench's cases of it (the bulk of a MobileNetV2's MACs): the emulated
 // boards' cycles_per_mac, which prices what has no kernel of its own (a
 // local copy) and their headline MAC rate.
-inline constexpr double kAn385PointwisePerMac = 8.127;
-inline constexpr double kAn386PointwisePerMac = 3.896;
-inline constexpr double kAn500PointwisePerMac = 3.497;
-inline constexpr double kAn505PointwisePerMac = 3.893;
+inline constexpr double kAn385PointwisePerMac = 8.129;
+inline constexpr double kAn386PointwisePerMac = 4.332;
+inline constexpr double kAn500PointwisePerMac = 3.926;
+inline constexpr double kAn505PointwisePerMac = 4.344;
 
 std::span<const CoreCosts> measured_cores();
 // nullptr when unknown.

@@ -141,7 +141,10 @@ void grant_credit(const Plan& plan, int step, const std::vector<size_t>& next_op
 OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op) {
   const int64_t outputs = op.box.volume();
   // A local copy keeps the participant busy as a Reshape would.
-  if (op.kind == OpKind::Copy) return {"", {copy_work(outputs), outputs, outputs, 1}};
+  if (op.kind == OpKind::Copy) {
+    return {"",
+            {copy_work(outputs), outputs, outputs, int64_t{op.box.height()} * op.box.width(), 1}};
+  }
   if (op.kind != OpKind::Compute) return {};
   const quant::QLayer& layer = graph.layers[static_cast<size_t>(op.layer)];
   OpWork w{layer.record().kernel_name(layer), box_kernel_work(graph, layer, op.box)};
@@ -153,7 +156,8 @@ OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const Plan
 KernelWork box_kernel_work(const quant::QGraph& graph, const quant::QLayer& layer,
                            const core::Box& out_box) {
   if (out_box.empty()) return {};
-  return {box_work(layer, out_box), out_box.volume(), box_input_values(graph, layer, out_box), 1};
+  return {box_work(layer, out_box), out_box.volume(), box_input_values(graph, layer, out_box),
+          int64_t{out_box.height()} * out_box.width(), 1};
 }
 
 double work_cycles(const DeviceSpec& device, const OpWork& work) {

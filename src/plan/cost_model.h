@@ -38,7 +38,7 @@ struct OpWork {
 };
 OpWork op_work(const quant::QGraph& graph, const ParticipantPlan& pp, const PlanOp& op);
 // What one call computing `out_box` of `layer` does: its work units, values
-// written and read (an empty box: nothing, no call).
+// written and read, output positions (an empty box: nothing, no call).
 KernelWork box_kernel_work(const quant::QGraph& graph, const quant::QLayer& layer,
                            const core::Box& out_box);
 // The cycles the device takes for that work (its seconds for the kernel at

@@ -32,7 +32,9 @@ int64_t box_macs(const quant::QLayer& layer, const core::Box& out_box);
 int64_t box_work(const quant::QLayer& layer, const core::Box& out_box);
 // The cost model's work units of a local Copy of `bytes`: one per byte read
 // and one per byte written, as a Reshape's.
-inline int64_t copy_work(int64_t bytes) { return 2 * bytes; }
+inline int64_t copy_work(int64_t bytes) {
+  return 2 * bytes;
+}
 
 // Bytes of kernel scratch computing `out_box` needs (the operator record's
 // scratch_bytes; 0 for an empty box).

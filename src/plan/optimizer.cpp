@@ -50,9 +50,8 @@ LayerPlan layer_plan(const QGraph& g, int layer, Strategy strategy, int single,
   std::vector<double> w(static_cast<size_t>(participants), 0.0);
   std::copy(device_weights.begin(), device_weights.end(), w.begin());
   const double work = static_cast<double>(box_work(l, core::full_box(shape)));
-  return LayerPlan{strategy,
-                   divide_output(strategy, shape, w, single, carry, work, channel_group_of(l),
-                                 rounding)};
+  return LayerPlan{strategy, divide_output(strategy, shape, w, single, carry, work,
+                                           channel_group_of(l), rounding)};
 }
 
 struct Candidate {
@@ -393,11 +392,11 @@ std::vector<LayerPlan> choose_paper(const QGraph& graph, const ClusterSpec& clus
     const bool on_coordinator =
         l.op == OpType::Add || l.op == OpType::GlobalAveragePool ||
         (l.op == OpType::Reshape && i > 0 && plans.back().strategy == Strategy::Single);
-    plans.push_back(on_coordinator ? layer_plan(graph, static_cast<int>(i), Strategy::Single,
-                                                coordinator, weights[i], participants, nullptr)
-                                   : layer_plan(graph, static_cast<int>(i), Strategy::Channel, 0,
-                                                weights[i], participants, &carry,
-                                                Rounding::Shares));
+    plans.push_back(on_coordinator
+                        ? layer_plan(graph, static_cast<int>(i), Strategy::Single, coordinator,
+                                     weights[i], participants, nullptr)
+                        : layer_plan(graph, static_cast<int>(i), Strategy::Channel, 0, weights[i],
+                                     participants, &carry, Rounding::Shares));
   }
   return plans;
 }

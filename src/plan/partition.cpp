@@ -169,9 +169,8 @@ constexpr double kPoolBelowUnits = 4;
 
 // Channel boxes (see divide_output): `groups` units of `group` channels.
 std::vector<core::Box> channel_boxes(const core::TensorShape3& shape,
-                                     const std::vector<double>& weights,
-                                     std::vector<double>* carry, double work, int32_t group,
-                                     Rounding rounding) {
+                                     const std::vector<double>& weights, std::vector<double>* carry,
+                                     double work, int32_t group, Rounding rounding) {
   const size_t n = weights.size();
   const int32_t groups = (shape.c + group - 1) / group;
   const double per_group = std::max(work, 1.0) / shape.c * group;
@@ -222,9 +221,8 @@ std::vector<core::Box> channel_boxes(const core::TensorShape3& shape,
   }
   if (pool_slot < n) slot_weights[pool_slot] = pool_weight;
   const double pool_carry_before = pool_slot < n ? slot_carry[pool_slot] : 0;
-  std::vector<int32_t> channels =
-      apportion(groups, slot_weights, carry != nullptr ? &slot_carry : nullptr, per_group, 1,
-                rounding);
+  std::vector<int32_t> channels = apportion(
+      groups, slot_weights, carry != nullptr ? &slot_carry : nullptr, per_group, 1, rounding);
   for (int32_t& c : channels) c *= group;
   // The last group may be short: the participant that ends the split holds it.
   for (size_t i = n; i-- > 0;) {
@@ -287,8 +285,8 @@ namespace {
 // divide_output without the exact settling of Rounding::Shares.
 std::vector<core::Box> split_boxes(Strategy strategy, const core::TensorShape3& shape,
                                    const std::vector<double>& weights, int single,
-                                   std::vector<double>* carry, double work,
-                                   int32_t channel_group, Rounding rounding) {
+                                   std::vector<double>* carry, double work, int32_t channel_group,
+                                   Rounding rounding) {
   if (strategy == Strategy::Single || strategy == Strategy::Fused) {
     return strategy_boxes(Strategy::Single, shape, std::vector<int32_t>(weights.size(), 0), single);
   }
@@ -299,8 +297,7 @@ std::vector<core::Box> split_boxes(Strategy strategy, const core::TensorShape3& 
   const double per_unit = std::max(work, 1.0) / units;
   // A row's worth of pixels may be made up per split, like one unit of the
   // other strategies.
-  const std::vector<int32_t> pixels =
-      apportion(units, weights, carry, per_unit, shape.w, rounding);
+  const std::vector<int32_t> pixels = apportion(units, weights, carry, per_unit, shape.w, rounding);
   std::vector<core::Box> boxes = spatial_boxes(shape, pixels);
   // The carry was charged for `pixels`; settle the rounding into boxes (a
   // participant left without a box was left out for speed, and owes nothing).
@@ -317,8 +314,8 @@ std::vector<core::Box> split_boxes(Strategy strategy, const core::TensorShape3& 
 
 std::vector<core::Box> divide_output(Strategy strategy, const core::TensorShape3& shape,
                                      const std::vector<double>& weights, int single,
-                                     std::vector<double>* carry, double work,
-                                     int32_t channel_group, Rounding rounding) {
+                                     std::vector<double>* carry, double work, int32_t channel_group,
+                                     Rounding rounding) {
   if (carry == nullptr || rounding == Rounding::Shortest) {
     return split_boxes(strategy, shape, weights, single, carry, work, channel_group, rounding);
   }

@@ -29,8 +29,7 @@ enum class Rounding : uint8_t { Shortest, Shares };
 // whole layer. Zero-weight participants get nothing.
 std::vector<int32_t> apportion(int32_t units, const std::vector<double>& weights,
                                std::vector<double>* carry = nullptr, double work_per_unit = 1,
-                               double max_carry_units = 1,
-                               Rounding rounding = Rounding::Shortest);
+                               double max_carry_units = 1, Rounding rounding = Rounding::Shortest);
 
 // Boxes of a `shape` output divided by `strategy` among participants with
 // `counts` units each (rows for Spatial, channels for Channel). Single gives

@@ -12,12 +12,11 @@
 // phase, step L the output collection. Within a step a participant runs its
 // ops in this order: sends, local copies, receives, then its computes (one
 // per layer, or one per tile of a tiled run: several layers computed a tile
-// at a time, see LayerPlan), among which a streamed run's copies. A buffer lives from the first to the last of
-// its participant's ops that use it (inclusive op indices); a Receive's
-// destination from the first op of the Receive's step, as credit for the
-// step's data is granted on entering it and chunks land at once. Buffers
-// whose lifetimes overlap never share arena bytes. A Compute's kernel scratch
-// is in the arena too, live for that op only.
+// at a time, see LayerPlan), among which a streamed run's copies. A buffer lives from the first to
+// the last of its participant's ops that use it (inclusive op indices); a Receive's destination
+// from the first op of the Receive's step, as credit for the step's data is granted on entering it
+// and chunks land at once. Buffers whose lifetimes overlap never share arena bytes. A Compute's
+// kernel scratch is in the arena too, live for that op only.
 #pragma once
 
 #include <cstdint>
@@ -154,7 +153,7 @@ struct LayerPlan {
   std::vector<core::Box> boxes;  // per participant
   int32_t tile_h = 0;            // the last layer of a run: its tile size
   int32_t tile_w = 0;
-  bool stream_rows = false;      // the last layer of a run: rows streamed
+  bool stream_rows = false;  // the last layer of a run: rows streamed
   // Where a Compute of this layer is the last reader of its input buffer and
   // the operator has an in-place variant (depthwise convolution), its output
   // buffer takes the input's bytes (MCUNetV2's in-place depthwise).

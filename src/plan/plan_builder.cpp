@@ -365,8 +365,8 @@ class Builder {
     const int first = run_first_layer(plan_.layers, last);
     const LayerPlan& lp = plan_.layers[static_cast<size_t>(last)];
     std::vector<int> current(static_cast<size_t>(last - first + 1), -1);
-    for (const auto& tile : run_schedule(g_, first, last, layer_box(last, p), lp.tile_h, lp.tile_w,
-                                         lp.stream_rows)) {
+    for (const auto& tile :
+         run_schedule(g_, first, last, layer_box(last, p), lp.tile_h, lp.tile_w, lp.stream_rows)) {
       for (const TileLayer& t : tile) {
         const QLayer& l = g_.layers[static_cast<size_t>(t.layer)];
         int& buffer = current[static_cast<size_t>(t.layer - first)];

@@ -202,8 +202,8 @@ class PlanChecker {
     }
     if (lp.stream_rows && (lp.strategy == Strategy::Tiled || i == 0 ||
                            plan_.layers[i - 1].strategy != Strategy::Tiled)) {
-      fail(fmt::format("layer '{}': streams rows but is not the last layer of a tiled run",
-                       l.name));
+      fail(
+          fmt::format("layer '{}': streams rows but is not the last layer of a tiled run", l.name));
     }
     if (lp.in_place && kernels::in_place_scratch_bytes(l.record(), l.view(),
                                                        core::full_box(shape(l.output))) <= 0) {

@@ -19,7 +19,7 @@
 namespace mcusplit::plan {
 
 inline constexpr char kPlanMagic[8] = {'M', 'C', 'U', 'S', 'P', 'L', 'P', 'L'};
-inline constexpr uint32_t kPlanFormatVersion = 7;
+inline constexpr uint32_t kPlanFormatVersion = 8;
 inline constexpr size_t kPlanHeaderBytes = plan_header_bytes();
 
 // 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3).

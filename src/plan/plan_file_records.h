@@ -82,6 +82,7 @@ void visit_fields(K& k, V& v) {
   v.f64("work_per_second", k.work_per_second);
   v.f64("seconds_per_output", k.seconds_per_output);
   v.f64("seconds_per_input", k.seconds_per_input);
+  v.f64("seconds_per_pixel", k.seconds_per_pixel);
   v.f64("seconds_per_call", k.seconds_per_call);
 }
 

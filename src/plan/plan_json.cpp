@@ -30,6 +30,7 @@ json kernel_rates_json(const DeviceSpec& d) {
     rates[r.kernel] = {{"work_per_second", r.work_per_second},
                        {"seconds_per_output", r.seconds_per_output},
                        {"seconds_per_input", r.seconds_per_input},
+                       {"seconds_per_pixel", r.seconds_per_pixel},
                        {"seconds_per_call", r.seconds_per_call}};
   }
   return rates;

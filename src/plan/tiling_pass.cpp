@@ -164,8 +164,8 @@ std::vector<Candidate> candidates(const quant::QGraph& graph, const std::vector<
   std::sort(out.begin(), out.end(), [](const Candidate& x, const Candidate& y) {
     // Least recompute (or copying), then fewest tiles (fewer ops and buffers).
     return std::tie(x.extra_work, x.tiles, x.working_set, x.first, x.last, x.tile_h, x.tile_w,
-                    x.stream_rows) < std::tie(y.extra_work, y.tiles, y.working_set, y.first,
-                                              y.last, y.tile_h, y.tile_w, y.stream_rows);
+                    x.stream_rows) < std::tie(y.extra_work, y.tiles, y.working_set, y.first, y.last,
+                                              y.tile_h, y.tile_w, y.stream_rows);
   });
   // Streamed runs and recomputed ones alternate: streaming adds the least
   // work but keeps every window live across tiles, so where RAM is tightest

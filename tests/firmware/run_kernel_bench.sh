@@ -4,7 +4,8 @@
 # qemu-system-arm -M QEMU_MACHINE (from the firmware_layout.env beside it)
 # -icount shift=7, twice: fails unless it exits 0, reports every case "ok"
 # (its outputs equal its reference) with the record's kernel, work, outputs,
-# inputs (the values its calls' required input boxes hold) and calls, gives
+# inputs (the values its calls' required input boxes hold), pixels (output
+# positions) and calls, gives
 # every kernel name 4 cases or more (one of them split into several calls),
 # conv, pointwise, depthwise and add a channel-sliced case (_byN), and both runs print identical lines (instruction-counted
 # timing is deterministic). Exit 77 (the ctest skip code) if arm-none-eabi-g++
@@ -43,17 +44,19 @@ if [ "$status" -ne 0 ]; then
   echo "run_kernel_bench: the firmware exited with $status on $machine"
   exit 1
 fi
-case_line=' kernel=[a-z_]* macs=[0-9]* work=[0-9]* outputs=[0-9]* inputs=[0-9]* calls=[0-9]* ticks=.* ok$'
+case_line=' kernel=[a-z_]* macs=[0-9]* work=[0-9]* outputs=[0-9]* inputs=[0-9]* pixels=[0-9]* calls=[0-9]* ticks=.* ok$'
 cases="$(grep -c "$case_line" <<< "$first" || true)"
 if grep -q MISMATCH <<< "$first" || ! grep -q "done cases=$cases mismatches=0 " <<< "$first" ||
-    [ "$cases" -lt 90 ]; then
-  echo "run_kernel_bench: expected every case ok with its kernel, work, outputs, inputs and calls (found $cases ok)"
+    [ "$cases" -lt 96 ]; then
+  echo "run_kernel_bench: expected every case ok with its kernel, work, outputs, inputs, pixels and calls (found $cases ok)"
   exit 1
 fi
-# The cost model fits a * work + b * outputs + c * calls + d * inputs per
-# kernel: each kernel needs cases enough, some of them split into several
-# calls; the kernels split plans cut into channel slices need such a case
-# (the packed DSP kernels read every input channel whatever slice they write).
+# The cost model fits a * work + b * outputs + c * inputs + d * pixels +
+# e * calls per kernel: each kernel needs cases enough, some of them split
+# into several calls; the kernels split plans cut into channel slices need
+# such a case (the packed DSP kernels read every input channel whatever slice
+# they write), and the convolutions a narrow one (2 or 4 channels a call: the
+# cost per pixel then falls on few outputs).
 for kernel in conv pointwise depthwise fully_connected add maxpool averagepool globalaveragepool \
     pad concat softmax reshape; do
   n="$(grep -c " kernel=$kernel " <<< "$first" || true)"
@@ -66,6 +69,12 @@ done
 for kernel in conv pointwise depthwise add; do
   if ! grep " kernel=$kernel " <<< "$first" | grep -v ' calls=1 ' | grep -q '^kernel-bench: [^ ]*_by[0-9]'; then
     echo "run_kernel_bench: kernel $kernel has no channel-sliced case (_byN, several calls)"
+    exit 1
+  fi
+done
+for kernel in conv pointwise depthwise; do
+  if ! grep " kernel=$kernel " <<< "$first" | grep -q '^kernel-bench: [^ ]*_by[24] '; then
+    echo "run_kernel_bench: kernel $kernel has no narrow channel-sliced case (_by2 or _by4)"
     exit 1
   fi
 done

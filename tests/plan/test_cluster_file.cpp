@@ -326,15 +326,17 @@ TEST(ClusterFile, ADeviceNamesTheBoardItBootsOn) {
             std::string::npos);
 }
 
-TEST(ClusterFile, KernelCyclesPerWorkOutputAndCallAtTheDevicesClock) {
+TEST(ClusterFile, KernelCyclesPerWorkOutputInputPixelAndCallAtTheDevicesClock) {
   const ClusterSpec c = read_text(R"({"devices": [{"profile": "teensy41", "clock_hz": 5e8,
-    "kernel_cycles": {"pointwise": {"work": 2, "output": 40, "call": 500}, "depthwise": 8}}]})");
+    "kernel_cycles": {"pointwise": {"work": 2, "output": 40, "input": 3, "pixel": 7, "call": 500},
+                      "depthwise": 8}}]})");
   const DeviceSpec& d = c.devices[0];
   EXPECT_DOUBLE_EQ(d.clock_hz, 5e8);
   EXPECT_DOUBLE_EQ(work_per_second(d, "pointwise"), 2.5e8);
-  // 1,000 work units writing 10 values, twice: (2 * 1000 + 40 * 10 + 500 * 2) cycles.
-  EXPECT_DOUBLE_EQ(kernel_seconds(d, "pointwise", {1000, 10, 0, 2}), 3400 / 5e8);
-  EXPECT_DOUBLE_EQ(kernel_seconds(d, "depthwise", {1000, 10, 0, 2}), 8000 / 5e8);
+  // 1,000 work units writing 10 values of 5 pixels from 20, twice:
+  // (2 * 1000 + 40 * 10 + 3 * 20 + 7 * 5 + 500 * 2) cycles.
+  EXPECT_DOUBLE_EQ(kernel_seconds(d, "pointwise", {1000, 10, 20, 5, 2}), 3495 / 5e8);
+  EXPECT_DOUBLE_EQ(kernel_seconds(d, "depthwise", {1000, 10, 20, 5, 2}), 8000 / 5e8);
   const std::string base = R"({"devices": [{"profile": "teensy41", "kernel_cycles": )";
   EXPECT_NE(error_of(base + R"({"conv": {"output": 3}}}]})").find("conv: missing 'work'"),
             std::string::npos);
@@ -357,14 +359,14 @@ TEST(ClusterFile, ACalibrationFileGivesKernelCostsRelativeToTheClusterFile) {
   {
     std::ofstream out(dir + "/m3.calibration.json");
     out << R"({"board": "an385", "clock_hz": 7812500, "cases": [],
-      "kernel_cycles": {"pointwise": {"work": 7, "output": 30, "call": 400}}})";
+      "kernel_cycles": {"pointwise": {"work": 7, "output": 30, "pixel": 5, "call": 400}}})";
   }
   const ClusterSpec c = read_cluster_file(cluster);
   // The board keeps its own clock; the teensy41 its 600 MHz: the measured
   // instructions are cycles at either.
   EXPECT_DOUBLE_EQ(work_per_second(c.devices[0], "pointwise"), 7812500.0 / 7);
   EXPECT_DOUBLE_EQ(work_per_second(c.devices[1], "pointwise"), 600e6 / 7);
-  EXPECT_DOUBLE_EQ(kernel_seconds(c.devices[1], "pointwise", {0, 1, 0, 1}), 430 / 600e6);
+  EXPECT_DOUBLE_EQ(kernel_seconds(c.devices[1], "pointwise", {0, 1, 0, 1, 1}), 435 / 600e6);
   {
     std::ofstream out(dir + "/m3.calibration.json");
     out << R"({"board": "an385"})";

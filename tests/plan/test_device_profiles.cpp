@@ -36,10 +36,10 @@ const Expected kExpected[] = {
     {"nrf52840", 64e6, 4.0, 256 * kKiB, 1 * kMiB, 1.3e6, 7.5e-3},
     // The emulated boards: the -icount clock, 1x1 convolution's measured
     // instructions per MAC, their firmware's default RAM.
-    {"an385", 7.8125e6, 8.127, 128 * kKiB, 2 * kMiB, 100e6, 100e-6},
-    {"an386", 7.8125e6, 3.896, 192 * kKiB, 2 * kMiB, 100e6, 100e-6},
-    {"an500", 7.8125e6, 3.497, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
-    {"an505", 7.8125e6, 3.893, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an385", 7.8125e6, 8.129, 128 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an386", 7.8125e6, 4.332, 192 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an500", 7.8125e6, 3.926, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
+    {"an505", 7.8125e6, 4.344, 256 * kKiB, 2 * kMiB, 100e6, 100e-6},
 };
 
 TEST(DeviceProfiles, FiguresAreTheDocumentedOnes) {
@@ -111,6 +111,8 @@ TEST(DeviceProfiles, KernelsCostWhatTheirMeasuredCoreTookTimesTheirCyclesPerInst
                      133e6 / (m3.kernels[k].instructions_per_work * 1.4));
     EXPECT_DOUBLE_EQ(rp.kernel_rates[k].seconds_per_output,
                      m3.kernels[k].instructions_per_output * 1.4 / 133e6);
+    EXPECT_DOUBLE_EQ(rp.kernel_rates[k].seconds_per_pixel,
+                     m3.kernels[k].instructions_per_pixel * 1.4 / 133e6);
     EXPECT_DOUBLE_EQ(rp.kernel_rates[k].seconds_per_call,
                      m3.kernels[k].instructions_per_call * 1.4 / 133e6);
   }
@@ -121,12 +123,13 @@ TEST(DeviceProfiles, KernelsCostWhatTheirMeasuredCoreTookTimesTheirCyclesPerInst
   EXPECT_EQ(m7.link_window_frames, 1);
   EXPECT_EQ(m7.link_frame_overhead_bytes, 90);
   EXPECT_DOUBLE_EQ(m7.macs_per_second, 7.8125e6 / kAn500PointwisePerMac);
-  const KernelCost& pw = *std::find_if(find_core_costs("an500")->kernels.begin(),
-                                       find_core_costs("an500")->kernels.end(),
-                                       [](const KernelCost& k) { return k.kernel == std::string("pointwise"); });
-  EXPECT_DOUBLE_EQ(kernel_seconds(m7, "pointwise", {1000, 10, 30, 2}),
+  const KernelCost& pw = *std::find_if(
+      find_core_costs("an500")->kernels.begin(), find_core_costs("an500")->kernels.end(),
+      [](const KernelCost& k) { return k.kernel == std::string("pointwise"); });
+  EXPECT_DOUBLE_EQ(kernel_seconds(m7, "pointwise", {1000, 10, 30, 5, 2}),
                    (1000 * pw.instructions_per_work + 10 * pw.instructions_per_output +
-                    30 * pw.instructions_per_input + 2 * pw.instructions_per_call) /
+                    30 * pw.instructions_per_input + 5 * pw.instructions_per_pixel +
+                    2 * pw.instructions_per_call) /
                        7.8125e6);
   // Every measured core has every kernel the registry names.
   const std::string all = known_kernel_names();
@@ -137,8 +140,7 @@ TEST(DeviceProfiles, KernelsCostWhatTheirMeasuredCoreTookTimesTheirCyclesPerInst
       EXPECT_TRUE(kernels::is_kernel_name(k.kernel)) << k.kernel;
       names += std::string(names.empty() ? "" : ", ") + k.kernel;
     }
-    EXPECT_EQ(core.kernels.size(),
-              static_cast<size_t>(std::count(all.begin(), all.end(), ',') + 1))
+    EXPECT_EQ(core.kernels.size(), static_cast<size_t>(std::count(all.begin(), all.end(), ',') + 1))
         << core.board << ": " << names;
   }
 }

@@ -673,7 +673,7 @@ TEST(PlanFileCorruption, UnsupportedVersion) {
   std::string bytes = serialize_plan(f.plan, f.graph);
   write_le(bytes, 8, 3, 4);
   EXPECT_EQ(parse_error(bytes),
-            "'my.plan': unsupported plan format version 3 (this build reads version 7)");
+            "'my.plan': unsupported plan format version 3 (this build reads version 8)");
 }
 
 TEST(PlanFileCorruption, LengthMismatch) {
