@@ -162,8 +162,8 @@ TEST(DivideOutput, ASmallBandIsJoinedByTheNextSmallestShares) {
   // half, so a fast device joins it (4.75 channels' worth, rounded to 5).
   const core::TensorShape3 shape{16, 12, 12};
   const std::vector<double> w = {15, 15, 15, 15, 1, 1, 1, 1};
-  const auto boxes = divide_output(Strategy::Channel, shape, w, 0, nullptr, 16.0 * 144,
-                                   1, Rounding::Shares);
+  const auto boxes =
+      divide_output(Strategy::Channel, shape, w, 0, nullptr, 16.0 * 144, 1, Rounding::Shares);
   expect_tiled(boxes, shape);
   int sharing = 0;
   for (size_t i = 0; i < 4; ++i) sharing += boxes[i].c0 == boxes[4].c0 ? 1 : 0;
@@ -192,8 +192,8 @@ TEST(DivideOutput, SharesKeepEveryDevicesTotalOnItsWeight) {
   for (int layer = 0; layer < 40; ++layer) {
     const core::TensorShape3 shape{8 + 8 * (layer % 5), 6, 6};
     const double work = static_cast<double>(shape.volume());
-    const auto boxes = divide_output(Strategy::Channel, shape, w, 0, &carry, work, 2,
-                                     Rounding::Shares);
+    const auto boxes =
+        divide_output(Strategy::Channel, shape, w, 0, &carry, work, 2, Rounding::Shares);
     expect_tiled(boxes, shape);
     for (size_t i = 0; i < w.size(); ++i) done[i] += boxes[i].volume();
     all += work;
