@@ -31,7 +31,7 @@ for n in 1 2 4 8 16; do
   for s in auto paper; do plan "$s-$n" --devices "${n}xteensy41" "${ram[@]}" --strategy "$s"; done
 done
 plan ram256 --devices 8xteensy41 --ram 256KiB
-plan hetero --devices 4xteensy41,4xrp2040
+for s in auto paper; do plan "hetero-$s" --devices 4xteensy41,4xrp2040 --strategy "$s"; done
 for t in star bus; do plan "auto-8-$t" --devices 8xteensy41 --topology $t; plan "paper-8-$t" --devices 8xteensy41 --topology $t --strategy paper; done
 
 WORK="$WORK" python3 - <<'PY'
@@ -63,15 +63,14 @@ print("| --- | ---: | ---: |")
 for t in ("switched", "star", "bus"):
     a = load("auto-8" if t == "switched" else f"auto-8-{t}"); p = load("paper-8" if t == "switched" else f"paper-8-{t}")
     print(f'| {t} | {a["estimated_latency_s"]*1e3:.1f} | {p["estimated_latency_s"]*1e3:.1f} |')
-h = load("hetero")
-total = sum(d["macs"] for d in h["devices"])
-rates = {"teensy41": 200e6, "rp2040": 133e6 / 16}
-speeds = [rates[d["name"].rsplit("-", 1)[0]] for d in h["devices"] if not d["coordinator"]]
-print("\n## Heterogeneous 4xteensy41,4xrp2040 (auto, switched)\n")
-print(f'estimated latency {h["estimated_latency_s"]*1e3:.1f} ms\n')
-print("| device | MACs | speed share of MACs | ratio | peak RAM / budget |")
-print("| --- | ---: | ---: | ---: | ---: |")
-for d, sp in zip([d for d in h["devices"] if not d["coordinator"]], speeds):
-    share = total * sp / sum(speeds)
-    print(f'| {d["name"]} | {d["macs"]:,} | {share:,.0f} | {d["macs"]/share:.2f} | {d["peak_ram_bytes"]:,} / {d["ram_budget_bytes"]:,} |')
+print("\n## Heterogeneous 4xteensy41,4xrp2040 (switched): the fastest plan and the balanced one\n")
+print("| plan | estimated latency (ms) | max peak RAM | teensy41 compute / busiest | rp2040 compute / busiest | layers computed (teensy41, rp2040) |")
+print("| --- | ---: | ---: | --- | --- | --- |")
+for s, what in (("auto", "fastest (auto)"), ("paper", "balanced (paper)")):
+    h = load(f"hetero-{s}")
+    ds = [d for d in h["devices"] if not d["coordinator"]]
+    busiest = max(d["compute_s"] for d in ds)
+    share = lambda prefix: " / ".join(f'{d["compute_s"] / busiest:.2f}' for d in ds if d["name"].startswith(prefix))
+    layers = lambda prefix: "/".join(str(d["layers_computed"]) for d in ds if d["name"].startswith(prefix))
+    print(f'| {what} | {h["estimated_latency_s"]*1e3:.1f} | {h["max_peak_ram_bytes"]:,} | {share("teensy41")} | {share("rp2040")} | {layers("teensy41")}, {layers("rp2040")} |')
 PY

@@ -1,6 +1,7 @@
 // `mcusplit plan`: summaries, plan files, --dump, the report, and errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -191,6 +192,26 @@ TEST(CliPlanMobileNetV2, TargetsAt224) {
   EXPECT_EQ(autop["total_bytes_transferred"].get<int64_t>(), 1'714'760);
   EXPECT_EQ(paper_peak, 525'328);
   EXPECT_EQ(paper["total_bytes_transferred"].get<int64_t>(), 22'273'704);
+
+  // Heterogeneous: the balanced plan gives every device a predicted compute
+  // within 20% of the busiest's; the fastest leaves the 15x slower rp2040s
+  // out and is faster (README, "Planner").
+  const auto fastest = plan("--devices 4xteensy41,4xrp2040");
+  const auto balanced = plan("--devices 4xteensy41,4xrp2040 --strategy paper");
+  double busiest = 0;
+  for (const auto& d : balanced["devices"]) busiest = std::max(busiest, d["compute_s"].get<double>());
+  for (const auto& d : balanced["devices"]) {
+    if (d["coordinator"].get<bool>()) continue;
+    EXPECT_GE(d["compute_s"].get<double>(), 0.8 * busiest) << d["name"];
+  }
+  for (const auto& d : fastest["devices"]) {
+    const bool rp2040 = d["name"].get<std::string>().starts_with("rp2040");
+    if (!d["coordinator"].get<bool>()) {
+      EXPECT_EQ(d["layers_computed"].get<int>() == 0, rp2040) << d["name"];
+    }
+  }
+  EXPECT_LT(fastest["estimated_latency_s"].get<double>(),
+            balanced["estimated_latency_s"].get<double>());
 }
 
 }  // namespace
