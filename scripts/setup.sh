@@ -13,6 +13,7 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   clang libclang-rt-dev
   vde2 libvdeplug-dev
+  libssl-dev
 )
 
 missing=()

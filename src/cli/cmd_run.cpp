@@ -39,6 +39,7 @@ struct RunArgs {
   std::string trace;
   std::string on_failure = "stop";
   std::string model;
+  std::string key_file;
   std::string targets = "workers";
   std::string firmware = MCUSPLIT_FIRMWARE_ELF;
   std::string link = "uart";  // --targets qemu: how the devices are linked
@@ -81,6 +82,7 @@ host::RunRequest to_request(const RunArgs& a) {
   r.icount = a.icount;
   r.repeat = a.repeat;
   if (a.timeout_given) r.timeout = std::chrono::milliseconds(a.timeout_ms);
+  r.key_file = a.key_file;
   return r;
 }
 
@@ -177,6 +179,9 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--model", args->model,
                   "The .mq or .tflite model the plan was made from (for --on-failure replan)");
+  cmd->add_option("--key-file", args->key_file,
+                  "The cluster key (mcusplit keygen): every device image carries its tag, and "
+                  "workers started here check it");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
   cmd->add_flag("--icount", args->icount,
                 "--targets qemu: run QEMU with -icount shift=7 and report each device's "

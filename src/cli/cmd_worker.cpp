@@ -1,10 +1,11 @@
-// `mcusplit worker --listen HOST:PORT [--ram BYTES] [--timeout MS]`: one
+// `mcusplit worker --listen HOST:PORT [--ram BYTES] [--timeout MS] [--key-file FILE]`: one
 // device process of a distributed run (host/worker.h).
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "host/cluster_key.h"
 #include "host/worker.h"
 #include "plan/byte_size.h"
 
@@ -17,6 +18,7 @@ struct WorkerArgs {
   int timeout_ms = 2000;
   int idle_timeout_s = 60;
   int sessions = 1;
+  std::string key_file;
 };
 
 void run_worker_verb(const WorkerArgs& a) {
@@ -28,6 +30,7 @@ void run_worker_verb(const WorkerArgs& a) {
   o.idle_timeout = std::chrono::seconds(a.idle_timeout_s);
   if (a.sessions < 1) throw Error("--sessions must be at least 1");
   o.sessions = a.sessions;
+  if (!a.key_file.empty()) o.key = host::read_cluster_key(a.key_file);
   host::run_worker(o, stdout);
 }
 
@@ -50,6 +53,8 @@ void add_worker_command(CLI::App& app) {
                   "Coordinator sessions to serve before exiting (more than 1 lets a coordinator "
                   "re-plan onto this worker after another device failed)")
       ->capture_default_str();
+  cmd->add_option("--key-file", args->key_file,
+                  "The cluster key (mcusplit keygen): images without its tag are refused");
   cmd->callback([args] { run_worker_verb(*args); });
 }
 

@@ -15,5 +15,6 @@ void add_worker_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);
+void add_keygen_command(CLI::App& app);
 
 }  // namespace mcusplit::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   mcusplit::cli::add_run_command(app);
   mcusplit::cli::add_export_command(app);
   mcusplit::cli::add_calibrate_command(app);
+  mcusplit::cli::add_keygen_command(app);
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string verbs = unknown_verb_hint(app, argv[1]);

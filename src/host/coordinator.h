@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "host/cluster_key.h"
 #include "host/link_layer.h"
 #include "host/op_spans.h"
 #include "host/socket_io.h"
@@ -52,6 +53,9 @@ struct CoordinatorOptions {
   // dead is named as the cause of a failure, and devices are named by their
   // address on it. Not owned; null: none.
   LinkLayer* link_layer = nullptr;
+  // The cluster key: every Provision message's image carries its tag
+  // (device/image_auth.h). None: untagged images.
+  std::optional<ClusterKey> key;
 };
 
 // One participant's figures from the last inference, next to the plan's.

@@ -94,8 +94,12 @@ RunDevices::RunDevices(const RunRequest& request, const plan::PlanFile& file,
 void RunDevices::start_local(int count) {
   local_.reset();
   const std::chrono::milliseconds timeout = request_.timeout.value_or(kWorkerDefaultTimeout);
-  local_.emplace(count, kWorkerStartTimeout,
-                 std::vector<std::string>{"--timeout", std::to_string(timeout.count())});
+  std::vector<std::string> args{"--timeout", std::to_string(timeout.count())};
+  if (!request_.key_file.empty()) {
+    args.push_back("--key-file");
+    args.push_back(request_.key_file);
+  }
+  local_.emplace(count, kWorkerStartTimeout, args);
   addresses_ = local_->addresses();
 }
 

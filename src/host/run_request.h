@@ -45,6 +45,9 @@ struct RunRequest {
   int repeat = 1;        // inferences
   // Receive timeout; unset: 2 s, or 30 s for emulated devices.
   std::optional<std::chrono::milliseconds> timeout;
+  // --key-file: the cluster key file; its key tags every device image
+  // (workers started here get the file too). "": none.
+  std::string key_file;
 };
 
 // "A.B.C.D:PORT,..." (--workers): the addresses in order. Throws

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "host/cluster_key.h"
 #include "host/ethernet_addresses.h"
 #include "host/ethernet_bridge.h"
 #include "host/replan.h"
@@ -77,6 +78,11 @@ void check_modes(const RunRequest& r) {
         "--provision loader does not go with --link ethernet: devices on Ethernet always get "
         "their images over the link");
   }
+  if (qemu && !r.key_file.empty()) {
+    throw Error(
+        "--key-file authenticates the images of worker processes; emulated devices do not take "
+        "a cluster key yet");
+  }
   if (qemu && !ethernet && r.topology == RunTopology::Switched) {
     throw Error(
         "--targets qemu runs the star topology only: an emulated device has one serial "
@@ -134,6 +140,7 @@ CoordinatorOptions RunSession::coordinator_options() const {
                      ? file_.plan.cluster.topology == plan::Topology::Star
                      : r.topology == RunTopology::Star;
   options.receive_timeout = r.timeout.value_or(qemu ? kQemuDefaultTimeout : kDefaultTimeout);
+  if (!r.key_file.empty()) options.key = read_cluster_key(r.key_file);
   if (!qemu) return options;
   // The devices hold their images (loaded by QEMU) or get them over the
   // link, and talk over their UART: every frame through the coordinator, the

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "device/device_image.h"
 #include "device/device_session.h"
+#include "device/image_auth.h"
 #include "device/plan_acceptance.h"
 #include "host/provision_message.h"
 #include "host/session_clock.h"
@@ -91,11 +92,19 @@ class Worker {
       // uint32_t gives it.
       image_.assign((p.image.size() + 3) / 4, 0);
       std::memcpy(image_.data(), p.image.data(), p.image.size());
+      const auto* bytes = reinterpret_cast<const uint8_t*>(image_.data());
+      // Authentic before a byte of it is parsed.
+      size_t image_bytes = 0;
+      const device::ImageAuthStatus auth = device::check_image_tag(
+          bytes, p.image.size(), o_.key ? o_.key->data() : nullptr, &image_bytes);
       storage_ = std::make_unique<device::DeviceImageStorage>();
       const device::ImageStatus status =
-          device::parse_device_image(reinterpret_cast<const uint8_t*>(image_.data()),
-                                     p.image.size(), storage_.get(), &parsed_);
-      if (status != device::ImageStatus::Ok) {
+          auth != device::ImageAuthStatus::Ok
+              ? device::ImageStatus::Ok
+              : device::parse_device_image(bytes, image_bytes, storage_.get(), &parsed_);
+      if (auth != device::ImageAuthStatus::Ok) {
+        why.add("refused its image: ").add(device::image_auth_status_text(auth));
+      } else if (status != device::ImageStatus::Ok) {
         device::add_image_problem(why, status, parsed_);
       } else {
         name_.assign(parsed_.device_name, parsed_.device_name_bytes);

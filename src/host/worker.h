@@ -9,7 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
+
+#include "host/cluster_key.h"
 
 namespace mcusplit::host {
 
@@ -24,6 +27,9 @@ struct WorkerOptions {
   // Coordinator sessions to serve before exiting (a coordinator that re-plans
   // after a failure opens a new one); a session ends with its Stop.
   int sessions = 1;
+  // The cluster key (--key-file): images must carry its tag
+  // (device/image_auth.h); none: tagged images are refused.
+  std::optional<ClusterKey> key;
 };
 
 // Prints "listening HOST:PORT" on `announce` (flushed) once bound, then

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -478,6 +479,84 @@ TEST_F(CliRun, BadArgumentsAreBadInput) {
   }
   const CliResult bad_listen = run_cli("worker --listen nowhere", *dir_);
   EXPECT_EQ(bad_listen.exit_code, 2) << bad_listen.err;
+}
+
+// Cluster keys (`keygen`, `--key-file`): a run whose devices share the
+// coordinator's key is bit-exact; a key on one side only, or another key, is
+// refused by the worker before it parses the image, in one line naming the
+// device and why; bad key files are bad input.
+TEST_F(CliRun, AKeyOnBothSidesRunsAndAnyMismatchIsRefusedByName) {
+  const std::string plan = make_plan("2xteensy41", "auto");
+  const std::string key = dir_->file("cluster.key");
+  const std::string other = dir_->file("other.key");
+  std::filesystem::remove(key);
+  std::filesystem::remove(other);
+  ASSERT_EQ(run_cli("keygen -o '" + key + "'", *dir_).exit_code, 0);
+  ASSERT_EQ(run_cli("keygen -o '" + other + "'", *dir_).exit_code, 0);
+  EXPECT_EQ(std::filesystem::status(key).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // Never overwritten.
+  const std::string before = read_text_file(key);
+  const CliResult again = run_cli("keygen -o '" + key + "'", *dir_);
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_EQ(read_text_file(key), before);
+
+  // Workers started here get the key file too.
+  const std::string out = dir_->file("keyed.pb");
+  const CliResult keyed = run_cli("run '" + plan + "' --input '" + kImage + "' --key-file '" +
+                                      key + "' --output '" + out + "'",
+                                  *dir_);
+  ASSERT_EQ(keyed.exit_code, 0) << keyed.err;
+  EXPECT_EQ(read_text_file(out), reference_);
+
+  struct Case {
+    std::vector<std::string> worker;  // the second worker's key arguments
+    std::string run;                  // the coordinator's
+    const char* why;
+  };
+  const Case cases[] = {
+      {{}, " --key-file '" + key + "'", "carries an authentication tag, and this device has no"},
+      {{"--key-file", key}, "", "carries no authentication tag, and this device has a cluster key"},
+      {{"--key-file", other}, " --key-file '" + key + "'", "authentication tag is wrong"},
+  };
+  for (const Case& c : cases) {
+    BackgroundWorker w0({"--key-file", key});
+    BackgroundWorker w1(c.worker);
+    ASSERT_FALSE(w0.address().empty());
+    ASSERT_FALSE(w1.address().empty());
+    const CliResult r = run_cli("run '" + plan + "' --input '" + kImage + "' --workers " +
+                                    w0.address() + "," + w1.address() + c.run,
+                                *dir_);
+    EXPECT_EQ(r.exit_code, 1) << c.why << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("refused its image: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.why), std::string::npos) << r.err;
+    EXPECT_EQ(w1.wait_exit(std::chrono::seconds(5)), 1);
+    w0.wait_exit(std::chrono::seconds(5));
+  }
+
+  // Bad key files: missing, readable by others, the wrong size.
+  const std::string open_key = dir_->file("open.key");
+  const std::string short_key = dir_->file("short.key");
+  std::ofstream(open_key, std::ios::binary) << before;
+  std::filesystem::permissions(open_key, std::filesystem::perms::owner_read |
+                                             std::filesystem::perms::owner_write |
+                                             std::filesystem::perms::others_read);
+  std::ofstream(short_key, std::ios::binary) << before.substr(0, 31);
+  std::filesystem::permissions(short_key, std::filesystem::perms::owner_read |
+                                              std::filesystem::perms::owner_write);
+  for (const auto& [file, why] :
+       {std::pair<std::string, std::string>{dir_->file("none.key"), "cannot open key file"},
+        {open_key, "others could read the cluster's key"},
+        {short_key, "must hold exactly 32 bytes"}}) {
+    for (const std::string& verb : {"run '" + plan + "' --input '" + kImage + "' --key-file ",
+                                    std::string("worker --listen 127.0.0.1:0 --key-file ")}) {
+      const CliResult r = run_cli(verb + "'" + file + "'", *dir_);
+      EXPECT_EQ(r.exit_code, 2) << verb << file << ": " << r.err;
+      EXPECT_EQ(count_lines(r.err), 1) << r.err;
+      EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+    }
+  }
 }
 
 TEST_F(CliRun, UnreachableWorkerFailsNamingTheDevice) {
