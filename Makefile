@@ -35,19 +35,27 @@ test: build
 test-asan:
 	$(MAKE) test PRESET=asan
 
-# libFuzzer on the frame decoder (fuzz preset: clang, ASan+UBSan) for a
-# bounded time; the corpus it grows stays in build/fuzz/corpus, seeded from
-# fuzz/corpus/TARGET where one is committed.
-# FUZZ_TARGET=device_image fuzzes the device image parser instead,
-# FUZZ_TARGET=tflite the TFLite reader and importer.
+# libFuzzer (fuzz preset: clang, ASan+UBSan) on every decoder for
+# FUZZ_SECONDS each, or on one: FUZZ_TARGET=mq make fuzz (docs/fuzzing.md
+# lists the targets). Each grows its corpus in build/fuzz/corpus/TARGET,
+# seeded from fuzz/corpus/TARGET, with the dictionary fuzz/TARGET.dict; a
+# crash stops the run and leaves its input in build/fuzz/fuzz_TARGET-crash-*.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGET ?= frame_decoder
+FUZZ_TARGETS := frame_decoder serial_frame_reader device_image tflite onnx mq plan_file \
+                cluster_json
+FUZZ_TARGET ?= $(FUZZ_TARGETS)
 fuzz: setup
 	cmake --preset fuzz > /dev/null
-	cmake --build --preset fuzz --target fuzz_$(FUZZ_TARGET) -j $(JOBS)
-	mkdir -p build/fuzz/corpus/$(FUZZ_TARGET)
-	build/fuzz/fuzz/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  -dict=fuzz/$(FUZZ_TARGET).dict build/fuzz/corpus/$(FUZZ_TARGET) $(wildcard fuzz/corpus/$(FUZZ_TARGET))
+	cmake --build --preset fuzz --target $(addprefix fuzz_,$(FUZZ_TARGET)) -j $(JOBS)
+	@for t in $(FUZZ_TARGET); do \
+	  echo "make fuzz: fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
+	  seeds=; if [ -d fuzz/corpus/$$t ]; then seeds=fuzz/corpus/$$t; fi; \
+	  UBSAN_OPTIONS=print_stacktrace=1 build/fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/fuzz_$$t- $$dict \
+	    build/fuzz/corpus/$$t $$seeds || exit 1; \
+	done
 
 format:
 	find src tests bench fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -22,6 +22,7 @@
 #include "device/program_check.h"
 #include "device/protocol.h"
 #include "host/device_image_writer.h"
+#include "kernels/op_registry.h"
 
 namespace {
 
@@ -60,20 +61,15 @@ void check_parsed(const ParsedImage& out, const uint8_t* image, size_t size,
   check(p.op_count == 0 || p.ops == storage.ops);
   for (int32_t i = 0; i < p.layer_count; ++i) {
     const DeviceLayer& l = p.layers[i];
-    if (l.op == OpType::Conv) {
-      const ConstantCounts n = conv_constant_counts(l.conv);
+    // Every operator with constants, through its record (kernels/op_registry.h).
+    if (const auto* constants = mcusplit::kernels::op_registration(l.op).channel_constants) {
+      const mcusplit::kernels::ConstantCounts n = constants->counts(l);
+      const mcusplit::kernels::ConstantArrays a = constants->bound(l);
       check(n.ok);
-      check(constant_inside(l.conv.weights, n.weights, false, image, size));
-      check(constant_inside(l.conv.bias, n.bias, true, image, size));
-      check(constant_inside(l.conv.requant.multiplier, n.requant, false, image, size));
-      check(constant_inside(l.conv.requant.shift, n.requant, false, image, size));
-    } else if (l.op == OpType::FullyConnected) {
-      const ConstantCounts n = fc_constant_counts(l.fc);
-      check(n.ok);
-      check(constant_inside(l.fc.weights, n.weights, false, image, size));
-      check(constant_inside(l.fc.bias, n.bias, true, image, size));
-      check(constant_inside(l.fc.requant.multiplier, n.requant, false, image, size));
-      check(constant_inside(l.fc.requant.shift, n.requant, false, image, size));
+      check(constant_inside(a.weights, n.weights, false, image, size));
+      check(constant_inside(a.bias, n.bias, true, image, size));
+      check(constant_inside(a.multiplier, n.requant, false, image, size));
+      check(constant_inside(a.shift, n.requant, false, image, size));
     } else if (l.op == OpType::Concat) {
       check(l.concat >= storage.concat &&
             l.concat + l.input_count <= storage.concat + DeviceImageStorage::kConcatBlocks);

@@ -189,6 +189,17 @@ constexpr bool same_name(const char* a, const char* b) {
 // the words of the fields before it; `skip` skips that many earlier fields
 // of the same name.
 class FieldFinder {
+  // Defined before its callers: clang 14 refuses, in a constant expression,
+  // a member template defined after the non-template members that call it.
+  template <class Count>
+  constexpr void note(const char* n, Count count) {
+    const uint32_t before = counter_.words;
+    count(counter_);
+    if (word_ >= 0 || !same_name(n, name_)) return;
+    if (skip_-- > 0) return;
+    word_ = static_cast<int32_t>(before);
+    words_ = counter_.words - before;
+  }
  public:
   constexpr explicit FieldFinder(const char* name, int32_t skip = 0) : name_(name), skip_(skip) {}
   template <class... T>
@@ -249,15 +260,6 @@ class FieldFinder {
   constexpr uint32_t words() const { return words_; }
 
  private:
-  template <class Count>
-  constexpr void note(const char* n, Count count) {
-    const uint32_t before = counter_.words;
-    count(counter_);
-    if (word_ >= 0 || !same_name(n, name_)) return;
-    if (skip_-- > 0) return;
-    word_ = static_cast<int32_t>(before);
-    words_ = counter_.words - before;
-  }
   const char* name_;
   int32_t skip_;
   WordCounter counter_;

@@ -182,6 +182,7 @@ class GraphImporter {
   // Squeeze/Unsqueeze of an activation only changes the shape: a Reshape to
   // a constant shape expresses it.
   void add_reshape_for_squeeze(const OnnxNodeContext& ctx) {
+    if (ctx.proto().output_size() < 1) ctx.fail("has no output");
     const Dims out = squeeze_unsqueeze_output_dims(ctx, ctx.input_tensor(0).shape);
     std::vector<float> values(out.begin(), out.end());
     Tensor shape{ctx.proto().output(0) + "_shape",

@@ -128,8 +128,10 @@ void read_compute_rate(const json& entry, const DeviceProfile* profile, DeviceSp
   }
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] ".
-std::string parse_error_text(const json::parse_error& e) {
+// nlohmann's messages start with "[json.exception.parse_error.101] ". Its
+// parser throws parse_error for bad syntax and out_of_range for a number no
+// double or integer holds ("1e400"): json::exception catches both.
+std::string parse_error_text(const json::exception& e) {
   std::string text = e.what();
   const size_t tag_end = text.find("] ");
   if (text.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos) {
@@ -160,7 +162,11 @@ void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string&
     throw Error(where + ": 'kernel_cycles' needs the device's 'clock_hz' (or a profile's)");
   }
   device.kernel_rates.clear();
-  for (const auto& [kernel, value] : rates.items()) {
+  // Named references, not a structured binding: clang before 16 cannot
+  // capture a binding in the lambda below.
+  for (const auto& item : rates.items()) {
+    const std::string& kernel = item.key();
+    const json& value = item.value();
     if (has_rates || !value.is_object()) {
       const double figure = number_field(rates, kernel.c_str(), false, rates_where);
       device.kernel_rates.push_back(
@@ -202,7 +208,7 @@ void read_calibration(const json& entry, DeviceSpec& device, const std::string& 
   json calibration;
   try {
     calibration = json::parse(text.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(origin + ": malformed JSON: " + parse_error_text(e));
   }
   if (!calibration.is_object() || !calibration.contains("kernel_cycles") ||
@@ -314,7 +320,7 @@ ClusterSpec parse_cluster_json(const std::string& text, const std::string& origi
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(origin + ": malformed JSON: " + parse_error_text(e));
   }
   if (!root.is_object()) throw Error(origin + ": the top level must be a JSON object");

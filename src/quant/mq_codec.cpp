@@ -27,9 +27,20 @@ class FieldWriter {
 
 class FieldReader {
  public:
-  FieldReader(ByteReader& r, const char* what) : r_(r), what_(what) {}
+  // `layer` and `file_kind` name the layer and the format in errors.
+  FieldReader(ByteReader& r, const char* what, const std::string& layer, const char* file_kind)
+      : r_(r), what_(what), layer_(layer), file_kind_(file_kind) {}
   void i32(const char*, int32_t& v) { v = r_.i32(what_); }
-  void flag(const char*, bool& v) { v = r_.u8(what_) != 0; }
+  // Only 0 and 1: any other byte would read as true and be written back as
+  // 1, so two files would mean one model.
+  void flag(const char* name, bool& v) {
+    const uint8_t u = r_.u8(what_);
+    if (u > 1) {
+      throw Error(fmt::format("'{}': layer '{}': flag {} is {}, not 0 or 1 (corrupt {})",
+                              r_.origin(), layer_, name, u, file_kind_));
+    }
+    v = u == 1;
+  }
   void shape(const char*, core::TensorShape3& s) { s = get_shape(r_); }
   void activation(const char*, core::ActivationRange& a) {
     a.min = r_.i32(what_);
@@ -39,6 +50,8 @@ class FieldReader {
  private:
   ByteReader& r_;
   const char* what_;
+  const std::string& layer_;
+  const char* file_kind_;
 };
 
 // Bytes of one concat block: a lower bound for the count check.
@@ -107,7 +120,7 @@ QLayer get_layer_skeleton(ByteReader& r, const char* file_kind) {
   const uint32_t inputs = r.count("layer inputs", 4);
   for (uint32_t i = 0; i < inputs; ++i) l.inputs.push_back(r.i32("layer inputs"));
   l.output = r.i32("a layer output");
-  FieldReader fields(r, "layer params");
+  FieldReader fields(r, "layer params", l.name, file_kind);
   kernels::visit_op_params(l.op, static_cast<kernels::OpParams&>(l), fields);
   if (l.record().variadic_inputs) {
     const uint32_t n = r.count("concat params", kConcatParamsBytes);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "common/error.h"
@@ -19,6 +20,13 @@ class Checker {
       if (!(q.shape.c > 0 && q.shape.h > 0 && q.shape.w > 0) || !(q.quant.scale > 0.0f) ||
           q.quant.zero_point < -128 || q.quant.zero_point > 127) {
         fail(fmt::format("tensor '{}' has a bad shape or quantization", q.name));
+      }
+      // The kernels and their checks count elements in int32 (volume()); c * h
+      // first, so that the product cannot overflow int64 either.
+      const int64_t ch = int64_t{q.shape.c} * q.shape.h;
+      if (ch > INT32_MAX || ch * q.shape.w > INT32_MAX) {
+        fail(fmt::format("tensor '{}' has a shape {}x{}x{} of more than 2^31 - 1 elements", q.name,
+                         q.shape.c, q.shape.h, q.shape.w));
       }
     }
     if (!valid_tensor(g_.input) || !valid_tensor(g_.output))
