@@ -81,6 +81,7 @@ host::RunRequest to_request(const RunArgs& a) {
   r.firmware_root = host::firmware_root(MCUSPLIT_FIRMWARE_ELF);
   r.icount = a.icount;
   r.repeat = a.repeat;
+  r.trace = !a.trace.empty();
   if (a.timeout_given) r.timeout = std::chrono::milliseconds(a.timeout_ms);
   r.key_file = a.key_file;
   return r;

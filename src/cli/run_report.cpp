@@ -146,6 +146,18 @@ const char* link_word(const host::RunRequest& r) {
   return host::name(r.link.value_or(host::RunLink::Uart));
 }
 
+nlohmann::json percentiles_json(const host::LatencyPercentiles& p) {
+  return {{"count", p.count}, {"p50_s", p.p50_s}, {"p99_s", p.p99_s}};
+}
+
+// Of all inferences and of the first and the last tenth: a soak compares the
+// tenths to see whether latency drifts.
+nlohmann::json latency_percentiles_json(const host::LatencySummary& s) {
+  return {{"all", percentiles_json(s.all)},
+          {"first_tenth", percentiles_json(s.first_tenth)},
+          {"last_tenth", percentiles_json(s.last_tenth)}};
+}
+
 ClassScore top1(const host::RunSession& session, const host::RunOutcome& outcome) {
   const std::vector<float> scores =
       quant::dequantize_output(session.plan().graph, outcome.run.output);
@@ -168,6 +180,7 @@ nlohmann::json run_json(const host::RunSession& session, const host::RunOutcome&
                         {"mean_latency_s", outcome.latency.mean_s},
                         {"median_latency_s", outcome.latency.median_s},
                         {"throughput_per_s", outcome.latency.throughput_per_s},
+                        {"latency_percentiles", latency_percentiles_json(outcome.latency)},
                         {"topology", outcome.star ? "star" : "switched"},
                         {"targets", host::name(session.request().targets)},
                         {"link", link_word(session.request())},
@@ -192,6 +205,14 @@ void print_run_table(const host::RunSession& session, const host::RunOutcome& ou
                  : "emulated Cortex-M7 devices (QEMU) over UART",
       outcome.star ? "star" : "switched", r.latency_s.size(), outcome.latency.median_s * 1e3,
       outcome.latency.throughput_per_s, file.plan.estimated_latency_s * 1e3);
+  if (r.latency_s.size() >= 10) {
+    const host::LatencySummary& l = outcome.latency;
+    fmt::print(
+        "latency p50 / p99: all {:.2f} / {:.2f} ms, first tenth {:.2f} / {:.2f} ms, last tenth "
+        "{:.2f} / {:.2f} ms\n",
+        l.all.p50_s * 1e3, l.all.p99_s * 1e3, l.first_tenth.p50_s * 1e3, l.first_tenth.p99_s * 1e3,
+        l.last_tenth.p50_s * 1e3, l.last_tenth.p99_s * 1e3);
+  }
   const ClassScore top = top1(session, outcome);
   fmt::print("top-1: class {} (score {:.4f})\n", top.index, top.score);
   fmt::print("{:<16} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10} {:>10}\n", "device", "arena",

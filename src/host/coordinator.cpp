@@ -449,7 +449,7 @@ class Coordinator {
       r.steps = step_times(trace.spans[i], p.step_count());
     }
     result->participants = std::move(reports);
-    result->traces.push_back(std::move(trace));
+    if (o_.keep_traces) result->traces.push_back(std::move(trace));
   }
 
   // The root cause: a worker's Error if one arrives soon (a worker failing

@@ -26,6 +26,7 @@ struct CoordinatorOptions {
   std::chrono::milliseconds receive_timeout{2000};
   std::chrono::milliseconds setup_timeout{10000};
   int repeat = 1;  // inferences
+  bool keep_traces = false;  // DistributedRun::traces: every inference's spans (--trace)
   // Star: every frame between devices goes through the coordinator (the
   // original paper's testbed); switched: devices connect to each other.
   bool star = false;

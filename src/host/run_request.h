@@ -43,6 +43,7 @@ struct RunRequest {
   std::string firmware_root;
   bool icount = false;   // Qemu: -icount, instruction counts per layer
   int repeat = 1;        // inferences
+  bool trace = false;    // keep every inference's spans
   // Receive timeout; unset: 2 s, or 30 s for emulated devices.
   std::optional<std::chrono::milliseconds> timeout;
   // --key-file: the cluster key file; its key tags every device image

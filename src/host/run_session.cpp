@@ -136,6 +136,7 @@ CoordinatorOptions RunSession::coordinator_options() const {
   const bool qemu = r.targets == RunTargets::Qemu;
   CoordinatorOptions options;
   options.repeat = r.repeat;
+  options.keep_traces = r.trace;
   options.star = r.topology == RunTopology::FromPlan
                      ? file_.plan.cluster.topology == plan::Topology::Star
                      : r.topology == RunTopology::Star;
