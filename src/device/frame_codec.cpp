@@ -49,6 +49,30 @@ core::Box load_box(const uint8_t* p) {
 
 }  // namespace
 
+namespace {
+
+// The first kTagBytes of HMAC-SHA256(key, kFrameTagLabel || nonce (8 bytes,
+// little-endian) || the frame up to its tag).
+void frame_tag(const FrameAuth& auth, const uint8_t* frame, size_t size, uint8_t tag[kTagBytes]) {
+  uint8_t prefix[sizeof kFrameTagLabel - 1 + 8];
+  for (size_t i = 0; i < sizeof kFrameTagLabel - 1; ++i) {
+    prefix[i] = static_cast<uint8_t>(kFrameTagLabel[i]);
+  }
+  store_le64(prefix + sizeof kFrameTagLabel - 1, auth.nonce);
+  uint8_t mac[kSha256Bytes];
+  if (auth.mac != nullptr) {
+    auth.mac(auth.key, prefix, sizeof prefix, frame, size, mac);
+  } else {
+    HmacSha256 h(auth.key, kClusterKeyBytes);
+    h.update(prefix, sizeof prefix);
+    h.update(frame, size);
+    h.finish(mac);
+  }
+  for (size_t i = 0; i < kTagBytes; ++i) tag[i] = mac[i];
+}
+
+}  // namespace
+
 const char* decode_status_name(DecodeStatus s) {
   switch (s) {
     case DecodeStatus::Ok:
@@ -71,13 +95,20 @@ const char* decode_status_name(DecodeStatus s) {
       return "bad box";
     case DecodeStatus::BadField:
       return "bad field";
+    case DecodeStatus::MissingTag:
+      return "no authentication tag (this side has a cluster key; has the sender none?)";
+    case DecodeStatus::UnexpectedTag:
+      return "an authentication tag (this side has no cluster key, --key-file)";
+    case DecodeStatus::BadTag:
+      return "wrong authentication tag (another cluster key, an altered frame, or one replayed "
+             "from another connection)";
   }
   return "unknown status";
 }
 
 DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload) {
   if (!is_known_message_type(static_cast<uint8_t>(h.type))) return DecodeStatus::UnknownType;
-  if (h.flags != 0 || h.source == h.destination) return DecodeStatus::BadField;
+  if ((h.flags & ~kFlagTagged) != 0 || h.source == h.destination) return DecodeStatus::BadField;
   if (!carries_box(h.type) && (h.tensor != 0 || !box_is_zero(h.box))) return DecodeStatus::BadField;
   if (h.payload_bytes > clamp_max_payload(max_payload)) return DecodeStatus::BadLength;
 
@@ -144,14 +175,21 @@ bool encode_header(const FrameHeader& h, uint8_t* out, const EncoderConfig& cfg)
   return true;
 }
 
-size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
-                    const EncoderConfig& cfg) {
-  if (payload == nullptr && h.payload_bytes != 0) return 0;
-  const size_t total = frame_bytes_for(h.payload_bytes);
+size_t encode_frame(const FrameHeader& header, const uint8_t* payload, uint8_t* out,
+                    size_t out_capacity, const EncoderConfig& cfg, const FrameAuth* auth) {
+  if (payload == nullptr && header.payload_bytes != 0) return 0;
+  const bool tagged = auth != nullptr && auth->key != nullptr;
+  // A tag is the encoder's to make: a caller's flag without a key would
+  // promise one that is not there.
+  if ((header.flags & kFlagTagged) != 0 && !tagged) return 0;
+  FrameHeader h = header;
+  if (tagged) h.flags |= kFlagTagged;
+  const size_t total = frame_bytes_for(h.payload_bytes, tagged);
   if (out == nullptr || out_capacity < total || !encode_header(h, out, cfg)) return 0;
   uint8_t* body = out + kHeaderBytes;
   if (h.payload_bytes != 0) std::memcpy(body, payload, h.payload_bytes);
   store_le32(body + h.payload_bytes, crc32(body, h.payload_bytes));
+  if (tagged) frame_tag(*auth, out, total - kTagBytes, out + total - kTagBytes);
   return total;
 }
 
@@ -194,7 +232,7 @@ DecodeStatus decode_header(const uint8_t* data, size_t size, const DecoderConfig
   // length is acceptable, so a reader can skip a frame it rejects.
   const uint32_t max_payload = clamp_max_payload(cfg.max_payload);
   if (h.payload_bytes <= max_payload && frame_bytes != nullptr) {
-    *frame_bytes = frame_bytes_for(h.payload_bytes);
+    *frame_bytes = frame_bytes_for(h.payload_bytes, (h.flags & kFlagTagged) != 0);
   }
   if (!is_known_message_type(data[kOffType])) return DecodeStatus::UnknownType;
   if (cfg.expected_plan_hash != 0 && h.plan_hash != cfg.expected_plan_hash) {
@@ -204,7 +242,7 @@ DecodeStatus decode_header(const uint8_t* data, size_t size, const DecoderConfig
 }
 
 DecodeStatus decode_frame(const uint8_t* data, size_t size, const DecoderConfig& cfg,
-                          FrameView* out) {
+                          FrameView* out, const FrameAuth* auth) {
   FrameView local;
   FrameView* view = out != nullptr ? out : &local;
   *view = FrameView{};
@@ -217,6 +255,18 @@ DecodeStatus decode_frame(const uint8_t* data, size_t size, const DecoderConfig&
   const uint8_t* body = data + kHeaderBytes;
   const uint32_t n = view->header.payload_bytes;
   if (crc32(body, n) != load_le32(body + n)) return DecodeStatus::BadCrc;
+  const bool tagged = (view->header.flags & kFlagTagged) != 0;
+  const bool keyed = auth != nullptr && auth->key != nullptr;
+  if (tagged && !keyed) return DecodeStatus::UnexpectedTag;
+  if (!tagged && keyed) return DecodeStatus::MissingTag;
+  if (tagged) {
+    const size_t signed_bytes = view->frame_bytes - kTagBytes;
+    uint8_t expected[kTagBytes];
+    frame_tag(*auth, data, signed_bytes, expected);
+    if (!equal_in_constant_time(expected, data + signed_bytes, kTagBytes)) {
+      return DecodeStatus::BadTag;
+    }
+  }
   view->payload = body;
   return DecodeStatus::Ok;
 }

@@ -8,15 +8,19 @@
 #include <cstdint>
 
 #include "core/box.h"
+#include "device/hmac_sha256.h"
 #include "device/protocol.h"
 
 namespace mcusplit::device {
+
+// Keeps a frame's tag from standing for an image's (device/image_auth.h).
+inline constexpr char kFrameTagLabel[] = "mcusplit frame";
 
 // Every header field except magic and version, which the encoder writes and
 // the decoder checks itself.
 struct FrameHeader {
   MessageType type = MessageType::Ping;
-  uint16_t flags = 0;  // reserved, 0 in version 1
+  uint16_t flags = 0;  // kFlagTagged or 0; the encoder sets it when it tags
   uint16_t source = 0;
   uint16_t destination = 0;
   uint64_t plan_hash = 0;  // the plan file's FNV-1a hash (plan::plan_hash)
@@ -41,9 +45,30 @@ enum class DecodeStatus : uint8_t {
   BadBox,         // negative or inverted box, or an empty box in a Data message
   BadField,       // reserved flags set, source == destination, or a tensor or box on a
                   // message type that has none
+  MissingTag,     // no authentication tag, and the receiver has a cluster key
+  UnexpectedTag,  // an authentication tag, and the receiver has no cluster key
+  BadTag,         // the tag is not the frame's under the receiver's key and link nonce
 };
 
 const char* decode_status_name(DecodeStatus s);
+
+// An HMAC-SHA256 of prefix || data under a kClusterKeyBytes key: the host
+// passes OpenSSL's (host/cluster_key.h), the firmware leaves it null (the
+// device's own, device/hmac_sha256.h).
+using FrameMac = void (*)(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,
+                          const uint8_t* data, size_t size, uint8_t mac[kSha256Bytes]);
+
+// Frame authentication (docs/protocol.md, "Authentication"): with a key,
+// frames are tagged (encoder) and must be (decoder); the tag binds the
+// link's nonce, so frames of an earlier connection fail it.
+struct FrameAuth {
+  const uint8_t* key = nullptr;  // kClusterKeyBytes; null: no key
+  uint64_t nonce = 0;            // the link's, agreed at its greeting; 0 for the greeting
+  FrameMac mac = nullptr;        // null: the device's own HMAC
+};
+
+// (Kept apart from the configs below: the firmware, which takes no key, keeps
+// configs in its tight static RAM.)
 
 struct EncoderConfig {
   uint32_t max_payload = kDefaultMaxPayload;  // clamped to kMaxPayloadLimit
@@ -65,25 +90,27 @@ struct FrameView {
   size_t frame_bytes = 0;
 };
 
-// Bytes of a frame with this payload.
-constexpr size_t frame_bytes_for(uint32_t payload_bytes) {
-  return kFrameOverheadBytes + payload_bytes;
+// Bytes of a frame with this payload (and a tag).
+constexpr size_t frame_bytes_for(uint32_t payload_bytes, bool tagged = false) {
+  return kFrameOverheadBytes + payload_bytes + (tagged ? kTagBytes : 0);
 }
 
 // The rules a header must satisfy, apart from magic, version, CRCs and plan
 // hash: the encoder refuses what the decoder would reject.
 DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload);
 
-// Writes one frame to `out`. Returns its length, or 0 if out_capacity is too
-// small or the header breaks a check_header rule. `payload` holds
-// h.payload_bytes bytes (may be null when that is 0).
+// Writes one frame to `out`, tagged (kFlagTagged set) if `auth` has a key.
+// Returns its length, or 0 if out_capacity is too small or the header breaks
+// a check_header rule. `payload` holds h.payload_bytes bytes (may be null
+// when that is 0).
 size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
-                    const EncoderConfig& cfg = EncoderConfig{});
+                    const EncoderConfig& cfg = EncoderConfig{}, const FrameAuth* auth = nullptr);
 
 // Writes a frame's header (kHeaderBytes, its CRC included) to `out`; false
 // if the header breaks a check_header rule. On the wire the payload and then
 // its CRC (crc32 of the payload, little-endian) follow, so a link that
-// writes them from where they lie needs no frame-sized buffer.
+// writes them from where they lie needs no frame-sized buffer. It does not
+// tag (the tag covers the payload): a link with a key uses encode_frame.
 bool encode_header(const FrameHeader& h, uint8_t* out, const EncoderConfig& cfg = EncoderConfig{});
 
 // Decodes and checks the header only (the first kHeaderBytes), so a stream
@@ -93,9 +120,11 @@ bool encode_header(const FrameHeader& h, uint8_t* out, const EncoderConfig& cfg 
 DecodeStatus decode_header(const uint8_t* data, size_t size, const DecoderConfig& cfg,
                            FrameHeader* out, size_t* frame_bytes);
 
-// Decodes the frame at the start of data[0, size).
+// Decodes the frame at the start of data[0, size), its tag checked against
+// `auth` (null: no key; a tagged frame without a key, or an untagged one with
+// a key, is refused).
 DecodeStatus decode_frame(const uint8_t* data, size_t size, const DecoderConfig& cfg,
-                          FrameView* out);
+                          FrameView* out, const FrameAuth* auth = nullptr);
 
 // Flow-control credit of one stream (source -> destination), in payload
 // bytes of bulk frames. The sender keeps one to know what it may send; the

@@ -15,8 +15,12 @@ namespace mcusplit::device {
 
 // "MSPF" (mcusplit frame): the first four bytes of every frame, every version.
 inline constexpr uint8_t kFrameMagic[4] = {'M', 'S', 'P', 'F'};
-// Version 2 added Ack (acknowledgement on links that can lose frames).
-inline constexpr uint8_t kProtocolVersion = 2;
+// Version 2 added Ack (acknowledgement on links that can lose frames);
+// version 3 the Tagged flag (authenticated frames).
+inline constexpr uint8_t kProtocolVersion = 3;
+// Header flags: the only one. A tagged frame is followed by kTagBytes of
+// HMAC-SHA256 (docs/protocol.md, "Authentication").
+inline constexpr uint16_t kFlagTagged = 0x0001;
 
 // Header layout, byte offsets (docs/protocol.md has the table).
 inline constexpr size_t kOffMagic = 0;

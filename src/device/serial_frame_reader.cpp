@@ -111,7 +111,12 @@ bool SerialFrameReader::scan_byte(uint8_t byte, ReaderEvent* event) {
 
   FrameHeader h;
   size_t frame_bytes = 0;
-  const DecodeStatus status = decode_header(buffer_, kHeaderBytes, config_, &h, &frame_bytes);
+  DecodeStatus status = decode_header(buffer_, kHeaderBytes, config_, &h, &frame_bytes);
+  // Serial links carry no cluster key (docs/protocol.md, "Authentication"):
+  // a tagged frame is refused whole, its tag with it, never taken unchecked.
+  if (status == DecodeStatus::Ok && (h.flags & kFlagTagged) != 0) {
+    status = DecodeStatus::UnexpectedTag;
+  }
   if (status == DecodeStatus::Ok) {
     header_ = h;
     payload_done_ = 0;

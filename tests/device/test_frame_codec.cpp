@@ -4,6 +4,7 @@
 // exactly the truncated size, so an over-read shows up under the asan preset.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -180,7 +181,7 @@ TEST(FrameLayout, FieldsAtDocumentedOffsets) {
   const Bytes f = encode(h, payload);
   ASSERT_EQ(f.size(), 72u + 4u + 4u);
   EXPECT_EQ(std::string(f.begin(), f.begin() + 4), "MSPF");
-  EXPECT_EQ(f[4], 2);  // version
+  EXPECT_EQ(f[4], 3);  // version
   EXPECT_EQ(f[5], 1);  // Data
   EXPECT_EQ(load_le16(&f[6]), 0);
   EXPECT_EQ(f[8], 0x02);
@@ -380,7 +381,7 @@ TEST(FrameDecoder, BadMagic) {
 
 TEST(FrameDecoder, BadVersion) {
   const Bytes f = encode(control_header(MessageType::Ping, Bytes{}), Bytes{});
-  for (int version : {0, 1, 3, 255}) {
+  for (int version : {0, 1, 2, 4, 255}) {
     Bytes bad = f;
     bad[kOffVersion] = static_cast<uint8_t>(version);
     reseal_header(bad);
@@ -540,7 +541,9 @@ TEST(FrameDecoder, ChunkAndControlLengthRules) {
 TEST(FrameDecoder, BadField) {
   auto status_of = [](const FrameHeader& h) { return check_header(h, kDefaultMaxPayload); };
   FrameHeader h = control_header(MessageType::Ping, Bytes{});
-  h.flags = 1;
+  h.flags = 2;  // bit 0 is kFlagTagged; the others are reserved
+  EXPECT_EQ(status_of(h), DecodeStatus::BadField);
+  h.flags = 0x8000;
   EXPECT_EQ(status_of(h), DecodeStatus::BadField);
   h = control_header(MessageType::Ping, Bytes{});
   h.destination = h.source;
@@ -646,6 +649,114 @@ TEST(CreditWindow, ChunkedTransferUnderCredit) {
   EXPECT_EQ(frames, 4);  // 1372 + 1372 + 1372 + 884
   EXPECT_EQ(reassembled, body);
   EXPECT_EQ(wire.size(), body.size() + 4 * kFrameOverheadBytes);
+}
+
+}  // namespace
+}  // namespace mcusplit::device
+
+namespace mcusplit::device {
+namespace {
+
+// Frames under a cluster key (docs/protocol.md, "Authentication").
+class TaggedFrames : public ::testing::Test {
+ protected:
+  TaggedFrames() {
+    for (size_t i = 0; i < kClusterKeyBytes; ++i) key_[i] = static_cast<uint8_t>(i * 37 + 11);
+    other_ = key_;
+    other_[5] ^= 1;
+    h_.type = MessageType::Data;
+    h_.source = 1;
+    h_.destination = 2;
+    h_.plan_hash = 0x1122334455667788ull;
+    h_.inference_id = 7;
+    h_.sequence = 41;
+    h_.tensor = 3;
+    h_.box = core::Box{0, 2, 0, 3, 0, 4};
+    h_.message_bytes = 24;
+    h_.payload_bytes = 24;
+    for (uint8_t i = 0; i < 24; ++i) payload_.push_back(static_cast<uint8_t>(200 - i));
+  }
+  std::vector<uint8_t> encode(const uint8_t* key, uint64_t nonce) const {
+    const FrameAuth auth{key, nonce, nullptr};
+    std::vector<uint8_t> f(frame_bytes_for(h_.payload_bytes, key != nullptr));
+    EXPECT_EQ(encode_frame(h_, payload_.data(), f.data(), f.size(), EncoderConfig{}, &auth),
+              f.size());
+    return f;
+  }
+  static DecodeStatus decode(const std::vector<uint8_t>& f, const uint8_t* key, uint64_t nonce,
+                             FrameView* view = nullptr) {
+    const FrameAuth auth{key, nonce, nullptr};
+    return decode_frame(f.data(), f.size(), DecoderConfig{}, view, &auth);
+  }
+
+  std::array<uint8_t, kClusterKeyBytes> key_{};
+  std::array<uint8_t, kClusterKeyBytes> other_{};
+  FrameHeader h_;
+  std::vector<uint8_t> payload_;
+};
+
+TEST_F(TaggedFrames, ATaggedFrameCarriesItsFlagAndTagAndDecodesUnderTheSameKeyAndNonce) {
+  const std::vector<uint8_t> f = encode(key_.data(), 99);
+  ASSERT_EQ(f.size(), kFrameOverheadBytes + 24 + kTagBytes);
+  EXPECT_EQ(load_le16(&f[kOffFlags]), kFlagTagged);
+  FrameView v;
+  ASSERT_EQ(decode(f, key_.data(), 99, &v), DecodeStatus::Ok);
+  EXPECT_EQ(v.frame_bytes, f.size());
+  EXPECT_EQ(v.header.flags, kFlagTagged);
+  EXPECT_TRUE(std::equal(payload_.begin(), payload_.end(), v.payload));
+  // The tag is HMAC-SHA256 of the label, the nonce and the frame up to it.
+  std::vector<uint8_t> mac_input(kFrameTagLabel, kFrameTagLabel + sizeof kFrameTagLabel - 1);
+  uint8_t nonce[8];
+  store_le64(nonce, 99);
+  mac_input.insert(mac_input.end(), nonce, nonce + 8);
+  mac_input.insert(mac_input.end(), f.begin(), f.end() - kTagBytes);
+  uint8_t mac[kSha256Bytes];
+  hmac_sha256(key_.data(), key_.size(), mac_input.data(), mac_input.size(), mac);
+  EXPECT_TRUE(std::equal(mac, mac + kTagBytes, f.end() - kTagBytes));
+}
+
+TEST_F(TaggedFrames, AnotherKeyNonceOrAnyAlteredByteIsRefused) {
+  const std::vector<uint8_t> f = encode(key_.data(), 99);
+  EXPECT_EQ(decode(f, other_.data(), 99), DecodeStatus::BadTag);
+  // A frame of another connection (nonce) is a replay.
+  EXPECT_EQ(decode(f, key_.data(), 98), DecodeStatus::BadTag);
+  // Every byte of the payload, its CRC or the tag altered: refused (the
+  // header's own CRC refuses its bytes first).
+  for (size_t at = kHeaderBytes; at < f.size(); ++at) {
+    std::vector<uint8_t> bad = f;
+    bad[at] ^= 0x01;
+    EXPECT_NE(decode(bad, key_.data(), 99), DecodeStatus::Ok) << at;
+  }
+  // A header field altered and its CRC resealed (what a forger can do): the
+  // tag still refuses it.
+  std::vector<uint8_t> forged = f;
+  const auto put32 = [&forged](size_t at, uint32_t v) {
+    for (size_t i = 0; i < 4; ++i) forged.at(at + i) = static_cast<uint8_t>(v >> (8 * i));
+  };
+  put32(kOffSequence, 42);
+  put32(kOffHeaderCrc, crc32(forged.data(), kOffHeaderCrc));
+  EXPECT_EQ(decode(forged, key_.data(), 99), DecodeStatus::BadTag);
+}
+
+TEST_F(TaggedFrames, AKeyOnOneSideOnlyIsNamed) {
+  const std::vector<uint8_t> tagged = encode(key_.data(), 1);
+  const std::vector<uint8_t> plain = encode(nullptr, 0);
+  EXPECT_EQ(decode(tagged, nullptr, 0), DecodeStatus::UnexpectedTag);
+  EXPECT_EQ(decode(plain, key_.data(), 1), DecodeStatus::MissingTag);
+  EXPECT_EQ(decode(plain, nullptr, 0), DecodeStatus::Ok);
+  // A caller's flag without a key promises a tag that would not be there.
+  FrameHeader flagged = h_;
+  flagged.flags = kFlagTagged;
+  std::vector<uint8_t> out(frame_bytes_for(24, true));
+  EXPECT_EQ(encode_frame(flagged, payload_.data(), out.data(), out.size()), 0u);
+  // Every truncation of a tagged frame is Short, and once the header is in,
+  // the whole frame's length (its tag included) is known.
+  for (size_t len = 0; len < tagged.size(); ++len) {
+    const std::vector<uint8_t> prefix(tagged.begin(), tagged.begin() + static_cast<long>(len));
+    FrameView v;
+    EXPECT_EQ(decode(prefix, key_.data(), 1, &v), DecodeStatus::Short) << len;
+    EXPECT_EQ(v.frame_bytes, len < kHeaderBytes ? kHeaderBytes : tagged.size()) << len;
+  }
 }
 
 }  // namespace

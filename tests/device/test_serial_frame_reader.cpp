@@ -291,7 +291,7 @@ TEST(SerialFrameReader, FakeMagicWithPartialHeaderDoesNotLoseTheNextFrame) {
   const Frame real = data_chunk(0, 10, 20, 3);
   for (size_t fake_len : {4u, 5u, 10u, 40u, 71u, 72u, 73u, 150u}) {
     SCOPED_TRACE("fake candidate of " + std::to_string(fake_len) + " bytes");
-    Bytes fake = text("MSPF\x02");  // magic and version: only the header CRC can reject it
+    Bytes fake = text("MSPF\x03");  // magic and version: only the header CRC can reject it
     fake.resize(std::min<size_t>(fake.size(), fake_len));
     for (size_t i = fake.size(); i < fake_len; ++i)
       fake.push_back(static_cast<uint8_t>(i * 13 + 1));
@@ -317,10 +317,10 @@ TEST(SerialFrameReader, FakeMagicWithPartialHeaderDoesNotLoseTheNextFrame) {
 // Two fake candidates nested in each other, then a real frame.
 TEST(SerialFrameReader, NestedFakeMagicsAreAllRescanned) {
   const Frame real = ping(5, text("payload"));
-  Bytes stream = text("MSPF\x02\x09");
+  Bytes stream = text("MSPF\x03\x09");
   append(&stream, text("MSPF"));
   append(&stream, text("MSP"));
-  append(&stream, text("MSPF\x02"));
+  append(&stream, text("MSPF\x03"));
   append(&stream, real.bytes);
   Collector c;
   c.feed(stream);
@@ -628,6 +628,39 @@ TEST(SerialFrameReader, RandomGarbageInterleavedWithRandomFrames) {
     c.expect_accounted();
     if (testing::Test::HasFailure()) return;
   }
+}
+
+}  // namespace
+}  // namespace mcusplit::device
+
+namespace mcusplit::device {
+namespace {
+
+// Serial links carry no cluster key: a tagged frame is refused whole (its
+// tag with it, not scanned as garbage) and the next frame is read.
+TEST(SerialFrameReader, ATaggedFrameIsRefusedWholeAndTheNextOneRead) {
+  uint8_t key[kClusterKeyBytes] = {1, 2, 3};
+  FrameHeader h;
+  h.type = MessageType::Ping;
+  h.source = 3;
+  h.destination = 0;
+  h.plan_hash = kPlanHash;
+  h.message_bytes = 5;
+  h.payload_bytes = 5;
+  const uint8_t payload[5] = {'h', 'e', 'l', 'l', 'o'};
+  Bytes tagged(frame_bytes_for(5, true));
+  const FrameAuth auth{key, 0, nullptr};
+  ASSERT_EQ(encode_frame(h, payload, tagged.data(), tagged.size(), EncoderConfig{}, &auth),
+            tagged.size());
+  const Frame next = ping(1, text("after"));
+  Bytes stream = tagged;
+  append(&stream, next.bytes);
+  Collector c;
+  c.feed(stream);
+  expect_frames(c.frames(), {next});
+  ASSERT_EQ(c.rejections().size(), 1u);
+  EXPECT_EQ(c.rejections()[0].status, DecodeStatus::UnexpectedTag);
+  EXPECT_EQ(c.reader().stats().garbage_bytes, 0u);
 }
 
 }  // namespace
