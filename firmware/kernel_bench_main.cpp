@@ -50,6 +50,7 @@
 #include <cstdint>
 
 #include "board.h"
+#include "device/frame_codec.h"
 #include "device/text.h"
 #include "kernels/op_registry.h"
 
@@ -1225,6 +1226,41 @@ constexpr SoftmaxCase kSoftmaxCases[] = {
     {"softmax_12x12x10", {10, 12, 12}, tiles_of(4)},
 };
 
+// What authenticating a frame costs (docs/protocol.md, "Authentication"):
+// encoding a full frame (the default max payload) with and without its tag,
+// the device's own HMAC-SHA256. Not a kernel: calibrate skips the line.
+[[gnu::noinline]] void measure_frame_tag(Scratch& scratch) {
+  scratch.reset();
+  const uint32_t payload_bytes = mcusplit::device::kDefaultMaxPayload;
+  uint8_t* payload = scratch.take<uint8_t>(static_cast<int32_t>(payload_bytes));
+  const size_t frame_bytes = mcusplit::device::frame_bytes_for(payload_bytes, true);
+  uint8_t* frame = scratch.take<uint8_t>(static_cast<int32_t>(frame_bytes));
+  for (uint32_t i = 0; i < payload_bytes; ++i) payload[i] = static_cast<uint8_t>(i * 31 + 7);
+  uint8_t key[mcusplit::device::kClusterKeyBytes];
+  for (size_t i = 0; i < sizeof key; ++i) key[i] = static_cast<uint8_t>(i * 13 + 1);
+  mcusplit::device::FrameHeader h;
+  h.type = mcusplit::device::MessageType::Ping;
+  h.source = 1;
+  h.destination = 0;
+  h.message_bytes = payload_bytes;
+  h.payload_bytes = payload_bytes;
+  const mcusplit::device::FrameAuth auth{key, 0x0123456789abcdefull, nullptr};
+  size_t plain = 0;
+  size_t tagged = 0;
+  const uint64_t plain_ticks = masked_ticks([&] {
+    plain = mcusplit::device::encode_frame(h, payload, frame, frame_bytes);
+  });
+  const uint64_t tagged_ticks = masked_ticks([&] {
+    tagged = mcusplit::device::encode_frame(h, payload, frame, frame_bytes, {}, &auth);
+  });
+  mcusplit::device::Text<160> line;
+  line.add("kernel-bench: frame_tag frame_bytes=").dec(static_cast<uint32_t>(tagged));
+  line.add(" untagged_bytes=").dec(static_cast<uint32_t>(plain));
+  line.add(" ticks_untagged=").dec(plain_ticks - clock_read_ticks);
+  line.add(" ticks_tagged=").dec(tagged_ticks - clock_read_ticks).add("\n");
+  fw::semihosting::write0(line.c_str());
+}
+
 }  // namespace
 
 int main() {
@@ -1248,6 +1284,7 @@ int main() {
   for (const ConcatCase& c : kConcatCases) run_concat(c, scratch, totals);
   for (const ReshapeCase& c : kReshapeCases) run_reshape(c, scratch, totals);
   for (const SoftmaxCase& c : kSoftmaxCases) run_softmax(c, scratch, totals);
+  measure_frame_tag(scratch);
 
   mcusplit::device::Text<96> line;
   line.add("kernel-bench: done cases=")
