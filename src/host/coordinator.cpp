@@ -289,8 +289,9 @@ class Coordinator {
     }
     const int n = file_.plan.device_count();
     for (int i = 0; i < n; ++i) {
-      const std::vector<uint8_t> image = o_.key ? tagged_image(write_participant_image(file_, i), *o_.key)
-                                                : write_participant_image(file_, i);
+      const std::vector<uint8_t> image =
+          o_.key ? tagged_image(write_participant_image(file_, i), *o_.key)
+                 : write_participant_image(file_, i);
       p.image.assign(image.begin(), image.end());
       const std::vector<uint8_t> body = encode_provisioning(p);
       if (transport_.send_message(i, MessageType::Provision, device::kNoInference, body.data(),
