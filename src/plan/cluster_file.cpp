@@ -192,6 +192,31 @@ void read_kernel_rates(const json& entry, DeviceSpec& device, const std::string&
 // file): each kernel's instructions per work unit on an emulated core, as the
 // device's cycles at its clock (one instruction a cycle), or at the
 // calibration's clock (the emulated core's under -icount) if it has none.
+// A cluster or calibration file's text. Such a file is a few KB: anything
+// but a regular file (a directory, /dev/zero, a FIFO), or one over 16 MiB, is
+// refused before a byte is read, so a wrong path cannot hang the reader.
+constexpr std::uintmax_t kMaxJsonFileBytes = std::uintmax_t{16} << 20;
+
+std::string read_json_file(const std::filesystem::path& path, const std::string& origin) {
+  std::error_code error;
+  const std::filesystem::file_status status = std::filesystem::status(path, error);
+  if (error || !std::filesystem::exists(status)) throw Error(origin + ": cannot open");
+  if (std::filesystem::is_directory(status)) throw Error(origin + ": is a directory");
+  if (!std::filesystem::is_regular_file(status)) throw Error(origin + ": not a regular file");
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (error) throw Error(origin + ": cannot read");
+  if (size > kMaxJsonFileBytes) {
+    throw Error(origin + ": " + std::to_string(size) +
+                " bytes, more than a cluster description holds (16 MiB at most)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(origin + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(origin + ": cannot read");
+  return text.str();
+}
+
 void read_calibration(const json& entry, DeviceSpec& device, const std::string& where,
                       const std::string& base_dir) {
   if (!entry.contains("calibration")) return;
@@ -201,13 +226,10 @@ void read_calibration(const json& entry, DeviceSpec& device, const std::string& 
   std::filesystem::path path = string_field(entry, "calibration", where);
   if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
   const std::string origin = where + ": calibration '" + path.string() + "'";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(origin + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = read_json_file(path, origin);
   json calibration;
   try {
-    calibration = json::parse(text.str());
+    calibration = json::parse(text);
   } catch (const json::exception& e) {
     throw Error(origin + ": malformed JSON: " + parse_error_text(e));
   }
@@ -350,15 +372,8 @@ ClusterSpec parse_cluster_json(const std::string& text, const std::string& origi
 
 ClusterSpec read_cluster_file(const std::string& path) {
   const std::string origin = "cluster file '" + path + "'";
-  // An ifstream opens a directory without complaint; reading it then fails.
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) throw Error(origin + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(origin + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(origin + ": cannot read");
-  return parse_cluster_json(text.str(), origin, std::filesystem::path(path).parent_path().string());
+  return parse_cluster_json(read_json_file(path, origin), origin,
+                            std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace mcusplit::plan

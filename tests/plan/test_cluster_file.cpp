@@ -128,6 +128,18 @@ TEST(ClusterFile, DirectoryIsAnError) {
             std::string::npos);
 }
 
+// A device or an endless stream is refused before it is read: /dev/zero
+// would otherwise be read forever (found by the cluster JSON fuzz session).
+TEST(ClusterFile, ANonRegularFileIsRefusedUnread) {
+  EXPECT_NE(bad_input_message([] { read_cluster_file("/dev/zero"); }).find("not a regular file"),
+            std::string::npos);
+  const std::string cluster = testing::write_temp_file(
+      R"({"devices": [{"profile": "an385", "calibration": "/dev/zero"}]})");
+  const std::string message = bad_input_message([&] { read_cluster_file(cluster); });
+  EXPECT_NE(message.find("calibration '/dev/zero': not a regular file"), std::string::npos)
+      << message;
+}
+
 struct BadCase {
   const char* what;
   const char* json;
