@@ -59,15 +59,9 @@ void frame_tag(const FrameAuth& auth, const uint8_t* frame, size_t size, uint8_t
     prefix[i] = static_cast<uint8_t>(kFrameTagLabel[i]);
   }
   store_le64(prefix + sizeof kFrameTagLabel - 1, auth.nonce);
+  const FrameMac hmac = auth.mac != nullptr ? auth.mac : prefixed_hmac_sha256;
   uint8_t mac[kSha256Bytes];
-  if (auth.mac != nullptr) {
-    auth.mac(auth.key, prefix, sizeof prefix, frame, size, mac);
-  } else {
-    HmacSha256 h(auth.key, kClusterKeyBytes);
-    h.update(prefix, sizeof prefix);
-    h.update(frame, size);
-    h.finish(mac);
-  }
+  hmac(auth.key, prefix, sizeof prefix, frame, size, mac);
   for (size_t i = 0; i < kTagBytes; ++i) tag[i] = mac[i];
 }
 

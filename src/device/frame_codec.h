@@ -53,8 +53,7 @@ enum class DecodeStatus : uint8_t {
 const char* decode_status_name(DecodeStatus s);
 
 // An HMAC-SHA256 of prefix || data under a kClusterKeyBytes key: the host
-// passes OpenSSL's (host/cluster_key.h), the firmware leaves it null (the
-// device's own, device/hmac_sha256.h).
+// may pass OpenSSL's; null is the device's own (prefixed_hmac_sha256).
 using FrameMac = void (*)(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,
                           const uint8_t* data, size_t size, uint8_t mac[kSha256Bytes]);
 

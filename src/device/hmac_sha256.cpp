@@ -31,6 +31,14 @@ void hmac_sha256(const uint8_t* key, size_t key_bytes, const uint8_t* data, size
   h.finish(mac);
 }
 
+void prefixed_hmac_sha256(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,
+                          const uint8_t* data, size_t size, uint8_t mac[kSha256Bytes]) {
+  HmacSha256 h(key, kClusterKeyBytes);
+  h.update(prefix, prefix_bytes);
+  h.update(data, size);
+  h.finish(mac);
+}
+
 bool equal_in_constant_time(const uint8_t* a, const uint8_t* b, size_t n) {
   // volatile: the compiler may not turn the loop into an early-exit compare.
   volatile uint8_t differ = 0;

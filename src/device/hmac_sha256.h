@@ -34,6 +34,12 @@ class HmacSha256 {
 void hmac_sha256(const uint8_t* key, size_t key_bytes, const uint8_t* data, size_t size,
                  uint8_t mac[kSha256Bytes]);
 
+// HMAC-SHA256(key, prefix || data) under a kClusterKeyBytes key: what a tag
+// is made of (its label, and a frame's nonce, in the prefix). The signature
+// of frame_codec.h's FrameMac, whose default it is.
+void prefixed_hmac_sha256(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,
+                          const uint8_t* data, size_t size, uint8_t mac[kSha256Bytes]);
+
 // Whether a and b hold the same n bytes, in a time that does not depend on
 // where they differ (a tag compared byte by byte with an early exit leaks,
 // through timing, how many leading bytes a forgery got right).

@@ -36,12 +36,10 @@ const char* image_auth_status_text(ImageAuthStatus status) {
 }
 
 void image_tag(const uint8_t* image, size_t size, const uint8_t* key, uint8_t tag[kTagBytes]) {
-  HmacSha256 mac(key, kClusterKeyBytes);
-  mac.update(reinterpret_cast<const uint8_t*>(kImageTagLabel), sizeof kImageTagLabel - 1);
-  mac.update(image, size);
-  uint8_t full[kSha256Bytes];
-  mac.finish(full);
-  for (size_t i = 0; i < kTagBytes; ++i) tag[i] = full[i];
+  uint8_t mac[kSha256Bytes];
+  prefixed_hmac_sha256(key, reinterpret_cast<const uint8_t*>(kImageTagLabel),
+                       sizeof kImageTagLabel - 1, image, size, mac);
+  for (size_t i = 0; i < kTagBytes; ++i) tag[i] = mac[i];
 }
 
 ImageAuthStatus check_image_tag(const uint8_t* bytes, size_t size, const uint8_t* key,
