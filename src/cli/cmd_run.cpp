@@ -181,8 +181,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--model", args->model,
                   "The .mq or .tflite model the plan was made from (for --on-failure replan)");
   cmd->add_option("--key-file", args->key_file,
-                  "The cluster key (mcusplit keygen): every device image carries its tag, and "
-                  "workers started here check it");
+                  "The cluster key (mcusplit keygen): every frame and device image carries its "
+                  "tag, and workers started here check it");
   cmd->add_flag("--json", args->json, "Print the output's top-1, latencies and per-device figures");
   cmd->add_flag("--icount", args->icount,
                 "--targets qemu: run QEMU with -icount shift=7 and report each device's "

@@ -54,7 +54,8 @@ void add_worker_command(CLI::App& app) {
                   "re-plan onto this worker after another device failed)")
       ->capture_default_str();
   cmd->add_option("--key-file", args->key_file,
-                  "The cluster key (mcusplit keygen): images without its tag are refused");
+                  "The cluster key (mcusplit keygen): frames and images without its tag are "
+                  "refused");
   cmd->callback([args] { run_worker_verb(*args); });
 }
 

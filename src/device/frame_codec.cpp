@@ -67,6 +67,10 @@ void frame_tag(const FrameAuth& auth, const uint8_t* frame, size_t size, uint8_t
 
 }  // namespace
 
+void retag_frame(uint8_t* frame, size_t frame_bytes, const FrameAuth& auth) {
+  frame_tag(auth, frame, frame_bytes - kTagBytes, frame + frame_bytes - kTagBytes);
+}
+
 const char* decode_status_name(DecodeStatus s) {
   switch (s) {
     case DecodeStatus::Ok:

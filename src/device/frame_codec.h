@@ -105,6 +105,11 @@ DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload);
 size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
                     const EncoderConfig& cfg = EncoderConfig{}, const FrameAuth* auth = nullptr);
 
+// Replaces the tag of a whole tagged frame (as decode_frame accepted it)
+// with its tag under `auth`: a relay forwards a frame from one link onto
+// another, whose nonce differs, without re-encoding it.
+void retag_frame(uint8_t* frame, size_t frame_bytes, const FrameAuth& auth);
+
 // Writes a frame's header (kHeaderBytes, its CRC included) to `out`; false
 // if the header breaks a check_header rule. On the wire the payload and then
 // its CRC (crc32 of the payload, little-endian) follow, so a link that

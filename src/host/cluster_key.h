@@ -34,6 +34,16 @@ ClusterKey read_cluster_key(const std::string& path);
 std::array<uint8_t, device::kSha256Bytes> hmac_sha256(const ClusterKey& key, const uint8_t* data,
                                                       size_t size);
 
+// HMAC-SHA256(key, prefix || data) by OpenSSL, without copying them
+// together: a device::FrameMac, which the host's frames are tagged with.
+void openssl_prefixed_hmac_sha256(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,
+                                  const uint8_t* data, size_t size,
+                                  uint8_t mac[device::kSha256Bytes]);
+
+// 8 bytes from OpenSSL's random generator (a greeting's challenge). Throws
+// mcusplit::Error if it has no entropy.
+uint64_t random_u64();
+
 // `image` followed by its tag under `key` (device/image_auth.h), as the
 // coordinator provisions it.
 std::vector<uint8_t> tagged_image(const std::vector<uint8_t>& image, const ClusterKey& key);

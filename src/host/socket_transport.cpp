@@ -37,6 +37,11 @@ size_t garbage_length(const uint8_t* data, size_t size) {
 
 // True if the header at the start of data is sound (its CRC matched): the
 // frame is real even if it is refused.
+bool tag_refused(DecodeStatus s) {
+  return s == DecodeStatus::MissingTag || s == DecodeStatus::UnexpectedTag ||
+         s == DecodeStatus::BadTag;
+}
+
 bool header_sound(const uint8_t* data, size_t size, const device::DecoderConfig& cfg) {
   FrameHeader h;
   size_t frame_bytes = 0;
@@ -132,6 +137,16 @@ device::DecoderConfig SocketTransport::decoder_config() const {
   return cfg;
 }
 
+device::FrameAuth SocketTransport::auth(const Link& l) const {
+  device::FrameAuth a;
+  if (key_ && !l.serial) {
+    a.key = key_->data();
+    a.nonce = l.nonce;
+    a.mac = openssl_prefixed_hmac_sha256;
+  }
+  return a;
+}
+
 SocketTransport::Link& SocketTransport::attach(int index, UniqueFd fd) {
   Link& l = ensure_link(index);
   Link fresh;
@@ -154,29 +169,69 @@ void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point dea
   attach(index, std::move(fd));
   send_sequences_.set(static_cast<uint32_t>(index), 0);
   inbound_.restart_stream(static_cast<uint16_t>(index), 0);
-  uint8_t clock[8];
-  device::store_le64(clock, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
-  if (send_message(index, MessageType::Ping, device::kNoInference, clock, sizeof clock) !=
+  // With a key the Ping carries the challenge the Pong must echo; without,
+  // the time it was sent (a round trip's measure for whoever wants it).
+  uint8_t greeting[8];
+  if (key_) {
+    const uint64_t challenge = random_u64();
+    links_[static_cast<size_t>(index)].challenge = challenge;
+    device::store_le64(greeting, challenge);
+  } else {
+    device::store_le64(greeting, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
+  }
+  if (send_message(index, MessageType::Ping, device::kNoInference, greeting, sizeof greeting) !=
       TransportStatus::Ok) {
     throw Error("cannot greet " + peer_name(index) + ": " + error_, kExitFailure);
   }
-  WireMessage pong;
-  const TransportStatus s =
-      wait_control(&pong, deadline, index, static_cast<int>(MessageType::Pong));
+  // Anything but the Pong (an Error refusing the greeting) ends the wait.
+  WireMessage answer;
+  const TransportStatus s = wait_control(&answer, deadline, index);
   if (s != TransportStatus::Ok) {
-    throw Error("no answer from " + peer_name(index) + " when connecting: " +
-                    (error_.empty() ? device::transport_status_name(s) : error_),
+    // The link's own words (a frame refused for its tag) say more.
+    throw Error(error_.empty() ? "no answer from " + peer_name(index) +
+                                     " when connecting: " + device::transport_status_name(s)
+                               : error_,
                 kExitFailure);
   }
+  if (answer.type == MessageType::Error) {
+    throw Error(
+        peer_name(index) + " refused the greeting: " +
+            std::string(answer.body.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(
+                                                  device::kErrorCodeBytes, answer.body.size())),
+                        answer.body.end()),
+        kExitFailure);
+  }
+  if (answer.type != MessageType::Pong) {
+    throw Error(peer_name(index) + " answered the greeting with a " +
+                    device::message_type_name(answer.type),
+                kExitFailure);
+  }
+}
+
+void SocketTransport::take_greeting_answer(int index, const FrameView& f) {
+  Link& l = links_[static_cast<size_t>(index)];
+  const uint64_t challenge = *l.challenge;
+  l.challenge.reset();
+  // Tagged under nonce 0 like any greeting frame, so only a holder of the
+  // key could have made it; echoing the challenge makes it this
+  // connection's answer, not one replayed from another.
+  if (f.header.payload_bytes != 16 || device::load_le64(f.payload) != challenge) {
+    fail(index, "the greeting's answer from " + peer_name(index) + " does not echo its challenge");
+    return;
+  }
+  l.nonce = challenge ^ device::load_le64(f.payload + 8);
 }
 
 int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
   std::vector<uint8_t> bytes;
   const device::DecoderConfig cfg = decoder_config();
+  const device::FrameAuth greeting_auth = auth(Link{});  // nonce 0
   FrameView f;
   for (;;) {
-    const DecodeStatus s = device::decode_frame(bytes.data(), bytes.size(), cfg, &f);
+    const DecodeStatus s =
+        device::decode_frame(bytes.data(), bytes.size(), cfg, &f, &greeting_auth);
     if (s == DecodeStatus::Ok) break;
+    if (tag_refused(s)) refuse_greeting(std::move(fd), f.header, s);
     if (s != DecodeStatus::Short) {
       throw Error(std::string("bad first frame on an incoming connection: ") +
                       device::decode_status_name(s),
@@ -211,6 +266,17 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
         kExitFailure);
   }
   std::vector<uint8_t> echo(f.payload, f.payload + h.payload_bytes);
+  uint64_t nonce = 0;
+  if (key_) {
+    // The challenge echoed, then ours: the link's nonce is both.
+    if (echo.size() != 8) {
+      throw Error("an incoming connection's greeting carries no challenge", kExitFailure);
+    }
+    const uint64_t own = random_u64();
+    nonce = device::load_le64(echo.data()) ^ own;
+    echo.resize(16);
+    device::store_le64(echo.data() + 8, own);
+  }
   Link& l = attach(index, std::move(fd));
   l.in.assign(bytes.begin() + static_cast<std::ptrdiff_t>(f.frame_bytes), bytes.end());
   send_sequences_.set(static_cast<uint32_t>(index), 0);
@@ -218,7 +284,24 @@ int SocketTransport::accept_peer(UniqueFd fd, Clock::time_point deadline) {
       TransportStatus::Ok) {
     throw Error("cannot answer " + peer_name(index) + ": " + error_, kExitFailure);
   }
+  // The Pong went under nonce 0; the peer sends nothing under the link's
+  // nonce before it has the Pong.
+  links_[static_cast<size_t>(index)].nonce = nonce;
   return index;
+}
+
+void SocketTransport::refuse_greeting(UniqueFd fd, const FrameHeader& h, DecodeStatus why) {
+  const std::string text = std::string("refused a greeting: ") + device::decode_status_name(why);
+  if (!inbound_.self_known()) inbound_.set_self(h.destination);
+  if (h.type == MessageType::Ping && h.source != h.destination &&
+      device::StreamSequences::known(static_cast<uint32_t>(h.source))) {
+    // Said in this side's own terms (tagged if it has a key): the peer's
+    // decoder then names the mismatch from its side.
+    attach(h.source, std::move(fd));
+    send_sequences_.set(h.source, 0);
+    send_error(h.source, device::ErrorCode::BadFrame, text);
+  }
+  throw Error(text, kExitFailure);
 }
 
 TransportStatus SocketTransport::flush(int index, bool wait) {
@@ -266,10 +349,11 @@ TransportStatus SocketTransport::send_frame(FrameHeader h, const uint8_t* payloa
     return TransportStatus::BadPeer;
   }
   h.sequence = send_sequences_.next(static_cast<uint32_t>(destination));
-  frame_.resize(device::frame_bytes_for(h.payload_bytes));
+  const device::FrameAuth a = auth(*l);
+  frame_.resize(device::frame_bytes_for(h.payload_bytes, a.key != nullptr));
   device::EncoderConfig cfg;
   cfg.max_payload = std::max(max_payload_, device::kDefaultMaxPayload);
-  const size_t n = device::encode_frame(h, payload, frame_.data(), frame_.size(), cfg);
+  const size_t n = device::encode_frame(h, payload, frame_.data(), frame_.size(), cfg, &a);
   if (n == 0) {
     fail(via, std::string("cannot encode a ") + device::message_type_name(h.type) + " frame to " +
                   peer_name(destination));
@@ -506,7 +590,8 @@ void SocketTransport::decode_frames(int index) {
     if (l.broken || l.in_start >= l.in.size()) break;
     FrameView f;
     const uint8_t* raw = l.in.data() + l.in_start;
-    const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f);
+    const device::FrameAuth a = auth(l);
+    const DecodeStatus s = device::decode_frame(raw, l.in.size() - l.in_start, cfg, &f, &a);
     if (s == DecodeStatus::Short) break;
     if (s != DecodeStatus::Ok && l.serial &&
         device::classify_malformed(header_sound(raw, l.in.size() - l.in_start, cfg)) ==
@@ -547,6 +632,12 @@ void SocketTransport::relay_frame(int index, const FrameHeader& h, const uint8_t
     return;
   }
   out->out.insert(out->out.end(), raw, raw + size);
+  const device::FrameAuth a = auth(*out);
+  // Checked under the nonce of the link it came in on; the next link's
+  // peer checks it under that link's.
+  if (a.key != nullptr && (h.flags & device::kFlagTagged) != 0) {
+    device::retag_frame(out->out.data() + out->out.size() - size, size, a);
+  }
   ++counters_.frames_relayed;
   counters_.bytes_relayed += static_cast<int64_t>(size);
   flush(via, false);
@@ -555,6 +646,10 @@ void SocketTransport::relay_frame(int index, const FrameHeader& h, const uint8_t
 void SocketTransport::accept_frame(int index, const FrameView& f, const uint8_t* raw) {
   const FrameHeader& h = f.header;
   Link& l = links_[static_cast<size_t>(index)];
+  if (l.challenge && h.type == MessageType::Pong && h.source == index) {
+    take_greeting_answer(index, f);
+    if (l.broken) return;
+  }
   if (h.source != index && !l.any_source) {
     fail(index, "a frame from " + peer_name(index) + " names the wrong source");
     return;

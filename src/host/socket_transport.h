@@ -19,6 +19,17 @@
 // sound but which is refused (payload CRC, another plan, a bad field) still
 // fails it, as on TCP.
 //
+// Authentication (set_key; docs/protocol.md, "Authentication"): with the
+// cluster key every frame on a TCP link is tagged and must be, under the
+// link's nonce, agreed at its greeting: the connecting side's Ping carries a
+// random challenge, the Pong echoes it followed by the accepting side's own,
+// and the nonce is the two XORed, so neither side alone picks it and frames
+// of an earlier connection fail their tag. The greeting itself is tagged
+// under nonce 0. A refused frame fails the link (the byte stream can no
+// longer be trusted to be in step) and is never acted on; the relay checks
+// each frame's tag on the link it came in on and re-tags it for the link it
+// goes out on. Serial links take no key.
+//
 // What each frame is (a Data chunk or Credit grant, one of an abandoned
 // inference, credit kept for a later one, a control message, a frame
 // refused) is decided by device::InboundDispatcher, the rules the firmware's
@@ -29,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +49,7 @@
 #include "device/inbound_dispatcher.h"
 #include "device/protocol.h"
 #include "device/transport.h"
+#include "host/cluster_key.h"
 #include "host/socket_io.h"
 
 namespace mcusplit::host {
@@ -75,6 +88,9 @@ class SocketTransport final : public device::Transport {
   // Stamped on every frame sent; checked on every frame received (0: any).
   void set_plan_hash(uint64_t send_hash, uint64_t expected_hash);
   void set_max_payload(uint32_t max_payload);
+  // Tags every frame and refuses untagged or wrongly tagged ones (see the
+  // file comment). Set before any link is attached.
+  void set_key(const ClusterKey& key) { key_ = key; }
   void set_inference(uint32_t id) { inbound_.set_inference(id); }
   // A peer whose connection must not close: its EOF is a link failure.
   void set_essential(int peer);
@@ -102,7 +118,8 @@ class SocketTransport final : public device::Transport {
   void attach_peer(int peer, UniqueFd fd);
   // The accepting side: reads the Ping, learns the peer from its source (and
   // this participant from its destination if not yet known), answers Pong.
-  // Returns the peer. Throws mcusplit::Error (exit code 1).
+  // Returns the peer. Throws mcusplit::Error (exit code 1); a greeting
+  // refused for its tag is answered with an Error saying why first.
   int accept_peer(UniqueFd fd, Clock::time_point deadline);
 
   int32_t max_payload() const override { return static_cast<int32_t>(max_payload_); }
@@ -181,11 +198,13 @@ class SocketTransport final : public device::Transport {
     bool closed = false;
     bool broken = false;  // failed (bad frame, sequence gap, ...): read no further
     bool essential = false;
-    bool any_source = false;       // a device's link to the relaying coordinator
-    bool error_received = false;   // an Error frame came over it
-    bool serial = false;           // garbage between frames is skipped (set_serial)
-    int64_t dropped_bytes = 0;     // garbage skipped on a serial link
-    device::ChunkAssembly chunks;  // of the bulk message being reassembled
+    bool any_source = false;            // a device's link to the relaying coordinator
+    bool error_received = false;        // an Error frame came over it
+    bool serial = false;                // garbage between frames is skipped (set_serial)
+    int64_t dropped_bytes = 0;          // garbage skipped on a serial link
+    uint64_t nonce = 0;                 // tags' nonce, agreed at the greeting
+    std::optional<uint64_t> challenge;  // sent in our Ping, until its Pong
+    device::ChunkAssembly chunks;       // of the bulk message being reassembled
     WireMessage partial;
   };
   // A Data chunk or a credit grant for this participant, in arrival order.
@@ -215,6 +234,14 @@ class SocketTransport final : public device::Transport {
   void accept_frame(int index, const device::FrameView& f, const uint8_t* raw);
   void relay_frame(int index, const device::FrameHeader& h, const uint8_t* raw, size_t size);
   device::DecoderConfig decoder_config() const;
+  // The link's frame authentication; no key on a serial link or without one.
+  device::FrameAuth auth(const Link& l) const;
+  // A Pong answering our greeting's challenge: sets the link's nonce.
+  void take_greeting_answer(int index, const device::FrameView& f);
+  // A greeting refused for its tag: answers with an Error (in this side's
+  // terms), then throws.
+  [[noreturn]] void refuse_greeting(UniqueFd fd, const device::FrameHeader& h,
+                                    device::DecodeStatus why);
 
   std::chrono::milliseconds receive_timeout_;
   device::InboundDispatcher inbound_;
@@ -232,6 +259,7 @@ class SocketTransport final : public device::Transport {
   int error_peer_ = -1;
   LinkCounters counters_;
   std::vector<uint8_t> frame_;  // encode buffer
+  std::optional<ClusterKey> key_;
 };
 
 }  // namespace mcusplit::host

@@ -30,7 +30,9 @@ constexpr std::chrono::milliseconds kGoodbye{1000};
 class Worker {
  public:
   Worker(const WorkerOptions& o, int listen_fd)
-      : o_(o), transport_(o.receive_timeout), listen_fd_(listen_fd) {}
+      : o_(o), transport_(o.receive_timeout), listen_fd_(listen_fd) {
+    if (o.key) transport_.set_key(*o.key);
+  }
 
   // One session: a coordinator connects, provisions, runs, says Stop. False
   // if no coordinator came within the idle timeout.

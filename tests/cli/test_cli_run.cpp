@@ -483,8 +483,9 @@ TEST_F(CliRun, BadArgumentsAreBadInput) {
 
 // Cluster keys (`keygen`, `--key-file`): a run whose devices share the
 // coordinator's key is bit-exact; a key on one side only, or another key, is
-// refused by the worker before it parses the image, in one line naming the
-// device and why; bad key files are bad input.
+// refused at the link's greeting (every frame is tagged), in one line naming
+// the device and why, and the worker refuses too; bad key files are bad
+// input.
 TEST_F(CliRun, AKeyOnBothSidesRunsAndAnyMismatchIsRefusedByName) {
   const std::string plan = make_plan("2xteensy41", "auto");
   const std::string key = dir_->file("cluster.key");
@@ -501,36 +502,44 @@ TEST_F(CliRun, AKeyOnBothSidesRunsAndAnyMismatchIsRefusedByName) {
   EXPECT_EQ(again.exit_code, 2) << again.err;
   EXPECT_EQ(read_text_file(key), before);
 
-  // Workers started here get the key file too.
-  const std::string out = dir_->file("keyed.pb");
-  const CliResult keyed = run_cli("run '" + plan + "' --input '" + kImage + "' --key-file '" +
-                                      key + "' --output '" + out + "'",
-                                  *dir_);
-  ASSERT_EQ(keyed.exit_code, 0) << keyed.err;
-  EXPECT_EQ(read_text_file(out), reference_);
+  // Workers started here get the key file too; in the star every frame
+  // between devices is re-tagged by the relay.
+  for (const char* topology : {"switched", "star"}) {
+    const std::string out = dir_->file(std::string("keyed_") + topology + ".pb");
+    const CliResult keyed = run_cli("run '" + plan + "' --input '" + kImage + "' --key-file '" +
+                                        key + "' --topology " + topology + " --output '" + out +
+                                        "'",
+                                    *dir_);
+    ASSERT_EQ(keyed.exit_code, 0) << topology << ": " << keyed.err;
+    EXPECT_EQ(read_text_file(out), reference_) << topology;
+  }
 
   struct Case {
-    std::vector<std::string> worker;  // the second worker's key arguments
-    std::string run;                  // the coordinator's
-    const char* why;
+    std::vector<std::string> mismatched;  // the second worker's key arguments
+    std::vector<std::string> matching;    // the coordinator's, and the first worker's
+    const char* why;                      // as the coordinator's decoder says it
   };
   const Case cases[] = {
-      {{}, " --key-file '" + key + "'", "carries an authentication tag, and this device has no"},
-      {{"--key-file", key}, "", "carries no authentication tag, and this device has a cluster key"},
-      {{"--key-file", other}, " --key-file '" + key + "'", "authentication tag is wrong"},
+      {{}, {"--key-file", key}, "no authentication tag (this side has a cluster key"},
+      {{"--key-file", key}, {}, "an authentication tag (this side has no cluster key"},
+      {{"--key-file", other}, {"--key-file", key}, "wrong authentication tag"},
   };
   for (const Case& c : cases) {
-    BackgroundWorker w0({"--key-file", key});
-    BackgroundWorker w1(c.worker);
+    BackgroundWorker w0(c.matching);
+    BackgroundWorker w1(c.mismatched);
     ASSERT_FALSE(w0.address().empty());
     ASSERT_FALSE(w1.address().empty());
+    std::string run_key;
+    for (const std::string& a : c.matching) run_key += " '" + a + "'";
     const CliResult r = run_cli("run '" + plan + "' --input '" + kImage + "' --workers " +
-                                    w0.address() + "," + w1.address() + c.run,
+                                    w0.address() + "," + w1.address() + run_key,
                                 *dir_);
     EXPECT_EQ(r.exit_code, 1) << c.why << ": " << r.err;
     EXPECT_EQ(count_lines(r.err), 1) << r.err;
-    EXPECT_NE(r.err.find("refused its image: "), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find(c.why), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("cannot reach device 'teensy41-1' at " + w1.address() +
+                         ": bad frame from 'teensy41-1': " + c.why),
+              std::string::npos)
+        << r.err;
     EXPECT_EQ(w1.wait_exit(std::chrono::seconds(5)), 1);
     w0.wait_exit(std::chrono::seconds(5));
   }
