@@ -1,5 +1,6 @@
 #include "board.h"
 
+#include "device/image_auth.h"
 #include "device/text.h"
 #include "registers.h"
 
@@ -8,6 +9,7 @@ extern "C" {
 extern uint8_t __ram_start[];
 extern uint8_t __ram_budget_bytes[];  // absolute: its address is the value
 extern uint8_t __ram_used_end[];
+extern uint8_t __key_slot[];
 extern uint8_t __provision_start[];
 extern uint8_t __provision_end[];
 extern uint32_t __stack_bottom[];
@@ -44,6 +46,14 @@ MemoryRegion arena() {
 
 MemoryRegion provision_region() {
   return {__provision_start, symbol_value(__provision_end) - symbol_value(__provision_start)};
+}
+
+const uint8_t* cluster_key() {
+  const uint8_t* slot = __key_slot;
+  for (uint32_t i = 0; i < sizeof device::kKeySlotMagic; ++i) {
+    if (slot[i] != static_cast<uint8_t>(device::kKeySlotMagic[i])) return nullptr;
+  }
+  return slot + sizeof device::kKeySlotMagic;
 }
 
 uint32_t ram_budget_bytes() {

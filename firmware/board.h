@@ -53,6 +53,13 @@ MemoryRegion arena();
 // reset (-device loader,file=IMAGE,addr=...). Start-up never touches it.
 MemoryRegion provision_region();
 
+// The key in the cluster key's slot (mps2.ld.in, KEY; its layout is
+// device::kKeySlotMagic's), which the host writes before reset (QemuDevices,
+// from `run --key-file`; a real MCU would hold it in flash or fuses from
+// manufacture) (device::kClusterKeyBytes), or null: no key, so
+// tagged images are refused and untagged ones taken (device/image_auth.h).
+const uint8_t* cluster_key();
+
 // LENGTH(RAM) in the linker script: the build option MCUSPLIT_FW_RAM_BYTES.
 uint32_t ram_budget_bytes();
 // RAM the image uses statically: stack + .data + .bss (arena included); for

@@ -36,6 +36,7 @@
 #include "board.h"
 #include "device/device_image.h"
 #include "device/device_session.h"
+#include "device/image_auth.h"
 #include "device/plan_acceptance.h"
 #include "device/protocol.h"
 #include "device/text.h"
@@ -119,12 +120,21 @@ uint32_t address_of(const void* p) {
 }
 
 // Parses the device image at `image` (`bytes` long, inside the provisioning
-// region); on failure `why` says what is wrong with it. Also checks that this
-// firmware can run it.
+// region, its tag included when it has one); on failure `why` says what is
+// wrong with it. With a cluster key (fw::cluster_key) the image's tag is
+// checked before a byte of it is parsed. Also checks that this firmware can
+// run it.
 bool load_image(const uint8_t* image, uint32_t bytes, Message* why) {
   const fw::MemoryRegion region = fw::provision_region();
   auto* tables = new (g_tables) dev::DeviceImageStorage;
-  const dev::ImageStatus status = dev::parse_device_image(image, bytes, tables, &g_image);
+  size_t image_bytes = bytes;
+  const dev::ImageAuthStatus auth =
+      dev::check_image_tag(image, bytes, fw::cluster_key(), &image_bytes);
+  if (auth != dev::ImageAuthStatus::Ok) {
+    why->add(dev::image_auth_status_text(auth));
+    return false;
+  }
+  const dev::ImageStatus status = dev::parse_device_image(image, image_bytes, tables, &g_image);
   if (status == dev::ImageStatus::BadMagic) {
     why->add("its provisioning region at 0x").hex(address_of(region.data));
     why->add(" holds no device image (load one with -device loader,file=IMAGE,addr=0x");
@@ -337,7 +347,14 @@ bool load_provisioned_image(uint32_t body_bytes, Message* why) {
 __attribute__((noinline)) void serve_until_greeted(fw::CmsdkUart& uart) {
   const fw::MemoryRegion region = fw::provision_region();
   Message problem;
-  bool image_ok = load_image(region.data, region.bytes, &problem);
+  // An image QEMU loaded fills the region only in part: what its header
+  // declares, and its tag after that when there is a key.
+  const size_t declared = dev::declared_image_bytes(region.data, region.bytes);
+  uint32_t loaded = region.bytes;
+  if (fw::cluster_key() != nullptr && declared > 0 && declared + dev::kTagBytes <= region.bytes) {
+    loaded = static_cast<uint32_t>(declared + dev::kTagBytes);
+  }
+  bool image_ok = load_image(region.data, loaded, &problem);
   print_banner(uart, image_ok, problem);
   g_link.set_provision_buffer(region.data, region.bytes);
 

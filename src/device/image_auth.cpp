@@ -3,10 +3,6 @@
 #include "device/device_image.h"
 
 namespace mcusplit::device {
-namespace {
-
-// The header's image length (docs/device_image.md), or 0 if `bytes` does not
-// start with an image header.
 size_t declared_image_bytes(const uint8_t* bytes, size_t size) {
   if (size < kImageHeaderBytes) return 0;
   for (size_t i = 0; i < sizeof kImageMagic; ++i) {
@@ -15,8 +11,6 @@ size_t declared_image_bytes(const uint8_t* bytes, size_t size) {
   const uint8_t* n = bytes + kImageOffImageBytes;
   return size_t{n[0]} | size_t{n[1]} << 8 | size_t{n[2]} << 16 | size_t{n[3]} << 24;
 }
-
-}  // namespace
 
 const char* image_auth_status_text(ImageAuthStatus status) {
   switch (status) {

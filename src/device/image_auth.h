@@ -18,6 +18,12 @@ namespace mcusplit::device {
 // the key): the MAC of one kind of message is not that of another.
 inline constexpr char kImageTagLabel[] = "mcusplit device image";
 
+// A firmware's cluster key slot (firmware/mps2.ld.in, KEY_ADDRESS in its
+// layout): these 4 bytes, then the kClusterKeyBytes key. Anything else there
+// (QEMU starts it zeroed): the device has no key.
+inline constexpr char kKeySlotMagic[4] = {'M', 'S', 'K', '1'};
+inline constexpr size_t kKeySlotBytes = sizeof kKeySlotMagic + kClusterKeyBytes;
+
 enum class ImageAuthStatus : uint8_t {
   Ok,             // tagged and the tag is right, or untagged and no key
   NotTagged,      // the device has a key; the image has no tag
@@ -26,6 +32,10 @@ enum class ImageAuthStatus : uint8_t {
 };
 
 const char* image_auth_status_text(ImageAuthStatus status);
+
+// The header's image length (docs/device_image.md), or 0 if `bytes` does not
+// start with an image header: where an image's tag begins.
+size_t declared_image_bytes(const uint8_t* bytes, size_t size);
 
 // `bytes` holds an image (its header's length field says how long) and, if
 // `size` is that plus kTagBytes, its tag. `key` (kClusterKeyBytes) may be

@@ -1,5 +1,6 @@
 #include "host/qemu_launcher.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "device/image_auth.h"
 #include "host/child_process.h"
 
 namespace mcusplit::host {
@@ -102,6 +104,7 @@ FirmwareLayout read_firmware_layout(const std::string& firmware_elf) {
     if (end == value.c_str()) continue;
     if (key == "PROVISION_ADDRESS") layout.provision_address = static_cast<uint32_t>(v);
     if (key == "PROVISION_BYTES") layout.provision_bytes = static_cast<uint32_t>(v);
+    if (key == "KEY_ADDRESS") layout.key_address = static_cast<uint32_t>(v);
     if (key == "ARENA_BYTES") layout.arena_bytes = static_cast<int64_t>(v);
     if (key == "RAM_BYTES") layout.ram_bytes = static_cast<int64_t>(v);
     if (key == "CLOCK_HZ" && v > 0) layout.clock_hz = static_cast<double>(v);
@@ -131,6 +134,14 @@ QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptio
     throw Error("QEMU was given " + std::to_string(options.nics.size()) + " NICs for " +
                     std::to_string(images.size()) + " devices",
                 kExitFailure);
+  }
+  for (size_t i = 0; !options.key_slot_file.empty() && i < images.size(); ++i) {
+    if (layouts_[i].key_address == 0) {
+      throw Error("the device firmware '" + firmware_[i] +
+                      "' has no cluster key slot (KEY_ADDRESS in its firmware_layout.env): "
+                      "rebuild it to run with --key-file",
+                  kExitFailure);
+    }
   }
   for (size_t i = 0; i < images.size(); ++i) {
     if (images[i].empty()) continue;  // provisioned over the link
@@ -182,6 +193,19 @@ QemuDevices::~QemuDevices() {
   kill_all();
 }
 
+void write_key_slot_file(const std::string& path, const ClusterKey& key) {
+  std::vector<uint8_t> slot(device::kKeySlotMagic,
+                            device::kKeySlotMagic + sizeof device::kKeySlotMagic);
+  slot.insert(slot.end(), key.begin(), key.end());
+  // 0600 from the start: the key is never readable by others, even briefly.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, slot.data(), slot.size()) == static_cast<ssize_t>(slot.size());
+  const std::string why = std::strerror(errno);
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw Error("cannot write the devices' key slot '" + path + "': " + why, kExitFailure);
+}
+
 void QemuDevices::start(size_t device, const std::string& image, const std::string& qemu) {
   const bool ethernet = !options_.nics.empty();
   std::vector<std::string> args =
@@ -192,6 +216,11 @@ void QemuDevices::start(size_t device, const std::string& image, const std::stri
     args.push_back("-device");
     args.push_back("loader,file=" + qemu_option_value(image) +
                    ",addr=" + hex(layouts_[device].provision_address));
+  }
+  if (!options_.key_slot_file.empty()) {
+    args.push_back("-device");
+    args.push_back("loader,file=" + qemu_option_value(options_.key_slot_file) +
+                   ",addr=" + hex(layouts_[device].key_address) + ",force-raw=on");
   }
   if (options_.icount) {
     args.push_back("-icount");

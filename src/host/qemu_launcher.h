@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "host/cluster_key.h"
 #include "host/socket_io.h"
 
 namespace mcusplit::host {
@@ -55,6 +56,7 @@ struct FirmwareLayout {
   double clock_hz = 25e6;              // CLOCK_HZ: what the firmware's clock counts
   uint32_t provision_address = 0x00200000;
   uint32_t provision_bytes = 2u << 20;
+  uint32_t key_address = 0;  // KEY_ADDRESS: the cluster key's slot; 0: the firmware has none
   int64_t arena_bytes = -1;  // -1: unknown
   int64_t ram_bytes = -1;
   bool from_file = false;
@@ -82,7 +84,14 @@ struct QemuOptions {
   // (EthernetNetwork::qemu_nic_args); UART0 then goes nowhere and no port is
   // announced. Empty: every device on its UART.
   std::vector<std::vector<std::string>> nics;
+  // A file of the cluster key's slot (write_key_slot_file), loaded into
+  // every device's slot before reset; "": the devices have no key.
+  std::string key_slot_file;
 };
+
+// Writes a firmware's key slot holding `key` (device::kKeySlotMagic, then
+// the key) to `path`, mode 0600. Throws mcusplit::Error on failure.
+void write_key_slot_file(const std::string& path, const ClusterKey& key);
 
 class QemuDevices {
  public:

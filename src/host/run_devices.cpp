@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "host/board_firmware.h"
+#include "host/cluster_key.h"
 #include "host/device_image_writer.h"
 #include "model/file_io.h"
 
@@ -16,12 +17,14 @@ namespace {
 constexpr std::chrono::seconds kWorkerStartTimeout{10};
 constexpr std::chrono::milliseconds kWorkerDefaultTimeout{2000};
 
-// Writes every device's image of `file` into `dir`; returns their paths.
+// Writes every device's image of `file` into `dir`, each followed by its
+// tag under `key` if there is one; returns their paths.
 std::vector<std::string> write_device_images(const plan::PlanFile& file, const std::string& dir,
-                                             int generation) {
+                                             int generation, const std::optional<ClusterKey>& key) {
   std::vector<std::string> paths;
   for (int i = 0; i < file.plan.device_count(); ++i) {
-    const std::vector<uint8_t> image = write_participant_image(file, i);
+    const std::vector<uint8_t> image = key ? tagged_image(write_participant_image(file, i), *key)
+                                           : write_participant_image(file, i);
     paths.push_back(dir + "/plan" + std::to_string(generation) + "-device" + std::to_string(i) +
                     ".img");
     model::write_file_atomically(paths.back(), std::string(image.begin(), image.end()),
@@ -128,10 +131,18 @@ void RunDevices::start_qemu(const plan::PlanFile& file) {
     bridge_.emplace(b);
     for (int i = 0; i < n; ++i) q.nics.push_back(network_->qemu_nic_args(i));
   }
+  std::optional<ClusterKey> key;
+  if (!request_.key_file.empty()) key = read_cluster_key(request_.key_file);
+  if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
+  if (key) {
+    // Every device holds the key from reset, as a real one would from
+    // manufacture.
+    q.key_slot_file = images_dir_->path() + "/cluster-key-slot.bin";
+    write_key_slot_file(q.key_slot_file, *key);
+  }
   std::vector<std::string> images(static_cast<size_t>(n));
   if (!ethernet && request_.delivery != ImageDelivery::Link) {
-    if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
-    images = write_device_images(file, images_dir_->path(), generation_++);
+    images = write_device_images(file, images_dir_->path(), generation_++, key);
   }
   emulated_.emplace(images, q);
   addresses_ = ethernet ? bridge_->addresses() : emulated_->addresses();

@@ -78,11 +78,6 @@ void check_modes(const RunRequest& r) {
         "--provision loader does not go with --link ethernet: devices on Ethernet always get "
         "their images over the link");
   }
-  if (qemu && !r.key_file.empty()) {
-    throw Error(
-        "--key-file authenticates the images of worker processes; emulated devices do not take "
-        "a cluster key yet");
-  }
   if (qemu && !ethernet && r.topology == RunTopology::Switched) {
     throw Error(
         "--targets qemu runs the star topology only: an emulated device has one serial "

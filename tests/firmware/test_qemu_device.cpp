@@ -39,6 +39,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
@@ -52,6 +53,7 @@
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "host/device_image_writer.h"
+#include "host/cluster_key.h"
 #include "host/device_slice.h"
 #include "host/provision_message.h"
 #include "host/qemu_launcher.h"
@@ -435,6 +437,27 @@ TEST(QemuRun, ImagesProvisionedOverTheLinkRunBitExact) {
   }
 }
 
+// `run --key-file` on emulated MCUs: every device holds the key from reset
+// (its key slot) and takes only images with the key's tag, loaded by QEMU
+// or sent over the link; both runs bit-exact.
+TEST(QemuRun, AClusterKeyAuthenticatesTheImagesLoadedOrSentOverTheLink) {
+  Fixture& f = fixture();
+  ASSERT_FALSE(f.reference.empty());
+  const std::string key = f.dir->file("run.key");
+  std::filesystem::remove(key);
+  ASSERT_EQ(run_cli("keygen -o '" + key + "'", *f.dir).exit_code, 0);
+  for (const char* provision : {"loader", "link"}) {
+    const std::string out = f.dir->file(std::string("keyed-") + provision + ".pb");
+    const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                                    " --targets qemu --provision " + provision + " --firmware '" +
+                                    env("MCUSPLIT_FW_DEVICE_ELF") + "' --key-file '" + key +
+                                    "' --timeout 60000 --output '" + out + "'",
+                                *f.dir);
+    ASSERT_EQ(r.exit_code, 0) << provision << ": " << r.err;
+    EXPECT_EQ(read_text_file(out), f.reference) << provision;
+  }
+}
+
 TEST(QemuRun, AFirmwareWithTooSmallAnArenaRefusesThePlanAtBoot) {
   Fixture& f = fixture();
   const std::string small = env("MCUSPLIT_FW_DEVICE_32K_ELF");
@@ -512,9 +535,11 @@ class OneDevice {
  public:
   // This end of the link is the coordinator, participant `coordinator`.
   OneDevice(const std::string& image, const std::string& garbage,
-            const std::string& firmware = env("MCUSPLIT_FW_DEVICE_ELF"), int coordinator = 2) {
+            const std::string& firmware = env("MCUSPLIT_FW_DEVICE_ELF"), int coordinator = 2,
+            const std::string& key_slot = "") {
     host::QemuOptions o;
     o.firmware = firmware;
+    o.key_slot_file = key_slot;
     qemu_ = std::make_unique<host::QemuDevices>(std::vector<std::string>{image}, o);
     link_.set_self(coordinator);
     link_.set_plan_hash(0, 0);
@@ -530,15 +555,16 @@ class OneDevice {
     link_.attach_peer(0, std::move(fd));
   }
 
-  // Sends the greeting; returns the answer.
-  host::WireMessage greet(uint64_t plan_hash) {
+  // Sends the greeting; returns the answer (after an image sent over the
+  // UART, which may take a while on a loaded machine, if `wait` says so).
+  host::WireMessage greet(uint64_t plan_hash,
+                          std::chrono::seconds wait = std::chrono::seconds(10)) {
     link_.set_plan_hash(plan_hash, 0);
     EXPECT_EQ(link_.send_message(0, device::MessageType::Ping, device::kNoInference,
                                  reinterpret_cast<const uint8_t*>("hello!!!"), 8),
               device::TransportStatus::Ok);
     host::WireMessage m;
-    EXPECT_EQ(link_.wait_control(&m, Clock::now() + std::chrono::seconds(10), 0),
-              device::TransportStatus::Ok)
+    EXPECT_EQ(link_.wait_control(&m, Clock::now() + wait, 0), device::TransportStatus::Ok)
         << link_.error();
     return m;
   }
@@ -738,6 +764,73 @@ TEST(QemuDevice, APingInTheMiddleOfARunIsEchoedAndTheRunStaysBitExact) {
 // Provisioning over the link refuses a message larger than the region at
 // its first chunk, and an image that arrived whole but unusable at the
 // greeting.
+// A device with a cluster key in its key slot takes an image over the link
+// only with that key's tag; one without a key refuses a tagged image. Each
+// refusal is the greeting's Error, saying why, and the device exits 1.
+TEST(QemuDevice, AKeyedDeviceTakesOnlyImagesTaggedWithItsKey) {
+  Fixture& f = fixture();
+  const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);
+  const std::vector<uint8_t> image = host::write_participant_image(file, 0);
+  host::ClusterKey key{};
+  host::ClusterKey other{};
+  for (size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<uint8_t>(i * 13 + 1);
+    other[i] = static_cast<uint8_t>(i * 13 + 2);
+  }
+  const std::string slot = f.dir->file("cluster.slot");
+  host::write_key_slot_file(slot, key);
+  struct Case {
+    bool keyed_device;
+    std::optional<host::ClusterKey> tag;
+    const char* refusal;  // null: accepted
+  };
+  const Case cases[] = {
+      {true, key, nullptr},
+      {true, std::nullopt,
+       "the image carries no authentication tag, and this device has a "
+       "cluster key"},
+      {true, other, "the image's authentication tag is wrong"},
+      {false, key, "the image carries an authentication tag, and this device has no cluster key"},
+  };
+  for (const Case& c : cases) {
+    OneDevice d("", "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, c.keyed_device ? slot : "");
+    host::Provisioning p;
+    const std::vector<uint8_t> sent = c.tag ? host::tagged_image(image, *c.tag) : image;
+    p.image.assign(sent.begin(), sent.end());
+    p.names = {"teensy41-0", "teensy41-1", "coordinator"};
+    const std::vector<uint8_t> body = host::encode_provisioning(p);
+    ASSERT_EQ(d.link().send_message(0, device::MessageType::Provision, device::kNoInference,
+                                    body.data(), body.size()),
+              device::TransportStatus::Ok);
+    const host::WireMessage m = d.greet(file.hash, std::chrono::seconds(60));
+    if (c.refusal == nullptr) {
+      EXPECT_EQ(m.type, device::MessageType::Pong) << error_text(m);
+      EXPECT_EQ(d.stop(), 0) << d.output();
+    } else {
+      ASSERT_EQ(m.type, device::MessageType::Error) << c.refusal;
+      EXPECT_EQ(device::load_le32(m.body.data()),
+                static_cast<uint32_t>(device::ErrorCode::BadProvision));
+      EXPECT_NE(error_text(m).find(std::string("refused the plan: ") + c.refusal),
+                std::string::npos)
+          << error_text(m);
+      EXPECT_EQ(d.stop(), 1) << d.output();
+    }
+    // The HMAC runs at the greeting, off the run's deepest path.
+    EXPECT_EQ(expect_stack_within_bound(d.output(), c.refusal ? c.refusal : "accepted"), 1);
+  }
+  // An image QEMU loaded: a keyed device reads a tag after it, where an
+  // untagged image has none (zeros), so it is refused too.
+  const std::string untagged = f.dir->file("untagged.img");
+  model::write_file_atomically(untagged, std::string(image.begin(), image.end()), "image ");
+  OneDevice d(untagged, "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, slot);
+  const host::WireMessage m = d.greet(file.hash);
+  ASSERT_EQ(m.type, device::MessageType::Error);
+  EXPECT_NE(error_text(m).find("refused the plan: the image's authentication tag is wrong"),
+            std::string::npos)
+      << error_text(m);
+  EXPECT_EQ(d.stop(), 1) << d.output();
+}
+
 TEST(QemuDevice, ProvisioningOverTheLinkRefusesWhatDoesNotFitOrDoesNotParse) {
   Fixture& f = fixture();
   const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);

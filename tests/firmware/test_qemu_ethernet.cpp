@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -165,6 +166,17 @@ TEST(QemuEthernet, FourMcusInTheStarRelayThroughTheCoordinator) {
   ASSERT_FALSE(j.is_null());
   EXPECT_EQ(j["topology"], "star");
   EXPECT_GT(relayed(j), 0);
+}
+
+// With a cluster key every device holds it from reset and takes its image
+// over the network only with the key's tag.
+TEST(QemuEthernet, ImagesTaggedWithTheClusterKeyAreTakenOverTheNetwork) {
+  Fixture& f = fixture();
+  const std::string key = f.dir->file("cluster.key");
+  std::filesystem::remove(key);
+  ASSERT_EQ(run_cli("keygen -o '" + key + "'", *f.dir).exit_code, 0);
+  const json j = run_ethernet(f.switched, "keyed", {"--timeout", "20000", "--key-file", key});
+  EXPECT_FALSE(j.is_null());
 }
 
 TEST(QemuEthernet, FivePercentLossIsRetransmittedAndTheRunStaysBitExact) {
