@@ -310,13 +310,24 @@ class Coordinator {
       transport_.send_message(i, MessageType::Ping, device::kNoInference, nullptr, 0);
     }
     const Clock::time_point deadline = Clock::now() + o_.setup_timeout;
-    for (int i = 0; i < n; ++i) {
+    // Whichever device answers first: a device lost while the others wait
+    // for it to connect to them ends the wait at once, not at the deadline.
+    std::vector<bool> ready(static_cast<size_t>(n), false);
+    for (int left = n; left > 0;) {
       WireMessage m;
-      const TransportStatus s = transport_.wait_control(&m, deadline, i);
-      if (s != TransportStatus::Ok) fail_wait(i, s, "readiness");
+      const TransportStatus s = transport_.wait_control(&m, deadline);
+      if (s != TransportStatus::Ok) {
+        const int peer = transport_.error_peer();
+        const auto waiting = std::find(ready.begin(), ready.end(), false) - ready.begin();
+        fail_wait(peer >= 0 && peer < n ? peer : static_cast<int>(waiting), s, "readiness");
+      }
       if (m.type == MessageType::Error) fail_with_error(m);
-      if (m.type != MessageType::Pong) {
-        fail(device(i) + " answered provisioning with " + device::message_type_name(m.type));
+      if (m.type != MessageType::Pong || m.source < 0 || m.source >= n) {
+        fail(device(m.source) + " answered provisioning with " + device::message_type_name(m.type));
+      }
+      if (!ready[static_cast<size_t>(m.source)]) {
+        ready[static_cast<size_t>(m.source)] = true;
+        --left;
       }
     }
     transport_.set_plan_hash(file_.hash, file_.hash);

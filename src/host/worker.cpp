@@ -41,6 +41,7 @@ class Worker {
     if (!fd.valid()) return false;
     try {
       coordinator_ = transport_.accept_peer(std::move(fd), Clock::now() + o_.setup_timeout);
+      transport_.set_peer_name(coordinator_, "coordinator");
       transport_.set_essential(coordinator_);
       if (!provision() || !connect_peers()) return true;
       serve();
@@ -196,6 +197,8 @@ class Worker {
         }
       }
     } catch (const Error& e) {
+      // The coordinator gone is the cause, not the peers.
+      if (transport_.error_peer() == coordinator_) fail_local(transport_.error());
       fail_reported(device::ErrorCode::Unspecified,
                     std::string("cannot reach its peers: ") + e.what());
     }

@@ -1,5 +1,6 @@
 #include "model/file_io.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,15 +35,25 @@ void write_file_atomically(const std::string& path, const std::string& bytes,
   // Per process, so two writers of the same path never share a temporary;
   // beside `path`, so the rename stays on one file system.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw fail(std::strerror(errno));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw fail("write failed");
-    }
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw fail(std::strerror(errno));
+  // write(2) and close(2) rather than a stream: their errno says why a write
+  // failed (a full file system: "No space left on device").
+  const auto abandon = [&](int error) {
+    ::close(fd);
+    std::remove(tmp.c_str());
+    return fail(std::strerror(error));
+  };
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw abandon(n < 0 ? errno : EIO);
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    const int error = errno;
+    std::remove(tmp.c_str());
+    throw fail(std::strerror(error));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

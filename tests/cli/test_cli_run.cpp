@@ -1,20 +1,9 @@
 // `mcusplit run` and `mcusplit worker`: a plan run on worker processes over
 // loopback TCP matches `mcusplit infer` bit for bit and the plan's memory and
 // traffic figures; refusals and bad input fail fast with one line.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -25,173 +14,16 @@
 #include <thread>
 #include <vector>
 
+#include "background_worker.h"
 #include "cli_runner.h"
-#include "device/protocol.h"
+#include "fault_proxy.h"
 #include "kernels/op_registry.h"
-
-extern char** environ;
 
 namespace mcusplit::testing {
 namespace {
 
 const std::string kImage =
     std::string(MCUSPLIT_SOURCE_DIR) + "/tests/data/images/fashion_test0_ankle-boot.pgm";
-
-// A `mcusplit worker` started by the test, for `run --workers`; killed and
-// reaped on destruction if it has not exited.
-class BackgroundWorker {
- public:
-  explicit BackgroundWorker(const std::vector<std::string>& extra) {
-    int out[2];
-    EXPECT_EQ(::pipe(out), 0);
-    std::vector<std::string> args{MCUSPLIT_BINARY, "worker",         "--listen",
-                                  "127.0.0.1:0",   "--idle-timeout", "20"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    EXPECT_EQ(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    // "listening 127.0.0.1:PORT"
-    std::string line;
-    char c = 0;
-    pollfd p{out[0], POLLIN, 0};
-    while (::poll(&p, 1, 5000) > 0 && ::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    const std::string prefix = "listening ";
-    if (line.rfind(prefix, 0) == 0) address_ = line.substr(prefix.size());
-  }
-  ~BackgroundWorker() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& address() const { return address_; }
-  void kill_now() const { ::kill(pid_, SIGKILL); }
-
-  // The exit code, or -1 if it has not exited within `timeout`.
-  int wait_exit(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string address_;
-};
-
-// A TCP proxy in front of one worker that flips the first payload byte of
-// the first Data frame the coordinator sends it (so that frame's payload CRC
-// no longer matches) and forwards everything else untouched.
-class CorruptingProxy {
- public:
-  explicit CorruptingProxy(const std::string& target) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(listener_, 1), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-    address_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-    const auto colon = target.find(':');
-    target_port_ = static_cast<uint16_t>(std::stoi(target.substr(colon + 1)));
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~CorruptingProxy() {
-    stop_ = true;
-    thread_.join();
-    ::close(listener_);
-  }
-  const std::string& address() const { return address_; }
-  bool corrupted() const { return corrupted_; }
-
- private:
-  void serve() {
-    pollfd l{listener_, POLLIN, 0};
-    while (!stop_ && ::poll(&l, 1, 50) == 0) {
-    }
-    if (stop_) return;
-    const int in = ::accept(listener_, nullptr, nullptr);
-    const int out = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(target_port_);
-    if (::connect(out, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(in);
-      ::close(out);
-      return;
-    }
-    std::vector<uint8_t> pending;  // coordinator to worker, not yet forwarded
-    while (!stop_) {
-      pollfd fds[2] = {{in, POLLIN, 0}, {out, POLLIN, 0}};
-      if (::poll(fds, 2, 50) <= 0) continue;
-      uint8_t buf[65536];
-      if (fds[1].revents & (POLLIN | POLLHUP)) {
-        const ssize_t n = ::read(out, buf, sizeof buf);
-        if (n <= 0) break;
-        if (::send(in, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
-      }
-      if (fds[0].revents & (POLLIN | POLLHUP)) {
-        const ssize_t n = ::read(in, buf, sizeof buf);
-        if (n <= 0) break;
-        pending.insert(pending.end(), buf, buf + n);
-        // Whole frames only: 72-byte header, payload, 4-byte payload CRC.
-        size_t at = 0;
-        while (pending.size() - at >= 72) {
-          const uint32_t payload = device::load_le32(pending.data() + at + 64);
-          const size_t size = 76 + payload;
-          if (pending.size() - at < size) break;
-          if (!corrupted_ && pending[at + 5] == 1 && payload > 0) {
-            pending[at + 72] ^= 0x01;
-            corrupted_ = true;
-          }
-          if (::send(out, pending.data() + at, size, MSG_NOSIGNAL) != static_cast<ssize_t>(size)) {
-            break;
-          }
-          at += size;
-        }
-        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(at));
-      }
-    }
-    // As a worker ends (SocketTransport::linger): say nothing more comes and
-    // read what the coordinator still sends before closing, since closing
-    // with unread data resets the connection, and a reset can cost the
-    // coordinator the worker's Error just forwarded.
-    ::shutdown(in, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    for (uint8_t sink[4096]; std::chrono::steady_clock::now() < deadline;) {
-      pollfd p{in, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0 && ::read(in, sink, sizeof sink) <= 0) break;
-    }
-    ::close(in);
-    ::close(out);
-  }
-
-  int listener_ = -1;
-  uint16_t target_port_ = 0;
-  std::string address_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> corrupted_{false};
-  std::thread thread_;
-};
 
 class CliRun : public ::testing::Test {
  protected:
@@ -435,11 +267,15 @@ TEST_F(CliRun, ACorruptedFrameIsDetectedAndReported) {
   const std::string plan = make_plan("2xteensy41", "auto");
   BackgroundWorker w0({});
   BackgroundWorker w1({});
-  CorruptingProxy proxy(w1.address());
+  Fault corrupt;  // the first Data frame to the worker
+  corrupt.toward = Toward::Worker;
+  corrupt.type = device::MessageType::Data;
+  corrupt.action = FaultAction::Corrupt;
+  FaultProxy proxy(w1.address(), {corrupt});
   const CliResult r = run_cli("run '" + plan + "' --input '" + kImage + "' --workers " +
                                   w0.address() + "," + proxy.address(),
                               *dir_);
-  EXPECT_TRUE(proxy.corrupted());
+  EXPECT_TRUE(proxy.fired());
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("'teensy41-1'"), std::string::npos) << r.err;
