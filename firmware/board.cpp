@@ -1,6 +1,7 @@
 #include "board.h"
 
 #include "device/image_auth.h"
+#include "device/protocol.h"
 #include "device/text.h"
 #include "registers.h"
 
@@ -54,6 +55,11 @@ const uint8_t* cluster_key() {
     if (slot[i] != static_cast<uint8_t>(device::kKeySlotMagic[i])) return nullptr;
   }
   return slot + sizeof device::kKeySlotMagic;
+}
+
+uint64_t boot_random() {
+  const uint8_t* key = cluster_key();
+  return key != nullptr ? device::load_le64(key + device::kClusterKeyBytes) : 0;
 }
 
 uint32_t ram_budget_bytes() {

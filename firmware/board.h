@@ -59,6 +59,8 @@ MemoryRegion provision_region();
 // manufacture) (device::kClusterKeyBytes), or null: no key, so
 // tagged images are refused and untagged ones taken (device/image_auth.h).
 const uint8_t* cluster_key();
+// The slot's random bytes of this boot (0 without a key).
+uint64_t boot_random();
 
 // LENGTH(RAM) in the linker script: the build option MCUSPLIT_FW_RAM_BYTES.
 uint32_t ram_budget_bytes();

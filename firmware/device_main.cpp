@@ -128,8 +128,11 @@ bool load_image(const uint8_t* image, uint32_t bytes, Message* why) {
   const fw::MemoryRegion region = fw::provision_region();
   auto* tables = new (g_tables) dev::DeviceImageStorage;
   size_t image_bytes = bytes;
+  // No image at all (an empty region): the parser says so below.
   const dev::ImageAuthStatus auth =
-      dev::check_image_tag(image, bytes, fw::cluster_key(), &image_bytes);
+      dev::declared_image_bytes(image, bytes) == 0
+          ? dev::ImageAuthStatus::Ok
+          : dev::check_image_tag(image, bytes, fw::cluster_key(), &image_bytes);
   if (auth != dev::ImageAuthStatus::Ok) {
     why->add(dev::image_auth_status_text(auth));
     return false;
@@ -231,6 +234,7 @@ void print_banner(fw::CmsdkUart& uart, bool ok, const Message& why) {
   t.add(" stops: inferences=").dec(g_session != nullptr ? g_session->inferences() : 0u);
   t.add(" frames_ok=").dec(s.frames_ok);
   t.add(" garbage_bytes=").dec(s.garbage_bytes);
+  t.add(" tags_refused=").dec(g_link.tags_refused());
 #if MCUSPLIT_FW_LINK_ETHERNET
   const fw::EthernetDrops& d = g_port.drops();
   t.add(" retransmissions=").dec(g_retransmit.retransmissions);
@@ -275,7 +279,20 @@ void greet(const dev::ControlMessage& m, bool image_ok, const Message& problem) 
     g_link.send_error(h.source, h.inference_id, dev::ErrorCode::BadProvision, t.c_str());
     goodbye(t.c_str(), fw::kExitError);
   }
-  g_link.send_control(MessageType::Pong, h.source, h.inference_id, m.payload, m.payload_bytes);
+  if (!g_link.keyed()) {
+    g_link.send_control(MessageType::Pong, h.source, h.inference_id, m.payload, m.payload_bytes);
+    return;
+  }
+  // With the key (docs/protocol.md, "Authentication"): the Ping's challenge
+  // echoed, then this boot's own random bytes, under nonce 0 like the rest
+  // of the greeting; from then on the link's tags take both.
+  uint8_t answer[16];
+  const uint64_t challenge = m.payload_bytes == 8 ? dev::load_le64(m.payload) : 0;
+  const uint64_t own = fw::boot_random();
+  dev::store_le64(answer, challenge);
+  dev::store_le64(answer + 8, own);
+  g_link.send_control(MessageType::Pong, h.source, h.inference_id, answer, sizeof answer);
+  g_link.set_nonce(challenge ^ own);
 }
 
 // A Provision message whose body (docs/protocol.md: u32 image bytes, the
@@ -357,6 +374,8 @@ __attribute__((noinline)) void serve_until_greeted(fw::CmsdkUart& uart) {
   bool image_ok = load_image(region.data, loaded, &problem);
   print_banner(uart, image_ok, problem);
   g_link.set_provision_buffer(region.data, region.bytes);
+  // Frames are tagged from the first one on (the UART firmware; link_transport.h).
+  g_link.set_key(fw::cluster_key());
 
   // Until the greeting: no plan, so any plan hash and the default payload.
   while (g_session == nullptr) {

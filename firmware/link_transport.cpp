@@ -62,20 +62,32 @@ TransportStatus LinkTransport::send_frame(FrameHeader h, const uint8_t* head, ui
   h.source = self();
   h.plan_hash = reader_.config().expected_plan_hash;
   h.sequence = send_sequences_.next(h.destination);
+  h.flags = key_ != nullptr ? device::kFlagTagged : 0;
   device::EncoderConfig cfg;
   cfg.max_payload = kFramePayloadBytes;
   if (!device::encode_header(h, tx_header_, cfg)) return fail("a frame could not be encoded");
-  const uint32_t frame_bytes = static_cast<uint32_t>(device::kFrameOverheadBytes) + h.payload_bytes;
+  const uint32_t frame_bytes =
+      static_cast<uint32_t>(device::frame_bytes_for(h.payload_bytes, key_ != nullptr));
   if (!port_.begin_frame(h.destination, frame_bytes)) {
     return fail("no link address for a participant (not provisioned)");
   }
   send_sequences_.advance(h.destination);
   uint8_t crc[device::kCrcBytes];
   device::store_le32(crc, device::crc32_update(device::crc32(head, head_bytes), tail, tail_bytes));
+  uint8_t tag[device::kTagBytes];
+  if (key_ != nullptr) {
+    tagger_.start(key_, nonce_);
+    tagger_.update(tx_header_, sizeof(tx_header_));
+    tagger_.update(head, head_bytes);
+    tagger_.update(tail, tail_bytes);
+    tagger_.update(crc, sizeof(crc));
+    tagger_.finish(tag);
+  }
   port_.write(tx_header_, sizeof(tx_header_));
   port_.write(head, head_bytes);
   port_.write(tail, tail_bytes);
   port_.write(crc, sizeof(crc));
+  if (key_ != nullptr) port_.write(tag, sizeof(tag));
   ++frames_sent_;
   if (lossy) {
     // The copy to send again: the whole frame, contiguous.
@@ -246,6 +258,29 @@ void LinkTransport::refuse_provision(const FrameHeader& h) {
   send_error(h.source, h.inference_id, device::ErrorCode::BadProvision, t.c_str());
 }
 
+void LinkTransport::begin_tag_check(const FrameHeader& h) {
+  const bool tagged = (h.flags & device::kFlagTagged) != 0;
+  if (key_ == nullptr || !tagged) {
+    tag_status_ = key_ == nullptr
+                      ? (tagged ? device::DecodeStatus::UnexpectedTag : device::DecodeStatus::Ok)
+                      : device::DecodeStatus::MissingTag;
+    return;
+  }
+  tag_status_ = device::DecodeStatus::Ok;
+  tagger_.start(key_, nonce_);
+  tagger_.update(reader_.header_bytes(), device::kHeaderBytes);
+}
+
+device::DecodeStatus LinkTransport::end_tag_check() {
+  if (key_ == nullptr || tag_status_ != device::DecodeStatus::Ok) return tag_status_;
+  tagger_.update(reader_.crc_bytes(), device::kCrcBytes);
+  uint8_t expected[device::kTagBytes];
+  tagger_.finish(expected);
+  return device::equal_in_constant_time(expected, reader_.tag(), device::kTagBytes)
+             ? device::DecodeStatus::Ok
+             : device::DecodeStatus::BadTag;
+}
+
 TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
                                           device::LinkEvent* event, int8_t* payload,
                                           int32_t payload_capacity, Got* got, bool acks_only) {
@@ -287,6 +322,7 @@ TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
           break;
         case ReaderEventKind::Header:
           control_bytes_ = 0;
+          begin_tag_check(h);
           if (h.type == MessageType::Data) {
             // Straight into the caller's frame buffer, if this is the chunk the
             // run is waiting for and it fits; else dropped (and refused below).
@@ -311,6 +347,10 @@ TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
           }
           break;
         case ReaderEventKind::Payload:
+          // Every payload byte, kept or dropped, is under the tag.
+          if (key_ != nullptr && tag_status_ == device::DecodeStatus::Ok) {
+            tagger_.update(ev.data, ev.size);
+          }
           if (sink_ == Sink::Provision) {
             std::memcpy(provision_ + h.chunk_offset + ev.offset, ev.data, ev.size);
           } else if (sink_ == Sink::Caller) {
@@ -347,6 +387,17 @@ TransportStatus LinkTransport::read_frame(uint32_t timeout_ms, bool running,
             return fail("a frame was refused (wrong plan hash or a bad field)");
           break;
         case ReaderEventKind::FrameOk: {
+          // Before anything is done with it: a frame refused for its tag is
+          // answered like one whose header is refused (its payload, already
+          // stored, goes unused).
+          const device::DecodeStatus auth = end_tag_check();
+          if (auth != device::DecodeStatus::Ok) {
+            ++tags_refused_;
+            send_error(h.source, h.inference_id, device::ErrorCode::BadFrame,
+                       device::decode_status_name(auth));
+            if (running) return fail("a frame was refused for its authentication tag");
+            break;
+          }
           if (lossy) {
             if (h.type == MessageType::Ack) {
               RetransmitState& r = retransmit();

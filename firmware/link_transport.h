@@ -22,6 +22,16 @@
 // gathers a chunk or grants credit and polls until then, so a run never waits
 // for an Ack where it could not take a peer's data meanwhile.
 //
+// With the cluster key (set_key; docs/protocol.md, "Authentication") every
+// frame sent carries its tag, made as the frame goes out, and every frame
+// received must carry the right one, checked as its bytes stream in and
+// decided at its end, before it is acted on: a frame without a tag, with
+// one when there is no key, or with a wrong one is refused like a frame
+// whose header is refused (an Error to its sender; during a run the run
+// fails), its payload unused. The tags' nonce is the link's, agreed at the
+// greeting (set_nonce). The UART firmware only: on a lossy port the
+// coordinator's bridge acknowledges for it and knows no nonce.
+//
 // No receive buffer of its own: a Data chunk's payload goes straight from
 // the reader's input into the caller's buffer at the chunk's offset, a frame
 // sent goes out as its encoded header, its payload from the caller's memory
@@ -39,11 +49,11 @@
 #include "device/device_runtime.h"
 #include "device/frame_codec.h"
 #include "device/inbound_dispatcher.h"
+#include "device/link_reliability.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
 #include "device/session_link.h"
 #include "device/transport.h"
-#include "device/link_reliability.h"
 #include "frame_port.h"
 
 namespace mcusplit::fw {
@@ -112,6 +122,15 @@ class LinkTransport final : public device::SessionLink {
     provision_ = buffer;
     provision_capacity_ = capacity;
   }
+  // The cluster key (device::kClusterKeyBytes, outliving the transport; null:
+  // none), and the nonce of the link's tags (0 until the greeting). Not on
+  // a lossy port (see above): set_key is ignored there.
+  void set_key(const uint8_t* key) {
+    if (port_.retransmit_state() == nullptr) key_ = key;
+  }
+  bool keyed() const { return key_ != nullptr; }
+  void set_nonce(uint64_t nonce) { nonce_ = nonce; }
+
   // How long poll() waits for the next event before it answers Timeout.
   void set_timeout_ms(uint32_t timeout_ms) { timeout_ms_ = timeout_ms; }
   uint32_t timeout_ms() const { return timeout_ms_; }
@@ -178,6 +197,8 @@ class LinkTransport final : public device::SessionLink {
   const char* error() const override { return error_; }
 
   const device::SerialReaderStats& reader_stats() const { return reader_.stats(); }
+  // Frames refused for their authentication tag since boot.
+  uint64_t tags_refused() const { return tags_refused_; }
   // Waits until the last frame is acknowledged (lossy ports) and its bytes
   // have left the port, or `timeout_ms` passed.
   void flush(uint32_t timeout_ms = 1000);
@@ -233,6 +254,11 @@ class LinkTransport final : public device::SessionLink {
   bool take_in_order(const device::FrameHeader& h);
   // Error BadProvision to the sender of a Provision chunk that is refused.
   void refuse_provision(const device::FrameHeader& h);
+  // At a frame's header: starts checking its tag, or notes why it will be
+  // refused (a tag missing, or one without a key). At its end: Ok if its
+  // tag is right (or it needs none), else why not.
+  void begin_tag_check(const device::FrameHeader& h);
+  device::DecodeStatus end_tag_check();
 
   // Ordered without padding: the firmware's RAM is counted to the byte.
   FramePort& port_;
@@ -258,6 +284,15 @@ class LinkTransport final : public device::SessionLink {
   uint8_t tx_header_[device::kHeaderBytes] = {};
   device::StreamSequences send_sequences_;
 
+  // Authentication: the key (null: none), the link's nonce, the tag being
+  // made (of the frame received, or sent: never both at once, since frames
+  // are only sent between the frames read), and the verdict so far on the
+  // frame being read.
+  const uint8_t* key_ = nullptr;
+  uint64_t nonce_ = 0;
+  device::FrameTagger tagger_;
+  device::DecodeStatus tag_status_ = device::DecodeStatus::Ok;
+  uint64_t tags_refused_ = 0;
 };
 
 }  // namespace mcusplit::fw

@@ -26,6 +26,7 @@ if [[ -z "${MCUSPLIT:-}" ]]; then
   MCUSPLIT="$BUILD_DIR/src/mcusplit"
 fi
 M=$MCUSPLIT
+mkdir -p "$WORK"
 
 if [[ ! -f "$WORK/mnv2.mq" ]]; then
   "$M" zoo mobilenetv2 --width 1.0 --resolution 224 --classes 1000 --seed 1 \

@@ -53,12 +53,19 @@ namespace {
 
 // The first kTagBytes of HMAC-SHA256(key, kFrameTagLabel || nonce (8 bytes,
 // little-endian) || the frame up to its tag).
-void frame_tag(const FrameAuth& auth, const uint8_t* frame, size_t size, uint8_t tag[kTagBytes]) {
-  uint8_t prefix[sizeof kFrameTagLabel - 1 + 8];
+constexpr size_t kTagPrefixBytes = sizeof kFrameTagLabel - 1 + 8;
+
+// What the MAC covers before the frame: the label, then the nonce.
+void tag_prefix(uint64_t nonce, uint8_t prefix[kTagPrefixBytes]) {
   for (size_t i = 0; i < sizeof kFrameTagLabel - 1; ++i) {
     prefix[i] = static_cast<uint8_t>(kFrameTagLabel[i]);
   }
-  store_le64(prefix + sizeof kFrameTagLabel - 1, auth.nonce);
+  store_le64(prefix + sizeof kFrameTagLabel - 1, nonce);
+}
+
+void frame_tag(const FrameAuth& auth, const uint8_t* frame, size_t size, uint8_t tag[kTagBytes]) {
+  uint8_t prefix[kTagPrefixBytes];
+  tag_prefix(auth.nonce, prefix);
   const FrameMac hmac = auth.mac != nullptr ? auth.mac : prefixed_hmac_sha256;
   uint8_t mac[kSha256Bytes];
   hmac(auth.key, prefix, sizeof prefix, frame, size, mac);
@@ -66,6 +73,19 @@ void frame_tag(const FrameAuth& auth, const uint8_t* frame, size_t size, uint8_t
 }
 
 }  // namespace
+
+void FrameTagger::start(const uint8_t* key, uint64_t nonce) {
+  mac_.start(key, kClusterKeyBytes);
+  uint8_t prefix[kTagPrefixBytes];
+  tag_prefix(nonce, prefix);
+  mac_.update(prefix, sizeof prefix);
+}
+
+void FrameTagger::finish(uint8_t tag[kTagBytes]) {
+  uint8_t mac[kSha256Bytes];
+  mac_.finish(mac);
+  for (size_t i = 0; i < kTagBytes; ++i) tag[i] = mac[i];
+}
 
 void retag_frame(uint8_t* frame, size_t frame_bytes, const FrameAuth& auth) {
   frame_tag(auth, frame, frame_bytes - kTagBytes, frame + frame_bytes - kTagBytes);

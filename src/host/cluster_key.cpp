@@ -108,21 +108,55 @@ std::array<uint8_t, device::kSha256Bytes> hmac_sha256(const ClusterKey& key, con
   return mac;
 }
 
+namespace {
+
+// One HMAC context per thread, keyed once: re-initialised per message with
+// the key it holds, since setting a key up (and fetching the digest) costs
+// about as much again as the MAC of a whole frame.
+class KeyedHmac {
+ public:
+  KeyedHmac() = default;
+  KeyedHmac(const KeyedHmac&) = delete;
+  KeyedHmac& operator=(const KeyedHmac&) = delete;
+  ~KeyedHmac() { EVP_MAC_CTX_free(ctx_); }
+
+  // The context, ready for a new message under `key`; null on failure.
+  EVP_MAC_CTX* start(const uint8_t* key) {
+    if (ctx_ != nullptr && std::memcmp(key_.data(), key, key_.size()) == 0) {
+      return EVP_MAC_init(ctx_, nullptr, 0, nullptr) == 1 ? ctx_ : nullptr;
+    }
+    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX_free(ctx_);
+    ctx_ = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (ctx_ == nullptr || EVP_MAC_init(ctx_, key, key_.size(), params) != 1) {
+      EVP_MAC_CTX_free(ctx_);
+      ctx_ = nullptr;
+      return nullptr;
+    }
+    std::memcpy(key_.data(), key, key_.size());
+    return ctx_;
+  }
+
+ private:
+  std::array<uint8_t, device::kClusterKeyBytes> key_{};
+  EVP_MAC_CTX* ctx_ = nullptr;
+};
+
+}  // namespace
+
 void openssl_prefixed_hmac_sha256(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,
                                   const uint8_t* data, size_t size,
                                   uint8_t mac[device::kSha256Bytes]) {
-  // Fetched once: a fetch per frame would cost more than the MAC.
-  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                               OSSL_PARAM_construct_end()};
-  EVP_MAC_CTX* ctx = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+  thread_local KeyedHmac keyed;
+  EVP_MAC_CTX* ctx = keyed.start(key);
   size_t length = 0;
-  const bool ok =
-      ctx != nullptr && EVP_MAC_init(ctx, key, device::kClusterKeyBytes, params) == 1 &&
-      EVP_MAC_update(ctx, prefix, prefix_bytes) == 1 && EVP_MAC_update(ctx, data, size) == 1 &&
-      EVP_MAC_final(ctx, mac, &length, device::kSha256Bytes) == 1 && length == device::kSha256Bytes;
-  EVP_MAC_CTX_free(ctx);
+  const bool ok = ctx != nullptr && EVP_MAC_update(ctx, prefix, prefix_bytes) == 1 &&
+                  EVP_MAC_update(ctx, data, size) == 1 &&
+                  EVP_MAC_final(ctx, mac, &length, device::kSha256Bytes) == 1 &&
+                  length == device::kSha256Bytes;
   // Called from the codec, which has no way to report a failure: a zeroed
   // MAC makes the tag wrong, so the frame is refused rather than trusted.
   if (!ok) std::memset(mac, 0, device::kSha256Bytes);

@@ -78,8 +78,7 @@ class Coordinator {
     transport_.set_plan_hash(file_.hash, 0);
     transport_.set_max_payload(static_cast<uint32_t>(p.max_payload_bytes));
     transport_.set_relay(star_);
-    // Serial links (emulated MCUs) take no key; run refuses one for them.
-    if (o_.key && !o_.serial_links) transport_.set_key(*o_.key);
+    if (o_.key && o_.tag_frames) transport_.set_key(*o_.key);
     for (size_t i = 0; i < p.participants.size(); ++i) {
       transport_.set_peer_name(static_cast<int>(i), p.participants[i].name);
     }
@@ -244,8 +243,7 @@ class Coordinator {
   void confirm_provisioned() {
     const int n = file_.plan.device_count();
     for (int i = 0; i < n; ++i) {
-      if (transport_.send_message(i, MessageType::Ping, device::kNoInference, nullptr, 0) !=
-          TransportStatus::Ok) {
+      if (transport_.send_greeting(i) != TransportStatus::Ok) {
         fail("cannot greet " + device(i) + ": " + transport_.error());
       }
     }

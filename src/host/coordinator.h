@@ -25,7 +25,7 @@ namespace mcusplit::host {
 struct CoordinatorOptions {
   std::chrono::milliseconds receive_timeout{2000};
   std::chrono::milliseconds setup_timeout{10000};
-  int repeat = 1;  // inferences
+  int repeat = 1;            // inferences
   bool keep_traces = false;  // DistributedRun::traces: every inference's spans (--trace)
   // Star: every frame between devices goes through the coordinator (the
   // original paper's testbed); switched: devices connect to each other.
@@ -55,8 +55,12 @@ struct CoordinatorOptions {
   // address on it. Not owned; null: none.
   LinkLayer* link_layer = nullptr;
   // The cluster key: every Provision message's image carries its tag
-  // (device/image_auth.h). None: untagged images.
+  // (device/image_auth.h), and, if tag_frames, every frame on every link
+  // (SocketTransport::set_key). None: untagged images and frames.
   std::optional<ClusterKey> key;
+  // False for links whose far end cannot check frame tags: emulated devices
+  // on Ethernet, whose bridge acknowledges frames for the coordinator.
+  bool tag_frames = true;
 };
 
 // One participant's figures from the last inference, next to the plan's.

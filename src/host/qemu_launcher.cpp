@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "device/image_auth.h"
+#include "device/protocol.h"
 #include "host/child_process.h"
 
 namespace mcusplit::host {
@@ -135,8 +136,8 @@ QemuDevices::QemuDevices(const std::vector<std::string>& images, const QemuOptio
                     std::to_string(images.size()) + " devices",
                 kExitFailure);
   }
-  for (size_t i = 0; !options.key_slot_file.empty() && i < images.size(); ++i) {
-    if (layouts_[i].key_address == 0) {
+  for (size_t i = 0; i < options.key_slot_files.size() && i < images.size(); ++i) {
+    if (!options.key_slot_files[i].empty() && layouts_[i].key_address == 0) {
       throw Error("the device firmware '" + firmware_[i] +
                       "' has no cluster key slot (KEY_ADDRESS in its firmware_layout.env): "
                       "rebuild it to run with --key-file",
@@ -193,10 +194,12 @@ QemuDevices::~QemuDevices() {
   kill_all();
 }
 
-void write_key_slot_file(const std::string& path, const ClusterKey& key) {
+void write_key_slot_file(const std::string& path, const ClusterKey& key, uint64_t boot_random) {
   std::vector<uint8_t> slot(device::kKeySlotMagic,
                             device::kKeySlotMagic + sizeof device::kKeySlotMagic);
   slot.insert(slot.end(), key.begin(), key.end());
+  slot.resize(device::kKeySlotBytes);
+  device::store_le64(slot.data() + sizeof device::kKeySlotMagic + key.size(), boot_random);
   // 0600 from the start: the key is never readable by others, even briefly.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0 &&
@@ -217,9 +220,9 @@ void QemuDevices::start(size_t device, const std::string& image, const std::stri
     args.push_back("loader,file=" + qemu_option_value(image) +
                    ",addr=" + hex(layouts_[device].provision_address));
   }
-  if (!options_.key_slot_file.empty()) {
+  if (device < options_.key_slot_files.size() && !options_.key_slot_files[device].empty()) {
     args.push_back("-device");
-    args.push_back("loader,file=" + qemu_option_value(options_.key_slot_file) +
+    args.push_back("loader,file=" + qemu_option_value(options_.key_slot_files[device]) +
                    ",addr=" + hex(layouts_[device].key_address) + ",force-raw=on");
   }
   if (options_.icount) {

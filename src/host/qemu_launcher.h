@@ -84,14 +84,14 @@ struct QemuOptions {
   // (EthernetNetwork::qemu_nic_args); UART0 then goes nowhere and no port is
   // announced. Empty: every device on its UART.
   std::vector<std::vector<std::string>> nics;
-  // A file of the cluster key's slot (write_key_slot_file), loaded into
-  // every device's slot before reset; "": the devices have no key.
-  std::string key_slot_file;
+  // Per device, a file of its cluster key slot (write_key_slot_file),
+  // loaded into its slot before reset; none or "": the device has no key.
+  std::vector<std::string> key_slot_files;
 };
 
-// Writes a firmware's key slot holding `key` (device::kKeySlotMagic, then
-// the key) to `path`, mode 0600. Throws mcusplit::Error on failure.
-void write_key_slot_file(const std::string& path, const ClusterKey& key);
+// Writes a firmware's key slot (device::kKeySlotMagic, `key`, then
+// `boot_random`) to `path`, mode 0600. Throws mcusplit::Error on failure.
+void write_key_slot_file(const std::string& path, const ClusterKey& key, uint64_t boot_random);
 
 class QemuDevices {
  public:

@@ -134,11 +134,12 @@ void RunDevices::start_qemu(const plan::PlanFile& file) {
   std::optional<ClusterKey> key;
   if (!request_.key_file.empty()) key = read_cluster_key(request_.key_file);
   if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
-  if (key) {
+  for (int i = 0; key && i < n; ++i) {
     // Every device holds the key from reset, as a real one would from
-    // manufacture.
-    q.key_slot_file = images_dir_->path() + "/cluster-key-slot.bin";
-    write_key_slot_file(q.key_slot_file, *key);
+    // manufacture, and random bytes of its own for this boot.
+    q.key_slot_files.push_back(images_dir_->path() + "/key-slot-device" + std::to_string(i) +
+                               ".bin");
+    write_key_slot_file(q.key_slot_files.back(), *key, random_u64());
   }
   std::vector<std::string> images(static_cast<size_t>(n));
   if (!ethernet && request_.delivery != ImageDelivery::Link) {

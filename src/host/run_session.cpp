@@ -137,6 +137,9 @@ CoordinatorOptions RunSession::coordinator_options() const {
                      : r.topology == RunTopology::Star;
   options.receive_timeout = r.timeout.value_or(qemu ? kQemuDefaultTimeout : kDefaultTimeout);
   if (!r.key_file.empty()) options.key = read_cluster_key(r.key_file);
+  // Emulated devices on Ethernet check images only: the bridge acknowledges
+  // their frames for the coordinator and knows no link's nonce.
+  options.tag_frames = !(qemu && r.link == RunLink::Ethernet);
   if (!qemu) return options;
   // The devices hold their images (loaded by QEMU) or get them over the
   // link, and talk over their UART: every frame through the coordinator, the

@@ -139,7 +139,7 @@ device::DecoderConfig SocketTransport::decoder_config() const {
 
 device::FrameAuth SocketTransport::auth(const Link& l) const {
   device::FrameAuth a;
-  if (key_ && !l.serial) {
+  if (key_) {
     a.key = key_->data();
     a.nonce = l.nonce;
     a.mac = openssl_prefixed_hmac_sha256;
@@ -169,18 +169,7 @@ void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point dea
   attach(index, std::move(fd));
   send_sequences_.set(static_cast<uint32_t>(index), 0);
   inbound_.restart_stream(static_cast<uint16_t>(index), 0);
-  // With a key the Ping carries the challenge the Pong must echo; without,
-  // the time it was sent (a round trip's measure for whoever wants it).
-  uint8_t greeting[8];
-  if (key_) {
-    const uint64_t challenge = random_u64();
-    links_[static_cast<size_t>(index)].challenge = challenge;
-    device::store_le64(greeting, challenge);
-  } else {
-    device::store_le64(greeting, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
-  }
-  if (send_message(index, MessageType::Ping, device::kNoInference, greeting, sizeof greeting) !=
-      TransportStatus::Ok) {
+  if (send_greeting(index) != TransportStatus::Ok) {
     throw Error("cannot greet " + peer_name(index) + ": " + error_, kExitFailure);
   }
   // Anything but the Pong (an Error refusing the greeting) ends the wait.
@@ -206,6 +195,22 @@ void SocketTransport::connect_peer(int index, UniqueFd fd, Clock::time_point dea
                     device::message_type_name(answer.type),
                 kExitFailure);
   }
+}
+
+TransportStatus SocketTransport::send_greeting(int index) {
+  Link* l = link(index);
+  if (l == nullptr) return TransportStatus::BadPeer;
+  // With a key the Ping carries the challenge the Pong must echo; without,
+  // the time it was sent (a round trip's measure for whoever wants it).
+  uint8_t greeting[8];
+  if (key_) {
+    const uint64_t challenge = random_u64();
+    l->challenge = challenge;
+    device::store_le64(greeting, challenge);
+  } else {
+    device::store_le64(greeting, static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
+  }
+  return send_message(index, MessageType::Ping, device::kNoInference, greeting, sizeof greeting);
 }
 
 void SocketTransport::take_greeting_answer(int index, const FrameView& f) {

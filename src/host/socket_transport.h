@@ -28,7 +28,7 @@
 // under nonce 0. A refused frame fails the link (the byte stream can no
 // longer be trusted to be in step) and is never acted on; the relay checks
 // each frame's tag on the link it came in on and re-tags it for the link it
-// goes out on. Serial links take no key.
+// goes out on. Serial links (emulated devices on UARTs) are tagged alike.
 //
 // What each frame is (a Data chunk or Credit grant, one of an abandoned
 // inference, credit kept for a later one, a control message, a frame
@@ -111,6 +111,9 @@ class SocketTransport final : public device::Transport {
   // The connecting side of a link: attaches `fd`, sends Ping, waits for the
   // Pong. Throws mcusplit::Error (exit code 1) on failure or timeout.
   void connect_peer(int peer, UniqueFd fd, Clock::time_point deadline);
+  // The Ping that greets `peer` on a link attached without one: with a key
+  // it carries the challenge whose answer sets the link's nonce.
+  device::TransportStatus send_greeting(int peer);
   // Attaches `fd` as the link to `peer` without a greeting (sequence numbers
   // from 0 both ways): for a peer that waits for the caller's first frame
   // and whose answer the caller handles itself (a preprovisioned device's

@@ -105,6 +105,7 @@ struct Received {
   FrameHeader header;
   Bytes payload;
   bool crc_ok = false;
+  Bytes raw;  // at the frame's end: its header, CRC and tag bytes as the reader kept them
 };
 
 // Drives a reader the way a receiver does and records what it delivers,
@@ -155,7 +156,7 @@ class Collector {
       case ReaderEventKind::Header:
         ASSERT_FALSE(open_);
         open_ = true;
-        current_ = Received{reader_.header(), {}, false};
+        current_ = Received{reader_.header(), {}, false, {}};
         EXPECT_EQ(std::memcmp(reader_.header_bytes(), kFrameMagic, 4), 0);
         EXPECT_TRUE(reader_.in_frame());
         break;
@@ -171,6 +172,12 @@ class Collector {
         ASSERT_TRUE(open_);
         ASSERT_EQ(current_.payload.size(), current_.header.payload_bytes);
         current_.crc_ok = ev.kind == ReaderEventKind::FrameOk;
+        current_.raw.assign(reader_.header_bytes(), reader_.header_bytes() + kHeaderBytes);
+        current_.raw.insert(current_.raw.end(), reader_.crc_bytes(),
+                            reader_.crc_bytes() + kCrcBytes);
+        if ((current_.header.flags & kFlagTagged) != 0) {
+          current_.raw.insert(current_.raw.end(), reader_.tag(), reader_.tag() + kTagBytes);
+        }
         frames_.push_back(current_);
         open_ = false;
         EXPECT_FALSE(reader_.in_frame());
@@ -636,9 +643,11 @@ TEST(SerialFrameReader, RandomGarbageInterleavedWithRandomFrames) {
 namespace mcusplit::device {
 namespace {
 
-// Serial links carry no cluster key: a tagged frame is refused whole (its
-// tag with it, not scanned as garbage) and the next frame is read.
-TEST(SerialFrameReader, ATaggedFrameIsRefusedWholeAndTheNextOneRead) {
+// A tagged frame (a link with a cluster key) is read whole: at its end the
+// reader holds its header, CRC and tag for the receiver to check the tag
+// with its key; untagged frames around it read as ever, fed whole or a byte
+// at a time.
+TEST(SerialFrameReader, ATaggedFrameIsReadWholeWithItsTagForTheReceiverToCheck) {
   uint8_t key[kClusterKeyBytes] = {1, 2, 3};
   FrameHeader h;
   h.type = MessageType::Ping;
@@ -653,14 +662,37 @@ TEST(SerialFrameReader, ATaggedFrameIsRefusedWholeAndTheNextOneRead) {
   ASSERT_EQ(encode_frame(h, payload, tagged.data(), tagged.size(), EncoderConfig{}, &auth),
             tagged.size());
   const Frame next = ping(1, text("after"));
-  Bytes stream = tagged;
+  Bytes stream = text("noise");
+  append(&stream, tagged);
   append(&stream, next.bytes);
-  Collector c;
-  c.feed(stream);
-  expect_frames(c.frames(), {next});
-  ASSERT_EQ(c.rejections().size(), 1u);
-  EXPECT_EQ(c.rejections()[0].status, DecodeStatus::UnexpectedTag);
-  EXPECT_EQ(c.reader().stats().garbage_bytes, 0u);
+  for (const bool bytewise : {false, true}) {
+    SCOPED_TRACE(bytewise ? "a byte at a time" : "whole");
+    Collector c;
+    if (bytewise) {
+      c.push_each(stream);
+    } else {
+      c.feed(stream);
+    }
+    ASSERT_EQ(c.frames().size(), 2u);
+    const Received& got = c.frames()[0];
+    EXPECT_TRUE(got.crc_ok);
+    EXPECT_EQ(got.payload, Bytes(payload, payload + 5));
+    // What the receiver checks the tag over, and the tag, as sent.
+    Bytes expected(tagged.begin(), tagged.begin() + kHeaderBytes);
+    expected.insert(expected.end(), tagged.end() - kTagBytes - kCrcBytes, tagged.end());
+    EXPECT_EQ(got.raw, expected);
+    Bytes checked(got.raw.begin(), got.raw.begin() + kHeaderBytes);
+    append(&checked, got.payload);
+    checked.insert(checked.end(), got.raw.end() - kTagBytes - kCrcBytes, got.raw.end());
+    FrameView view;
+    EXPECT_EQ(decode_frame(checked.data(), checked.size(), DecoderConfig{}, &view, &auth),
+              DecodeStatus::Ok);
+    expect_same_header(c.frames()[1].header, next.header);
+    EXPECT_TRUE(c.rejections().empty());
+    EXPECT_EQ(c.reader().stats().garbage_bytes, 5u);
+    EXPECT_EQ(c.reader().stats().frame_bytes_ok, tagged.size() + next.bytes.size());
+    c.expect_accounted();
+  }
 }
 
 }  // namespace

@@ -79,9 +79,9 @@ constexpr int64_t kSmallRamBytes = 32768;  // mcusplit_fw_device_32k's RAM regio
 
 // The device firmware's stack, as it reports it when it exits (boot,
 // greeting, inferences, shutdown or a refusal), must stay within this bound:
-// the deepest measured is 2,072 bytes; the reserve the runtime's share holds
-// for it keeps another 512 for what these tests do not reach
-// (core/device_runtime_ram.h, docs/firmware.md "Stack").
+// the deepest measured is 2,296 bytes (a run with a cluster key); the reserve the runtime's share
+// holds for it keeps another 512 for what these tests do not reach (core/device_runtime_ram.h,
+// docs/firmware.md "Stack").
 constexpr int64_t kDeviceStackBoundBytes = 2560;
 static_assert(kDeviceStackBoundBytes <= core::kDeviceStackReserveBytes);
 
@@ -237,20 +237,28 @@ TEST(QemuRun, PersonDetectOnTwoEmulatedMcusIsBitExactWithOne) {
 // text in the frame buffer, so the stack stays within its bound.
 TEST(QemuRun, TheDeviceStackStaysWithinItsBound) {
   Fixture& f = fixture();
-  const std::string logs = f.dir->file("qemu-output");
-  std::filesystem::create_directories(logs);
-  ASSERT_EQ(::setenv("MCUSPLIT_QEMU_OUTPUT", logs.c_str(), 1), 0);
-  const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
-                                  " --targets qemu --firmware '" + env("MCUSPLIT_FW_DEVICE_ELF") +
-                                  "' --repeat 2 --timeout 20000",
-                              *f.dir);
-  ::unsetenv("MCUSPLIT_QEMU_OUTPUT");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* device : {"teensy41-0", "teensy41-1"}) {
-    const std::string said = read_text_file(logs + "/" + device + ".log");
-    EXPECT_TRUE(std::regex_search(said, std::regex("inferences=2 .*stack_high_water=[0-9]+")))
-        << device << ": " << said;
-    EXPECT_EQ(expect_stack_within_bound(said, device), 1) << said;
+  // With a cluster key too: every frame read and sent then runs the HMAC.
+  const std::string key = f.dir->file("stack.key");
+  std::filesystem::remove(key);
+  ASSERT_EQ(run_cli("keygen -o '" + key + "'", *f.dir).exit_code, 0);
+  for (const std::string& keying : {std::string(), " --key-file '" + key + "'"}) {
+    const std::string logs = f.dir->file(keying.empty() ? "qemu-output" : "qemu-output-keyed");
+    std::filesystem::create_directories(logs);
+    ASSERT_EQ(::setenv("MCUSPLIT_QEMU_OUTPUT", logs.c_str(), 1), 0);
+    const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                                    " --targets qemu --firmware '" + env("MCUSPLIT_FW_DEVICE_ELF") +
+                                    "' --repeat 2 --timeout 20000" + keying,
+                                *f.dir);
+    ::unsetenv("MCUSPLIT_QEMU_OUTPUT");
+    ASSERT_EQ(r.exit_code, 0) << keying << ": " << r.err;
+    for (const char* device : {"teensy41-0", "teensy41-1"}) {
+      const std::string said = read_text_file(logs + "/" + device + ".log");
+      EXPECT_TRUE(std::regex_search(said, std::regex("inferences=2 .*stack_high_water=[0-9]+")))
+          << device << ": " << said;
+      EXPECT_EQ(expect_stack_within_bound(said, device), 1) << said;
+      std::printf("%s%s: %s\n", device, keying.empty() ? "" : " (keyed)",
+                  said.substr(said.rfind("stack_high_water")).c_str());
+    }
   }
 }
 
@@ -438,24 +446,42 @@ TEST(QemuRun, ImagesProvisionedOverTheLinkRunBitExact) {
 }
 
 // `run --key-file` on emulated MCUs: every device holds the key from reset
-// (its key slot) and takes only images with the key's tag, loaded by QEMU
-// or sent over the link; both runs bit-exact.
-TEST(QemuRun, AClusterKeyAuthenticatesTheImagesLoadedOrSentOverTheLink) {
+// (its key slot), takes only images with the key's tag, loaded by QEMU or
+// sent over the link, and every frame on the UARTs carries a tag: the relay
+// forwards exactly 16 bytes more per frame than without the key. All runs
+// bit-exact.
+TEST(QemuRun, AClusterKeyTagsEveryFrameAndImageOfEmulatedDevices) {
   Fixture& f = fixture();
   ASSERT_FALSE(f.reference.empty());
   const std::string key = f.dir->file("run.key");
   std::filesystem::remove(key);
   ASSERT_EQ(run_cli("keygen -o '" + key + "'", *f.dir).exit_code, 0);
+  json relayed[2];  // plain, keyed: the coordinator's figures
   for (const char* provision : {"loader", "link"}) {
-    const std::string out = f.dir->file(std::string("keyed-") + provision + ".pb");
-    const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
-                                    " --targets qemu --provision " + provision + " --firmware '" +
-                                    env("MCUSPLIT_FW_DEVICE_ELF") + "' --key-file '" + key +
-                                    "' --timeout 60000 --output '" + out + "'",
-                                *f.dir);
-    ASSERT_EQ(r.exit_code, 0) << provision << ": " << r.err;
-    EXPECT_EQ(read_text_file(out), f.reference) << provision;
+    for (const bool keyed : {false, true}) {
+      if (!keyed && std::string(provision) == "link") continue;  // ImagesProvisionedOverTheLink...
+      const std::string out =
+          f.dir->file(std::string(keyed ? "keyed-" : "plain-") + provision + ".pb");
+      const CliResult r = run_cli("run '" + f.plan + "' --input '" + kImage + "'" + kFashionArgs +
+                                      " --targets qemu --provision " + provision + " --firmware '" +
+                                      env("MCUSPLIT_FW_DEVICE_ELF") + "'" +
+                                      (keyed ? " --key-file '" + key + "'" : std::string()) +
+                                      " --timeout 60000 --json --output '" + out + "'",
+                                  *f.dir);
+      ASSERT_EQ(r.exit_code, 0) << provision << ": " << r.err;
+      EXPECT_EQ(read_text_file(out), f.reference) << provision;
+      if (std::string(provision) != "loader") continue;
+      const json j = json::parse(r.out);
+      for (const json& d : j["devices"]) {
+        if (d["coordinator"]) relayed[keyed ? 1 : 0] = d;
+      }
+    }
   }
+  const int64_t frames = relayed[0]["frames_relayed"];
+  EXPECT_GT(frames, 0);
+  EXPECT_EQ(relayed[1]["frames_relayed"], frames);
+  EXPECT_EQ(relayed[1]["bytes_relayed"].get<int64_t>() - relayed[0]["bytes_relayed"].get<int64_t>(),
+            16 * frames);
 }
 
 TEST(QemuRun, AFirmwareWithTooSmallAnArenaRefusesThePlanAtBoot) {
@@ -536,10 +562,12 @@ class OneDevice {
   // This end of the link is the coordinator, participant `coordinator`.
   OneDevice(const std::string& image, const std::string& garbage,
             const std::string& firmware = env("MCUSPLIT_FW_DEVICE_ELF"), int coordinator = 2,
-            const std::string& key_slot = "") {
+            const std::string& key_slot = "", const host::ClusterKey* link_key = nullptr) {
     host::QemuOptions o;
     o.firmware = firmware;
-    o.key_slot_file = key_slot;
+    if (!key_slot.empty()) o.key_slot_files = {key_slot};
+    if (link_key != nullptr) link_.set_key(*link_key);
+    keyed_link_ = link_key != nullptr;
     qemu_ = std::make_unique<host::QemuDevices>(std::vector<std::string>{image}, o);
     link_.set_self(coordinator);
     link_.set_plan_hash(0, 0);
@@ -560,8 +588,10 @@ class OneDevice {
   host::WireMessage greet(uint64_t plan_hash,
                           std::chrono::seconds wait = std::chrono::seconds(10)) {
     link_.set_plan_hash(plan_hash, 0);
-    EXPECT_EQ(link_.send_message(0, device::MessageType::Ping, device::kNoInference,
-                                 reinterpret_cast<const uint8_t*>("hello!!!"), 8),
+    // A keyed link's greeting carries its challenge, which the Pong answers.
+    EXPECT_EQ(keyed_link_ ? link_.send_greeting(0)
+                          : link_.send_message(0, device::MessageType::Ping, device::kNoInference,
+                                               reinterpret_cast<const uint8_t*>("hello!!!"), 8),
               device::TransportStatus::Ok);
     host::WireMessage m;
     EXPECT_EQ(link_.wait_control(&m, Clock::now() + wait, 0), device::TransportStatus::Ok)
@@ -581,6 +611,7 @@ class OneDevice {
  private:
   std::unique_ptr<host::QemuDevices> qemu_;
   host::SocketTransport link_{milliseconds(5000)};
+  bool keyed_link_ = false;
 };
 
 std::string error_text(const host::WireMessage& m) {
@@ -764,10 +795,12 @@ TEST(QemuDevice, APingInTheMiddleOfARunIsEchoedAndTheRunStaysBitExact) {
 // Provisioning over the link refuses a message larger than the region at
 // its first chunk, and an image that arrived whole but unusable at the
 // greeting.
-// A device with a cluster key in its key slot takes an image over the link
-// only with that key's tag; one without a key refuses a tagged image. Each
-// refusal is the greeting's Error, saying why, and the device exits 1.
-TEST(QemuDevice, AKeyedDeviceTakesOnlyImagesTaggedWithItsKey) {
+// A device with a cluster key in its key slot tags every frame and takes
+// an image over the link only with that key's tag; one without a key
+// refuses a tagged image. Each refusal is the greeting's Error, saying why,
+// and the device exits 1. A key on one side of the link only is refused at
+// the first frame, by both sides.
+TEST(QemuDevice, AKeyedDeviceTakesOnlyTaggedFramesAndImagesOfItsKey) {
   Fixture& f = fixture();
   const plan::PlanFile file = plan::parse_plan(model::read_file_bytes(f.plan), f.plan);
   const std::vector<uint8_t> image = host::write_participant_image(file, 0);
@@ -778,9 +811,19 @@ TEST(QemuDevice, AKeyedDeviceTakesOnlyImagesTaggedWithItsKey) {
     other[i] = static_cast<uint8_t>(i * 13 + 2);
   }
   const std::string slot = f.dir->file("cluster.slot");
-  host::write_key_slot_file(slot, key);
+  host::write_key_slot_file(slot, key, 0x0123456789abcdefull);
+  const auto provision = [&](OneDevice& d, const std::optional<host::ClusterKey>& tag) {
+    host::Provisioning p;
+    const std::vector<uint8_t> sent = tag ? host::tagged_image(image, *tag) : image;
+    p.image.assign(sent.begin(), sent.end());
+    p.names = {"teensy41-0", "teensy41-1", "coordinator"};
+    const std::vector<uint8_t> body = host::encode_provisioning(p);
+    ASSERT_EQ(d.link().send_message(0, device::MessageType::Provision, device::kNoInference,
+                                    body.data(), body.size()),
+              device::TransportStatus::Ok);
+  };
   struct Case {
-    bool keyed_device;
+    bool keyed;  // the device and the link alike
     std::optional<host::ClusterKey> tag;
     const char* refusal;  // null: accepted
   };
@@ -793,15 +836,9 @@ TEST(QemuDevice, AKeyedDeviceTakesOnlyImagesTaggedWithItsKey) {
       {false, key, "the image carries an authentication tag, and this device has no cluster key"},
   };
   for (const Case& c : cases) {
-    OneDevice d("", "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, c.keyed_device ? slot : "");
-    host::Provisioning p;
-    const std::vector<uint8_t> sent = c.tag ? host::tagged_image(image, *c.tag) : image;
-    p.image.assign(sent.begin(), sent.end());
-    p.names = {"teensy41-0", "teensy41-1", "coordinator"};
-    const std::vector<uint8_t> body = host::encode_provisioning(p);
-    ASSERT_EQ(d.link().send_message(0, device::MessageType::Provision, device::kNoInference,
-                                    body.data(), body.size()),
-              device::TransportStatus::Ok);
+    OneDevice d("", "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, c.keyed ? slot : "",
+                c.keyed ? &key : nullptr);
+    provision(d, c.tag);
     const host::WireMessage m = d.greet(file.hash, std::chrono::seconds(60));
     if (c.refusal == nullptr) {
       EXPECT_EQ(m.type, device::MessageType::Pong) << error_text(m);
@@ -818,11 +855,28 @@ TEST(QemuDevice, AKeyedDeviceTakesOnlyImagesTaggedWithItsKey) {
     // The HMAC runs at the greeting, off the run's deepest path.
     EXPECT_EQ(expect_stack_within_bound(d.output(), c.refusal ? c.refusal : "accepted"), 1);
   }
+  // A key on one side of the link only: the device answers the first frame
+  // with an Error in its own terms, which the link refuses in its own.
+  for (const bool device_keyed : {true, false}) {
+    OneDevice d("", "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, device_keyed ? slot : "",
+                device_keyed ? nullptr : &key);
+    ASSERT_EQ(d.link().send_greeting(0), device::TransportStatus::Ok);
+    host::WireMessage m;
+    EXPECT_EQ(d.link().wait_control(&m, Clock::now() + std::chrono::seconds(10), 0),
+              device::TransportStatus::Failed);
+    EXPECT_EQ(d.link().error(),
+              std::string("bad frame from 'teensy41-0': ") +
+                  (device_keyed ? "an authentication tag (this side has no cluster key, "
+                                  "--key-file)"
+                                : "no authentication tag (this side has a cluster key; has the "
+                                  "sender none?)"))
+        << d.output();
+  }
   // An image QEMU loaded: a keyed device reads a tag after it, where an
   // untagged image has none (zeros), so it is refused too.
   const std::string untagged = f.dir->file("untagged.img");
   model::write_file_atomically(untagged, std::string(image.begin(), image.end()), "image ");
-  OneDevice d(untagged, "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, slot);
+  OneDevice d(untagged, "", env("MCUSPLIT_FW_DEVICE_ELF"), 2, slot, &key);
   const host::WireMessage m = d.greet(file.hash);
   ASSERT_EQ(m.type, device::MessageType::Error);
   EXPECT_NE(error_text(m).find("refused the plan: the image's authentication tag is wrong"),

@@ -45,6 +45,32 @@ TEST(ClusterKey, DeviceHmacEqualsOpenSslOnRandomInputs) {
   }
 }
 
+// The host's frame MAC keeps a keyed context per thread: keys switching
+// back and forth and messages of every length still give the device's MAC.
+TEST(ClusterKey, HostPrefixedHmacEqualsTheDevicesAcrossKeySwitches) {
+  std::mt19937 rng(7);
+  ClusterKey keys[3] = {};
+  for (ClusterKey& key : keys) {
+    for (uint8_t& b : key) b = static_cast<uint8_t>(rng());
+  }
+  for (int trial = 0; trial < 300; ++trial) {
+    const ClusterKey& key = keys[rng() % 3];
+    std::vector<uint8_t> prefix(rng() % 40);
+    std::vector<uint8_t> data(rng() % 3000);
+    for (uint8_t& b : prefix) b = static_cast<uint8_t>(rng());
+    for (uint8_t& b : data) b = static_cast<uint8_t>(rng());
+    uint8_t host[device::kSha256Bytes];
+    uint8_t dev[device::kSha256Bytes];
+    openssl_prefixed_hmac_sha256(key.data(), prefix.data(), prefix.size(), data.data(), data.size(),
+                                 host);
+    device::prefixed_hmac_sha256(key.data(), prefix.data(), prefix.size(), data.data(), data.size(),
+                                 dev);
+    ASSERT_EQ(std::vector<uint8_t>(host, host + sizeof host),
+              std::vector<uint8_t>(dev, dev + sizeof dev))
+        << "trial " << trial;
+  }
+}
+
 std::vector<uint8_t> fake_image(size_t bytes) {
   // What check_image_tag reads of a header: the magic and the length.
   std::vector<uint8_t> image(bytes, 0x5a);
