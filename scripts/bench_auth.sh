@@ -74,7 +74,7 @@ print(f"Loopback TCP, the 8xteensy41 auto plan; {rounds} plain and {rounds} keye
       f"alternating, {repeat} inferences each; median of the pooled latencies. Keyed: every "
       "frame carries a 16-byte HMAC-SHA256 tag (OpenSSL), checked by its receiver, and the "
       "star's relay checks and re-tags each frame it forwards.\n")
-print("| topology | frames per run | latency plain (ms) | latency keyed (ms) | keyed / plain |")
+print("| topology | frames per inference | latency plain (ms) | latency keyed (ms) | keyed / plain |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for topology in ("switched", "star"):
     plain, frames = pooled(topology, "plain")

@@ -120,6 +120,12 @@ RunSession::RunSession(RunRequest request) : request_(std::move(request)) {
   }
   check_modes(r);
   if (r.link == RunLink::Ethernet) check_fits_ethernet(file_.plan);
+  if (r.targets == RunTargets::Qemu && r.link == RunLink::Ethernet && !r.key_file.empty()) {
+    // Said, not refused: the images are still authenticated.
+    fmt::print(stderr,
+               "mcusplit: note: on the emulated Ethernet --key-file authenticates the devices' "
+               "images; their frames are not tagged (docs/firmware.md, \"The cluster key\")\n");
+  }
   if (!r.workers.empty() && static_cast<int>(r.workers.size()) != file_.plan.device_count()) {
     throw Error("the plan has " + std::to_string(file_.plan.device_count()) +
                 " devices but --workers lists " + std::to_string(r.workers.size()) + " addresses");
