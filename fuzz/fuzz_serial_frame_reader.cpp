@@ -10,9 +10,10 @@
 //   and end with the same counters;
 // - every Payload event continues its frame where the last one stopped, and
 //   the payloads handed out add up to the header's payload_bytes;
-// - every FrameOk frame without flags, put back together from the header
-//   bytes, the payload events and its CRC, decodes Ok with decode_frame to
-//   the same header;
+// - every FrameOk frame, put back together from the header bytes, the
+//   payload events, its CRC and (a tagged frame) the tag the reader kept,
+//   decodes with decode_frame to the same header: Ok, or for a tagged frame
+//   UnexpectedTag (whole and sound; only a key could check the tag);
 // - the counters account for every byte fed (garbage + frames + pending).
 #include <algorithm>
 #include <cstddef>
@@ -65,8 +66,7 @@ struct Transcript {
         return;  // how payload arrives depends on the pieces: not logged
       case ReaderEventKind::FrameOk:
         check(payload.size() == reader.header().payload_bytes);
-        // A frame with flags (an authentication tag) is more than the reader hands out.
-        if (reader.header().flags == 0) check_frame(reader.header(), cfg);
+        check_frame(reader, cfg);
         break;
       case ReaderEventKind::FrameBadCrc:
         check(payload.size() == reader.header().payload_bytes);
@@ -86,14 +86,19 @@ struct Transcript {
   }
 
   // The frame put back together decodes to what the reader reported.
-  void check_frame(const FrameHeader& h, const DecoderConfig& cfg) const {
+  void check_frame(const SerialFrameReader& reader, const DecoderConfig& cfg) const {
+    const FrameHeader& h = reader.header();
     std::vector<uint8_t> frame(header);
     frame.insert(frame.end(), payload.begin(), payload.end());
     uint8_t crc[kCrcBytes];
     store_le32(crc, crc32(payload.data(), payload.size()));
+    check(std::memcmp(crc, reader.crc_bytes(), kCrcBytes) == 0);
     frame.insert(frame.end(), crc, crc + kCrcBytes);
+    const bool tagged = (h.flags & kFlagTagged) != 0;
+    if (tagged) frame.insert(frame.end(), reader.tag(), reader.tag() + kTagBytes);
     FrameView v;
-    check(decode_frame(frame.data(), frame.size(), cfg, &v) == DecodeStatus::Ok);
+    const DecodeStatus s = decode_frame(frame.data(), frame.size(), cfg, &v);
+    check(s == (tagged ? DecodeStatus::UnexpectedTag : DecodeStatus::Ok));
     check(v.frame_bytes == frame.size() && same_header(v.header, h));
   }
 
@@ -185,7 +190,7 @@ std::vector<uint8_t> seal_frames(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t hash = size >= kOffPlanHash + 8 ? load_le64(data + kOffPlanHash) : 0;
   const DecoderConfig configs[] = {
-      DecoderConfig{},              // unprovisioned, default max payload
+      DecoderConfig{},          // unprovisioned, default max payload
       DecoderConfig{hash, 64},  // provisioned for the first frame's plan, small frames
   };
   const std::vector<uint8_t> raw(data, data + size);

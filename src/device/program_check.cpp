@@ -58,6 +58,12 @@ class Checker {
     for (int32_t t = 0; t < p_.tensor_count; ++t) {
       const TensorShape3& s = shape(t);
       if (s.c <= 0 || s.h <= 0 || s.w <= 0) return fail("tensor with an empty shape", t);
+      // Volumes are int32 everywhere after this (kernels' checks, boxes);
+      // in two steps, since c * h * w can overflow even an int64.
+      const int64_t plane = int64_t{s.c} * s.h;
+      if (plane > INT32_MAX || plane * s.w > INT32_MAX) {
+        return fail("tensor of more than 2^31 - 1 elements", t);
+      }
     }
     return true;
   }
@@ -169,8 +175,7 @@ class Checker {
       const DeviceBuffer& dst = buffer(op.dst_buffer);
       const int32_t need = kernels::in_place_scratch_bytes(record, l.view(), op.box);
       if (need <= 0 || dst.offset != src.offset || dst.box.c0 != src.box.c0 ||
-          dst.box.c1 != src.box.c1 || !(op.box == dst.box) ||
-          dst.box.volume() > src.box.volume()) {
+          dst.box.c1 != src.box.c1 || !(op.box == dst.box) || dst.box.volume() > src.box.volume()) {
         return fail("compute writes over its input where it cannot run in place", op.params);
       }
       if (op.scratch_bytes < need) {

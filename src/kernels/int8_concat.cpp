@@ -23,13 +23,23 @@ Box shifted(const Box& b, int32_t dc, int32_t dy, int32_t dx) {
 bool valid_concat_params(const Int8ConcatParams& p) {
   return valid_shape(p.input) && valid_shape(p.output) && valid_zero_point(p.input_zero_point) &&
          valid_zero_point(p.output_zero_point) && p.shift >= -31 && p.shift <= 30 &&
-         core::inside(p.output,
-                      shifted(core::full_box(p.input), p.offset_c, p.offset_y, p.offset_x));
+         input_placed_inside_output(p);
 }
 
 }  // namespace
 
+bool input_placed_inside_output(const Int8ConcatParams& p) {
+  // Compared, not shifted: an offset near the int32 limits would overflow.
+  const auto fits = [](int32_t offset, int32_t in, int32_t out) {
+    return offset >= 0 && int64_t{offset} + in <= out;
+  };
+  return fits(p.offset_c, p.input.c, p.output.c) && fits(p.offset_y, p.input.h, p.output.h) &&
+         fits(p.offset_x, p.input.w, p.output.w);
+}
+
 Box required_input_box(const Int8ConcatParams& p, const Box& out_box) {
+  // An empty box may hold any coordinates: shifting them could overflow.
+  if (out_box.empty()) return Box{};
   const Box b = core::intersect(shifted(out_box, -p.offset_c, -p.offset_y, -p.offset_x),
                                 core::full_box(p.input));
   return b.empty() ? Box{} : b;

@@ -30,6 +30,10 @@ struct Int8ConcatParams {
 void set_int8_concat_quantization(Int8ConcatParams& p, const core::QuantParams& in_q,
                                   const core::QuantParams& out_q);
 
+// Whether the offsets put the whole input inside the output: what
+// required_input_box and the kernel rely on.
+bool input_placed_inside_output(const Int8ConcatParams& p);
+
 // The part of the input that lands in out_box (input coordinates; may be empty).
 Box required_input_box(const Int8ConcatParams& p, const Box& out_box);
 

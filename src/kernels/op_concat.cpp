@@ -14,6 +14,7 @@ const char* check(const OpLayer& l, const OpShapes& s) {
     if (!(l.concat[k].input == s.inputs[k]) || !(l.concat[k].output == s.output)) {
       return "params disagree with the tensor shapes";
     }
+    if (!input_placed_inside_output(l.concat[k])) return "an input placed outside the output";
     volume += s.inputs[k].volume();
   }
   if (volume != s.output.volume()) return "inputs do not add up to the output";

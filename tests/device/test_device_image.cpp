@@ -1207,6 +1207,24 @@ TEST_F(CorruptImageTest, InconsistentProgramsReachCheckProgram) {
                       &out),
             ImageStatus::BadProgram);
   EXPECT_STREQ(out.problem.what, "transfer peer out of range");
+  // A tensor of more than 2^31 - 1 elements: its volume overflowed int32 in
+  // a fully connected op's check (fuzz_device_image, UBSan).
+  const size_t channels = word_at(g, ImageRegion::Tensors, kImageTensorRecordBytes, 0, 0);
+  EXPECT_EQ(status_of(resealed(channels, 0x7FFFFFFF), &out), ImageStatus::BadProgram);
+  EXPECT_STREQ(out.problem.what, "tensor of more than 2^31 - 1 elements");
+  EXPECT_EQ(out.problem.index, 0);
+  // A concat input placed at an offset near the int32 limit: shifting a box
+  // by it overflowed (fuzz_device_image, UBSan).
+  ASSERT_GT(region_count(g, ImageRegion::Concat), 0u);
+  const size_t offset_c = word_at(g, ImageRegion::Concat, kImageConcatRecordBytes, 0, 6);
+  EXPECT_EQ(status_of(resealed(offset_c, 0x80000000u), &out), ImageStatus::BadProgram);
+  EXPECT_STREQ(out.problem.what, "an input placed outside the output");
+  // One whose c * h * w overflows even an int64 (UBSan in the first fix).
+  std::vector<uint8_t> huge = g;
+  for (size_t word = 0; word < 3; ++word) store_le32(huge.data() + channels + 4 * word, 0x7FFFFFFF);
+  reseal(huge);
+  EXPECT_EQ(status_of(huge, &out), ImageStatus::BadProgram);
+  EXPECT_STREQ(out.problem.what, "tensor of more than 2^31 - 1 elements");
 }
 
 TEST_F(CorruptImageTest, StorageTooSmallForTheImage) {

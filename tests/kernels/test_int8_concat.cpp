@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "int8_reference.h"
@@ -107,6 +108,30 @@ TEST(Int8Concat, RefusesCopiesOutsideItsTiles) {
   p.offset_c = 3;  // input would stick out of the output
   EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 4, 0, 2, 0, 2}}, {}),
             KernelStatus::BadParams);
+  EXPECT_FALSE(input_placed_inside_output(p));
+  // Offsets near the int32 limits are refused by comparison, never shifted
+  // (fuzz_device_image: the shift overflowed, UBSan).
+  for (const int32_t offset : {INT32_MIN, -1, INT32_MAX}) {
+    p.offset_c = offset;
+    EXPECT_FALSE(input_placed_inside_output(p)) << offset;
+    EXPECT_EQ(int8_concat(p, {in.data(), full_in}, full_in, {out.data(), {0, 4, 0, 2, 0, 2}}, {}),
+              KernelStatus::BadParams)
+        << offset;
+  }
+  p.offset_c = 2;
+  EXPECT_TRUE(input_placed_inside_output(p));
+}
+
+// An empty output box reads nothing, whatever coordinates it holds: they are
+// not shifted (an empty op box at INT32_MIN overflowed under UBSan when a
+// device image's op was checked; fuzz_device_image).
+TEST(Int8Concat, AnEmptyOutputBoxNeedsNoInput) {
+  Int8ConcatParams p;
+  p.input = {2, 2, 2};
+  p.output = {4, 2, 2};
+  p.offset_c = 2;
+  EXPECT_EQ(required_input_box(p, Box{INT32_MIN, INT32_MIN, 0, 1, 0, 1}), Box{});
+  EXPECT_EQ(required_input_box(p, Box{2, 4, 0, 2, 0, 2}), (Box{0, 2, 0, 2, 0, 2}));
 }
 
 }  // namespace
