@@ -35,13 +35,14 @@ size_t garbage_length(const uint8_t* data, size_t size) {
   return skip;
 }
 
-// True if the header at the start of data is sound (its CRC matched): the
-// frame is real even if it is refused.
+// A frame refused for its authentication tag (or its lack of one).
 bool tag_refused(DecodeStatus s) {
   return s == DecodeStatus::MissingTag || s == DecodeStatus::UnexpectedTag ||
          s == DecodeStatus::BadTag;
 }
 
+// True if the header at the start of data is sound (its CRC matched): the
+// frame is real even if it is refused.
 bool header_sound(const uint8_t* data, size_t size, const device::DecoderConfig& cfg) {
   FrameHeader h;
   size_t frame_bytes = 0;
