@@ -476,6 +476,13 @@ class Coordinator {
       fail_with_error(m);
     }
     std::string text = failure_message(file_, program, failure, o_.receive_timeout);
+    const int peer = transport_.error_peer();
+    if (peer >= 0 && peer < file_.plan.device_count() && !transport_.error().empty()) {
+      // A device's link broke (a bad frame from it): that device is the
+      // cause, named first; where the coordinator's own program was follows.
+      fail(device(peer) + ": " + transport_.error() + "; " + text,
+           failure.transport == TransportStatus::Timeout);
+    }
     if (!transport_.error().empty()) text += " (" + transport_.error() + ")";
     fail(text, failure.transport == TransportStatus::Timeout);
   }

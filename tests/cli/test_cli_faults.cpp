@@ -433,6 +433,12 @@ TEST_P(FrameMatrix, FailsNamingTheDeviceAndWhatHappened) {
   print_row(frame_case_name({k, 0}), c);
   EXPECT_TRUE(p1.fired());
   expect_clean_failure(c, "teensy41-1", k.what, kBound);
+  if (k.toward == Toward::Client) {
+    // The device whose frame went wrong leads the line, whatever the
+    // coordinator's own program was doing when it broke.
+    EXPECT_NE(c.result.err.find("failed: device 'teensy41-1'"), std::string::npos)
+        << c.result.err;
+  }
   // Each worker ends: the one that saw the fault with one line, the other
   // told to stop (or failing on its own timeout, with one line too).
   for (BackgroundWorker* w : {&w1, &w0}) {
