@@ -436,8 +436,7 @@ TEST_P(FrameMatrix, FailsNamingTheDeviceAndWhatHappened) {
   if (k.toward == Toward::Client) {
     // The device whose frame went wrong leads the line, whatever the
     // coordinator's own program was doing when it broke.
-    EXPECT_NE(c.result.err.find("failed: device 'teensy41-1'"), std::string::npos)
-        << c.result.err;
+    EXPECT_NE(c.result.err.find("failed: device 'teensy41-1'"), std::string::npos) << c.result.err;
   }
   // Each worker ends: the one that saw the fault with one line, the other
   // told to stop (or failing on its own timeout, with one line too).
