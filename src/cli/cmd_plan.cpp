@@ -1,6 +1,7 @@
 // `mcusplit plan MODEL.mq (--devices SPEC | --cluster FILE) [--ram SIZE]
 //  [--topology T] [--strategy auto|paper] [--objective latency|memory]
-//  [-o PLAN] [--report REPORT.html] [--json]` and `mcusplit plan --dump PLAN`.
+//  [--max-payload BYTES] [-o PLAN] [--report REPORT.html] [--json]` and
+//  `mcusplit plan --dump PLAN`.
 #include <fmt/core.h>
 
 #include <map>
@@ -11,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/mq_model.h"
 #include "common/error.h"
+#include "device/protocol.h"
 #include "plan/byte_size.h"
 #include "plan/cluster_file.h"
 #include "plan/devices_shorthand.h"
@@ -37,6 +39,7 @@ struct PlanArgs {
   std::string dump;
   bool json = false;
   bool no_count_search = false;
+  int64_t max_payload = device::kDefaultMaxPayload;
 };
 
 plan::ClusterSpec load_cluster(const PlanArgs& a) {
@@ -128,6 +131,11 @@ void run_plan(const PlanArgs& a) {
   options.search_min_count = !a.no_count_search;
   options.scheme = plan::parse_scheme(a.strategy);
   options.objective = plan::parse_objective(a.objective);
+  if (a.max_payload < 1 || a.max_payload > device::kMaxPayloadLimit) {
+    throw Error(fmt::format("--max-payload is a frame's payload in bytes, 1 to {}, got {}",
+                            device::kMaxPayloadLimit, a.max_payload));
+  }
+  options.max_payload_bytes = a.max_payload;
   const quant::QGraph graph = read_int8_model(a.model);
   const plan::Plan p = plan::make_plan(graph, cluster, options);
   // The independent checker guards every plan before anyone relies on it.
@@ -157,6 +165,10 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("--topology", args->topology, "switched, star or bus");
   cmd->add_option("--strategy", args->strategy, "auto or paper")->capture_default_str();
   cmd->add_option("--objective", args->objective, "latency or memory (auto only)")
+      ->capture_default_str();
+  cmd->add_option("--max-payload", args->max_payload,
+                  "Most payload bytes per frame (the firmware takes at most 1372; 1356 keeps a "
+                  "tagged frame in one 1448-byte TCP segment)")
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Plan file to write");
   cmd->add_option("--report", args->report, "HTML report to write");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -67,7 +68,8 @@ TEST_F(CliPlan, JsonSummaryHasPerDeviceAndOverallFigures) {
 // layer.
 TEST_F(CliPlan, SaysHowManyLayersEachDeviceComputes) {
   for (const char* strategy : {"auto", "paper"}) {
-    const CliResult r = plan(std::string("--devices 4xteensy41,4xrp2040 --json --strategy ") + strategy);
+    const CliResult r =
+        plan(std::string("--devices 4xteensy41,4xrp2040 --json --strategy ") + strategy);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     int layers = 0;
@@ -104,6 +106,33 @@ TEST_F(CliPlan, PlanFileDumpsAsJsonWithTheSameHash) {
   EXPECT_EQ(j["max_peak_ram_bytes"], summary["max_peak_ram_bytes"]);
   EXPECT_EQ(j["total_bytes_transferred"], summary["total_bytes_transferred"]);
   EXPECT_NE(dump.out.find(summary["plan_hash"].get<std::string>()), std::string::npos);
+}
+
+// --max-payload: the plan's frames carry at most that many payload bytes
+// (1,356 keeps a tagged frame, 1,448 bytes, in one TCP segment with
+// timestamps), so more of them cross each link; out of range is bad input.
+TEST_F(CliPlan, MaxPayloadSetsThePlansFramesAndIsChecked) {
+  std::map<int, nlohmann::json> dumps;
+  for (const int payload : {1372, 1356}) {
+    const std::string file = dir_->file("payload" + std::to_string(payload) + ".plan");
+    const CliResult r = plan("--devices 2xteensy41 --max-payload " + std::to_string(payload) +
+                             " -o '" + file + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const CliResult dump = run_cli("plan --dump '" + file + "'", *dir_);
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    dumps[payload] = nlohmann::json::parse(dump.out);
+    EXPECT_EQ(dumps[payload]["max_payload_bytes"], payload);
+  }
+  // The default is the protocol's.
+  const std::string file = dir_->file("payload_default.plan");
+  ASSERT_EQ(plan("--devices 2xteensy41 -o '" + file + "'").exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(run_cli("plan --dump '" + file + "'", *dir_).out), dumps[1372]);
+  for (const char* bad : {"0", "-5", "16777217"}) {
+    const CliResult r = plan(std::string("--devices 2xteensy41 --max-payload ") + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("--max-payload"), std::string::npos) << r.err;
+  }
 }
 
 TEST_F(CliPlan, WritesASelfContainedHtmlReport) {
@@ -199,7 +228,8 @@ TEST(CliPlanMobileNetV2, TargetsAt224) {
   const auto fastest = plan("--devices 4xteensy41,4xrp2040");
   const auto balanced = plan("--devices 4xteensy41,4xrp2040 --strategy paper");
   double busiest = 0;
-  for (const auto& d : balanced["devices"]) busiest = std::max(busiest, d["compute_s"].get<double>());
+  for (const auto& d : balanced["devices"])
+    busiest = std::max(busiest, d["compute_s"].get<double>());
   for (const auto& d : balanced["devices"]) {
     if (d["coordinator"].get<bool>()) continue;
     EXPECT_GE(d["compute_s"].get<double>(), 0.8 * busiest) << d["name"];

@@ -342,13 +342,26 @@ TEST_F(CliRun, AKeyOnBothSidesRunsAndAnyMismatchIsRefusedByName) {
   // between devices is re-tagged by the relay.
   for (const char* topology : {"switched", "star"}) {
     const std::string out = dir_->file(std::string("keyed_") + topology + ".pb");
-    const CliResult keyed = run_cli("run '" + plan + "' --input '" + kImage + "' --key-file '" +
-                                        key + "' --topology " + topology + " --output '" + out +
-                                        "'",
-                                    *dir_);
+    const CliResult keyed =
+        run_cli("run '" + plan + "' --input '" + kImage + "' --key-file '" + key + "' --topology " +
+                    topology + " --output '" + out + "'",
+                *dir_);
     ASSERT_EQ(keyed.exit_code, 0) << topology << ": " << keyed.err;
     EXPECT_EQ(read_text_file(out), reference_) << topology;
   }
+  // A plan whose tagged frames fit one TCP segment with timestamps (1,448).
+  const std::string small_frames = dir_->file("small_frames.plan");
+  ASSERT_EQ(run_cli("plan '" + mq_ + "' --devices 2xteensy41 --max-payload 1356 -o '" +
+                        small_frames + "'",
+                    *dir_)
+                .exit_code,
+            0);
+  const std::string small_out = dir_->file("keyed_small_frames.pb");
+  const CliResult small = run_cli("run '" + small_frames + "' --input '" + kImage +
+                                      "' --key-file '" + key + "' --output '" + small_out + "'",
+                                  *dir_);
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  EXPECT_EQ(read_text_file(small_out), reference_);
 
   struct Case {
     std::vector<std::string> mismatched;  // the second worker's key arguments
