@@ -26,6 +26,7 @@
 #include "device/frame_codec.h"
 #include "device/protocol.h"
 #include "device/serial_frame_reader.h"
+#include "seal_frame.h"
 
 namespace {
 
@@ -175,12 +176,7 @@ std::vector<uint8_t> seal_frames(const uint8_t* data, size_t size) {
   std::vector<uint8_t> s(data, data + size);
   for (size_t at = 0; at + kHeaderBytes <= size; ++at) {
     if (std::memcmp(s.data() + at, kFrameMagic, sizeof kFrameMagic) != 0) continue;
-    uint8_t* f = s.data() + at;
-    store_le32(f + kOffHeaderCrc, crc32(f, kOffHeaderCrc));
-    const uint32_t n = load_le32(f + kOffPayloadBytes);
-    if (size - at >= kFrameOverheadBytes && n <= size - at - kFrameOverheadBytes) {
-      store_le32(f + kHeaderBytes + n, crc32(f + kHeaderBytes, n));
-    }
+    mcusplit::fuzzing::seal_frame(s.data() + at, size - at);
   }
   return s;
 }
