@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -94,18 +93,6 @@ ClusterKey read_cluster_key(const std::string& path) {
                 std::to_string(key.size()) + " bytes (mcusplit keygen -o FILE makes one)");
   }
   return key;
-}
-
-std::array<uint8_t, device::kSha256Bytes> hmac_sha256(const ClusterKey& key, const uint8_t* data,
-                                                      size_t size) {
-  std::array<uint8_t, device::kSha256Bytes> mac{};
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, size, mac.data(),
-           &length) == nullptr ||
-      length != mac.size()) {
-    throw Error("OpenSSL's HMAC-SHA256 failed", kExitFailure);
-  }
-  return mac;
 }
 
 namespace {

@@ -30,10 +30,6 @@ void write_cluster_key(const std::string& path, const ClusterKey& key);
 // (ssh's rule for private keys), or not exactly 32 bytes.
 ClusterKey read_cluster_key(const std::string& path);
 
-// HMAC-SHA256 by OpenSSL.
-std::array<uint8_t, device::kSha256Bytes> hmac_sha256(const ClusterKey& key, const uint8_t* data,
-                                                      size_t size);
-
 // HMAC-SHA256(key, prefix || data) by OpenSSL, without copying them
 // together: a device::FrameMac, which the host's frames are tagged with.
 void openssl_prefixed_hmac_sha256(const uint8_t* key, const uint8_t* prefix, size_t prefix_bytes,

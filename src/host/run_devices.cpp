@@ -83,8 +83,9 @@ void require_room(const plan::PlanFile& file, const QemuOptions& q) {
 }  // namespace
 
 RunDevices::RunDevices(const RunRequest& request, const plan::PlanFile& file,
-                       std::chrono::milliseconds receive_timeout)
-    : request_(request), receive_timeout_(receive_timeout) {
+                       std::chrono::milliseconds receive_timeout,
+                       const std::optional<ClusterKey>& key)
+    : request_(request), receive_timeout_(receive_timeout), key_(key) {
   if (request.targets == RunTargets::Qemu) {
     start_qemu(file);
   } else if (request.workers.empty()) {
@@ -131,19 +132,18 @@ void RunDevices::start_qemu(const plan::PlanFile& file) {
     bridge_.emplace(b);
     for (int i = 0; i < n; ++i) q.nics.push_back(network_->qemu_nic_args(i));
   }
-  std::optional<ClusterKey> key;
-  if (!request_.key_file.empty()) key = read_cluster_key(request_.key_file);
-  if (!images_dir_) images_dir_.emplace("mcusplit-qemu");
-  for (int i = 0; key && i < n; ++i) {
+  const bool loader = !ethernet && request_.delivery != ImageDelivery::Link;
+  if (!images_dir_ && (key_ || loader)) images_dir_.emplace("mcusplit-qemu");
+  for (int i = 0; key_ && i < n; ++i) {
     // Every device holds the key from reset, as a real one would from
     // manufacture, and random bytes of its own for this boot.
     q.key_slot_files.push_back(images_dir_->path() + "/key-slot-device" + std::to_string(i) +
                                ".bin");
-    write_key_slot_file(q.key_slot_files.back(), *key, random_u64());
+    write_key_slot_file(q.key_slot_files.back(), *key_, random_u64());
   }
   std::vector<std::string> images(static_cast<size_t>(n));
-  if (!ethernet && request_.delivery != ImageDelivery::Link) {
-    images = write_device_images(file, images_dir_->path(), generation_++, key);
+  if (loader) {
+    images = write_device_images(file, images_dir_->path(), generation_++, key_);
   }
   emulated_.emplace(images, q);
   addresses_ = ethernet ? bridge_->addresses() : emulated_->addresses();

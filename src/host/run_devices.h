@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "host/cluster_key.h"
 #include "host/ethernet_bridge.h"
 #include "host/ethernet_network.h"
 #include "host/link_layer.h"
@@ -27,10 +28,11 @@ class RunDevices {
  public:
   // Starts the devices of `file` unless `request` names running workers;
   // `receive_timeout` is the run's (an Ethernet link with no Ack for that
-  // long is dead). Throws mcusplit::Error (exit code 1) if they cannot be
-  // started.
+  // long is dead); `key` is the cluster key read from request.key_file,
+  // which emulated devices get in their key slots. Throws mcusplit::Error
+  // (exit code 1) if they cannot be started.
   RunDevices(const RunRequest& request, const plan::PlanFile& file,
-             std::chrono::milliseconds receive_timeout);
+             std::chrono::milliseconds receive_timeout, const std::optional<ClusterKey>& key);
 
   // Where the coordinator connects for each device of the current plan, in
   // device order (on Ethernet: the bridge).
@@ -63,6 +65,7 @@ class RunDevices {
 
   const RunRequest& request_;
   std::chrono::milliseconds receive_timeout_;
+  std::optional<ClusterKey> key_;
   std::vector<SocketAddress> addresses_;
   std::optional<LocalWorkers> local_;
   std::optional<TempDir> images_dir_;  // device images QEMU loads

@@ -110,6 +110,8 @@ RunSession::RunSession(RunRequest request) : request_(std::move(request)) {
         "--on-failure replan needs --model MODEL.mq|MODEL.tflite: the plan holds only weight "
         "slices");
   }
+  // Read once, here: bad input before anything starts.
+  if (!r.key_file.empty()) key_ = read_cluster_key(r.key_file);
   plan_bytes_ = read_plan_bytes(r.plan_path);
   file_ = plan::parse_plan(plan_bytes_, r.plan_path);
   if (r.model) {
@@ -142,7 +144,7 @@ CoordinatorOptions RunSession::coordinator_options() const {
                      ? file_.plan.cluster.topology == plan::Topology::Star
                      : r.topology == RunTopology::Star;
   options.receive_timeout = r.timeout.value_or(qemu ? kQemuDefaultTimeout : kDefaultTimeout);
-  if (!r.key_file.empty()) options.key = read_cluster_key(r.key_file);
+  options.key = key_;
   // Emulated devices on Ethernet check images only: the bridge acknowledges
   // their frames for the coordinator and knows no link's nonce.
   options.tag_frames = !(qemu && r.link == RunLink::Ethernet);
@@ -183,7 +185,7 @@ CoordinatorOptions RunSession::coordinator_options() const {
 
 RunOutcome RunSession::run(const std::vector<int8_t>& input) {
   CoordinatorOptions options = coordinator_options();
-  RunDevices devices(request_, file_, options.receive_timeout);
+  RunDevices devices(request_, file_, options.receive_timeout, key_);
   options.link_layer = devices.link_layer();
   RunOutcome out;
   out.star = options.star;

@@ -6,9 +6,11 @@
 // tests call this directly.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "host/cluster_key.h"
 #include "host/coordinator.h"
 #include "host/latency_summary.h"
 #include "host/run_request.h"
@@ -44,7 +46,8 @@ class RunSession {
   CoordinatorOptions coordinator_options() const;
 
   RunRequest request_;
-  std::string plan_bytes_;  // file_ as read, or as re-made
+  std::optional<ClusterKey> key_;  // read from request_.key_file
+  std::string plan_bytes_;         // file_ as read, or as re-made
   plan::PlanFile file_;
   quant::QGraph full_graph_;  // the model, when given
 };

@@ -101,13 +101,11 @@ class Worker {
       const device::ImageAuthStatus auth = device::check_image_tag(
           bytes, p.image.size(), o_.key ? o_.key->data() : nullptr, &image_bytes);
       storage_ = std::make_unique<device::DeviceImageStorage>();
-      const device::ImageStatus status =
-          auth != device::ImageAuthStatus::Ok
-              ? device::ImageStatus::Ok
-              : device::parse_device_image(bytes, image_bytes, storage_.get(), &parsed_);
+      device::ImageStatus status = device::ImageStatus::Ok;
       if (auth != device::ImageAuthStatus::Ok) {
         why.add("refused its image: ").add(device::image_auth_status_text(auth));
-      } else if (status != device::ImageStatus::Ok) {
+      } else if ((status = device::parse_device_image(bytes, image_bytes, storage_.get(),
+                                                      &parsed_)) != device::ImageStatus::Ok) {
         device::add_image_problem(why, status, parsed_);
       } else {
         name_.assign(parsed_.device_name, parsed_.device_name_bytes);
